@@ -1,0 +1,98 @@
+"""`python -m bot run | demo | migrate | check-policy`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Leeway: authority to fix it on the spot.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="serve Slack (HTTP on $HOST:$PORT, or Socket Mode with SLACK_APP_TOKEN)")
+    sub.add_parser("demo", help="play a short scenario against a built-in stand-in Slack; no workspace needed")
+    sub.add_parser("migrate", help="apply database migrations and exit")
+    check = sub.add_parser("check-policy", help="validate a policy file and exit")
+    check.add_argument("path", type=Path, nargs="?", help="defaults to $LEEWAY_POLICY")
+    args = parser.parse_args(argv)
+
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return int(run_demo())
+    if args.command == "check-policy":
+        return _check_policy(args.path)
+
+    from bot.runtime import StartupError
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"leeway: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "migrate":
+            return _migrate(settings.database_url)
+        return _run(settings)
+    except StartupError as error:
+        print(f"leeway: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(settings: Settings) -> int:
+    from bot.runtime import build
+    from bot.web import make_server
+
+    leeway = build(settings)
+    leeway.start_background()
+    log = logging.getLogger("leeway")
+    try:
+        if settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.info("Leeway is running in Socket Mode")
+            SocketModeHandler(leeway.bolt, settings.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
+        else:
+            log.info("Leeway is listening on http://%s:%s/slack/events", settings.host, settings.port)
+            make_server(leeway.asgi(), host=settings.host, port=settings.port, log_level=settings.log_level).run()
+    finally:
+        leeway.close()
+    return 0
+
+
+def _migrate(database_url: str) -> int:
+    from storage import migrate
+    from storage.db import make_engine
+
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    print(f"leeway: database at revision {migrate.current(engine)}")
+    engine.dispose()
+    return 0
+
+
+def _check_policy(path: Path | None) -> int:
+    import os
+
+    from bot.policy_file import PolicyError, load_policy
+
+    target = path or Path(os.environ.get("LEEWAY_POLICY", "policy.yml"))
+    try:
+        policy = load_policy(target)
+    except PolicyError as error:
+        print(f"leeway: {error}", file=sys.stderr)
+        return 2
+    print(f"leeway: {target} is valid ({len(policy.remedies)} remedies)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""`/remedy` text → what the agent asked for, or a precise, friendly error.
+
+Grammar: ``<remedy> <amount> <case reference> <what happened…>`` with an optional
+``<@peer>`` mention and an optional ``fair:<amount>`` anywhere. Incomplete text is
+not an error: it becomes a partial draft that the edge shows as a prefilled form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+
+from bot.core.policy import CURRENCY_SYMBOLS, Policy, Remedy
+
+MAX_TEXT = 2000
+MAX_SUMMARY = 1500
+MAX_CASE_REF = 64
+MAX_REASON = 1000
+# Nine integer digits is already far beyond any remedy; longer numbers are typos or probes.
+MAX_INTEGER_DIGITS = 9
+
+USAGE = "/remedy <remedy> <amount> <case> <what happened> [@peer] [fair:<amount>]"
+
+
+class InputError(Exception):
+    """Bad input, with the message to show the person who typed it.
+
+    `field` names the form field at fault, so a form can show it in place.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class Limits:
+    pass
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What was understood of a proposal so far."""
+
+    remedy_id: str | None = None
+    amount: Decimal | None = None
+    case_ref: str | None = None
+    summary: str | None = None
+    fair: Decimal | None = None
+    peer: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        names = ("remedy_id", "amount", "case_ref", "summary")
+        return tuple(n for n in names if getattr(self, n) is None)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+Command = Help | Limits | Draft
+
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_SPECIAL_MENTION = re.compile(r"<!(here|channel|everyone|subteam\^[A-Z0-9]+)(?:\|[^>]*)?>")
+_CHANNEL_LINK = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
+_CHANNEL_LINK_BARE = re.compile(r"<#([CG][A-Z0-9]+)>")
+_URL_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|[^>]*)?>")
+_FAIR = re.compile(r"(?i)(?<!\S)fair:\s*(\S*)")
+_DAY_WORDS = {"d", "day", "days"}
+_ASCII_AMOUNT = re.compile(
+    r"(?P<pre>[^\s0-9.,+-]{1,3})?\s*(?P<num>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?P<post>[A-Za-z]{1,4})?")
+_HAS_DIGIT = re.compile(r"[0-9]")
+
+_SUBCOMMANDS: dict[str, Command] = {"help": Help(), "limits": Limits()}
+
+
+def parse_command(text: str, policy: Policy) -> Command:
+    text = check_text(text, limit=MAX_TEXT, what="A proposal")
+    words = text.split()
+    if len(words) == 1 and words[0].lower() in _SUBCOMMANDS:
+        return _SUBCOMMANDS[words[0].lower()]
+
+    special = _SPECIAL_MENTION.search(text)
+    if special:
+        raise InputError("Leeway asks one person, not a crowd: leave out @here, @channel and group mentions, "
+                         "and mention one peer if you want to choose who agrees.", "peer")
+    peers = list(dict.fromkeys(_USER_MENTION.findall(text)))
+    if len(peers) > 1:
+        raise InputError(f"You mentioned {len(peers)} people; mention just one peer to ask, "
+                         "or none and Leeway picks one for you.", "peer")
+    peer = peers[0] if peers else None
+    text = _USER_MENTION.sub(" ", text)
+    text = _plain(text)
+
+    fair_raw: str | None = None
+    fairs = _FAIR.findall(text)
+    if len(fairs) > 1:
+        raise InputError("Give `fair:` once: what the customer said would be fair.", "fair")
+    if fairs:
+        fair_raw = fairs[0]
+        if not fair_raw:
+            raise InputError("`fair:` needs an amount right after it, like `fair:25`.", "fair")
+        text = _FAIR.sub(" ", text)
+
+    tokens = text.split()
+    draft = Draft(peer=peer)
+    if not tokens:
+        if fair_raw is not None:
+            raise InputError("Name the remedy first, then `fair:`, e.g. `/remedy refund 40 #4711 "
+                             "parcel broken fair:25`.", "remedy_id")
+        return draft
+
+    remedy = match_remedy(tokens[0], policy)
+    draft = replace(draft, remedy_id=remedy.id)
+    rest = tokens[1:]
+    if fair_raw is not None:
+        draft = replace(draft, fair=parse_amount(fair_raw, remedy, policy, what="fair", allow_zero=True))
+    if not rest:
+        return draft
+
+    amount_text, rest = _take_amount(rest, remedy, policy)
+    draft = replace(draft, amount=parse_amount(amount_text, remedy, policy))
+    if not rest:
+        return draft
+
+    # A case reference carries a number (#4711, ORD-88); without one the words are
+    # the story, and the form asks for the reference instead of guessing.
+    if _HAS_DIGIT.search(rest[0]) or rest[0].startswith("#"):
+        draft = replace(draft, case_ref=check_case_ref(rest[0]))
+        rest = rest[1:]
+    if rest:
+        draft = replace(draft, summary=check_summary(" ".join(rest)))
+    return draft
+
+
+def check_text(text: str, *, limit: int, what: str, field: str | None = None) -> str:
+    """Refuse what no one types by hand: control characters and walls of text."""
+    if "\x00" in text or any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in text):
+        raise InputError(f"{what} contains control characters (like a NUL byte) that Leeway can't store. "
+                         "Please type it again.", field)
+    if len(text) > limit:
+        raise InputError(f"{what} is {len(text):,} characters long; Leeway keeps it under {limit:,}. "
+                         "Summarise here and keep the full story in the case.", field)
+    return text.strip()
+
+
+def match_remedy(word: str, policy: Policy) -> Remedy:
+    """Exact id (any case), else an unambiguous prefix of an id or label."""
+    wanted = word.strip().lower()
+    exact = [r for r in policy.remedies if r.id == wanted]
+    if exact:
+        return exact[0]
+    prefixed = [r for r in policy.remedies
+                if wanted and (r.id.startswith(wanted) or r.label.lower().startswith(wanted))]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    known = ", ".join(f"`{r.id}`" for r in policy.remedies)
+    shown = word if len(word) <= 40 else word[:40] + "…"
+    if prefixed:
+        options = ", ".join(f"`{r.id}`" for r in prefixed)
+        raise InputError(f"`{shown}` could mean {options}. Type a little more of the remedy's name.",
+                         "remedy_id")
+    raise InputError(f"I don't know the remedy `{shown}`. The remedies in your policy are {known}.",
+                     "remedy_id")
+
+
+def _take_amount(tokens: list[str], remedy: Remedy, policy: Policy) -> tuple[str, list[str]]:
+    """The amount may span two words (`25 USD`, `7 days`)."""
+    first = tokens[0]
+    if len(tokens) > 1:
+        second = tokens[1].lower()
+        unit_words = _DAY_WORDS if remedy.in_days else {policy.currency.lower()}
+        if second in unit_words or second.upper() in CURRENCY_SYMBOLS:
+            return f"{first} {tokens[1]}", tokens[2:]
+    return first, tokens[1:]
+
+
+def parse_amount(raw: str, remedy: Remedy, policy: Policy, *, what: str = "amount",
+                 allow_zero: bool = False) -> Decimal:
+    """A positive amount in the remedy's unit, or an InputError that says how to write it."""
+    field_name = "fair" if what == "fair" else "amount"
+    text = raw.strip()
+    shown = text if len(text) <= 30 else text[:30] + "…"
+    if not text:
+        raise InputError(f"The {what} is missing.", field_name)
+    if any(ch.isdigit() and not "0" <= ch <= "9" for ch in text):
+        raise InputError(f"Please write the {what} with the digits 0–9 (I got `{shown}`).", field_name)
+    if text[0] in "-−–":
+        raise InputError(f"The {what} must be more than zero (I got `{shown}`).", field_name)
+    example = "like `7` or `7d`" if remedy.in_days else f"like `25`, `25.50` or `{policy.currency_symbol or ''}25`"
+    match = _ASCII_AMOUNT.fullmatch(text)
+    if not match:
+        raise InputError(f"`{shown}` isn't an amount I can read. Write the {what} {example}.", field_name)
+    pre, number, post = match["pre"], match["num"], match["post"]
+    if remedy.in_days:
+        if pre or (post and post.lower() not in _DAY_WORDS):
+            raise InputError(f"{remedy.label} is counted in days: write the {what} {example}.", field_name)
+    else:
+        if post and post.lower() in _DAY_WORDS:
+            raise InputError(f"{remedy.label} is in {policy.currency}, not days: write the {what} {example}.",
+                             field_name)
+        for marker in (pre, post):
+            if marker and marker.upper() != policy.currency and marker != policy.currency_symbol:
+                raise InputError(f"Your policy's amounts are in {policy.currency}; write the {what} {example}.",
+                                 field_name)
+    if "," in number and not re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)?", number):
+        raise InputError(f"`{shown}` isn't an amount I can read. Write the {what} {example}.", field_name)
+    number = number.replace(",", "")
+    integer, _, decimals = number.partition(".")
+    if len(integer.lstrip("0")) > MAX_INTEGER_DIGITS:
+        raise InputError(f"`{shown}` is far too large to be a real {what}. Check the number.", field_name)
+    if remedy.in_days and decimals.strip("0"):
+        raise InputError(f"{remedy.label} is counted in whole days (I got `{shown}`).", field_name)
+    if len(decimals) > 2:
+        raise InputError(f"The {what} can have at most two decimals (I got `{shown}`).", field_name)
+    try:
+        value = Decimal(number)
+    except InvalidOperation:  # pragma: no cover - the pattern above only admits valid numbers
+        raise InputError(f"`{shown}` isn't an amount I can read.", field_name) from None
+    if value == 0 and not allow_zero:
+        raise InputError(f"The {what} must be more than zero.", field_name)
+    return value.quantize(Decimal("1") if remedy.in_days else Decimal("0.01"))
+
+
+def check_case_ref(raw: str) -> str:
+    ref = check_text(raw, limit=MAX_CASE_REF, what="The case reference", field="case_ref")
+    if not ref:
+        raise InputError("The case reference is missing.", "case_ref")
+    if any(ch.isspace() for ch in ref) and len(ref.split()) > 3:
+        raise InputError("The case reference should be short, like `#4711` or `ORD-88`.", "case_ref")
+    return ref
+
+
+def check_summary(raw: str) -> str:
+    summary = check_text(raw, limit=MAX_SUMMARY, what="What happened", field="summary")
+    if not summary:
+        raise InputError("Say in a few words what happened.", "summary")
+    return summary
+
+
+def check_reason(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    reason = check_text(raw, limit=MAX_REASON, what="The reason", field="reason")
+    return reason or None
+
+
+def _plain(text: str) -> str:
+    """Slack markup in command text → the plain words the agent typed."""
+    text = _CHANNEL_LINK.sub(lambda m: "#" + m.group(1), text)
+    text = _CHANNEL_LINK_BARE.sub(lambda m: "#" + m.group(1), text)
+    text = _URL_LINK.sub(lambda m: m.group(1), text)
+    # Slack escapes these three in command text; store what the person typed.
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

@@ -1,0 +1,188 @@
+"""The authority funnel: which tier a remedy of a given amount needs.
+
+Limits are data (loaded from the policy file at the edge); this module only
+validates them and answers questions about them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Tier(StrEnum):
+    ALONE = "alone"
+    PEER = "peer"
+    LEAD = "lead"
+    OUT_OF_POLICY = "out_of_policy"
+
+
+# Display order of the tiers that grant something.
+GRANTING_TIERS: tuple[Tier, ...] = (Tier.ALONE, Tier.PEER, Tier.LEAD)
+
+TIER_WORDS: dict[Tier, str] = {
+    Tier.ALONE: "on your own",
+    Tier.PEER: "with a peer",
+    Tier.LEAD: "with a lead",
+    Tier.OUT_OF_POLICY: "out of policy",
+}
+
+CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_SLACK_USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
+_REMEDY_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+Limit = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Remedy(_Frozen):
+    id: str
+    label: str = Field(min_length=1, max_length=75)
+    unit: str | None = None  # None: the policy's currency; "days": a number of days
+    alone_up_to: Limit = Decimal(0)
+    peer_up_to: Limit = Decimal(0)
+    lead_up_to: Limit = Decimal(0)
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_a_slug(cls, value: str) -> str:
+        if not _REMEDY_ID.match(value):
+            raise ValueError("must be lower-case letters, digits and _ (like late_fee), starting with a letter")
+        return value
+
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, value: str | None) -> str | None:
+        if value is not None and value != "days":
+            raise ValueError("the only unit is 'days'; leave it out for amounts of money")
+        return value
+
+    @model_validator(mode="after")
+    def _limits_rise(self) -> Self:
+        named = [("alone_up_to", self.alone_up_to), ("peer_up_to", self.peer_up_to),
+                 ("lead_up_to", self.lead_up_to)]
+        active = [(name, value) for name, value in named if value > 0]
+        if not active:
+            raise ValueError("at least one of alone_up_to, peer_up_to, lead_up_to must be above 0")
+        for (low_name, low), (high_name, high) in itertools.pairwise(active):
+            if high <= low:
+                raise ValueError(f"limits must rise tier by tier: {high_name} ({high}) must be above "
+                                 f"{low_name} ({low}); use 0 to skip a tier")
+        if self.unit == "days":
+            for name, value in active:
+                if value != value.to_integral_value():
+                    raise ValueError(f"{name} must be a whole number of days")
+        return self
+
+    @property
+    def in_days(self) -> bool:
+        return self.unit == "days"
+
+    def limit(self, tier: Tier) -> Decimal:
+        """The highest amount the tier grants; 0 when the tier is skipped."""
+        return {Tier.ALONE: self.alone_up_to, Tier.PEER: self.peer_up_to,
+                Tier.LEAD: self.lead_up_to}.get(tier, Decimal(0))
+
+    def tier_for(self, amount: Decimal) -> Tier:
+        for tier in GRANTING_TIERS:
+            limit = self.limit(tier)
+            if limit > 0 and amount <= limit:
+                return tier
+        return Tier.OUT_OF_POLICY
+
+    @property
+    def highest_limit(self) -> Decimal:
+        return max(self.alone_up_to, self.peer_up_to, self.lead_up_to)
+
+
+class Channels(_Frozen):
+    requests: str
+    decisions: str
+    kudos: str
+
+    @field_validator("requests", "decisions", "kudos")
+    @classmethod
+    def _channel_id(cls, value: str) -> str:
+        if not _SLACK_CHANNEL.match(value):
+            raise ValueError(f"{value!r} is not a channel ID (like C0123ABCD; in Slack: channel details → "
+                             "About → Channel ID)")
+        return value
+
+
+class People(_Frozen):
+    agents: tuple[str, ...] = Field(min_length=1)
+    leads: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("agents", "leads")
+    @classmethod
+    def _people_ids(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not _SLACK_USER_OR_GROUP.match(value):
+                raise ValueError(f"{value!r} is not a user ID (U…) or user-group ID (S…)")
+        if len(set(values)) != len(values):
+            raise ValueError("lists someone twice")
+        return values
+
+
+class Policy(_Frozen):
+    currency: str = "USD"
+    channels: Channels
+    people: People
+    remedies: tuple[Remedy, ...] = Field(min_length=1)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency_code(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError("must be a three-letter currency code like USD")
+        return value
+
+    @field_validator("remedies")
+    @classmethod
+    def _unique_ids(cls, remedies: tuple[Remedy, ...]) -> tuple[Remedy, ...]:
+        seen: set[str] = set()
+        for remedy in remedies:
+            if remedy.id in seen:
+                raise ValueError(f"remedy id {remedy.id!r} is used twice")
+            seen.add(remedy.id)
+        return remedies
+
+    def remedy(self, remedy_id: str) -> Remedy | None:
+        return next((r for r in self.remedies if r.id == remedy_id), None)
+
+    @property
+    def currency_symbol(self) -> str:
+        return CURRENCY_SYMBOLS.get(self.currency, "")
+
+    def unit_of(self, remedy: Remedy) -> str:
+        """What a remedy's amounts count: "days" or the currency code."""
+        return "days" if remedy.in_days else self.currency
+
+    def format_amount(self, remedy: Remedy, amount: Decimal) -> str:
+        return format_amount(amount, self.unit_of(remedy))
+
+
+def format_amount(amount: Decimal, unit: str) -> str:
+    """`$40`, `$25.50`, `12 EUR`, `7 days`: how amounts read in messages."""
+    if unit == "days":
+        days = int(amount)
+        return f"{days} day" if days == 1 else f"{days} days"
+    whole = amount == amount.to_integral_value()
+    number = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
+    symbol = CURRENCY_SYMBOLS.get(unit)
+    return f"{symbol}{number}" if symbol else f"{number} {unit}"
+
+
+def is_user_id(value: str) -> bool:
+    return bool(_SLACK_USER.match(value))

@@ -1,0 +1,269 @@
+"""The one way out to Slack.
+
+Services commit the messages they owe together with the state change (the outbox
+table); this sender delivers them. A message is claimed with a conditional update
+and a lease, so a crash between the grant and the posts only delays them: the next
+start (or another instance, once the lease ends) delivers what is still owed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.core.policy import Policy
+from bot.services import Kind
+from bot.slack import views
+from storage import queries
+from storage.models import OutboxMessage, Proposal
+
+log = logging.getLogger("leeway.outbox")
+
+MAX_ATTEMPTS = 12
+LEASE = timedelta(seconds=60)
+# Errors that another try cannot fix: a person has to. The fix goes to the log and the proposer.
+FIXES: dict[str, str] = {
+    "not_in_channel": "invite @Leeway to <#{channel}> (type /invite @Leeway in the channel)",
+    "channel_not_found": "check the channel ID {channel} in the policy file, and invite @Leeway to it if it is private",
+    "is_archived": "unarchive <#{channel}> or point the policy at another channel",
+    "invalid_auth": "check SLACK_BOT_TOKEN: Slack does not accept it",
+    "not_authed": "set SLACK_BOT_TOKEN",
+    "token_revoked": "reinstall the app and update SLACK_BOT_TOKEN",
+    "account_inactive": "reinstall the app and update SLACK_BOT_TOKEN",
+    "missing_scope": "add the missing scope in the app's settings (see manifest.yml) and reinstall",
+    "user_not_found": "check the user IDs in the policy file",
+    "cannot_dm_bot": "check the user IDs in the policy file: one of them is a bot",
+    "message_not_found": "nothing: the request message was deleted",
+    "cant_update_message": "nothing: the request message can no longer be edited",
+    "invalid_blocks": "report this: Leeway built a message Slack would not take",
+    "invalid_arguments": "report this: Leeway built a message Slack would not take",
+    "msg_too_long": "report this: the message was too long",
+    "no_text": "report this: Leeway built an empty message",
+}
+
+
+class Defer(Exception):
+    """Not yet deliverable (e.g. an update whose original post has not gone out)."""
+
+
+class Drop(Exception):
+    """Never deliverable; nothing to retry."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    method: str
+    args: dict[str, Any]
+
+
+class Sender:
+    def __init__(self, *, sessions: sessionmaker[Session], client: WebClient, policy: Policy, clock: Clock,
+                 batch: int = 50, idle_wait: float = 1.0) -> None:
+        self.sessions = sessions
+        self.client = client
+        self.policy = policy
+        self.clock = clock
+        self.batch = batch
+        self.idle_wait = idle_wait
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pass_lock = threading.Lock()
+        self.on_delivery: Callable[[OutboxMessage, str], None] | None = None
+
+    # --- running ---------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="leeway-sender", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                handled = self.deliver_due()
+            except Exception:
+                log.exception("outbox pass failed; retrying shortly")
+                handled = 0
+            if handled < self.batch:
+                self._wake.wait(self.idle_wait)
+
+    # --- one pass ----------------------------------------------------------------------------
+
+    def deliver_due(self) -> int:
+        """Claim what is due and try each once. Returns how many were handled."""
+        with self._pass_lock:
+            now = self.clock()
+            with self.sessions.begin() as session:
+                claimed = queries.claim_due(session, now=now, lease_until=now + LEASE, limit=self.batch)
+            for message in claimed:
+                self._deliver(message)
+            return len(claimed)
+
+    def _deliver(self, message: OutboxMessage) -> None:
+        try:
+            delivery = self._render(message)
+        except Defer as why:
+            self._reschedule(message, timedelta(milliseconds=300), str(why), count=False)
+            return
+        except Drop as why:
+            self._fail(message, "dropped", str(why))
+            return
+        try:
+            response = self.client.api_call(delivery.method, json=delivery.args)
+        except SlackApiError as error:
+            self._on_error(message, error)
+            return
+        except Exception as error:  # network trouble: Slack may be unreachable for a moment
+            self._retry(message, f"{type(error).__name__}: {error}")
+            return
+        data = response.data if isinstance(response.data, dict) else {}
+        channel = data.get("channel") if isinstance(data.get("channel"), str) else None
+        ts = data.get("ts") or data.get("message_ts")
+        with self.sessions.begin() as session:
+            queries.mark_sent(session, message_id=message.id, at=self.clock(), slack_channel=channel, slack_ts=ts)
+            if message.kind == Kind.REQUEST and message.proposal_id is not None and channel and ts:
+                queries.set_request_message(session, proposal_id=message.proposal_id, channel=channel, ts=ts)
+        log.info("sent %s #%s via %s to %s", message.kind, message.id, delivery.method, channel or message.channel)
+        if self.on_delivery:
+            self.on_delivery(message, "sent")
+
+    def _render(self, message: OutboxMessage) -> Delivery:
+        detail = message.detail or {}
+        if message.kind == Kind.EPHEMERAL:
+            return Delivery("chat.postEphemeral", {"channel": message.channel, "user": message.user,
+                                                   "text": detail["text"]})
+        if message.kind == Kind.NOTICE:
+            return Delivery("chat.postMessage", {"channel": message.channel, "text": detail["text"]})
+        proposal = self._proposal(message)
+        if message.kind == Kind.REQUEST:
+            return Delivery("chat.postMessage", {"channel": message.channel, **views.request(proposal).as_kwargs()})
+        if message.kind == Kind.REQUEST_UPDATE:
+            if not proposal.request_ts or not proposal.request_channel:
+                self._check_request_posted(proposal)
+                raise Defer("the request message has not been posted yet")
+            return Delivery("chat.update", {"channel": proposal.request_channel, "ts": proposal.request_ts,
+                                            **views.request(proposal).as_kwargs()})
+        if message.kind == Kind.DECISION:
+            return Delivery("chat.postMessage", {"channel": message.channel, **views.decision(proposal).as_kwargs()})
+        if message.kind == Kind.KUDOS:
+            return Delivery("chat.postMessage", {"channel": message.channel, **views.kudos(proposal).as_kwargs()})
+        if message.kind == Kind.PROPOSER_NOTE:
+            return Delivery("chat.postMessage", {"channel": message.channel,
+                                                 **views.proposer_note(proposal).as_kwargs()})
+        raise Drop(f"unknown message kind {message.kind!r}")
+
+    def _proposal(self, message: OutboxMessage) -> Proposal:
+        with self.sessions.begin() as session:
+            proposal = queries.get_proposal(session, proposal_id=message.proposal_id or 0)
+        if proposal is None:
+            raise Drop("its proposal no longer exists")
+        return proposal
+
+    def _check_request_posted(self, proposal: Proposal) -> None:
+        with self.sessions.begin() as session:
+            original = queries.outbox_message(session, proposal_id=proposal.id, kind=Kind.REQUEST)
+        if original is None or original.status == "failed":
+            raise Drop("the request message was never posted")
+
+    # --- outcomes ------------------------------------------------------------------------------
+
+    def _on_error(self, message: OutboxMessage, error: SlackApiError) -> None:
+        status = getattr(error.response, "status_code", 200)
+        code = str(error.response.get("error", "unknown_error"))
+        if status == 429 or code == "ratelimited":
+            retry_after = _retry_after(error)
+            self._reschedule(message, timedelta(seconds=retry_after), f"ratelimited (retry after {retry_after}s)",
+                             count=False)
+            return
+        if code in FIXES:
+            self._fail(message, code, FIXES[code].format(channel=message.channel))
+            return
+        self._retry(message, code)
+
+    def _retry(self, message: OutboxMessage, error: str) -> None:
+        attempts = message.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            self._fail(message, error, f"gave up after {attempts} attempts")
+            return
+        self._reschedule(message, timedelta(seconds=min(300, 2 ** attempts)), error, count=True)
+
+    def _reschedule(self, message: OutboxMessage, delay: timedelta, error: str, *, count: bool) -> None:
+        with self.sessions.begin() as session:
+            queries.reschedule(session, message_id=message.id, at=self.clock() + delay, error=error,
+                               count_attempt=count)
+        if count:
+            log.warning("will retry %s #%s in %s: %s", message.kind, message.id, delay, error)
+
+    def _fail(self, message: OutboxMessage, code: str, fix: str) -> None:
+        with self.sessions.begin() as session:
+            queries.mark_failed(session, message_id=message.id, error=f"{code}: {fix}")
+            proposer = self._proposer_to_warn(session, message)
+            if proposer:
+                queries.enqueue(session, kind=Kind.NOTICE, channel=proposer, at=self.clock(),
+                                dedupe_key=f"failure:{message.id}", detail={"text": (
+                                    f":warning: Leeway couldn't post to <#{message.channel}> ({code}). "
+                                    f"To fix it: {fix}. Your decision itself is recorded and safe.")})
+        log.error("could not deliver %s #%s to %s: %s. Fix: %s", message.kind, message.id, message.channel, code, fix)
+        self.wake()
+        if self.on_delivery:
+            self.on_delivery(message, "failed")
+
+    def _proposer_to_warn(self, session: Session, message: OutboxMessage) -> str | None:
+        # Only channel posts that carry a decision; a failed DM cannot warn by DM.
+        if message.proposal_id is None or message.kind not in (Kind.DECISION, Kind.KUDOS, Kind.REQUEST):
+            return None
+        proposal = queries.get_proposal(session, proposal_id=message.proposal_id)
+        return proposal.proposer if proposal else None
+
+    # --- the one immediate call --------------------------------------------------------------
+
+    def open_view(self, *, trigger_id: str, view: View) -> bool:
+        """Forms must open within 3 s of the click, so they skip the queue (but not the log)."""
+        try:
+            self.client.views_open(trigger_id=trigger_id, view=view)
+        except SlackApiError as error:
+            log.error("could not open a form: %s", error.response.get("error"))
+            return False
+        log.info("opened form %s", view.callback_id)
+        return True
+
+
+def _retry_after(error: SlackApiError) -> int:
+    headers = getattr(error.response, "headers", {}) or {}
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return max(1, int(value)) if value is not None else 1
+    except (TypeError, ValueError):
+        return 1
+
+
+def backlog(sessions: sessionmaker[Session], now: datetime) -> tuple[int, float]:
+    """How many messages are owed, and the age in seconds of the oldest."""
+    with sessions.begin() as session:
+        count, oldest = queries.outbox_backlog(session)
+    return count, (now - oldest).total_seconds() if oldest else 0.0

@@ -1,0 +1,99 @@
+"""Read the policy file, and say exactly which key on which line is wrong."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from bot.core.policy import Policy
+
+
+class PolicyError(Exception):
+    pass
+
+
+Location = tuple[str | int, ...]
+
+
+def load_policy(path: Path) -> Policy:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError(f"No policy file at {path}. Copy bot/policy.example.yml there (or point LEEWAY_POLICY "
+                          "at yours) and fill in your channel and user IDs.") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyError(f"Can't read the policy file {path}: {error}") from None
+    return parse_policy(text, source=str(path))
+
+
+def parse_policy(text: str, *, source: str = "policy") -> Policy:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or str(error)
+        context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+        if context and context_mark is not None:
+            problem = f"{context.removeprefix('while parsing ')} started on line {context_mark.line + 1}: {problem}"
+        raise PolicyError(f"{source}{where}: not valid YAML ({problem})") from None
+    if node is None:
+        raise PolicyError(f"{source}: the policy file is empty")
+    lines: dict[Location, int] = {}
+    data = _plain(node, (), lines)
+    if not isinstance(data, dict):
+        raise PolicyError(f"{source} line 1: the policy must be a mapping with currency, channels, people, remedies")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as error:
+        raise PolicyError("\n".join(_describe(e, lines, source) for e in error.errors())) from None
+
+
+def _plain(node: yaml.Node, loc: Location, lines: dict[Location, int]) -> Any:
+    """YAML node → plain data, remembering the line of every key and item."""
+    lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+            out[key] = _plain(value_node, (*loc, key), lines)
+            lines[(*loc, key)] = key_node.start_mark.line + 1
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_plain(item, (*loc, i), lines) for i, item in enumerate(node.value)]
+    # Scalars: let YAML resolve numbers and booleans, but keep IDs as written.
+    return yaml.safe_load(yaml.serialize(node))
+
+
+def _describe(error: Any, lines: dict[Location, int], source: str) -> str:
+    loc: Location = tuple(error["loc"])
+    # Pydantic may point inside a value (e.g. a tuple index); find the nearest known line.
+    probe = loc
+    while probe and probe not in lines:
+        probe = probe[:-1]
+    line = lines.get(probe, 1)
+    key = _dotted(loc) or "policy"
+    if error["type"] == "extra_forbidden":
+        message = f"unknown key '{loc[-1]}'"
+    elif error["type"] == "missing":
+        message = "is missing"
+    else:
+        message = str(error["msg"]).removeprefix("Value error, ")
+        # A rule across several keys names the offending key first: point at its line.
+        for word in re.findall(r"[a-z_]+", message):
+            if (*loc, word) in lines:
+                line, key = lines[(*loc, word)], _dotted((*loc, word))
+                break
+    return f"{source} line {line}: {key}: {message}"
+
+
+def _dotted(loc: Location) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

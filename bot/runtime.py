@@ -1,0 +1,126 @@
+"""Puts Leeway together from settings: policy, database, Slack client, sender, app, schedule."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
+from sqlalchemy import Engine, text
+
+from bot import services
+from bot.clock import Clock, system_clock
+from bot.core.policy import Policy
+from bot.outbox import Sender, backlog
+from bot.policy_file import load_policy
+from bot.roster import RosterDirectory
+from bot.settings import Settings
+from bot.slack.app import build_app
+from bot.web import LeewayASGI
+from storage import migrate
+from storage.db import make_engine, make_sessions
+
+log = logging.getLogger("leeway")
+
+ROSTER_REFRESH_MINUTES = 10
+
+
+class StartupError(Exception):
+    """One line that says what to fix."""
+
+
+@dataclass
+class Leeway:
+    settings: Settings
+    policy: Policy
+    engine: Engine
+    ctx: services.Context
+    sender: Sender
+    roster: RosterDirectory
+    bolt: App
+    scheduler: BackgroundScheduler
+
+    def start_background(self) -> None:
+        self.sender.start()
+        self.scheduler.start()
+
+    def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        self.sender.stop()
+        self.engine.dispose()
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        report: dict[str, Any] = {"policy": "loaded", "remedies": len(self.policy.remedies)}
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            current = migrate.is_current(self.engine)
+            report["database"] = "migrated" if current else "not migrated"
+            pending, oldest = backlog(self.ctx.sessions, self.ctx.clock())
+            report["outbox"] = {"pending": pending, "oldest_seconds": round(oldest, 1)}
+        except Exception as error:
+            report["database"] = f"unavailable: {type(error).__name__}"
+            return 503, {"status": "unavailable", **report}
+        return (200, {"status": "ok", **report}) if current else (503, {"status": "unavailable", **report})
+
+    def asgi(self) -> LeewayASGI:
+        return LeewayASGI(self.bolt, self.health)
+
+
+def slack_client(settings: Settings) -> WebClient:
+    # 429s are not retried here: the outbox reschedules them without holding up other channels.
+    return WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url,
+                     timeout=15, retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2),
+                                                 ServerErrorRetryHandler(max_retry_count=2)])
+
+
+def build(settings: Settings, *, clock: Clock = system_clock, apply_migrations: bool = True) -> Leeway:
+    from bot.policy_file import PolicyError
+    from bot.roster import RosterError
+
+    try:
+        policy = load_policy(settings.leeway_policy)
+    except PolicyError as error:
+        raise StartupError(str(error)) from None
+    engine = make_engine(settings.database_url)
+    try:
+        if apply_migrations:
+            migrate.upgrade(engine)
+        elif not migrate.is_current(engine):
+            raise StartupError("The database is not migrated: run `python -m bot migrate`.")
+    except StartupError:
+        raise
+    except Exception as error:
+        engine.dispose()
+        raise StartupError(f"Can't use the database at DATABASE_URL ({type(error).__name__}: "
+                           f"{str(error).splitlines()[0]})") from None
+    sessions = make_sessions(engine)
+    client = slack_client(settings)
+    try:
+        bot_user = client.auth_test().get("user_id")
+    except SlackApiError as error:
+        raise StartupError(f"Slack rejected SLACK_BOT_TOKEN ({error.response.get('error')}): copy the Bot User "
+                           "OAuth Token from the app's OAuth & Permissions page.") from None
+    except Exception as error:
+        raise StartupError(f"Can't reach Slack at {settings.slack_api_url} ({type(error).__name__}).") from None
+    roster = RosterDirectory(policy, client, bot_user=bot_user)
+    try:
+        roster.refresh(strict=True)
+    except RosterError as error:
+        raise StartupError(str(error)) from None
+    sender = Sender(sessions=sessions, client=client, policy=policy, clock=clock)
+    ctx = services.Context(policy=policy, roster=roster, sessions=sessions, clock=clock, wake_sender=sender.wake)
+    bolt = build_app(client=client, signing_secret=settings.slack_signing_secret.get_secret_value(), ctx=ctx,
+                     sender=sender)
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.add_job(roster.refresh, "interval", minutes=ROSTER_REFRESH_MINUTES, id="roster_refresh",
+                      coalesce=True, max_instances=1)
+    return Leeway(settings=settings, policy=policy, engine=engine, ctx=ctx, sender=sender, roster=roster,
+                  bolt=bolt, scheduler=scheduler)

@@ -1,0 +1,84 @@
+"""Settings from the environment (and a `.env` file). Loaded once, in `__main__`, and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+SLACK_API_URL = "https://slack.com/api/"
+
+_FIXES = {
+    "slack_bot_token": "set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…, under OAuth & Permissions)",
+    "slack_signing_secret": "set SLACK_SIGNING_SECRET to the app's Signing Secret "
+                            "(Basic Information → App Credentials)",
+    "slack_app_token": "SLACK_APP_TOKEN must be an app-level token (xapp-…) with connections:write, or unset",
+    "slack_api_url": "SLACK_API_URL must be an http(s) URL such as https://slack.com/api/",
+    "database_url": "DATABASE_URL must be a database URL such as sqlite:///leeway.db or postgresql://user:pass@host/db",
+    "port": "PORT must be a number from 1 to 65535",
+    "leeway_policy": "LEEWAY_POLICY must be the path to the policy file",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr
+    slack_signing_secret: SecretStr = Field(min_length=8)
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = SLACK_API_URL
+    database_url: str = "sqlite:///leeway.db"
+    leeway_policy: Path = Path("policy.yml")
+    host: str = "0.0.0.0"
+    port: int = Field(default=3000, ge=1, le=65535)
+    log_level: str = "INFO"
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must start with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            return None
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must start with xapp-")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except ArgumentError as error:
+            raise ValueError(str(error)) from None
+        return value
+
+
+class SettingsError(Exception):
+    """One line that says what to fix."""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()  # type: ignore[call-arg]  # values come from the environment
+    except ValidationError as error:
+        first = error.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else ""
+        problem = "is missing" if first["type"] == "missing" else f"is invalid ({first['msg']})"
+        fix = _FIXES.get(name, "check its value")
+        raise SettingsError(f"{name.upper()} {problem}: {fix}.") from None

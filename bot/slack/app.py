@@ -1,0 +1,54 @@
+"""Builds the Bolt app. Never at import time: tests and the demo build their own."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot import services
+from bot.outbox import Sender
+from bot.slack.listeners import actions, commands, forms, reactions
+
+log = logging.getLogger("leeway.slack")
+
+
+def build_app(*, client: WebClient, signing_secret: str, ctx: services.Context, sender: Sender) -> App:
+    app = App(
+        client=client,
+        signing_secret=signing_secret,
+        # Listeners do their quick database work before the ack and leave Slack calls to the
+        # outbox, so the ack is the reply; this also skips Bolt's 10 ms ack-polling loop.
+        process_before_response=True,
+        token_verification_enabled=False,  # Leeway calls auth.test itself at start, with a clearer error
+    )
+    commands.register(app, ctx, sender)
+    actions.register(app, ctx, sender)
+    forms.register(app, ctx, sender)
+    reactions.register(app, ctx)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        reference = uuid.uuid4().hex[:8]
+        log.exception("unexpected error (ref %s) while handling %s", reference, _what(body), exc_info=error)
+        text = (f":warning: Something went wrong on Leeway's side (ref `{reference}`). Nothing was recorded, "
+                "so it's safe to try again.")
+        # Slash commands show this reply to the person; other requests just get a clean ack.
+        if body.get("command"):
+            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": text}),
+                                headers={"content-type": "application/json"})
+        return BoltResponse(status=200, body="")
+
+    return app
+
+
+def _what(body: dict[str, Any]) -> str:
+    if body.get("command"):
+        return f"command {body['command']}"
+    if body.get("type") == "event_callback":
+        return f"event {(body.get('event') or {}).get('type')}"
+    return str(body.get("type", "request"))

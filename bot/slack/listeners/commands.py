@@ -1,0 +1,50 @@
+"""`/remedy`: parse, call one service, render. The reply is the ephemeral ack itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot import services
+from bot.core import authority
+from bot.core.parsing import USAGE, Draft, Help, InputError, Limits, parse_command
+from bot.outbox import Sender
+from bot.slack import views
+
+COMMAND = "/remedy"
+
+
+def register(app: App, ctx: services.Context, sender: Sender) -> None:
+    def on_remedy(ack: Ack, command: dict[str, Any]) -> None:
+        user = command["user_id"]
+        try:
+            parsed = parse_command(command.get("text") or "", ctx.policy)
+            if isinstance(parsed, Help):
+                ack(**views.help_message(ctx.policy).as_kwargs())
+            elif isinstance(parsed, Limits):
+                ack(**views.limits_message(ctx.policy).as_kwargs())
+            elif not parsed.complete:
+                why_not = authority.may_propose(ctx.roster(), user)
+                # The form opens after the ack (open_form below): nothing to say here.
+                ack(text=why_not) if why_not else ack()
+            else:
+                result = services.propose(ctx, proposer=user, draft=parsed, origin_channel=command.get("channel_id"),
+                                          source_key=f"trigger:{command['trigger_id']}")
+                ack(**views.propose_result(result, ctx.policy).as_kwargs())
+        except InputError as error:
+            ack(text=f":warning: {error.message}\nUsage: `{USAGE}`, or `/remedy help`.")
+
+    def open_form(command: dict[str, Any]) -> None:
+        try:
+            parsed = parse_command(command.get("text") or "", ctx.policy)
+        except InputError:
+            return
+        if not isinstance(parsed, Draft) or parsed.complete:
+            return
+        if authority.may_propose(ctx.roster(), command["user_id"]):
+            return
+        form = views.proposal_form(ctx.policy, parsed, origin_channel=command.get("channel_id"))
+        sender.open_view(trigger_id=command["trigger_id"], view=form)
+
+    app.command(COMMAND)(ack=on_remedy, lazy=[open_form])

@@ -1,0 +1,20 @@
+"""A ✅ on a request message agrees. Reactions that can't agree are ignored, quietly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+
+from bot import services
+
+
+def register(app: App, ctx: services.Context) -> None:
+    def on_reaction(event: dict[str, Any]) -> None:
+        item = event.get("item") or {}
+        if item.get("type") != "message" or not item.get("channel") or not item.get("ts"):
+            return
+        services.agree_by_reaction(ctx, channel=item["channel"], ts=item["ts"], user=event.get("user", ""),
+                                   reaction=event.get("reaction", ""))
+
+    app.event("reaction_added")(on_reaction)

@@ -1,0 +1,349 @@
+"""Block Kit rendering, from domain objects to what people read. No decisions here."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot import services
+from bot.core.parsing import USAGE, Draft
+from bot.core.policy import GRANTING_TIERS, TIER_WORDS, Policy, Remedy, Tier, format_amount
+from bot.slack import ids
+from storage.models import Proposal
+
+
+@dataclass(frozen=True)
+class Message:
+    """Text (the notification fallback) and blocks."""
+
+    text: str
+    blocks: list[Block] | None = None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"text": self.text}
+        if self.blocks:
+            out["blocks"] = [b.to_dict() for b in self.blocks]
+        return out
+
+
+def escape(text: str) -> str:
+    """What people typed must not turn into mentions or links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def quote(text: str) -> str:
+    return "\n".join("> " + line for line in escape(text).splitlines() or [""])
+
+
+def amount_of(proposal: Proposal) -> str:
+    return format_amount(proposal.amount, proposal.unit)
+
+
+def what(proposal: Proposal) -> str:
+    """"a refund of $40", "Extend a course: 7 days"."""
+    return f"*{escape(proposal.remedy_label)}* of *{amount_of(proposal)}*"
+
+
+def duration(seconds: int) -> str:
+    if seconds < 1:
+        return "instantly"
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def seconds_between(start: datetime, end: datetime | None) -> int:
+    return max(0, int(((end or start) - start).total_seconds()))
+
+
+def _facts(proposal: Proposal, *, with_fair: bool = True) -> SectionBlock:
+    fields = [
+        MarkdownTextObject(text=f"*Remedy*\n{escape(proposal.remedy_label)}"),
+        MarkdownTextObject(text=f"*Amount*\n{amount_of(proposal)}"),
+        MarkdownTextObject(text=f"*Case*\n{escape(proposal.case_ref)}"),
+        MarkdownTextObject(text=f"*Tier*\n{Tier(proposal.tier)} ({TIER_WORDS[Tier(proposal.tier)]})"),
+    ]
+    if with_fair and proposal.customer_fair is not None:
+        fields.append(MarkdownTextObject(
+            text=f"*Customer thinks fair*\n{format_amount(proposal.customer_fair, proposal.unit)}"))
+    return SectionBlock(fields=fields)
+
+
+def _story(proposal: Proposal) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=f"*What happened*\n{quote(proposal.summary)}"[:3000]))
+
+
+# --- the request, in the requests channel ----------------------------------------------------
+
+def request(proposal: Proposal) -> Message:
+    status = proposal.status
+    if status == "granted":
+        return _request_granted(proposal)
+    if status != "pending":
+        return _request_closed(proposal)
+    who = "a lead" if proposal.tier == Tier.LEAD else "a peer"
+    ask = f"<@{proposal.asked}>, can you agree?" if proposal.asked else f"Can {who} agree?"
+    head = f"{ask} <@{proposal.proposer}> proposes a {what(proposal)} for case *{escape(proposal.case_ref)}*."
+    anyone = "Any lead" if proposal.tier == Tier.LEAD else "Any agent"
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=head)),
+        _facts(proposal),
+        _story(proposal),
+        ActionsBlock(block_id=ids.Block.REQUEST_ACTIONS, elements=[
+            ButtonElement(text="Approve", action_id=ids.Action.APPROVE, value=str(proposal.id), style="primary"),
+            ButtonElement(text="Decline", action_id=ids.Action.DECLINE, value=str(proposal.id)),
+        ]),
+        ContextBlock(elements=[MarkdownTextObject(
+            text=f"{anyone} can also agree by reacting :white_check_mark: to this message.")]),
+    ]
+    text = (f"<@{proposal.asked}>: <@{proposal.proposer}> asks you to agree to a {proposal.remedy_label.lower()} "
+            f"of {amount_of(proposal)} for case {escape(proposal.case_ref)}")
+    return Message(text=text, blocks=blocks)
+
+
+def _request_granted(proposal: Proposal) -> Message:
+    took = duration(seconds_between(proposal.created_at, proposal.decided_at))
+    line = (f":white_check_mark: *Granted*: <@{proposal.proposer}>'s {what(proposal)} for case "
+            f"*{escape(proposal.case_ref)}*, agreed by <@{proposal.decided_by}> in {took}.")
+    return Message(text=f"Granted: {proposal.remedy_label} of {amount_of(proposal)} for case "
+                        f"{escape(proposal.case_ref)}, agreed by <@{proposal.decided_by}>",
+                   blocks=[SectionBlock(text=MarkdownTextObject(text=line)), _facts(proposal)])
+
+
+def _request_closed(proposal: Proposal) -> Message:
+    # Neutral on purpose: a closed request never says who declined or why.
+    text = f"This request for case {escape(proposal.case_ref)} is closed. Nothing more is needed here."
+    return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=f"_{text}_"))])
+
+
+# --- decisions and kudos ---------------------------------------------------------------------
+
+def decision(proposal: Proposal) -> Message:
+    seconds = seconds_between(proposal.created_at, proposal.decided_at)
+    alone = proposal.tier == Tier.ALONE
+    agreed = "decided alone, within their own authority" if alone else f"<@{proposal.decided_by}>"
+    fields = [
+        MarkdownTextObject(text=f"*Agent*\n<@{proposal.proposer}>"),
+        MarkdownTextObject(text=f"*Agreed by*\n{agreed}"),
+        MarkdownTextObject(text=f"*Remedy*\n{escape(proposal.remedy_label)}"),
+        MarkdownTextObject(text=f"*Amount*\n{amount_of(proposal)}"),
+        MarkdownTextObject(text=f"*Case*\n{escape(proposal.case_ref)}"),
+        MarkdownTextObject(text=f"*Tier*\n{Tier(proposal.tier)}"),
+        MarkdownTextObject(text=f"*Time to decision*\n{duration(seconds)}"),
+    ]
+    if proposal.customer_fair is not None:
+        fields.append(MarkdownTextObject(
+            text=f"*Customer thought fair*\n{format_amount(proposal.customer_fair, proposal.unit)}"))
+    when = (proposal.decided_at or proposal.created_at).strftime("%Y-%m-%d %H:%M UTC")
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(
+            text=f":white_check_mark: {what(proposal)} granted for case *{escape(proposal.case_ref)}*")),
+        SectionBlock(fields=fields),
+        _story(proposal),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Decision #{proposal.id} · granted {when}")]),
+    ]
+    text = (f"Granted: {proposal.remedy_label} of {amount_of(proposal)} for case {escape(proposal.case_ref)} "
+            f"by <@{proposal.proposer}>" + ("" if alone else f", agreed by <@{proposal.decided_by}>"))
+    return Message(text=text, blocks=blocks)
+
+
+def kudos(proposal: Proposal) -> Message:
+    remedy = f"{escape(proposal.remedy_label.lower())} of {amount_of(proposal)}"
+    if proposal.tier == Tier.ALONE:
+        text = (f":tada: <@{proposal.proposer}> used their own authority to fix case {escape(proposal.case_ref)} "
+                f"on the spot: a {remedy}. That's exactly what Leeway is for!")
+    else:
+        text = (f":tada: <@{proposal.proposer}> and <@{proposal.decided_by}> fixed case "
+                f"{escape(proposal.case_ref)} together: a {remedy}. Thank you for taking care of the customer!")
+    return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+# --- private words to the proposer -----------------------------------------------------------
+
+def proposer_note(proposal: Proposal) -> Message:
+    case = escape(proposal.case_ref)
+    if proposal.status == "granted":
+        text = (f":white_check_mark: <@{proposal.decided_by}> agreed: your {what(proposal)} for case *{case}* "
+                "is granted. Go ahead!")
+    else:
+        text = f"Your {what(proposal)} for case *{case}* wasn't agreed this time."
+        if proposal.decline_reason:
+            text += f" <@{proposal.decided_by}> said:\n{quote(proposal.decline_reason)}"
+        else:
+            text += f" <@{proposal.decided_by}> didn't give a reason; feel free to ask them."
+        text += "\nYou can talk it through, or propose a different remedy. Only you can see this."
+    return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def granted_alone(proposal: Proposal, policy: Policy) -> Message:
+    text = (f":white_check_mark: *Granted — go ahead.* A {what(proposal)} for case *{escape(proposal.case_ref)}* "
+            f"is within your own authority. It's recorded in <#{policy.channels.decisions}>, and the team is "
+            f"celebrating it in <#{policy.channels.kudos}>.")
+    return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def asked(proposal: Proposal, policy: Policy) -> Message:
+    who = "a lead's" if proposal.tier == Tier.LEAD else "a peer's"
+    text = (f":raised_hands: Proposed: {what(proposal)} for case *{escape(proposal.case_ref)}*. It needs {who} "
+            f"agreement, so I've asked <@{proposal.asked}> in <#{policy.channels.requests}>. "
+            "I'll message you the moment it's decided.")
+    return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def already_proposed(proposal: Proposal, policy: Policy) -> Message:
+    if proposal.status == "granted" and proposal.tier == Tier.ALONE:
+        return granted_alone(proposal, policy)
+    return asked(proposal, policy) if proposal.status == "pending" else Message(
+        text=f"That proposal for case {escape(proposal.case_ref)} is already {proposal.status}.")
+
+
+def out_of_policy(remedy: Remedy, amount: Decimal, policy: Policy) -> Message:
+    highest = policy.format_amount(remedy, remedy.highest_limit)
+    text = (f"A {escape(remedy.label.lower())} of {policy.format_amount(remedy, amount)} is outside Leeway's "
+            f"policy (the most a lead can approve is {highest}), so nothing was routed or granted.\n"
+            f"{_limits_line(remedy, policy)}\n"
+            "You could offer something within these limits, or take this one to your lead directly.")
+    return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def already_decided(proposal: Proposal) -> str:
+    if proposal.status == "granted":
+        return (f"This one is already granted: <@{proposal.decided_by}> agreed first. Thanks for jumping in!")
+    if proposal.status == "declined":
+        return "This request is already closed."
+    return f"This request is already {proposal.status}; nothing can change it now."
+
+
+# --- help and limits -------------------------------------------------------------------------
+
+def help_message(policy: Policy) -> Message:
+    remedies = ", ".join(f"`{r.id}`" for r in policy.remedies)
+    text = (
+        "*Leeway lets you fix a customer's problem on the spot.*\n"
+        f"`{USAGE}`\n"
+        "• Example: `/remedy refund 40 #4711 parcel arrived broken fair:25`\n"
+        "• Within your own authority it's granted at once. Above that, Leeway asks one peer (or a lead) "
+        "who agrees with a button or a :white_check_mark:. Mention someone to choose who's asked.\n"
+        "• `fair:<amount>` records what the customer said would be fair. Ask them: it's often less than you'd think.\n"
+        f"• Remedies: {remedies}. A prefix is enough (`ref` for `refund`).\n"
+        "• `/remedy` on its own opens a form. `/remedy limits` shows what you may grant."
+    )
+    return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def _limits_line(remedy: Remedy, policy: Policy) -> str:
+    parts = []
+    for tier in GRANTING_TIERS:
+        limit = remedy.limit(tier)
+        if limit > 0:
+            parts.append(f"{TIER_WORDS[tier]} up to *{policy.format_amount(remedy, limit)}*")
+    return f"{escape(remedy.label)}: " + " · ".join(parts)
+
+
+def limits_message(policy: Policy) -> Message:
+    blocks: list[Block] = [HeaderBlock(text="What you may grant")]
+    lines = []
+    for remedy in policy.remedies:
+        fields = []
+        for tier in GRANTING_TIERS:
+            limit = remedy.limit(tier)
+            shown = f"up to {policy.format_amount(remedy, limit)}" if limit > 0 else "—"
+            fields.append(MarkdownTextObject(text=f"*{TIER_WORDS[tier].capitalize()}*\n{shown}"))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=f"*{escape(remedy.label)}* (`{remedy.id}`)"),
+                                   fields=fields))
+        lines.append(_limits_line(remedy, policy))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text="Above the lead limit a remedy is out of policy. Decisions made in good faith are never "
+             "charged to you: using your authority is the job.")]))
+    return Message(text="What you may grant:\n" + "\n".join(lines), blocks=blocks)
+
+
+# --- forms -----------------------------------------------------------------------------------
+
+def _input(block_id: ids.Block, label: str, element: Any, *, optional: bool = False,
+           hint: str | None = None) -> InputBlock:
+    return InputBlock(block_id=block_id, label=label, element=element, optional=optional, hint=hint)
+
+
+def proposal_form(policy: Policy, draft: Draft, *, origin_channel: str | None) -> View:
+    options = [Option(value=r.id, label=r.label[:75]) for r in policy.remedies]
+    chosen = next((o for o in options if o.value == draft.remedy_id), None)
+    remedy = policy.remedy(draft.remedy_id) if draft.remedy_id else None
+    amount = policy.format_amount(remedy, draft.amount) if remedy and draft.amount is not None else None
+    fair = policy.format_amount(remedy, draft.fair) if remedy and draft.fair is not None else None
+    blocks: list[Block] = [
+        _input(ids.Block.REMEDY, "Remedy", StaticSelectElement(
+            action_id=ids.Action.INPUT, placeholder="Choose a remedy", options=options, initial_option=chosen)),
+        _input(ids.Block.AMOUNT, "Amount", PlainTextInputElement(
+            action_id=ids.Action.INPUT, initial_value=amount, placeholder="25, $25.50 or 7d for days")),
+        _input(ids.Block.CASE, "Case reference", PlainTextInputElement(
+            action_id=ids.Action.INPUT, initial_value=draft.case_ref, placeholder="#4711", max_length=64)),
+        _input(ids.Block.SUMMARY, "What happened", PlainTextInputElement(
+            action_id=ids.Action.INPUT, initial_value=draft.summary, multiline=True, max_length=1500)),
+        _input(ids.Block.FAIR, "What does the customer think would be fair?", PlainTextInputElement(
+            action_id=ids.Action.INPUT, initial_value=fair, placeholder="Ask them: it's often less than you'd think"),
+            optional=True, hint="Ask the customer and note their answer."),
+        _input(ids.Block.PEER, "Peer to ask", UserSelectElement(
+            action_id=ids.Action.INPUT, placeholder="Leeway picks someone if you leave this empty",
+            initial_user=draft.peer), optional=True),
+    ]
+    return View(type="modal", callback_id=ids.Callback.PROPOSE, title="Propose a remedy", submit="Propose",
+                close="Cancel", blocks=blocks, private_metadata=json.dumps({"channel": origin_channel}))
+
+
+def decline_form(proposal: Proposal, *, channel: str | None) -> View:
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(
+            text=f"Decline <@{proposal.proposer}>'s {what(proposal)} for case *{escape(proposal.case_ref)}*? "
+                 "Only they will hear about it, privately. The request will just read \"closed\".")),
+        _input(ids.Block.REASON, "A word for the proposer (optional)", PlainTextInputElement(
+            action_id=ids.Action.INPUT, multiline=True, max_length=1000,
+            placeholder="What would you do instead?"), optional=True),
+    ]
+    return View(type="modal", callback_id=ids.Callback.DECLINE, title=PlainTextObject(text="Decline"),
+                submit="Decline", close="Cancel", blocks=blocks,
+                private_metadata=json.dumps({"proposal_id": proposal.id, "channel": channel}))
+
+
+def propose_result(result: object, policy: Policy) -> Message:
+    if isinstance(result, services.Granted):
+        return already_proposed(result.proposal, policy)
+    if isinstance(result, services.Asked):
+        return asked(result.proposal, policy)
+    if isinstance(result, services.OutOfPolicy):
+        return out_of_policy(result.remedy, result.amount, policy)
+    if isinstance(result, services.Refused):
+        return Message(text=result.reason)
+    raise TypeError(f"not a proposal result: {result!r}")
+
+
+def out_of_policy_short(remedy: Remedy, amount: Decimal, policy: Policy) -> str:
+    return (f"{policy.format_amount(remedy, amount)} is outside policy: the most a lead can approve for "
+            f"{remedy.label.lower()} is {policy.format_amount(remedy, remedy.highest_limit)}.")[:150]

@@ -1,0 +1,170 @@
+"""Tables. Statuses are stored as their string values; times are UTC-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware UTC time")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Hundredths(TypeDecorator[Decimal]):
+    """Amounts as whole hundredths: exact on SQLite, which has no decimal type."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        return int((Decimal(value) * 100).to_integral_value())
+
+    def process_result_value(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(), Decimal: Hundredths(), dict[str, Any]: JSON(),
+    }
+
+
+class Proposal(Base):
+    __tablename__ = "proposal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Slack's trigger or view id: a double submission finds the proposal it already made.
+    source_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(16))
+    remedy_id: Mapped[str] = mapped_column(String(40))
+    remedy_label: Mapped[str] = mapped_column(String(100))
+    unit: Mapped[str] = mapped_column(String(8))  # a currency code, or "days"
+    amount: Mapped[Decimal]
+    customer_fair: Mapped[Decimal | None]
+    case_ref: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[str] = mapped_column(Text)
+    tier: Mapped[str] = mapped_column(String(16))
+    proposer: Mapped[str] = mapped_column(String(32))
+    asked: Mapped[str | None] = mapped_column(String(32))
+    origin_channel: Mapped[str | None] = mapped_column(String(32))
+    request_channel: Mapped[str | None] = mapped_column(String(32))
+    request_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_proposal_status", "status"),
+        Index("ix_proposal_request_message", "request_channel", "request_ts"),
+        Index("ix_proposal_asked_status", "asked", "status"),
+        Index("ix_proposal_proposer_created_at", "proposer", "created_at"),
+    )
+
+
+class Approval(Base):
+    """The agreement that granted a proposal: exactly one per granted proposal."""
+
+    __tablename__ = "approval"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), unique=True)
+    approver: Mapped[str] = mapped_column(String(32))
+    via: Mapped[str] = mapped_column(String(16))  # alone, button, reaction
+    at: Mapped[datetime]
+
+
+class ProposalEvent(Base):
+    """Append-only history of everything that happened to a proposal."""
+
+    __tablename__ = "proposal_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(24))
+    actor: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Decision(Base):
+    """The audit record of a granted remedy."""
+
+    __tablename__ = "decision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), unique=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    agreed_by: Mapped[str | None] = mapped_column(String(32))
+    granted_at: Mapped[datetime]
+    seconds_to_decision: Mapped[int] = mapped_column(Integer)
+
+
+class OutboxMessage(Base):
+    """A message Leeway owes Slack, committed with the change that caused it."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))  # channel ID, or a user ID for a DM
+    user: Mapped[str | None] = mapped_column(String(32))  # for ephemeral messages
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    slack_channel: Mapped[str | None] = mapped_column(String(32))
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),)
