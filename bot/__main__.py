@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -54,6 +55,10 @@ def _run(settings: Settings) -> int:
     leeway = build(settings)
     leeway.start_background()
     log = logging.getLogger("leeway")
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT and then re-raises the signal; end
+    # with a clean exit instead, so the sender and scheduler stop in the `finally` below.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _exit_cleanly)
     try:
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -66,6 +71,10 @@ def _run(settings: Settings) -> int:
     finally:
         leeway.close()
     return 0
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _migrate(database_url: str) -> int:

@@ -181,7 +181,7 @@ def agree(ctx: Context, *, proposal_id: int, user: str, via: str) -> AgreeResult
         if proposal.status != Status.PENDING:
             return AlreadyDecided(proposal)
         if not _grant(session, ctx, proposal, approver=user, via=via):
-            session.expire(proposal)
+            session.refresh(proposal)  # the winner changed it: report what it is now
             return AlreadyDecided(proposal)
     ctx.wake_sender()
     return Granted(proposal)
@@ -229,7 +229,7 @@ def decline(ctx: Context, *, proposal_id: int, user: str, reason: str | None) ->
             session, proposal_id=proposal.id, from_statuses=lifecycle.sources(Event.DECLINE),
             to_status=lifecycle.target(Event.DECLINE), decided_at=now, decided_by=user, decline_reason=reason)
         if not changed:
-            session.expire(proposal)
+            session.refresh(proposal)  # the winner changed it: report what it is now
             return AlreadyDecided(proposal)
         queries.add_event(session, proposal_id=proposal.id, at=now, kind="declined", actor=user,
                           detail={"reason": reason} if reason else {})

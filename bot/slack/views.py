@@ -60,8 +60,8 @@ def amount_of(proposal: Proposal) -> str:
 
 
 def what(proposal: Proposal) -> str:
-    """"a refund of $40", "Extend a course: 7 days"."""
-    return f"*{escape(proposal.remedy_label)}* of *{amount_of(proposal)}*"
+    """"*Refund: $40*", "*Extend a course: 7 days*": reads right whatever the label."""
+    return f"*{escape(proposal.remedy_label)}: {amount_of(proposal)}*"
 
 
 def duration(seconds: int) -> str:
@@ -110,7 +110,7 @@ def request(proposal: Proposal) -> Message:
         return _request_closed(proposal)
     who = "a lead" if proposal.tier == Tier.LEAD else "a peer"
     ask = f"<@{proposal.asked}>, can you agree?" if proposal.asked else f"Can {who} agree?"
-    head = f"{ask} <@{proposal.proposer}> proposes a {what(proposal)} for case *{escape(proposal.case_ref)}*."
+    head = f"{ask} <@{proposal.proposer}> proposes {what(proposal)} for case *{escape(proposal.case_ref)}*."
     anyone = "Any lead" if proposal.tier == Tier.LEAD else "Any agent"
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=head)),
@@ -123,8 +123,8 @@ def request(proposal: Proposal) -> Message:
         ContextBlock(elements=[MarkdownTextObject(
             text=f"{anyone} can also agree by reacting :white_check_mark: to this message.")]),
     ]
-    text = (f"<@{proposal.asked}>: <@{proposal.proposer}> asks you to agree to a {proposal.remedy_label.lower()} "
-            f"of {amount_of(proposal)} for case {escape(proposal.case_ref)}")
+    text = (f"<@{proposal.asked}>: <@{proposal.proposer}> asks you to agree: {escape(proposal.remedy_label)} "
+            f"{amount_of(proposal)} for case {escape(proposal.case_ref)}")
     return Message(text=text, blocks=blocks)
 
 
@@ -132,7 +132,7 @@ def _request_granted(proposal: Proposal) -> Message:
     took = duration(seconds_between(proposal.created_at, proposal.decided_at))
     line = (f":white_check_mark: *Granted*: <@{proposal.proposer}>'s {what(proposal)} for case "
             f"*{escape(proposal.case_ref)}*, agreed by <@{proposal.decided_by}> in {took}.")
-    return Message(text=f"Granted: {proposal.remedy_label} of {amount_of(proposal)} for case "
+    return Message(text=f"Granted: {escape(proposal.remedy_label)} {amount_of(proposal)} for case "
                         f"{escape(proposal.case_ref)}, agreed by <@{proposal.decided_by}>",
                    blocks=[SectionBlock(text=MarkdownTextObject(text=line)), _facts(proposal)])
 
@@ -169,19 +169,19 @@ def decision(proposal: Proposal) -> Message:
         _story(proposal),
         ContextBlock(elements=[MarkdownTextObject(text=f"Decision #{proposal.id} · granted {when}")]),
     ]
-    text = (f"Granted: {proposal.remedy_label} of {amount_of(proposal)} for case {escape(proposal.case_ref)} "
+    text = (f"Granted: {escape(proposal.remedy_label)} {amount_of(proposal)} for case {escape(proposal.case_ref)} "
             f"by <@{proposal.proposer}>" + ("" if alone else f", agreed by <@{proposal.decided_by}>"))
     return Message(text=text, blocks=blocks)
 
 
 def kudos(proposal: Proposal) -> Message:
-    remedy = f"{escape(proposal.remedy_label.lower())} of {amount_of(proposal)}"
+    remedy = f"{escape(proposal.remedy_label)}: {amount_of(proposal)}"
     if proposal.tier == Tier.ALONE:
         text = (f":tada: <@{proposal.proposer}> used their own authority to fix case {escape(proposal.case_ref)} "
-                f"on the spot: a {remedy}. That's exactly what Leeway is for!")
+                f"on the spot ({remedy}). That's exactly what Leeway is for!")
     else:
         text = (f":tada: <@{proposal.proposer}> and <@{proposal.decided_by}> fixed case "
-                f"{escape(proposal.case_ref)} together: a {remedy}. Thank you for taking care of the customer!")
+                f"{escape(proposal.case_ref)} together ({remedy}). Thank you for taking care of the customer!")
     return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
 
 
@@ -203,7 +203,7 @@ def proposer_note(proposal: Proposal) -> Message:
 
 
 def granted_alone(proposal: Proposal, policy: Policy) -> Message:
-    text = (f":white_check_mark: *Granted — go ahead.* A {what(proposal)} for case *{escape(proposal.case_ref)}* "
+    text = (f":white_check_mark: *Granted — go ahead.* {what(proposal)} for case *{escape(proposal.case_ref)}* "
             f"is within your own authority. It's recorded in <#{policy.channels.decisions}>, and the team is "
             f"celebrating it in <#{policy.channels.kudos}>.")
     return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
@@ -211,7 +211,7 @@ def granted_alone(proposal: Proposal, policy: Policy) -> Message:
 
 def asked(proposal: Proposal, policy: Policy) -> Message:
     who = "a lead's" if proposal.tier == Tier.LEAD else "a peer's"
-    text = (f":raised_hands: Proposed: {what(proposal)} for case *{escape(proposal.case_ref)}*. It needs {who} "
+    text = (f":raised_hands: Proposed {what(proposal)} for case *{escape(proposal.case_ref)}*. It needs {who} "
             f"agreement, so I've asked <@{proposal.asked}> in <#{policy.channels.requests}>. "
             "I'll message you the moment it's decided.")
     return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
@@ -226,7 +226,7 @@ def already_proposed(proposal: Proposal, policy: Policy) -> Message:
 
 def out_of_policy(remedy: Remedy, amount: Decimal, policy: Policy) -> Message:
     highest = policy.format_amount(remedy, remedy.highest_limit)
-    text = (f"A {escape(remedy.label.lower())} of {policy.format_amount(remedy, amount)} is outside Leeway's "
+    text = (f"*{escape(remedy.label)}: {policy.format_amount(remedy, amount)}* is outside Leeway's "
             f"policy (the most a lead can approve is {highest}), so nothing was routed or granted.\n"
             f"{_limits_line(remedy, policy)}\n"
             "You could offer something within these limits, or take this one to your lead directly.")
@@ -346,4 +346,4 @@ def propose_result(result: object, policy: Policy) -> Message:
 
 def out_of_policy_short(remedy: Remedy, amount: Decimal, policy: Policy) -> str:
     return (f"{policy.format_amount(remedy, amount)} is outside policy: the most a lead can approve for "
-            f"{remedy.label.lower()} is {policy.format_amount(remedy, remedy.highest_limit)}.")[:150]
+            f"{remedy.label} is {policy.format_amount(remedy, remedy.highest_limit)}.")[:150]

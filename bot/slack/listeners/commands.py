@@ -15,25 +15,30 @@ from bot.slack import views
 COMMAND = "/remedy"
 
 
+def reply(ack: Ack, message: views.Message) -> None:
+    """Answer the command privately; the ack is the reply."""
+    ack(response_type="ephemeral", **message.as_kwargs())
+
+
 def register(app: App, ctx: services.Context, sender: Sender) -> None:
     def on_remedy(ack: Ack, command: dict[str, Any]) -> None:
         user = command["user_id"]
         try:
             parsed = parse_command(command.get("text") or "", ctx.policy)
             if isinstance(parsed, Help):
-                ack(**views.help_message(ctx.policy).as_kwargs())
+                reply(ack, views.help_message(ctx.policy))
             elif isinstance(parsed, Limits):
-                ack(**views.limits_message(ctx.policy).as_kwargs())
+                reply(ack, views.limits_message(ctx.policy))
             elif not parsed.complete:
                 why_not = authority.may_propose(ctx.roster(), user)
                 # The form opens after the ack (open_form below): nothing to say here.
-                ack(text=why_not) if why_not else ack()
+                reply(ack, views.Message(text=why_not)) if why_not else ack()
             else:
                 result = services.propose(ctx, proposer=user, draft=parsed, origin_channel=command.get("channel_id"),
                                           source_key=f"trigger:{command['trigger_id']}")
-                ack(**views.propose_result(result, ctx.policy).as_kwargs())
+                reply(ack, views.propose_result(result, ctx.policy))
         except InputError as error:
-            ack(text=f":warning: {error.message}\nUsage: `{USAGE}`, or `/remedy help`.")
+            reply(ack, views.Message(text=f":warning: {error.message}\nUsage: `{USAGE}`, or `/remedy help`."))
 
     def open_form(command: dict[str, Any]) -> None:
         try:

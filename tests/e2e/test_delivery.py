@@ -1,0 +1,79 @@
+"""Nothing granted is lost on the way to Slack: rate limits, errors and restarts."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.standin import StandInSlack
+from tests.e2e.conftest import Bot, start_bot
+
+
+def test_a_rate_limited_post_waits_for_retry_after_and_is_delivered_once(bot: Bot) -> None:
+    bot.api.rate_limit_next("chat.postMessage", retry_after=30, channel="C0DEC")
+    reply = bot.driver.command("U0ANA", "refund 20 #1 x")
+    assert "Granted" in reply.json["text"]  # the ack never waits on Slack
+    bot.api.wait_for("chat.postMessage", channel="C0KUD")
+    bot.settle()
+    assert bot.posts_to("C0DEC") == []
+    (owed,) = [m for m in bot.outbox() if m.kind == "decision"]
+    assert owed.status == "pending" and "ratelimited" in (owed.last_error or "")
+    bot.clock.advance(seconds=29)
+    bot.settle()
+    assert bot.posts_to("C0DEC") == []
+    bot.clock.advance(seconds=2)
+    bot.api.wait_for("chat.postMessage", channel="C0DEC")
+    bot.settle()
+    assert len(bot.posts_to("C0DEC")) == 1 and len(bot.posts_to("C0KUD")) == 1
+
+
+def test_slack_errors_are_retried_with_backoff(bot: Bot) -> None:
+    bot.api.fail_next("chat.postMessage", "internal_error", times=2, channel="C0DEC")
+    bot.driver.command("U0ANA", "refund 20 #1 x")
+    bot.api.wait_for("chat.postMessage", channel="C0DEC")  # the first failure
+    bot.settle()
+    for _ in range(3):
+        bot.clock.advance(seconds=10)
+        bot.settle()
+    assert len(bot.posts_to("C0DEC")) == 1
+    (sent,) = [m for m in bot.outbox() if m.kind == "decision"]
+    assert (sent.status, sent.attempts) == ("sent", 3)
+
+
+def test_a_channel_leeway_is_not_in_is_surfaced_with_the_fix(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR, logger="leeway.outbox")
+    bot.api.fail_next("chat.postMessage", "not_in_channel", channel="C0KUD")
+    bot.driver.command("U0ANA", "refund 20 #1 x")
+    warning = bot.api.wait_for("chat.postMessage", channel="U0ANA")[0].args["text"]
+    assert "couldn't post to <#C0KUD>" in warning and "invite @Leeway to <#C0KUD>" in warning
+    assert "recorded and safe" in warning
+    assert len(bot.posts_to("C0DEC")) == 1  # the audit record still went out
+    assert bot.only_proposal().status == "granted"
+    assert any("invite @Leeway" in r.getMessage() for r in caplog.records)
+    (failed,) = [m for m in bot.outbox() if m.status == "failed"]
+    assert failed.kind == "kudos" and failed.last_error and failed.last_error.startswith("not_in_channel")
+
+
+def test_posts_owed_when_the_process_stopped_are_delivered_after_a_restart(
+        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path, bot: Bot) -> None:
+    bot.leeway.sender.stop()  # the process dies between the grant and the posts
+    bot.driver.command("U0ANA", "refund 20 #1 x")
+    bot.driver.command("U0ANA", "refund 90 #2 y")
+    assert slack.calls_to("chat.postMessage") == []
+    bot.server.stop()
+    bot.leeway.close()
+
+    again = start_bot(slack, database_url, tmp_path, clock=bot.clock)
+    try:
+        slack.wait_for("chat.postMessage", channel="C0REQ")
+        slack.wait_for("chat.postMessage", channel="C0KUD")
+        again.settle()
+        assert len(again.posts_to("C0DEC")) == 1 and len(again.posts_to("C0KUD")) == 1
+        assert len(again.posts_to("C0REQ")) == 1
+        assert {m.status for m in again.outbox()} == {"sent"}
+    finally:
+        again.server.stop()
+        again.leeway.close()

@@ -1,0 +1,144 @@
+"""Leeway as people start it: `python -m bot run` and `python -m bot demo`, in their own process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.standin import SlackDriver, StandInSlack
+from tests.conftest import REPO, wipe
+from tests.policies import TEAM_POLICY
+
+SECRET = "process-signing-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def leeway_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "LEEWAY_")) and k not in ("DATABASE_URL", "PORT", "HOST")}
+    env["PYTHONPATH"] = str(REPO)
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 30) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            errors = process.stderr.read() if process.stderr else ""
+            raise AssertionError(f"the bot exited with {process.returncode}: {errors}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return dict(json.loads(response.read()))
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.1)  # polling a process we started; no test clock involved
+    raise AssertionError("the bot never became healthy")
+
+
+@pytest.fixture
+def running_bot(slack: StandInSlack, database_url: str, engine: Engine,
+                tmp_path: Path) -> Iterator[tuple[SlackDriver, str, subprocess.Popen[str]]]:
+    slack.reset()
+    wipe(engine)
+    (tmp_path / "policy.yml").write_text(TEAM_POLICY)
+    port = free_port()
+    env = leeway_env(SLACK_BOT_TOKEN="xoxb-process", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.url,
+                     DATABASE_URL=database_url, LEEWAY_POLICY="policy.yml", PORT=str(port), HOST="127.0.0.1")
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        yield SlackDriver(f"{base}/slack/events", SECRET, api=slack), base, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=20)
+        wipe(engine)
+        slack.reset()
+
+
+def test_python_m_bot_run_serves_slack_over_http(running_bot: tuple[SlackDriver, str, subprocess.Popen[str]],
+                                                  slack: StandInSlack) -> None:
+    driver, base, process = running_bot
+    health = wait_healthy(f"{base}/healthz", process)
+    assert health["status"] == "ok" and health["database"] == "migrated"
+    reply = driver.command("U0ANA", "refund 80 #4711 parcel broken")
+    assert reply.status == 200 and "I've asked <@U0BEN>" in reply.json["text"]
+    request = slack.wait_for("chat.postMessage", channel="C0REQ", timeout=10)[0]
+    driver.react("U0CHO", "white_check_mark", channel="C0REQ", ts=request.response["ts"])
+    slack.wait_for("chat.postMessage", channel="C0KUD", timeout=10)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+
+
+def test_a_missing_setting_stops_start_up_with_one_clear_line(tmp_path: Path) -> None:
+    result = run_cli("run", env=leeway_env(SLACK_SIGNING_SECRET="x" * 16), cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["leeway: SLACK_BOT_TOKEN is missing: set SLACK_BOT_TOKEN to the app's Bot User OAuth Token "
+                     "(xoxb-…, under OAuth & Permissions)."]
+
+
+def test_an_invalid_setting_says_what_to_fix(tmp_path: Path) -> None:
+    result = run_cli("run", env=leeway_env(SLACK_BOT_TOKEN="xoxp-user-token", SLACK_SIGNING_SECRET="x" * 16),
+                     cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("leeway: SLACK_BOT_TOKEN is invalid (Value error, must start with xoxb-)")
+
+
+def test_a_bad_policy_file_names_the_key_and_line(slack: StandInSlack, tmp_path: Path) -> None:
+    (tmp_path / "policy.yml").write_text(TEAM_POLICY.replace("peer_up_to: 150", "peer_up_to: 15"))
+    env = leeway_env(SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="x" * 16, SLACK_API_URL=slack.url,
+                     DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
+    result = run_cli("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "policy.yml line 10: remedies[0].peer_up_to: limits must rise tier by tier" in result.stderr
+    missing = run_cli("run", env={**env, "LEEWAY_POLICY": "nowhere.yml"}, cwd=tmp_path)
+    assert "No policy file at nowhere.yml" in missing.stderr
+    assert run_cli("check-policy", str(tmp_path / "policy.yml"), env=env, cwd=tmp_path).returncode == 2
+
+
+def test_slack_rejecting_the_token_stops_start_up(slack: StandInSlack, tmp_path: Path) -> None:
+    (tmp_path / "policy.yml").write_text(TEAM_POLICY)
+    slack.reset()
+    slack.fail_next("auth.test", "invalid_auth")
+    env = leeway_env(SLACK_BOT_TOKEN="xoxb-revoked", SLACK_SIGNING_SECRET="x" * 16, SLACK_API_URL=slack.url,
+                     DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
+    result = run_cli("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Slack rejected SLACK_BOT_TOKEN (invalid_auth)" in result.stderr
+    slack.reset()
+
+
+def test_the_demo_shows_leeway_at_work_without_a_workspace(tmp_path: Path) -> None:
+    result = run_cli("demo", env=leeway_env(), cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for seen in ("Granted — go ahead", "@ben reacts ✅", "@ben agreed", "is closed. Nothing more is needed here",
+                 "wasn't agreed this time", "outside Leeway's policy", "2 decisions recorded"):
+        assert seen in out, seen
+    assert list(tmp_path.iterdir()) == []  # the demo leaves nothing behind

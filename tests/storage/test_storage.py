@@ -1,0 +1,100 @@
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+from sqlalchemy.orm import Session
+
+from storage import migrate, queries
+from storage.models import Base, Proposal
+from tests.conftest import FakeClock
+
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def make_proposal(session: Session, **overrides: object) -> Proposal:
+    fields: dict[str, object] = dict(
+        status="pending", remedy_id="refund", remedy_label="Refund", unit="USD", amount=Decimal("40.00"),
+        case_ref="#4711", summary="parcel arrived broken", tier="peer", proposer="U0ANA", asked="U0BEN",
+        created_at=T0)
+    fields.update(overrides)
+    return queries.add_proposal(session, **fields)
+
+
+def test_migrations_match_the_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+    assert migrate.is_current(engine)
+
+
+def test_amounts_and_times_round_trip_exactly(session: Session) -> None:
+    when = datetime(2026, 11, 24, 10, 30, 15, 123456, tzinfo=UTC)
+    proposal = make_proposal(session, amount=Decimal("1234567.89"), customer_fair=Decimal("0.10"), created_at=when)
+    session.expire_all()
+    loaded = queries.get_proposal(session, proposal_id=proposal.id)
+    assert loaded is not None
+    assert loaded.amount == Decimal("1234567.89")
+    assert loaded.customer_fair == Decimal("0.10")
+    assert loaded.created_at == when
+    assert loaded.created_at.tzinfo is not None
+
+
+def test_change_status_is_conditional(session: Session) -> None:
+    proposal = make_proposal(session)
+    first = queries.change_status(session, proposal_id=proposal.id, from_statuses=["pending"], to_status="granted",
+                                  decided_by="U0BEN", decided_at=T0)
+    second = queries.change_status(session, proposal_id=proposal.id, from_statuses=["pending"],
+                                   to_status="granted", decided_by="U0CHO", decided_at=T0)
+    assert (first, second) == (True, False)
+    loaded = queries.get_proposal(session, proposal_id=proposal.id)
+    assert loaded is not None and loaded.decided_by == "U0BEN"
+
+
+def test_open_asks_and_last_asked(session: Session) -> None:
+    make_proposal(session, asked="U0BEN", created_at=T0)
+    make_proposal(session, asked="U0BEN", created_at=T0 + timedelta(minutes=5))
+    make_proposal(session, asked="U0CHO", created_at=T0 + timedelta(minutes=1), status="granted")
+    assert queries.open_asks(session, users=["U0BEN", "U0CHO", "U0DAN"]) == {"U0BEN": 2}
+    last = queries.last_asked(session, users=["U0BEN", "U0CHO", "U0DAN"])
+    assert last == {"U0BEN": T0 + timedelta(minutes=5), "U0CHO": T0 + timedelta(minutes=1)}
+
+
+def test_find_by_request_message(session: Session) -> None:
+    proposal = make_proposal(session)
+    queries.set_request_message(session, proposal_id=proposal.id, channel="C0REQ", ts="1732440000.000100")
+    found = queries.proposal_by_request_message(session, channel="C0REQ", ts="1732440000.000100")
+    assert found is not None and found.id == proposal.id
+    assert queries.proposal_by_request_message(session, channel="C0REQ", ts="1.2") is None
+
+
+def test_outbox_claims_each_message_once_and_retakes_expired_leases(session: Session) -> None:
+    clock = FakeClock(T0)
+    proposal = make_proposal(session)
+    for kind in ("decision", "kudos"):
+        queries.enqueue(session, kind=kind, channel="C0DEC", at=clock(), proposal_id=proposal.id,
+                        dedupe_key=f"{kind}:{proposal.id}")
+    session.flush()
+    now = clock()
+    first = queries.claim_due(session, now=now, lease_until=now + timedelta(seconds=60), limit=10)
+    again = queries.claim_due(session, now=now, lease_until=now + timedelta(seconds=60), limit=10)
+    assert [m.kind for m in first] == ["decision", "kudos"]
+    assert again == []
+    later = clock.advance(seconds=61)  # the sender died holding them
+    retaken = queries.claim_due(session, now=later, lease_until=later + timedelta(seconds=60), limit=10)
+    assert len(retaken) == 2
+    queries.mark_sent(session, message_id=retaken[0].id, at=later, slack_channel="C0DEC", slack_ts="1.000001")
+    queries.reschedule(session, message_id=retaken[1].id, at=later + timedelta(seconds=5), error="ratelimited")
+    assert queries.claim_due(session, now=later, lease_until=later, limit=10) == []
+    count, oldest = queries.outbox_backlog(session)
+    assert (count, oldest) == (1, T0)
+
+
+def test_downgrade_and_upgrade_again(engine: Engine) -> None:
+    migrate.downgrade(engine, "base")
+    assert "proposal" not in inspect(engine).get_table_names()
+    migrate.upgrade(engine)
+    assert migrate.is_current(engine)
+    assert {"proposal", "approval", "decision", "proposal_event", "outbox_message"} <= set(
+        inspect(engine).get_table_names())
