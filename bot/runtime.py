@@ -83,13 +83,22 @@ def slack_client(settings: Settings) -> WebClient:
 
 def build(settings: Settings, *, clock: Clock = system_clock, apply_migrations: bool = True) -> Leeway:
     from bot.policy_file import PolicyError
-    from bot.roster import RosterError
 
     try:
         policy = load_policy(settings.leeway_policy)
     except PolicyError as error:
         raise StartupError(str(error)) from None
     engine = make_engine(settings.database_url)
+    try:
+        return _assemble(settings, policy, engine, clock, apply_migrations)
+    except BaseException:
+        engine.dispose()  # a failed start leaves no connections behind
+        raise
+
+
+def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, apply_migrations: bool) -> Leeway:
+    from bot.roster import RosterError
+
     try:
         if apply_migrations:
             migrate.upgrade(engine)
@@ -98,7 +107,6 @@ def build(settings: Settings, *, clock: Clock = system_clock, apply_migrations: 
     except StartupError:
         raise
     except Exception as error:
-        engine.dispose()
         raise StartupError(f"Can't use the database at DATABASE_URL ({type(error).__name__}: "
                            f"{str(error).splitlines()[0]})") from None
     sessions = make_sessions(engine)
