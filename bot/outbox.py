@@ -159,13 +159,18 @@ class Sender:
             return Delivery("chat.postMessage", {"channel": message.channel, "text": detail["text"]})
         proposal = self._proposal(message)
         if message.kind == Kind.REQUEST:
-            return Delivery("chat.postMessage", {"channel": message.channel, **views.request(proposal).as_kwargs()})
-        if message.kind == Kind.REQUEST_UPDATE:
+            rendered = views.request(proposal, self._asked(proposal))
+            return Delivery("chat.postMessage", {"channel": message.channel, **rendered.as_kwargs()})
+        if message.kind in (Kind.REQUEST_UPDATE, Kind.REROUTE_PING):
             if not proposal.request_ts or not proposal.request_channel:
                 self._check_request_posted(proposal)
                 raise Defer("the request message has not been posted yet")
-            return Delivery("chat.update", {"channel": proposal.request_channel, "ts": proposal.request_ts,
-                                            **views.request(proposal).as_kwargs()})
+            where = {"channel": proposal.request_channel}
+            if message.kind == Kind.REROUTE_PING:
+                ping = views.reroute_ping(proposal, str(detail["asked"]), detail.get("before"))
+                return Delivery("chat.postMessage", {**where, "thread_ts": proposal.request_ts, **ping.as_kwargs()})
+            rendered = views.request(proposal, self._asked(proposal))
+            return Delivery("chat.update", {**where, "ts": proposal.request_ts, **rendered.as_kwargs()})
         if message.kind == Kind.DECISION:
             return Delivery("chat.postMessage", {"channel": message.channel, **views.decision(proposal).as_kwargs()})
         if message.kind == Kind.KUDOS:
@@ -181,6 +186,10 @@ class Sender:
         if proposal is None:
             raise Drop("its proposal no longer exists")
         return proposal
+
+    def _asked(self, proposal: Proposal) -> list[str]:
+        with self.sessions.begin() as session:
+            return queries.asked_so_far(session, proposal_id=proposal.id)
 
     def _check_request_posted(self, proposal: Proposal) -> None:
         with self.sessions.begin() as session:
@@ -233,7 +242,8 @@ class Sender:
 
     def _proposer_to_warn(self, session: Session, message: OutboxMessage) -> str | None:
         # Only channel posts that carry a decision; a failed DM cannot warn by DM.
-        if message.proposal_id is None or message.kind not in (Kind.DECISION, Kind.KUDOS, Kind.REQUEST):
+        if message.proposal_id is None or message.kind not in (Kind.DECISION, Kind.KUDOS, Kind.REQUEST,
+                                                               Kind.REROUTE_PING):
             return None
         proposal = queries.get_proposal(session, proposal_id=message.proposal_id)
         return proposal.proposer if proposal else None

@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
 from sqlalchemy import Engine, text
 
-from bot import services
+from bot import jobs, services
 from bot.clock import Clock, system_clock
 from bot.core.policy import Policy
 from bot.outbox import Sender, backlog
@@ -130,5 +130,8 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(roster.refresh, "interval", minutes=ROSTER_REFRESH_MINUTES, id="roster_refresh",
                       coalesce=True, max_instances=1)
+    # Deadlines live in the database, so a restart loses none: the first run catches up.
+    scheduler.add_job(jobs.requests_due, "interval", seconds=jobs.DUE_EVERY_SECONDS, args=[ctx],
+                      id="requests_due", coalesce=True, max_instances=1, next_run_time=clock())
     return Leeway(settings=settings, policy=policy, engine=engine, ctx=ctx, sender=sender, roster=roster,
                   bolt=bolt, scheduler=scheduler)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,7 @@ from bot.core.authority import Roster
 from bot.core.lifecycle import Event, Status
 from bot.core.parsing import Draft, InputError, check_reason
 from bot.core.policy import Policy, Remedy, Tier
+from bot.core.timing import add_working_time, next_open
 from storage import queries
 from storage.models import Proposal
 
@@ -28,6 +30,7 @@ class Kind:
     DECISION = "decision"              # the audit record, in the decisions channel
     KUDOS = "kudos"                    # the celebration, in the kudos channel
     PROPOSER_NOTE = "proposer_note"    # private word to the proposer about the outcome
+    REROUTE_PING = "reroute_ping"      # a mention of the next person, in the request's thread
     EPHEMERAL = "ephemeral"            # a private line to one person in a channel
     NOTICE = "notice"                  # a direct message with given text
 
@@ -79,6 +82,11 @@ class NotFound:
     pass
 
 
+@dataclass(frozen=True)
+class Withdrawn:
+    proposal: Proposal
+
+
 ProposeResult = Granted | Asked | OutOfPolicy | Refused
 AgreeResult = Granted | Refused | AlreadyDecided | NotFound
 DeclineResult = Declined | Refused | AlreadyDecided | NotFound
@@ -109,15 +117,19 @@ def propose(ctx: Context, *, proposer: str, draft: Draft, origin_channel: str | 
         with ctx.sessions.begin() as session:
             if source_key and (existing := queries.proposal_by_source_key(session, key=source_key)):
                 return _result_of(existing)
-            asked = None if tier is Tier.ALONE else _whom_to_ask(session, tier, roster, proposer, draft.peer)
+            now = ctx.clock()
+            asked = None if tier is Tier.ALONE else _whom_to_ask(session, tier, roster, proposer, draft.peer, now)
             if isinstance(asked, Refused):
                 return asked
-            now = ctx.clock()
+            routed = tier is not Tier.ALONE
+            hours = ctx.policy.hours
             proposal = queries.add_proposal(
                 session, source_key=source_key, status=Status.PENDING, remedy_id=remedy.id,
                 remedy_label=remedy.label, unit=ctx.policy.unit_of(remedy), amount=draft.amount,
                 customer_fair=draft.fair, case_ref=draft.case_ref, summary=draft.summary, tier=tier,
-                proposer=proposer, asked=asked, origin_channel=origin_channel, created_at=now)
+                proposer=proposer, asked=asked, origin_channel=origin_channel, created_at=now,
+                reroute_at=add_working_time(now, ctx.policy.reroute_after, hours) if routed else None,
+                expire_at=add_working_time(now, ctx.policy.expire_after, hours) if routed else None)
             queries.add_event(session, proposal_id=proposal.id, at=now, kind="proposed", actor=proposer,
                               detail={"tier": str(tier), "amount": str(draft.amount)})
             if tier is Tier.ALONE:
@@ -127,8 +139,10 @@ def propose(ctx: Context, *, proposer: str, draft: Draft, origin_channel: str | 
                 assert asked is not None
                 queries.add_event(session, proposal_id=proposal.id, at=now, kind="asked", actor=None,
                                   detail={"asked": asked})
-                queries.enqueue(session, kind=Kind.REQUEST, channel=ctx.policy.channels.requests, at=now,
-                                proposal_id=proposal.id, dedupe_key=f"{Kind.REQUEST}:{proposal.id}")
+                # Outside working hours no one is pinged: the request waits for the day to begin.
+                queries.enqueue(session, kind=Kind.REQUEST, channel=ctx.policy.channels.requests,
+                                at=next_open(now, hours), proposal_id=proposal.id,
+                                dedupe_key=f"{Kind.REQUEST}:{proposal.id}")
                 result = Asked(proposal)
     except IntegrityError:
         # The same submission arrived twice at once; the other one recorded it.
@@ -148,21 +162,25 @@ def _result_of(proposal: Proposal) -> Granted | Asked:
 
 
 def _whom_to_ask(session: Session, tier: Tier, roster: Roster, proposer: str,
-                 named: str | None) -> str | Refused:
+                 named: str | None, now: datetime) -> str | Refused:
+    away = queries.away_users(session, now=now)
     if named is not None:
         why_not = authority.refusal(tier, roster, proposer, named)
         if why_not:
             who = "you" if named == proposer else f"<@{named}>"
             raise InputError(f"Leeway can't ask {who} to agree to this: {why_not} "
                              "Leave the mention out and Leeway picks someone who can.", "peer")
+        if named in away:
+            raise InputError(f"<@{named}> is away{_until(away[named])}. Leave the mention out and Leeway "
+                             "picks someone who's around.", "peer")
         return named
-    candidates = authority.eligible(tier, roster, proposer)
+    candidates = tuple(u for u in authority.eligible(tier, roster, proposer) if u not in away)
     chosen = authority.pick_peer(candidates, queries.open_asks(session, users=candidates),
                                  queries.last_asked(session, users=candidates))
     if chosen is None:
         who = "lead" if tier is Tier.LEAD else "agent or lead"
-        return Refused(f"There's no other {who} in Leeway's policy who could agree to this, so it "
-                       "can't be routed. Ask a lead to add people under `people` in the policy.")
+        return Refused(f"There's no other {who} in Leeway's policy who is around to agree to this, so it "
+                       "can't be routed right now. Ask a lead to add people under `people` in the policy.")
     return chosen
 
 
@@ -279,3 +297,155 @@ def tell(ctx: Context, *, user: str, text: str, channel: str | None = None) -> N
         else:
             queries.enqueue(session, kind=Kind.NOTICE, channel=user, at=ctx.clock(), detail={"text": text})
     ctx.wake_sender()
+
+
+# --- no one waits: the schedule ---------------------------------------------------------------
+
+DUE_BATCH = 100
+
+
+def expire_due(ctx: Context) -> int:
+    """Requests no one answered in time expire: nothing can grant them afterwards."""
+    now, hours = ctx.clock(), ctx.policy.hours
+    with ctx.sessions.begin() as session:
+        due = [p.id for p in queries.due_for_expiry(session, now=now, limit=DUE_BATCH)]
+    expired = 0
+    for proposal_id in due:
+        with ctx.sessions.begin() as session:
+            if not queries.change_status(session, proposal_id=proposal_id,
+                                         from_statuses=lifecycle.sources(Event.EXPIRE),
+                                         to_status=lifecycle.target(Event.EXPIRE), decided_at=now,
+                                         reroute_at=None):
+                continue  # decided meanwhile, or another instance expired it
+            proposal = queries.get_proposal(session, proposal_id=proposal_id)
+            assert proposal is not None
+            queries.add_event(session, proposal_id=proposal_id, at=now, kind="expired", actor=None)
+            queries.enqueue(session, kind=Kind.REQUEST_UPDATE, channel=ctx.policy.channels.requests, at=now,
+                            proposal_id=proposal_id)
+            queries.enqueue(session, kind=Kind.PROPOSER_NOTE, channel=proposal.proposer, at=next_open(now, hours),
+                            proposal_id=proposal_id, dedupe_key=f"{Kind.PROPOSER_NOTE}:{proposal_id}")
+            expired += 1
+    if expired:
+        ctx.wake_sender()
+    return expired
+
+
+def reroute_due(ctx: Context) -> int:
+    """Unanswered requests are offered to the next eligible person who is around.
+    The earlier people may still answer; no one is pinged outside working hours."""
+    now, hours, policy = ctx.clock(), ctx.policy.hours, ctx.policy
+    with ctx.sessions.begin() as session:
+        queries.adopt_deadlines(session, reroute_at=add_working_time(now, policy.reroute_after, hours),
+                                expire_at=add_working_time(now, policy.expire_after, hours))
+    if hours is not None and not hours.is_open(now):
+        return 0
+    with ctx.sessions.begin() as session:
+        due = [(p.id, p.reroute_at) for p in queries.due_for_reroute(session, now=now, limit=DUE_BATCH)]
+    roster, moved = ctx.roster(), 0
+    for proposal_id, was_due_at in due:
+        assert was_due_at is not None
+        with ctx.sessions.begin() as session:
+            proposal = queries.get_proposal(session, proposal_id=proposal_id)
+            if proposal is None or proposal.status != Status.PENDING:
+                continue
+            away = queries.away_users(session, now=now)
+            around = [u for u in authority.eligible(Tier(proposal.tier), roster, proposal.proposer) if u not in away]
+            asked_before = queries.asked_so_far(session, proposal_id=proposal_id)
+            # Everyone not yet asked first; once all were asked, go round again (never the current one).
+            pool = [u for u in around if u not in asked_before] or [u for u in around if u != proposal.asked]
+            chosen = authority.pick_peer(pool, queries.open_asks(session, users=pool),
+                                         queries.last_asked(session, users=pool))
+            if not queries.claim_reroute(session, proposal_id=proposal_id, was_due_at=was_due_at,
+                                         asked=chosen or proposal.asked,
+                                         next_reroute_at=add_working_time(now, policy.reroute_after, hours)):
+                continue  # another instance moved it on
+            if chosen is None:
+                continue  # no one else is around: try again later
+            queries.add_event(session, proposal_id=proposal_id, at=now, kind="asked", actor=None,
+                              detail={"asked": chosen, "rerouted_from": proposal.asked})
+            queries.enqueue(session, kind=Kind.REROUTE_PING, channel=policy.channels.requests, at=now,
+                            proposal_id=proposal_id, detail={"asked": chosen, "before": proposal.asked},
+                            dedupe_key=f"{Kind.REROUTE_PING}:{proposal_id}:{was_due_at.isoformat()}")
+            queries.enqueue(session, kind=Kind.REQUEST_UPDATE, channel=policy.channels.requests, at=now,
+                            proposal_id=proposal_id)
+            moved += 1
+    if moved:
+        ctx.wake_sender()
+    return moved
+
+
+# --- away and back -------------------------------------------------------------------------------
+
+def away(ctx: Context, *, user: str, until_day: date | None = None, duration: timedelta | None = None) -> str:
+    """The away are never picked and never pinged. Returns what to tell them."""
+    if not ctx.roster().is_agent(user):
+        return authority.may_propose(ctx.roster(), user) or ""
+    now = ctx.clock()
+    until: datetime | None = None
+    if until_day is not None:
+        tz = ctx.policy.hours.tz if ctx.policy.hours else now.tzinfo
+        until = datetime.combine(until_day, time(0), tzinfo=tz)
+    elif duration is not None:
+        until = now + duration
+    if until is not None and until <= now:
+        raise InputError("That's already in the past. Give a date still to come, like "
+                         f"`/remedy away until {(now + timedelta(days=7)).date().isoformat()}`.")
+    with ctx.sessions.begin() as session:
+        queries.set_away(session, user=user, since=now, until=until)
+    return (f":palm_tree: You're away{_until(until)}. Leeway won't ask you to agree to anything or ping you "
+            "until then. Type `/remedy back` when you return.")
+
+
+def back(ctx: Context, *, user: str) -> str:
+    with ctx.sessions.begin() as session:
+        was_away = queries.set_back(session, user=user)
+    return ("Welcome back! Leeway will ask you again when a peer is needed." if was_away
+            else "You weren't marked away, so nothing changed.")
+
+
+def _until(until: datetime | None) -> str:
+    return f" until {until.strftime('%Y-%m-%d %H:%M %Z').strip()}" if until else ""
+
+
+# --- withdraw --------------------------------------------------------------------------------
+
+def withdraw(ctx: Context, *, user: str, proposal_id: int | None = None,
+             case_ref: str | None = None) -> Withdrawn | Refused | AlreadyDecided | NotFound:
+    """Only the proposer withdraws, and only while it is pending."""
+    with ctx.sessions.begin() as session:
+        if proposal_id is None:
+            mine = queries.pending_of(session, proposer=user, case_ref=case_ref)
+            if not mine:
+                return Refused(f"You have no pending request for case `{case_ref}`.")
+            if len(mine) > 1:
+                return Refused(f"You have {len(mine)} pending requests for case `{case_ref}`; use the "
+                               "Withdraw button on the one you mean.")
+            proposal_id = mine[0].id
+        proposal = queries.get_proposal(session, proposal_id=proposal_id)
+        if proposal is None:
+            return NotFound()
+        if proposal.proposer != user:
+            return Refused("Only the person who proposed it can withdraw a request.")
+        now = ctx.clock()
+        if not queries.change_status(session, proposal_id=proposal_id,
+                                     from_statuses=lifecycle.sources(Event.WITHDRAW),
+                                     to_status=lifecycle.target(Event.WITHDRAW), decided_at=now, decided_by=user,
+                                     reroute_at=None):
+            session.refresh(proposal)
+            return AlreadyDecided(proposal)
+        queries.add_event(session, proposal_id=proposal_id, at=now, kind="withdrawn", actor=user)
+        queries.enqueue(session, kind=Kind.REQUEST_UPDATE, channel=ctx.policy.channels.requests, at=now,
+                        proposal_id=proposal_id)
+        session.refresh(proposal)
+    ctx.wake_sender()
+    return Withdrawn(proposal)
+
+
+def draft_again(ctx: Context, *, proposal_id: int, user: str) -> Draft | Refused:
+    """The proposer's own earlier proposal, as a draft to send again (facts from the database)."""
+    with ctx.sessions.begin() as session:
+        proposal = queries.get_proposal(session, proposal_id=proposal_id)
+    if proposal is None or proposal.proposer != user:
+        return Refused("Only the person who proposed it can propose it again.")
+    return Draft(remedy_id=proposal.remedy_id, amount=proposal.amount, case_ref=proposal.case_ref,
+                 summary=proposal.summary, fair=proposal.customer_fair)

@@ -98,9 +98,14 @@ class Proposal(Base):
     decided_at: Mapped[datetime | None]
     decided_by: Mapped[str | None] = mapped_column(String(32))
     decline_reason: Mapped[str | None] = mapped_column(Text)
+    # Deadlines in working time; the schedule acts on them (see bot.jobs).
+    reroute_at: Mapped[datetime | None]
+    expire_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_proposal_status", "status"),
+        Index("ix_proposal_status_reroute_at", "status", "reroute_at"),
+        Index("ix_proposal_status_expire_at", "status", "expire_at"),
         Index("ix_proposal_request_message", "request_channel", "request_ts"),
         Index("ix_proposal_asked_status", "asked", "status"),
         Index("ix_proposal_proposer_created_at", "proposer", "created_at"),
@@ -143,6 +148,16 @@ class Decision(Base):
     agreed_by: Mapped[str | None] = mapped_column(String(32))
     granted_at: Mapped[datetime]
     seconds_to_decision: Mapped[int] = mapped_column(Integer)
+
+
+class Availability(Base):
+    """An agent who is away: never picked, never pinged. No row means available."""
+
+    __tablename__ = "availability"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    away_since: Mapped[datetime]
+    away_until: Mapped[datetime | None]  # None: until they say they're back
 
 
 class OutboxMessage(Base):

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Approval, Decision, OutboxMessage, Proposal, ProposalEvent
+from storage.models import Approval, Availability, Decision, OutboxMessage, Proposal, ProposalEvent
 
 
 def add_proposal(session: Session, **fields: Any) -> Proposal:
@@ -166,3 +166,71 @@ def outbox_backlog(session: Session) -> tuple[int, datetime | None]:
         .where(OutboxMessage.status.in_(["pending", "sending"]))
     ).one()
     return int(count), oldest
+
+
+# --- deadlines and availability -------------------------------------------------------------
+
+def adopt_deadlines(session: Session, *, reroute_at: datetime, expire_at: datetime) -> int:
+    """Pending proposals from before deadlines existed join the schedule from now."""
+    result = session.execute(
+        update(Proposal).where(Proposal.status == "pending", Proposal.tier.in_(["peer", "lead"]),
+                               Proposal.expire_at.is_(None))
+        .values(reroute_at=reroute_at, expire_at=expire_at).execution_options(synchronize_session=False))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def due_for_reroute(session: Session, *, now: datetime, limit: int) -> list[Proposal]:
+    return list(session.scalars(select(Proposal).where(Proposal.status == "pending", Proposal.reroute_at <= now)
+                                .order_by(Proposal.reroute_at).limit(limit)))
+
+
+def due_for_expiry(session: Session, *, now: datetime, limit: int) -> list[Proposal]:
+    return list(session.scalars(select(Proposal).where(Proposal.status == "pending", Proposal.expire_at <= now)
+                                .order_by(Proposal.expire_at).limit(limit)))
+
+
+def claim_reroute(session: Session, *, proposal_id: int, was_due_at: datetime, asked: str | None,
+                  next_reroute_at: datetime | None) -> bool:
+    """Move the ask on; the WHERE on the old deadline makes two instances act once."""
+    result = session.execute(
+        update(Proposal).where(Proposal.id == proposal_id, Proposal.status == "pending",
+                               Proposal.reroute_at == was_due_at)
+        .values(asked=asked, reroute_at=next_reroute_at).execution_options(synchronize_session=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def asked_so_far(session: Session, *, proposal_id: int) -> list[str]:
+    """Everyone asked about a proposal, first to last."""
+    rows = session.scalars(select(ProposalEvent.detail).where(ProposalEvent.proposal_id == proposal_id,
+                                                              ProposalEvent.kind == "asked")
+                           .order_by(ProposalEvent.id))
+    return [str(d["asked"]) for d in rows if d and d.get("asked")]
+
+
+def away_users(session: Session, *, now: datetime) -> dict[str, datetime | None]:
+    rows = session.execute(select(Availability.user_id, Availability.away_until)
+                           .where(or_(Availability.away_until.is_(None), Availability.away_until > now)))
+    return {user: until for user, until in rows}
+
+
+def set_away(session: Session, *, user: str, since: datetime, until: datetime | None) -> None:
+    existing = session.get(Availability, user)
+    if existing is None:
+        session.add(Availability(user_id=user, away_since=since, away_until=until))
+    else:
+        existing.away_since, existing.away_until = since, until
+
+
+def set_back(session: Session, *, user: str) -> bool:
+    existing = session.get(Availability, user)
+    if existing is None:
+        return False
+    session.delete(existing)
+    return True
+
+
+def pending_of(session: Session, *, proposer: str, case_ref: str | None = None) -> list[Proposal]:
+    query = select(Proposal).where(Proposal.proposer == proposer, Proposal.status == "pending")
+    if case_ref is not None:
+        query = query.where(func.lower(Proposal.case_ref) == case_ref.lower())
+    return list(session.scalars(query.order_by(Proposal.id)))

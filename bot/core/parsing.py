@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from bot.core.policy import CURRENCY_SYMBOLS, Policy, Remedy
+from bot.core.timing import parse_duration
 
 MAX_TEXT = 2000
 MAX_SUMMARY = 1500
@@ -47,6 +49,24 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Away:
+    """Not available for routing: indefinitely, until a day, or for a while."""
+
+    until: date | None = None
+    duration: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class Back:
+    pass
+
+
+@dataclass(frozen=True)
+class Withdraw:
+    case_ref: str
+
+
+@dataclass(frozen=True)
 class Draft:
     """What was understood of a proposal so far."""
 
@@ -68,7 +88,7 @@ class Draft:
         return not self.missing
 
 
-Command = Help | Limits | Draft
+Command = Help | Limits | Away | Back | Withdraw | Draft
 
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _SPECIAL_MENTION = re.compile(r"<!(here|channel|everyone|subteam\^[A-Z0-9]+)(?:\|[^>]*)?>")
@@ -81,7 +101,26 @@ _ASCII_AMOUNT = re.compile(
     r"(?P<pre>[^\s0-9.,+-]{1,3})?\s*(?P<num>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?P<post>[A-Za-z]{1,4})?")
 _HAS_DIGIT = re.compile(r"[0-9]")
 
-_SUBCOMMANDS: dict[str, Command] = {"help": Help(), "limits": Limits()}
+_SUBCOMMANDS: dict[str, Command] = {"help": Help(), "limits": Limits(), "back": Back()}
+_AWAY_USAGE = "Write `/remedy away`, `/remedy away until 2026-12-01` or `/remedy away for 3d`."
+
+
+def _away(words: list[str]) -> Away:
+    if not words:
+        return Away()
+    if len(words) == 2 and words[0].lower() == "until":
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", words[1]):
+            raise InputError(f"`{words[1][:20]}` isn't a date I can read. {_AWAY_USAGE}")
+        try:
+            return Away(until=date.fromisoformat(words[1]))
+        except ValueError:
+            raise InputError(f"`{words[1]}` isn't a real date. {_AWAY_USAGE}") from None
+    if len(words) == 2 and words[0].lower() == "for":
+        try:
+            return Away(duration=parse_duration(words[1]))
+        except ValueError:
+            raise InputError(f"`{words[1][:20]}` isn't a duration I can read. {_AWAY_USAGE}") from None
+    raise InputError(_AWAY_USAGE)
 
 
 def parse_command(text: str, policy: Policy) -> Command:
@@ -89,6 +128,12 @@ def parse_command(text: str, policy: Policy) -> Command:
     words = text.split()
     if len(words) == 1 and words[0].lower() in _SUBCOMMANDS:
         return _SUBCOMMANDS[words[0].lower()]
+    if words and words[0].lower() == "away":
+        return _away(words[1:])
+    if words and words[0].lower() == "withdraw":
+        if len(words) == 1:
+            raise InputError("Which request? Give its case reference: `/remedy withdraw #4711`.", "case_ref")
+        return Withdraw(check_case_ref(" ".join(words[1:])))
 
     special = _SPECIAL_MENTION.search(text)
     if special:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from bot.core.timing import WorkingHours, parse_clock, parse_days, parse_duration, zone
 
 
 class Tier(StrEnum):
@@ -135,11 +138,65 @@ class People(_Frozen):
         return values
 
 
+def _duration(value: Any) -> timedelta:
+    return value if isinstance(value, timedelta) else parse_duration(str(value))
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+class WorkingHoursSpec(_Frozen):
+    """`{tz: Europe/Warsaw, days: mon-fri, from: "09:00", to: "18:00"}`"""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    tz: str
+    days: str = "mon-fri"
+    opens: str = Field(alias="from")
+    closes: str = Field(alias="to")
+
+    @field_validator("tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: str) -> str:
+        parse_days(value)
+        return value
+
+    @field_validator("opens", "closes")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        parse_clock(value)
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if parse_clock(self.closes) <= parse_clock(self.opens):
+            raise ValueError(f"to ({self.closes}) must be later than from ({self.opens})")
+        return self
+
+    @property
+    def hours(self) -> WorkingHours:
+        return WorkingHours(tz=zone(self.tz), days=parse_days(self.days), opens=parse_clock(self.opens),
+                            closes=parse_clock(self.closes))
+
+
 class Policy(_Frozen):
     currency: str = "USD"
     channels: Channels
     people: People
     remedies: tuple[Remedy, ...] = Field(min_length=1)
+    reroute_after: Duration = timedelta(minutes=10)  # no answer by then: offer it to the next person
+    expire_after: Duration = timedelta(hours=4)  # no answer by then: it expires, nothing granted
+    working_hours: WorkingHoursSpec | None = None
+
+    @property
+    def hours(self) -> WorkingHours | None:
+        return self.working_hours.hours if self.working_hours else None
 
     @field_validator("currency")
     @classmethod

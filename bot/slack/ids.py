@@ -6,6 +6,8 @@ from enum import StrEnum
 class Action(StrEnum):
     APPROVE = "approve"
     DECLINE = "decline"
+    WITHDRAW = "withdraw"
+    PROPOSE_AGAIN = "propose_again"
     INPUT = "input"  # the one input element inside each form block
 
 

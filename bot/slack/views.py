@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -102,7 +103,7 @@ def _story(proposal: Proposal) -> SectionBlock:
 
 # --- the request, in the requests channel ----------------------------------------------------
 
-def request(proposal: Proposal) -> Message:
+def request(proposal: Proposal, asked_before: Sequence[str] = ()) -> Message:
     status = proposal.status
     if status == "granted":
         return _request_granted(proposal)
@@ -123,6 +124,10 @@ def request(proposal: Proposal) -> Message:
         ContextBlock(elements=[MarkdownTextObject(
             text=f"{anyone} can also agree by reacting :white_check_mark: to this message.")]),
     ]
+    earlier = [u for u in dict.fromkeys(asked_before) if u != proposal.asked]
+    if earlier:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(
+            text="Also asked: " + ", ".join(f"<@{u}>" for u in earlier) + ". They can still answer too.")]))
     text = (f"<@{proposal.asked}>: <@{proposal.proposer}> asks you to agree: {escape(proposal.remedy_label)} "
             f"{amount_of(proposal)} for case {escape(proposal.case_ref)}")
     return Message(text=text, blocks=blocks)
@@ -138,9 +143,23 @@ def _request_granted(proposal: Proposal) -> Message:
 
 
 def _request_closed(proposal: Proposal) -> Message:
-    # Neutral on purpose: a closed request never says who declined or why.
-    text = f"This request for case {escape(proposal.case_ref)} is closed. Nothing more is needed here."
+    case = escape(proposal.case_ref)
+    if proposal.status == "expired":
+        text = f"This request for case {case} expired with no answer, so nothing was granted."
+    elif proposal.status == "withdrawn":
+        text = f"This request for case {case} was withdrawn, so nothing was granted."
+    else:
+        # Neutral on purpose: a closed request never says who declined or why.
+        text = f"This request for case {case} is closed. Nothing more is needed here."
     return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=f"_{text}_"))])
+
+
+def reroute_ping(proposal: Proposal, asked: str, before: str | None) -> Message:
+    # Blameless: the earlier person was busy, not at fault.
+    earlier = f" <@{before}> hasn't had a chance yet and can still answer too." if before else ""
+    text = (f"<@{asked}>, could you take a look at this one? <@{proposal.proposer}>'s {what(proposal)} for case "
+            f"*{escape(proposal.case_ref)}* is waiting for a second pair of eyes.{earlier}")
+    return Message(text=text)
 
 
 # --- decisions and kudos ---------------------------------------------------------------------
@@ -192,6 +211,14 @@ def proposer_note(proposal: Proposal) -> Message:
     if proposal.status == "granted":
         text = (f":white_check_mark: <@{proposal.decided_by}> agreed: your {what(proposal)} for case *{case}* "
                 "is granted. Go ahead!")
+    elif proposal.status == "expired":
+        text = (f"Your {what(proposal)} for case *{case}* expired before anyone could answer, so nothing was "
+                "granted. No one said no: it just didn't reach the right person in time.")
+        return Message(text=text, blocks=[
+            SectionBlock(text=MarkdownTextObject(text=text)),
+            ActionsBlock(block_id=ids.Block.REQUEST_ACTIONS, elements=[ButtonElement(
+                text="Propose again", action_id=ids.Action.PROPOSE_AGAIN, value=str(proposal.id), style="primary")]),
+        ])
     else:
         text = f"Your {what(proposal)} for case *{case}* wasn't agreed this time."
         if proposal.decline_reason:
@@ -211,10 +238,19 @@ def granted_alone(proposal: Proposal, policy: Policy) -> Message:
 
 def asked(proposal: Proposal, policy: Policy) -> Message:
     who = "a lead's" if proposal.tier == Tier.LEAD else "a peer's"
+    when = "I've asked"
+    hours = policy.hours
+    if hours is not None and not hours.is_open(proposal.created_at):
+        opens = hours.next_open(proposal.created_at).astimezone(hours.tz).strftime("%a %H:%M")
+        when = f"outside working hours, so I'll ask at {opens}:"
     text = (f":raised_hands: Proposed {what(proposal)} for case *{escape(proposal.case_ref)}*. It needs {who} "
-            f"agreement, so I've asked <@{proposal.asked}> in <#{policy.channels.requests}>. "
+            f"agreement, so {when} <@{proposal.asked}> in <#{policy.channels.requests}>. "
             "I'll message you the moment it's decided.")
-    return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+    return Message(text=text, blocks=[
+        SectionBlock(text=MarkdownTextObject(text=text)),
+        ActionsBlock(block_id=ids.Block.REQUEST_ACTIONS, elements=[ButtonElement(
+            text="Withdraw", action_id=ids.Action.WITHDRAW, value=str(proposal.id))]),
+    ])
 
 
 def already_proposed(proposal: Proposal, policy: Policy) -> Message:
@@ -342,6 +378,17 @@ def propose_result(result: object, policy: Policy) -> Message:
     if isinstance(result, services.Refused):
         return Message(text=result.reason)
     raise TypeError(f"not a proposal result: {result!r}")
+
+
+def withdraw_result(result: object) -> str:
+    if isinstance(result, services.Withdrawn):
+        return (f"Withdrawn: your {what(result.proposal)} for case *{escape(result.proposal.case_ref)}*. "
+                "Nothing was granted, and no one will be asked about it.")
+    if isinstance(result, services.Refused):
+        return result.reason
+    if isinstance(result, services.AlreadyDecided):
+        return already_decided(result.proposal)
+    return "That request no longer exists."
 
 
 def out_of_policy_short(remedy: Remedy, amount: Decimal, policy: Policy) -> str:

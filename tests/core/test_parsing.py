@@ -175,3 +175,26 @@ def test_no_amount_reaches_a_tier_it_should_not(word: str) -> None:
         assert tier is Tier.LEAD
     else:
         assert tier is Tier.OUT_OF_POLICY
+
+
+def test_away_back_and_withdraw() -> None:
+    from datetime import date, timedelta
+
+    from bot.core.parsing import Away, Back, Withdraw
+
+    assert parse_command("away", POLICY) == Away()
+    assert parse_command("away until 2026-12-01", POLICY) == Away(until=date(2026, 12, 1))
+    assert parse_command("AWAY for 3d", POLICY) == Away(duration=timedelta(days=3))
+    assert parse_command("back", POLICY) == Back()
+    assert parse_command("withdraw #4711", POLICY) == Withdraw("#4711")
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("away until tomorrow", "isn't a date"), ("away until 2026-02-30", "isn't a real date"),
+    ("away for ages", "isn't a duration"), ("away on holiday", "/remedy away until"),
+    ("withdraw", "Give its case reference"),
+])
+def test_bad_away_and_withdraw(text: str, says: str) -> None:
+    with pytest.raises(InputError, match=None) as raised:
+        parse_command(text, POLICY)
+    assert says in raised.value.message

@@ -53,5 +53,22 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             return
         sender.open_view(trigger_id=body["trigger_id"], view=views.decline_form(checked, channel=channel))
 
+    def on_withdraw(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        user = body["user"]["id"]
+        result = services.withdraw(ctx, user=user, proposal_id=proposal_id_of(body))
+        services.tell(ctx, user=user, channel=channel_of(body), text=views.withdraw_result(result))
+
+    def open_form_again(body: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        draft = services.draft_again(ctx, proposal_id=proposal_id_of(body), user=user)
+        if isinstance(draft, services.Refused):
+            services.tell(ctx, user=user, text=draft.reason)
+            return
+        form = views.proposal_form(ctx.policy, draft, origin_channel=None)
+        sender.open_view(trigger_id=body["trigger_id"], view=form)
+
     app.action(ids.Action.APPROVE)(on_approve)
+    app.action(ids.Action.WITHDRAW)(on_withdraw)
+    app.action(ids.Action.PROPOSE_AGAIN)(ack=ack_only, lazy=[open_form_again])
     app.action(ids.Action.DECLINE)(ack=ack_only, lazy=[open_decline_form])

@@ -8,7 +8,7 @@ from slack_bolt import Ack, App
 
 from bot import services
 from bot.core import authority
-from bot.core.parsing import USAGE, Draft, Help, InputError, Limits, parse_command
+from bot.core.parsing import USAGE, Away, Back, Draft, Help, InputError, Limits, Withdraw, parse_command
 from bot.outbox import Sender
 from bot.slack import views
 
@@ -29,6 +29,14 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
                 reply(ack, views.help_message(ctx.policy))
             elif isinstance(parsed, Limits):
                 reply(ack, views.limits_message(ctx.policy))
+            elif isinstance(parsed, Away):
+                reply(ack, views.Message(text=services.away(ctx, user=user, until_day=parsed.until,
+                                                            duration=parsed.duration)))
+            elif isinstance(parsed, Back):
+                reply(ack, views.Message(text=services.back(ctx, user=user)))
+            elif isinstance(parsed, Withdraw):
+                withdrawn = services.withdraw(ctx, user=user, case_ref=parsed.case_ref)
+                reply(ack, views.Message(text=views.withdraw_result(withdrawn)))
             elif not parsed.complete:
                 why_not = authority.may_propose(ctx.roster(), user)
                 # The form opens after the ack (open_form below): nothing to say here.

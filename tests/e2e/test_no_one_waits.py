@@ -1,0 +1,217 @@
+"""No one waits on one busy person: re-routing, expiry, working hours, away/back, withdraw.
+Tests move the injected clock and run the scheduled job as the scheduler would."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from bot import jobs
+from bot.standin import StandInSlack
+from tests.conftest import FakeClock, wipe
+from tests.e2e.conftest import Bot, start_bot
+from tests.policies import TEAM_POLICY
+
+
+def run_schedule(bot: Bot) -> tuple[int, int]:
+    done = jobs.requests_due(bot.leeway.ctx)
+    bot.settle()
+    return done
+
+
+def thread_pings(bot: Bot, request_ts: str) -> list[str]:
+    return [c.args["text"] for c in bot.api.calls_to("chat.postMessage", channel="C0REQ")
+            if c.args.get("thread_ts") == request_ts]
+
+
+def test_an_unanswered_request_is_offered_to_the_next_person(bot: Bot) -> None:
+    bot.driver.command("U0ANA", "refund 80 #4711 parcel broken")
+    request = bot.request_message()
+    bot.clock.advance(minutes=9)
+    assert run_schedule(bot) == (0, 0)
+    assert thread_pings(bot, request["ts"]) == []
+
+    bot.clock.advance(minutes=1)
+    assert run_schedule(bot) == (0, 1)
+    (ping,) = thread_pings(bot, request["ts"])
+    assert ping.startswith("<@U0CHO>, could you take a look") and "<@U0BEN> hasn't had a chance yet" in ping
+    shown = json.dumps(bot.api.message("C0REQ", request["ts"]))
+    assert "Also asked: <@U0BEN>" in shown
+    assert run_schedule(bot) == (0, 0)  # never double-pings
+    assert len(thread_pings(bot, request["ts"])) == 1
+
+    # The earlier person may still answer.
+    bot.driver.react("U0BEN", "white_check_mark", channel="C0REQ", ts=request["ts"])
+    bot.api.wait_for("chat.postMessage", channel="C0DEC")
+    bot.clock.advance(hours=1)
+    assert run_schedule(bot) == (0, 0)  # decided: re-routing stops
+    assert len(thread_pings(bot, request["ts"])) == 1
+    assert bot.only_proposal().decided_by == "U0BEN"
+
+
+def test_rerouting_goes_round_everyone_then_starts_again(bot: Bot) -> None:
+    bot.driver.command("U0ANA", "refund 300 #1 lead tier")  # leads: U0LEE, U0LIZ
+    request = bot.request_message()
+    for _ in range(3):
+        bot.clock.advance(minutes=10)
+        run_schedule(bot)
+    pings = thread_pings(bot, request["ts"])
+    assert [p.split(">")[0] for p in pings] == ["<@U0LIZ", "<@U0LEE", "<@U0LIZ"]
+
+
+def test_a_request_expires_and_nothing_can_grant_it_afterwards(bot: Bot) -> None:
+    bot.driver.command("U0ANA", "refund 80 #4711 parcel broken fair:50")
+    request = bot.request_message()
+    bot.clock.advance(hours=3, minutes=59)
+    assert run_schedule(bot)[0] == 0
+    bot.clock.advance(minutes=1)
+    assert run_schedule(bot)[0] == 1
+
+    assert "expired with no answer, so nothing was granted" in bot.api.message("C0REQ", request["ts"])["text"]
+    note = bot.api.wait_for("chat.postMessage", channel="U0ANA")[0].args
+    assert "expired before anyone could answer" in note["text"]
+    assert "Propose again" in json.dumps(note["blocks"])
+    assert bot.only_proposal().status == "expired"
+
+    bot.driver.react("U0BEN", "white_check_mark", channel="C0REQ", ts=request["ts"])
+    bot.driver.click("U0CHO", action_id="approve", value=str(bot.only_proposal().id), channel="C0REQ")
+    told = bot.api.wait_for("chat.postEphemeral", user="U0CHO")[0].args["text"]
+    assert "already expired" in told
+    bot.clock.advance(hours=5)
+    assert run_schedule(bot) == (0, 0)
+    assert bot.only_proposal().status == "expired" and bot.posts_to("C0DEC") == []
+
+    # One click to propose again: the form opens with the same facts, from the database.
+    dm = bot.api.wait_for("chat.postMessage", channel="U0ANA")[0].response
+    bot.driver.click_button("U0ANA", channel=dm["channel"], ts=dm["ts"], action_id="propose_again")
+    bot.api.wait_for("views.open")
+    form = bot.api.views_opened()[-1]
+    values = {b["block_id"]: b["element"].get("initial_value") or (b["element"].get("initial_option") or {}).get(
+        "value") for b in form["blocks"] if b["type"] == "input"}
+    assert values["remedy_id"] == "refund" and values["amount"] == "$80" and values["fair"] == "$50"
+    assert values["case_ref"] == "#4711" and values["summary"] == "parcel broken"
+
+
+HOURS_POLICY = TEAM_POLICY + 'working_hours: {tz: Europe/Warsaw, days: mon-fri, from: "09:00", to: "18:00"}\n'
+
+
+def test_outside_working_hours_no_one_is_pinged_and_the_clocks_pause(
+        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path) -> None:
+    slack.reset()
+    wipe(engine)
+    friday_evening = FakeClock(FakeClock()().replace(day=27, hour=17, minute=55))  # 18:55 in Warsaw
+    bot = start_bot(slack, database_url, tmp_path, policy=HOURS_POLICY, clock=friday_evening)
+    try:
+        reply = bot.driver.command("U0ANA", "refund 80 #4711 parcel broken")
+        assert "outside working hours, so I'll ask at Mon 09:00" in reply.json["text"]
+        bot.settle()
+        assert bot.posts_to("C0REQ") == []  # no one pinged on Friday night
+        bot.clock.advance(hours=39)  # Sunday morning
+        run_schedule(bot)
+        assert bot.posts_to("C0REQ") == []
+        bot.clock.advance(hours=23, minutes=5)  # Monday 09:00 Warsaw (08:00 UTC)
+        bot.settle()
+        request = bot.request_message()
+        bot.clock.advance(minutes=9)
+        assert run_schedule(bot) == (0, 0)
+        bot.clock.advance(minutes=1)
+        assert run_schedule(bot) == (0, 1)
+        assert len(thread_pings(bot, request["ts"])) == 1
+    finally:
+        bot.server.stop()
+        bot.leeway.close()
+        wipe(engine)
+        slack.reset()
+
+
+def test_the_away_are_never_picked_or_pinged(bot: Bot) -> None:
+    reply = bot.driver.command("U0BEN", "away for 3d")
+    assert "You're away until" in reply.json["text"]
+    bot.driver.command("U0CHO", "away")
+    assert "asked <@U0DAN>" in bot.driver.command("U0ANA", "refund 80 #1 x").json["text"]
+    refused = bot.driver.command("U0ANA", "refund 80 #2 <@U0BEN> x").json["text"]
+    assert "<@U0BEN> is away until" in refused
+    request = bot.request_message()
+    bot.clock.advance(minutes=10)
+    run_schedule(bot)
+    assert thread_pings(bot, request["ts"])[0].startswith("<@U0LEE>")  # BEN and CHO skipped
+
+    assert "Welcome back" in bot.driver.command("U0CHO", "back").json["text"]
+    assert "asked <@U0CHO>" in bot.driver.command("U0ANA", "refund 80 #3 x").json["text"]
+    bot.clock.advance(days=3)  # BEN's time away is over by itself
+    assert "asked <@U0BEN>" in bot.driver.command("U0ANA", "refund 80 #4 x").json["text"]  # never asked yet
+
+
+def test_away_with_a_date_in_the_past_is_refused(bot: Bot) -> None:
+    reply = bot.driver.command("U0BEN", "away until 2020-01-01")
+    assert "already in the past" in reply.json["text"]
+    assert "asked <@U0BEN>" in bot.driver.command("U0ANA", "refund 80 #1 x").json["text"]
+
+
+def test_the_proposer_can_withdraw_with_the_button_or_the_command(bot: Bot) -> None:
+    reply = bot.driver.command("U0ANA", "refund 80 #4711 x")
+    withdraw = next(e for b in reply.json["blocks"] if b["type"] == "actions" for e in b["elements"])
+    assert withdraw["action_id"] == "withdraw" and withdraw["text"]["text"] == "Withdraw"
+    request = bot.request_message()
+
+    bot.driver.click("U0BEN", action_id="withdraw", value=withdraw["value"], channel="C0GENERAL")
+    assert "Only the person who proposed it" in bot.api.wait_for("chat.postEphemeral", user="U0BEN")[0].args["text"]
+    bot.driver.click("U0ANA", action_id="withdraw", value=withdraw["value"], channel="C0GENERAL")
+    assert "Withdrawn" in bot.api.wait_for("chat.postEphemeral", user="U0ANA")[0].args["text"]
+    bot.api.wait_for("chat.update", channel="C0REQ")
+    assert "was withdrawn, so nothing was granted" in bot.api.message("C0REQ", request["ts"])["text"]
+    bot.driver.react("U0BEN", "white_check_mark", channel="C0REQ", ts=request["ts"])
+    bot.clock.advance(hours=5)
+    run_schedule(bot)
+    assert bot.only_proposal().status == "withdrawn" and bot.posts_to("C0DEC") == []
+    assert thread_pings(bot, request["ts"]) == []
+
+    bot.driver.command("U0ANA", "late_fee 60 ACC-9 y")
+    assert "Withdrawn" in bot.driver.command("U0ANA", "withdraw acc-9").json["text"]
+    assert "no pending request for case `ACC-9`" in bot.driver.command("U0ANA", "withdraw ACC-9").json["text"]
+
+
+def test_two_instances_reroute_and_expire_each_request_once(
+        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path, bot: Bot) -> None:
+    for i in range(5):
+        bot.driver.command("U0ANA", f"refund 80 #{i} x")
+    bot.api.wait_for("chat.postMessage", channel="C0REQ", count=5)
+    (tmp_path / "second").mkdir()
+    other = start_bot(slack, database_url, tmp_path / "second", clock=bot.clock)
+    try:
+        bot.clock.advance(minutes=10)
+        start = threading.Barrier(2)
+        results: list[tuple[int, int]] = []
+
+        def tick(instance: Bot) -> None:
+            start.wait()
+            results.append(jobs.requests_due(instance.leeway.ctx))
+
+        threads = [threading.Thread(target=tick, args=(b,)) for b in (bot, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sum(r[1] for r in results) == 5
+        bot.settle()
+        other.settle()
+        pings = [c for c in slack.calls_to("chat.postMessage", channel="C0REQ") if c.args.get("thread_ts")]
+        assert len(pings) == 5
+        bot.clock.advance(hours=4)
+        results.clear()
+        threads = [threading.Thread(target=tick, args=(b,)) for b in (bot, other)]
+        start.reset()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sum(r[0] for r in results) == 5
+        other.settle()
+        bot.settle()
+        assert len(bot.posts_to("U0ANA")) == 5  # one expiry note each
+    finally:
+        other.server.stop()
+        other.leeway.close()
