@@ -78,13 +78,18 @@ def _exit_cleanly(signum: int, frame: object) -> None:
 
 
 def _migrate(database_url: str) -> int:
+    from bot.runtime import StartupError
     from storage import migrate
     from storage.db import make_engine
 
-    engine = make_engine(database_url)
-    migrate.upgrade(engine)
-    print(f"leeway: database at revision {migrate.current(engine)}")
-    engine.dispose()
+    try:
+        engine = make_engine(database_url)
+        migrate.upgrade(engine)
+        print(f"leeway: database at revision {migrate.current(engine)}")
+        engine.dispose()
+    except Exception as error:
+        raise StartupError(f"Can't migrate the database at DATABASE_URL ({type(error).__name__}: "
+                           f"{str(error).splitlines()[0]})") from None
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,8 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
+from slack_sdk.web import SlackResponse
+from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
@@ -30,7 +33,9 @@ from storage.models import OutboxMessage, Proposal
 log = logging.getLogger("leeway.outbox")
 
 MAX_ATTEMPTS = 12
-LEASE = timedelta(seconds=60)
+# A claim outlives any single Slack call (15 s timeout, connection retries), and is renewed
+# before each send, so a slow pass never sends a message another sender has since taken.
+LEASE = timedelta(seconds=120)
 # Errors that another try cannot fix: a person has to. The fix goes to the log and the proposer.
 FIXES: dict[str, str] = {
     "not_in_channel": "invite @Leeway to <#{channel}> (type /invite @Leeway in the channel)",
@@ -54,6 +59,10 @@ FIXES: dict[str, str] = {
 
 class Defer(Exception):
     """Not yet deliverable (e.g. an update whose original post has not gone out)."""
+
+    def __init__(self, why: str, until: datetime | None = None) -> None:
+        super().__init__(why)
+        self.until = until
 
 
 class Drop(Exception):
@@ -79,6 +88,7 @@ class Sender:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pass_lock = threading.Lock()
+        self.token = uuid.uuid4().hex
         self.on_delivery: Callable[[OutboxMessage, str], None] | None = None
 
     # --- running ---------------------------------------------------------------------------
@@ -117,7 +127,8 @@ class Sender:
         with self._pass_lock:
             now = self.clock()
             with self.sessions.begin() as session:
-                claimed = queries.claim_due(session, now=now, lease_until=now + LEASE, limit=self.batch)
+                claimed = queries.claim_due(session, now=now, lease_until=now + LEASE, limit=self.batch,
+                                            token=self.token)
             for message in claimed:
                 self._deliver(message)
             return len(claimed)
@@ -126,13 +137,26 @@ class Sender:
         try:
             delivery = self._render(message)
         except Defer as why:
-            self._reschedule(message, timedelta(milliseconds=300), str(why), count=False)
+            now = self.clock()
+            later = max(why.until or now, now + timedelta(milliseconds=300))
+            self._reschedule(message, later - now, str(why), count=False)
             return
-        except Drop as why:
-            self._fail(message, "dropped", str(why))
+        except Drop as why:  # nothing went wrong with Slack: there is just nothing left to say
+            self._fail(message, "dropped", str(why), warn=False)
             return
+        except Exception as error:  # a message Leeway can't build must not hold up the others
+            log.exception("could not build %s #%s", message.kind, message.id)
+            self._retry(message, f"could not build the message: {type(error).__name__}")
+            return
+        with self.sessions.begin() as session:
+            if not queries.renew_claim(session, message_id=message.id, token=self.token,
+                                       lease_until=self.clock() + LEASE):
+                return  # another sender took it after our claim lapsed; it sends it
         try:
-            response = self.client.api_call(delivery.method, json=delivery.args)
+            if delivery.method == "response_url":
+                response = self._respond(delivery.args)
+            else:
+                response = self.client.api_call(delivery.method, json=delivery.args)
         except SlackApiError as error:
             self._on_error(message, error)
             return
@@ -143,7 +167,8 @@ class Sender:
         channel = data.get("channel") if isinstance(data.get("channel"), str) else None
         ts = data.get("ts") or data.get("message_ts")
         with self.sessions.begin() as session:
-            queries.mark_sent(session, message_id=message.id, at=self.clock(), slack_channel=channel, slack_ts=ts)
+            queries.mark_sent(session, message_id=message.id, token=self.token, at=self.clock(),
+                              slack_channel=channel, slack_ts=ts)
             if message.kind == Kind.REQUEST and message.proposal_id is not None and channel and ts:
                 queries.set_request_message(session, proposal_id=message.proposal_id, channel=channel, ts=ts)
         log.info("sent %s #%s via %s to %s", message.kind, message.id, delivery.method, channel or message.channel)
@@ -157,14 +182,18 @@ class Sender:
                                                    "text": detail["text"]})
         if message.kind == Kind.NOTICE:
             return Delivery("chat.postMessage", {"channel": message.channel, "text": detail["text"]})
+        if message.kind == Kind.RESPONSE:
+            return Delivery("response_url", {"url": detail["response_url"], "text": detail["text"],
+                                             "response_type": "ephemeral", "replace_original": False})
         proposal = self._proposal(message)
         if message.kind == Kind.REQUEST:
+            if proposal.status != "pending":
+                raise Drop("the request was closed before it was posted")
             rendered = views.request(proposal, self._asked(proposal))
             return Delivery("chat.postMessage", {"channel": message.channel, **rendered.as_kwargs()})
         if message.kind in (Kind.REQUEST_UPDATE, Kind.REROUTE_PING):
             if not proposal.request_ts or not proposal.request_channel:
-                self._check_request_posted(proposal)
-                raise Defer("the request message has not been posted yet")
+                raise Defer("the request message has not been posted yet", until=self._request_due(proposal))
             where = {"channel": proposal.request_channel}
             if message.kind == Kind.REROUTE_PING:
                 ping = views.reroute_ping(proposal, str(detail["asked"]), detail.get("before"))
@@ -191,11 +220,13 @@ class Sender:
         with self.sessions.begin() as session:
             return queries.asked_so_far(session, proposal_id=proposal.id)
 
-    def _check_request_posted(self, proposal: Proposal) -> None:
+    def _request_due(self, proposal: Proposal) -> datetime:
+        """When the original request is next tried: updates wait for it, not in a tight loop."""
         with self.sessions.begin() as session:
             original = queries.outbox_message(session, proposal_id=proposal.id, kind=Kind.REQUEST)
         if original is None or original.status == "failed":
             raise Drop("the request message was never posted")
+        return original.next_attempt_at
 
     # --- outcomes ------------------------------------------------------------------------------
 
@@ -221,21 +252,26 @@ class Sender:
 
     def _reschedule(self, message: OutboxMessage, delay: timedelta, error: str, *, count: bool) -> None:
         with self.sessions.begin() as session:
-            queries.reschedule(session, message_id=message.id, at=self.clock() + delay, error=error,
-                               count_attempt=count)
+            queries.reschedule(session, message_id=message.id, token=self.token, at=self.clock() + delay,
+                               error=error, count_attempt=count)
         if count:
             log.warning("will retry %s #%s in %s: %s", message.kind, message.id, delay, error)
 
-    def _fail(self, message: OutboxMessage, code: str, fix: str) -> None:
+    def _fail(self, message: OutboxMessage, code: str, fix: str, *, warn: bool = True) -> None:
         with self.sessions.begin() as session:
-            queries.mark_failed(session, message_id=message.id, error=f"{code}: {fix}")
-            proposer = self._proposer_to_warn(session, message)
+            if not queries.mark_failed(session, message_id=message.id, token=self.token, error=f"{code}: {fix}"):
+                return
+            proposer = self._proposer_to_warn(session, message) if warn else None
             if proposer:
                 queries.enqueue(session, kind=Kind.NOTICE, channel=proposer, at=self.clock(),
                                 dedupe_key=f"failure:{message.id}", detail={"text": (
                                     f":warning: Leeway couldn't post to <#{message.channel}> ({code}). "
                                     f"To fix it: {fix}. Your decision itself is recorded and safe.")})
-        log.error("could not deliver %s #%s to %s: %s. Fix: %s", message.kind, message.id, message.channel, code, fix)
+        if warn:
+            log.error("could not deliver %s #%s to %s: %s. Fix: %s", message.kind, message.id, message.channel,
+                      code, fix)
+        else:
+            log.info("dropped %s #%s: %s", message.kind, message.id, fix)
         self.wake()
         if self.on_delivery:
             self.on_delivery(message, "failed")
@@ -247,6 +283,15 @@ class Sender:
             return None
         proposal = queries.get_proposal(session, proposal_id=message.proposal_id)
         return proposal.proposer if proposal else None
+
+    def _respond(self, args: dict[str, Any]) -> Any:
+        """Reply through an interaction's response_url: it works in channels Leeway isn't in."""
+        url = str(args["url"])
+        result = WebhookClient(url, timeout=15).send_dict({k: v for k, v in args.items() if k != "url"})
+        if result.status_code >= 400:
+            raise RuntimeError(f"response_url answered {result.status_code}")
+        return SlackResponse(client=self.client, http_verb="POST", api_url=url, req_args={}, data={"ok": True},
+                             headers={}, status_code=result.status_code)
 
     # --- the one immediate call --------------------------------------------------------------
 

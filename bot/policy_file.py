@@ -44,7 +44,10 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
     if node is None:
         raise PolicyError(f"{source}: the policy file is empty")
     lines: dict[Location, int] = {}
-    data = _plain(node, (), lines)
+    try:
+        data = _plain(node, (), lines)
+    except PolicyError as error:
+        raise PolicyError(f"{source} {error}") from None
     if not isinstance(data, dict):
         raise PolicyError(f"{source} line 1: the policy must be a mapping with currency, channels, people, remedies")
     try:
@@ -60,6 +63,9 @@ def _plain(node: yaml.Node, loc: Location, lines: dict[Location, int]) -> Any:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             key = str(key_node.value)
+            if key in out:
+                where = ".".join(str(part) for part in (*loc, key))
+                raise PolicyError(f"line {key_node.start_mark.line + 1}: {where} is given twice")
             lines[(*loc, key)] = key_node.start_mark.line + 1
             out[key] = _plain(value_node, (*loc, key), lines)
             lines[(*loc, key)] = key_node.start_mark.line + 1

@@ -11,7 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from sqlalchemy import Engine, text
 
 from bot import jobs, services
@@ -71,14 +71,14 @@ class Leeway:
         return (200, {"status": "ok", **report}) if current else (503, {"status": "unavailable", **report})
 
     def asgi(self) -> LeewayASGI:
-        return LeewayASGI(self.bolt, self.health)
+        return LeewayASGI(self.bolt, self.health, self.settings.slack_signing_secret.get_secret_value())
 
 
 def slack_client(settings: Settings) -> WebClient:
-    # 429s are not retried here: the outbox reschedules them without holding up other channels.
+    # 429s and 5xx are not retried inside the call: the outbox reschedules them without holding
+    # up other channels, and without re-posting inside one claim what Slack may already have.
     return WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url,
-                     timeout=15, retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2),
-                                                 ServerErrorRetryHandler(max_retry_count=2)])
+                     timeout=15, retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)])
 
 
 def build(settings: Settings, *, clock: Clock = system_clock, apply_migrations: bool = True) -> Leeway:
@@ -88,7 +88,10 @@ def build(settings: Settings, *, clock: Clock = system_clock, apply_migrations: 
         policy = load_policy(settings.leeway_policy)
     except PolicyError as error:
         raise StartupError(str(error)) from None
-    engine = make_engine(settings.database_url)
+    try:
+        engine = make_engine(settings.database_url)
+    except Exception as error:
+        raise StartupError(f"Can't use DATABASE_URL ({type(error).__name__}: {error}).") from None
     try:
         return _assemble(settings, policy, engine, clock, apply_migrations)
     except BaseException:

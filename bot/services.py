@@ -3,6 +3,7 @@ messages it owes Slack (the outbox), and returns what to tell the person who act
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -33,6 +34,7 @@ class Kind:
     REROUTE_PING = "reroute_ping"      # a mention of the next person, in the request's thread
     EPHEMERAL = "ephemeral"            # a private line to one person in a channel
     NOTICE = "notice"                  # a direct message with given text
+    RESPONSE = "response"              # a private reply through an interaction's response_url
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ def propose(ctx: Context, *, proposer: str, draft: Draft, origin_channel: str | 
             if source_key and (existing := queries.proposal_by_source_key(session, key=source_key)):
                 return _result_of(existing)
             now = ctx.clock()
+            if tier is not Tier.ALONE:
+                queries.lock_routing(session)
             asked = None if tier is Tier.ALONE else _whom_to_ask(session, tier, roster, proposer, draft.peer, now)
             if isinstance(asked, Refused):
                 return asked
@@ -205,16 +209,29 @@ def agree(ctx: Context, *, proposal_id: int, user: str, via: str) -> AgreeResult
     return Granted(proposal)
 
 
+# Slack may deliver a ✅ before the sender has recorded the ts of the request it answers.
+REACTION_LOOKUP_TRIES = 20
+REACTION_LOOKUP_PAUSE_SECONDS = 0.1
+
+
 def agree_by_reaction(ctx: Context, *, channel: str, ts: str, user: str, reaction: str) -> AgreeResult | None:
     """A ✅ on a request message agrees; anything else about reactions is ignored, silently."""
     if not authority.is_agreement_reaction(reaction):
         return None
-    with ctx.sessions.begin() as session:
-        proposal = queries.proposal_by_request_message(session, channel=channel, ts=ts)
-        if proposal is None:
-            return None
-        proposal_id = proposal.id
-    return agree(ctx, proposal_id=proposal_id, user=user, via="reaction")
+    tries = REACTION_LOOKUP_TRIES if channel == ctx.policy.channels.requests else 1
+    for attempt in range(tries):
+        with ctx.sessions.begin() as session:
+            proposal = queries.proposal_by_request_message(session, channel=channel, ts=ts)
+            found = proposal.id if proposal is not None else None
+            being_posted = found is None and queries.request_being_posted(session, channel=channel)
+        # Agree in a transaction of its own, after the lookup's has ended.
+        if found is not None:
+            return agree(ctx, proposal_id=found, user=user, via="reaction")
+        if not being_posted:
+            return None  # not a request of ours at all
+        if attempt + 1 < tries:
+            threading.Event().wait(REACTION_LOOKUP_PAUSE_SECONDS)
+    return None
 
 
 def may_decide(ctx: Context, *, proposal_id: int, user: str) -> Proposal | Refused | AlreadyDecided | NotFound:
@@ -288,14 +305,25 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
 
 # --- private lines -----------------------------------------------------------------------------
 
-def tell(ctx: Context, *, user: str, text: str, channel: str | None = None) -> None:
-    """Queue a private line to one person: ephemeral in `channel`, else a direct message."""
-    with ctx.sessions.begin() as session:
-        if channel:
-            queries.enqueue(session, kind=Kind.EPHEMERAL, channel=channel, user=user, at=ctx.clock(),
-                            detail={"text": text})
-        else:
-            queries.enqueue(session, kind=Kind.NOTICE, channel=user, at=ctx.clock(), detail={"text": text})
+def tell(ctx: Context, *, user: str, text: str, channel: str | None = None, response_url: str | None = None,
+         dedupe_key: str | None = None) -> None:
+    """Queue a private line to one person: through an interaction's response_url (works in any
+    channel), else ephemeral in `channel`, else a direct message."""
+    try:
+        with ctx.sessions.begin() as session:
+            if response_url:
+                queries.enqueue(session, kind=Kind.RESPONSE, channel=channel or user, user=user, at=ctx.clock(),
+                                detail={"text": text, "response_url": response_url}, dedupe_key=dedupe_key)
+            elif channel:
+                queries.enqueue(session, kind=Kind.EPHEMERAL, channel=channel, user=user, at=ctx.clock(),
+                                detail={"text": text}, dedupe_key=dedupe_key)
+            else:
+                queries.enqueue(session, kind=Kind.NOTICE, channel=user, at=ctx.clock(), detail={"text": text},
+                                dedupe_key=dedupe_key)
+    except IntegrityError:
+        if dedupe_key is None:
+            raise
+        return  # already told: a repeated submission says it once
     ctx.wake_sender()
 
 
@@ -345,6 +373,7 @@ def reroute_due(ctx: Context) -> int:
     for proposal_id, was_due_at in due:
         assert was_due_at is not None
         with ctx.sessions.begin() as session:
+            queries.lock_routing(session)
             proposal = queries.get_proposal(session, proposal_id=proposal_id)
             if proposal is None or proposal.status != Status.PENDING:
                 continue
@@ -390,8 +419,12 @@ def away(ctx: Context, *, user: str, until_day: date | None = None, duration: ti
     if until is not None and until <= now:
         raise InputError("That's already in the past. Give a date still to come, like "
                          f"`/remedy away until {(now + timedelta(days=7)).date().isoformat()}`.")
-    with ctx.sessions.begin() as session:
-        queries.set_away(session, user=user, since=now, until=until)
+    try:
+        with ctx.sessions.begin() as session:
+            queries.set_away(session, user=user, since=now, until=until)
+    except IntegrityError:  # the same person said it twice at once; the second one updates
+        with ctx.sessions.begin() as session:
+            queries.set_away(session, user=user, since=now, until=until)
     return (f":palm_tree: You're away{_until(until)}. Leeway won't ask you to agree to anything or ping you "
             "until then. Type `/remedy back` when you return.")
 

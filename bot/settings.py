@@ -20,6 +20,7 @@ _FIXES = {
     "database_url": "DATABASE_URL must be a database URL such as sqlite:///leeway.db or postgresql://user:pass@host/db",
     "port": "PORT must be a number from 1 to 65535",
     "leeway_policy": "LEEWAY_POLICY must be the path to the policy file",
+    "log_level": "LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR",
 }
 
 
@@ -63,10 +64,22 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         try:
-            make_url(value)
+            url = make_url(value)
         except ArgumentError as error:
             raise ValueError(str(error)) from None
+        backend = url.get_backend_name()
+        if backend not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(f"Leeway runs on SQLite or PostgreSQL, not {backend}")
+        if backend == "sqlite" and url.database in (None, "", ":memory:"):
+            raise ValueError("SQLite needs a file, like sqlite:///leeway.db")
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
 
 
 class SettingsError(Exception):

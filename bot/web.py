@@ -13,6 +13,7 @@ import uvicorn
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
+from slack_sdk.signature import SignatureVerifier
 
 log = logging.getLogger("leeway.web")
 
@@ -28,7 +29,7 @@ Health = Callable[[], tuple[int, dict[str, Any]]]
 
 class ThreadedSlackRequestHandler(SlackRequestHandler):
     """Bolt's ASGI adapter calls the synchronous App on the event loop, one request at a
-    time. Run each dispatch in a worker thread instead, and answer malformed bodies 400."""
+    time. Run each dispatch in a worker thread instead; answer unparseable bodies 400."""
 
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
         body = await request.get_raw_body()
@@ -44,9 +45,10 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):
 
 
 class LeewayASGI:
-    def __init__(self, bolt: App, health: Health) -> None:
+    def __init__(self, bolt: App, health: Health, signing_secret: str) -> None:
         self.slack = ThreadedSlackRequestHandler(bolt, path=EVENTS_PATH)
         self.health = health
+        self.verifier = SignatureVerifier(signing_secret)
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -60,6 +62,17 @@ class LeewayASGI:
         if body is None:
             await _respond(send, 413, b"request body too large", "text/plain")
             return
+        if scope["path"] == EVENTS_PATH and scope["method"] == "POST":
+            # Check the signature over the raw bytes before anything parses them, so that
+            # nothing unauthenticated (a bad timestamp, bytes that aren't UTF-8) gets further.
+            if not self._authentic(scope, body):
+                await _respond(send, 401, b"invalid request signature", "text/plain")
+                return
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                await _respond(send, 400, b"request body is not UTF-8", "text/plain")
+                return
         replayed = False
 
         async def replay() -> dict[str, Any]:
@@ -70,6 +83,15 @@ class LeewayASGI:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.slack(scope, replay, send)
+
+
+    def _authentic(self, scope: dict[str, Any], body: bytes) -> bool:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        try:
+            return bool(self.verifier.is_valid(body, headers.get("x-slack-request-timestamp", ""),
+                                               headers.get("x-slack-signature", "")))
+        except Exception:
+            return False
 
 
 async def _read_capped(receive: Receive) -> bytes | None:

@@ -148,6 +148,13 @@ class Decision(Base):
     agreed_by: Mapped[str | None] = mapped_column(String(32))
     granted_at: Mapped[datetime]
     seconds_to_decision: Mapped[int] = mapped_column(Integer)
+    # Reviewed later by a lead, privately: "looks_good" or "talk" (with a coaching note to the agent).
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(String(32))
+    review_outcome: Mapped[str | None] = mapped_column(String(16))
+    coaching_note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_decision_reviewed_at", "reviewed_at"), Index("ix_decision_granted_at", "granted_at"))
 
 
 class Availability(Base):
@@ -177,6 +184,7 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(40))  # the sender holding the claim
     sent_at: Mapped[datetime | None]
     slack_channel: Mapped[str | None] = mapped_column(String(32))
     slack_ts: Mapped[str | None] = mapped_column(String(32))

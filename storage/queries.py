@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from storage.models import Approval, Availability, Decision, OutboxMessage, Proposal, ProposalEvent
@@ -43,6 +43,14 @@ def change_status(session: Session, *, proposal_id: int, from_statuses: Iterable
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def request_being_posted(session: Session, *, channel: str) -> bool:
+    """Is a request to `channel` sent or on its way but not yet recorded with its ts?"""
+    query = select(func.count()).select_from(OutboxMessage).join(Proposal, Proposal.id == OutboxMessage.proposal_id)
+    query = query.where(OutboxMessage.kind == "request", OutboxMessage.channel == channel,
+                        OutboxMessage.status.in_(["pending", "sending"]), Proposal.request_ts.is_(None))
+    return bool(session.scalar(query))
 
 
 def set_request_message(session: Session, *, proposal_id: int, channel: str, ts: str) -> None:
@@ -105,23 +113,19 @@ def enqueue(session: Session, *, kind: str, channel: str, at: datetime, proposal
     return message
 
 
-def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: int) -> list[OutboxMessage]:
-    """Claim due messages for this sender. A claim is a conditional update, so two
-    senders (or two instances) never both take one; an expired lease is retaken."""
-    due = select(OutboxMessage.id).where(
-        OutboxMessage.next_attempt_at <= now,
-        or_(OutboxMessage.status == "pending",
-            (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now)),
-    ).order_by(OutboxMessage.id).limit(limit)
-    ids = list(session.scalars(due))
+def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: int,
+              token: str) -> list[OutboxMessage]:
+    """Claim due messages for the sender `token`. A claim is a conditional update, so two
+    senders (or two instances) never both take one; an expired claim is retaken."""
+    claimable = or_(OutboxMessage.status == "pending",
+                    (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now))
+    due = (select(OutboxMessage.id).where(OutboxMessage.next_attempt_at <= now, claimable)
+           .order_by(OutboxMessage.id).limit(limit))
     claimed: list[int] = []
-    for message_id in ids:
+    for message_id in list(session.scalars(due)):
         result = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id,
-                   or_(OutboxMessage.status == "pending",
-                       (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now)))
-            .values(status="sending", claimed_until=lease_until)
+            update(OutboxMessage).where(OutboxMessage.id == message_id, claimable)
+            .values(status="sending", claimed_until=lease_until, claimed_by=token)
             .execution_options(synchronize_session=False))
         if result.rowcount == 1:  # type: ignore[attr-defined]
             claimed.append(message_id)
@@ -131,27 +135,51 @@ def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: 
                                 .order_by(OutboxMessage.id).execution_options(populate_existing=True)))
 
 
-def mark_sent(session: Session, *, message_id: int, at: datetime, slack_channel: str | None,
-              slack_ts: str | None) -> None:
-    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
-                    .values(status="sent", sent_at=at, claimed_until=None, slack_channel=slack_channel,
-                            slack_ts=slack_ts, attempts=OutboxMessage.attempts + 1)
-                    .execution_options(synchronize_session=False))
+def renew_claim(session: Session, *, message_id: int, token: str, lease_until: datetime) -> bool:
+    """Just before sending: still ours? (A slow pass may have outlived its claim.)"""
+    result = session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.status == "sending",
+                                    OutboxMessage.claimed_by == token)
+        .values(claimed_until=lease_until).execution_options(synchronize_session=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def reschedule(session: Session, *, message_id: int, at: datetime, error: str | None,
+def _held(message_id: int, token: str) -> Any:
+    return (OutboxMessage.id == message_id) & (OutboxMessage.status == "sending") & (
+        OutboxMessage.claimed_by == token)
+
+
+def mark_sent(session: Session, *, message_id: int, token: str, at: datetime, slack_channel: str | None,
+              slack_ts: str | None) -> bool:
+    result = session.execute(update(OutboxMessage).where(_held(message_id, token))
+                             .values(status="sent", sent_at=at, claimed_until=None, claimed_by=None,
+                                     slack_channel=slack_channel, slack_ts=slack_ts,
+                                     attempts=OutboxMessage.attempts + 1)
+                             .execution_options(synchronize_session=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def reschedule(session: Session, *, message_id: int, token: str, at: datetime, error: str | None,
                count_attempt: bool = True) -> None:
-    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
-                    .values(status="pending", next_attempt_at=at, claimed_until=None, last_error=error,
-                            attempts=OutboxMessage.attempts + (1 if count_attempt else 0))
+    session.execute(update(OutboxMessage).where(_held(message_id, token))
+                    .values(status="pending", next_attempt_at=at, claimed_until=None, claimed_by=None,
+                            last_error=error, attempts=OutboxMessage.attempts + (1 if count_attempt else 0))
                     .execution_options(synchronize_session=False))
 
 
-def mark_failed(session: Session, *, message_id: int, error: str) -> None:
-    session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id)
-                    .values(status="failed", claimed_until=None, last_error=error,
-                            attempts=OutboxMessage.attempts + 1)
-                    .execution_options(synchronize_session=False))
+def mark_failed(session: Session, *, message_id: int, token: str, error: str) -> bool:
+    result = session.execute(update(OutboxMessage).where(_held(message_id, token))
+                             .values(status="failed", claimed_until=None, claimed_by=None, last_error=error,
+                                     attempts=OutboxMessage.attempts + 1)
+                             .execution_options(synchronize_session=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def lock_routing(session: Session) -> None:
+    """Serialise choosing whom to ask, so concurrent proposals spread fairly. SQLite's
+    BEGIN IMMEDIATE already serialises writers; PostgreSQL needs a transaction lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(7352002)"))
 
 
 def outbox_message(session: Session, *, proposal_id: int, kind: str) -> OutboxMessage | None:
@@ -234,3 +262,50 @@ def pending_of(session: Session, *, proposer: str, case_ref: str | None = None) 
     if case_ref is not None:
         query = query.where(func.lower(Proposal.case_ref) == case_ref.lower())
     return list(session.scalars(query.order_by(Proposal.id)))
+
+
+# --- review and usage ----------------------------------------------------------------------------
+
+def review_queue(session: Session, *, limit: int) -> list[tuple[Proposal, Decision]]:
+    rows = session.execute(select(Proposal, Decision).join(Decision, Decision.proposal_id == Proposal.id)
+                           .where(Decision.reviewed_at.is_(None)).order_by(Decision.granted_at).limit(limit))
+    return [(p, d) for p, d in rows.tuples()]
+
+
+def review_queue_size(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Decision).where(Decision.reviewed_at.is_(None)))
+               or 0)
+
+
+def record_review(session: Session, *, proposal_id: int, at: datetime, by: str, outcome: str,
+                  note: str | None) -> bool:
+    """Conditional: a decision is reviewed once, whoever clicks first."""
+    result = session.execute(update(Decision).where(Decision.proposal_id == proposal_id,
+                                                    Decision.reviewed_at.is_(None))
+                             .values(reviewed_at=at, reviewed_by=by, review_outcome=outcome, coaching_note=note)
+                             .execution_options(synchronize_session=False))
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def granted_between(session: Session, *, start: datetime, end: datetime) -> list[tuple[Proposal, Decision]]:
+    rows = session.execute(select(Proposal, Decision).join(Decision, Decision.proposal_id == Proposal.id)
+                           .where(Decision.granted_at >= start, Decision.granted_at < end)
+                           .order_by(Decision.granted_at))
+    return [(p, d) for p, d in rows.tuples()]
+
+
+def recent_of(session: Session, *, user: str, limit: int) -> list[Proposal]:
+    return list(session.scalars(select(Proposal).where(Proposal.proposer == user)
+                                .order_by(Proposal.created_at.desc(), Proposal.id.desc()).limit(limit)))
+
+
+def waiting_for(session: Session, *, user: str, limit: int) -> list[Proposal]:
+    return list(session.scalars(select(Proposal).where(Proposal.status == "pending", Proposal.asked == user)
+                                .order_by(Proposal.created_at).limit(limit)))
+
+
+def kudos_count(session: Session, *, user: str) -> int:
+    """Celebrations a person has been part of: as the one who decided, or the one who agreed."""
+    query = select(func.count()).select_from(Decision).join(Proposal, Proposal.id == Decision.proposal_id).where(
+        or_(Proposal.proposer == user, Decision.agreed_by == user))
+    return int(session.scalar(query) or 0)

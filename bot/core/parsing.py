@@ -180,7 +180,7 @@ def parse_command(text: str, policy: Policy) -> Command:
 
     # A case reference carries a number (#4711, ORD-88); without one the words are
     # the story, and the form asks for the reference instead of guessing.
-    if _HAS_DIGIT.search(rest[0]) or rest[0].startswith("#"):
+    if _HAS_DIGIT.search(rest[0]):
         draft = replace(draft, case_ref=check_case_ref(rest[0]))
         rest = rest[1:]
     if rest:
@@ -190,7 +190,7 @@ def parse_command(text: str, policy: Policy) -> Command:
 
 def check_text(text: str, *, limit: int, what: str, field: str | None = None) -> str:
     """Refuse what no one types by hand: control characters and walls of text."""
-    if "\x00" in text or any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in text):
+    if "\x00" in text or any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\r\t" for ch in text):
         raise InputError(f"{what} contains control characters (like a NUL byte) that Leeway can't store. "
                          "Please type it again.", field)
     if len(text) > limit:

@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
 
 from bot import services
 from bot.outbox import Sender
@@ -37,13 +38,27 @@ def build_app(*, client: WebClient, signing_secret: str, ctx: services.Context, 
         log.exception("unexpected error (ref %s) while handling %s", reference, _what(body), exc_info=error)
         text = (f":warning: Something went wrong on Leeway's side (ref `{reference}`). Nothing was recorded, "
                 "so it's safe to try again.")
-        # Slash commands show this reply to the person; other requests just get a clean ack.
         if body.get("command"):
-            return BoltResponse(status=200, body=json.dumps({"response_type": "ephemeral", "text": text}),
-                                headers={"content-type": "application/json"})
+            return _json({"response_type": "ephemeral", "text": text})
+        if body.get("type") == "view_submission":
+            # Keep the form open, with what was typed, and say so on its first field.
+            inputs = [b["block_id"] for b in (body.get("view") or {}).get("blocks", []) if b.get("type") == "input"]
+            if inputs:
+                return _json({"response_action": "errors", "errors": {inputs[0]: text[:150]}})
+        elif body.get("response_url"):
+            # Straight to Slack, not through the outbox: the database may be what failed.
+            try:
+                WebhookClient(str(body["response_url"]), timeout=5).send(
+                    text=text, response_type="ephemeral", replace_original=False)
+            except Exception:
+                log.exception("could not tell the user about error %s", reference)
         return BoltResponse(status=200, body="")
 
     return app
+
+
+def _json(payload: dict[str, Any]) -> BoltResponse:
+    return BoltResponse(status=200, body=json.dumps(payload), headers={"content-type": "application/json"})
 
 
 def _what(body: dict[str, Any]) -> str:

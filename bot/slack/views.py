@@ -47,6 +47,17 @@ class Message:
         return out
 
 
+SECTION_LIMIT = 3000
+FORM_DID_NOT_OPEN = (f"Slack didn't let me open the form in time. Please try again, or type the whole proposal: "
+                     f"`{USAGE}`.")
+
+
+def section(text: str) -> SectionBlock:
+    """A text section, cut to fit Slack's limit (escaping can lengthen what people typed)."""
+    return SectionBlock(text=MarkdownTextObject(text=text if len(text) <= SECTION_LIMIT
+                                                else text[:SECTION_LIMIT - 1] + "…"))
+
+
 def escape(text: str) -> str:
     """What people typed must not turn into mentions or links."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -98,7 +109,7 @@ def _facts(proposal: Proposal, *, with_fair: bool = True) -> SectionBlock:
 
 
 def _story(proposal: Proposal) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=f"*What happened*\n{quote(proposal.summary)}"[:3000]))
+    return section(f"*What happened*\n{quote(proposal.summary)}")
 
 
 # --- the request, in the requests channel ----------------------------------------------------
@@ -114,7 +125,7 @@ def request(proposal: Proposal, asked_before: Sequence[str] = ()) -> Message:
     head = f"{ask} <@{proposal.proposer}> proposes {what(proposal)} for case *{escape(proposal.case_ref)}*."
     anyone = "Any lead" if proposal.tier == Tier.LEAD else "Any agent"
     blocks: list[Block] = [
-        SectionBlock(text=MarkdownTextObject(text=head)),
+        section(head),
         _facts(proposal),
         _story(proposal),
         ActionsBlock(block_id=ids.Block.REQUEST_ACTIONS, elements=[
@@ -139,19 +150,18 @@ def _request_granted(proposal: Proposal) -> Message:
             f"*{escape(proposal.case_ref)}*, agreed by <@{proposal.decided_by}> in {took}.")
     return Message(text=f"Granted: {escape(proposal.remedy_label)} {amount_of(proposal)} for case "
                         f"{escape(proposal.case_ref)}, agreed by <@{proposal.decided_by}>",
-                   blocks=[SectionBlock(text=MarkdownTextObject(text=line)), _facts(proposal)])
+                   blocks=[section(line), _facts(proposal)])
 
 
 def _request_closed(proposal: Proposal) -> Message:
     case = escape(proposal.case_ref)
     if proposal.status == "expired":
         text = f"This request for case {case} expired with no answer, so nothing was granted."
-    elif proposal.status == "withdrawn":
-        text = f"This request for case {case} was withdrawn, so nothing was granted."
     else:
-        # Neutral on purpose: a closed request never says who declined or why.
+        # Neutral on purpose, and the same for a decline and a withdrawal: a closed request
+        # never says who declined, why, or even that anyone did.
         text = f"This request for case {case} is closed. Nothing more is needed here."
-    return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=f"_{text}_"))])
+    return Message(text=text, blocks=[section(f"_{text}_")])
 
 
 def reroute_ping(proposal: Proposal, asked: str, before: str | None) -> Message:
@@ -201,7 +211,7 @@ def kudos(proposal: Proposal) -> Message:
     else:
         text = (f":tada: <@{proposal.proposer}> and <@{proposal.decided_by}> fixed case "
                 f"{escape(proposal.case_ref)} together ({remedy}). Thank you for taking care of the customer!")
-    return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+    return Message(text=text, blocks=[section(text)])
 
 
 # --- private words to the proposer -----------------------------------------------------------
@@ -215,7 +225,7 @@ def proposer_note(proposal: Proposal) -> Message:
         text = (f"Your {what(proposal)} for case *{case}* expired before anyone could answer, so nothing was "
                 "granted. No one said no: it just didn't reach the right person in time.")
         return Message(text=text, blocks=[
-            SectionBlock(text=MarkdownTextObject(text=text)),
+            section(text),
             ActionsBlock(block_id=ids.Block.REQUEST_ACTIONS, elements=[ButtonElement(
                 text="Propose again", action_id=ids.Action.PROPOSE_AGAIN, value=str(proposal.id), style="primary")]),
         ])
@@ -226,14 +236,14 @@ def proposer_note(proposal: Proposal) -> Message:
         else:
             text += f" <@{proposal.decided_by}> didn't give a reason; feel free to ask them."
         text += "\nYou can talk it through, or propose a different remedy. Only you can see this."
-    return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+    return Message(text=text, blocks=[section(text)])
 
 
 def granted_alone(proposal: Proposal, policy: Policy) -> Message:
     text = (f":white_check_mark: *Granted — go ahead.* {what(proposal)} for case *{escape(proposal.case_ref)}* "
             f"is within your own authority. It's recorded in <#{policy.channels.decisions}>, and the team is "
             f"celebrating it in <#{policy.channels.kudos}>.")
-    return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+    return Message(text=text, blocks=[section(text)])
 
 
 def asked(proposal: Proposal, policy: Policy) -> Message:
@@ -247,7 +257,7 @@ def asked(proposal: Proposal, policy: Policy) -> Message:
             f"agreement, so {when} <@{proposal.asked}> in <#{policy.channels.requests}>. "
             "I'll message you the moment it's decided.")
     return Message(text=text, blocks=[
-        SectionBlock(text=MarkdownTextObject(text=text)),
+        section(text),
         ActionsBlock(block_id=ids.Block.REQUEST_ACTIONS, elements=[ButtonElement(
             text="Withdraw", action_id=ids.Action.WITHDRAW, value=str(proposal.id))]),
     ])
@@ -260,13 +270,19 @@ def already_proposed(proposal: Proposal, policy: Policy) -> Message:
         text=f"That proposal for case {escape(proposal.case_ref)} is already {proposal.status}.")
 
 
+def _most(remedy: Remedy, policy: Policy) -> str:
+    """Who can grant the most, and how much: a lead, unless the policy skips the lead tier."""
+    top = next(t for t in reversed(GRANTING_TIERS) if remedy.limit(t) > 0)
+    who = {Tier.LEAD: "a lead can approve", Tier.PEER: "two agents can agree to", Tier.ALONE: "anyone can grant"}
+    return f"the most {who[top]} is {policy.format_amount(remedy, remedy.highest_limit)}"
+
+
 def out_of_policy(remedy: Remedy, amount: Decimal, policy: Policy) -> Message:
-    highest = policy.format_amount(remedy, remedy.highest_limit)
     text = (f"*{escape(remedy.label)}: {policy.format_amount(remedy, amount)}* is outside Leeway's "
-            f"policy (the most a lead can approve is {highest}), so nothing was routed or granted.\n"
+            f"policy ({_most(remedy, policy)}), so nothing was routed or granted.\n"
             f"{_limits_line(remedy, policy)}\n"
             "You could offer something within these limits, or take this one to your lead directly.")
-    return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+    return Message(text=text, blocks=[section(text)])
 
 
 def already_decided(proposal: Proposal) -> str:
@@ -291,7 +307,7 @@ def help_message(policy: Policy) -> Message:
         f"• Remedies: {remedies}. A prefix is enough (`ref` for `refund`).\n"
         "• `/remedy` on its own opens a form. `/remedy limits` shows what you may grant."
     )
-    return Message(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+    return Message(text=text, blocks=[section(text)])
 
 
 def _limits_line(remedy: Remedy, policy: Policy) -> str:
@@ -392,5 +408,4 @@ def withdraw_result(result: object) -> str:
 
 
 def out_of_policy_short(remedy: Remedy, amount: Decimal, policy: Policy) -> str:
-    return (f"{policy.format_amount(remedy, amount)} is outside policy: the most a lead can approve for "
-            f"{remedy.label} is {policy.format_amount(remedy, remedy.highest_limit)}.")[:150]
+    return f"{policy.format_amount(remedy, amount)} is outside policy: {_most(remedy, policy)}."[:150]

@@ -198,3 +198,14 @@ def test_bad_away_and_withdraw(text: str, says: str) -> None:
     with pytest.raises(InputError, match=None) as raised:
         parse_command(text, POLICY)
     assert says in raised.value.message
+
+
+def test_a_case_reference_carries_a_number() -> None:
+    assert parse("refund 40 #broken parcel").case_ref is None
+    assert parse("refund 40 #broken parcel").summary == "#broken parcel"
+    assert parse("refund 40 <#C0123|support> x").case_ref is None
+
+
+def test_lone_surrogates_are_refused() -> None:
+    with pytest.raises(InputError, match="control characters"):
+        parse_command("refund 40 #1 bad \ud800 text", POLICY)

@@ -85,3 +85,8 @@ def test_the_example_policy_shipped_with_leeway_is_valid() -> None:
 ])
 def test_amounts_read_naturally(amount: str, unit: str, shown: str) -> None:
     assert format_amount(Decimal(amount), unit) == shown
+
+
+def test_a_key_given_twice_is_an_error() -> None:
+    with pytest.raises(PolicyError, match=r"policy.yml line 2: currency is given twice"):
+        parse_policy(TEAM_POLICY.replace("currency: USD\n", "currency: USD\ncurrency: EUR\n"), source="policy.yml")

@@ -162,7 +162,8 @@ def test_the_proposer_can_withdraw_with_the_button_or_the_command(bot: Bot) -> N
     bot.driver.click("U0ANA", action_id="withdraw", value=withdraw["value"], channel="C0GENERAL")
     assert "Withdrawn" in bot.api.wait_for("chat.postEphemeral", user="U0ANA")[0].args["text"]
     bot.api.wait_for("chat.update", channel="C0REQ")
-    assert "was withdrawn, so nothing was granted" in bot.api.message("C0REQ", request["ts"])["text"]
+    # The same neutral words as a decline: a closed request never says how it closed.
+    assert "is closed. Nothing more is needed here" in bot.api.message("C0REQ", request["ts"])["text"]
     bot.driver.react("U0BEN", "white_check_mark", channel="C0REQ", ts=request["ts"])
     bot.clock.advance(hours=5)
     run_schedule(bot)

@@ -142,3 +142,25 @@ def test_the_demo_shows_leeway_at_work_without_a_workspace(tmp_path: Path) -> No
                  "wasn't agreed this time", "outside Leeway's policy", "2 decisions recorded"):
         assert seen in out, seen
     assert list(tmp_path.iterdir()) == []  # the demo leaves nothing behind
+
+
+@pytest.mark.parametrize(("name", "value", "says"), [
+    ("LOG_LEVEL", "verbose", "LOG_LEVEL is invalid"),
+    ("DATABASE_URL", "mysql://u:p@h/db", "Leeway runs on SQLite or PostgreSQL, not mysql"),
+    ("DATABASE_URL", "sqlite://", "SQLite needs a file"),
+])
+def test_settings_leeway_cannot_use_are_one_line(tmp_path: Path, name: str, value: str, says: str) -> None:
+    env = leeway_env(SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="x" * 16, **{name: value})
+    result = run_cli("run", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("leeway: ") and says in line
+
+
+def test_migrate_against_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    env = leeway_env(SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="x" * 16,
+                     DATABASE_URL="postgresql://nobody:nothing@127.0.0.1:1/none")
+    result = run_cli("migrate", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("leeway: Can't migrate the database at DATABASE_URL (OperationalError")

@@ -77,16 +77,24 @@ def test_outbox_claims_each_message_once_and_retakes_expired_leases(session: Ses
                         dedupe_key=f"{kind}:{proposal.id}")
     session.flush()
     now = clock()
-    first = queries.claim_due(session, now=now, lease_until=now + timedelta(seconds=60), limit=10)
-    again = queries.claim_due(session, now=now, lease_until=now + timedelta(seconds=60), limit=10)
+    first = queries.claim_due(session, now=now, lease_until=now + timedelta(seconds=60), limit=10, token="one")
+    again = queries.claim_due(session, now=now, lease_until=now + timedelta(seconds=60), limit=10, token="two")
     assert [m.kind for m in first] == ["decision", "kudos"]
     assert again == []
-    later = clock.advance(seconds=61)  # the sender died holding them
-    retaken = queries.claim_due(session, now=later, lease_until=later + timedelta(seconds=60), limit=10)
+    later = clock.advance(seconds=61)  # the first sender stalled past its claim
+    retaken = queries.claim_due(session, now=later, lease_until=later + timedelta(seconds=60), limit=10,
+                                token="two")
     assert len(retaken) == 2
-    queries.mark_sent(session, message_id=retaken[0].id, at=later, slack_channel="C0DEC", slack_ts="1.000001")
-    queries.reschedule(session, message_id=retaken[1].id, at=later + timedelta(seconds=5), error="ratelimited")
-    assert queries.claim_due(session, now=later, lease_until=later, limit=10) == []
+    # The stalled sender may no longer send or record anything about them.
+    assert not queries.renew_claim(session, message_id=retaken[0].id, token="one", lease_until=later)
+    assert not queries.mark_sent(session, message_id=retaken[0].id, token="one", at=later, slack_channel="C0DEC",
+                                 slack_ts="1.000000")
+    assert queries.renew_claim(session, message_id=retaken[0].id, token="two", lease_until=later)
+    assert queries.mark_sent(session, message_id=retaken[0].id, token="two", at=later, slack_channel="C0DEC",
+                             slack_ts="1.000001")
+    queries.reschedule(session, message_id=retaken[1].id, token="two", at=later + timedelta(seconds=5),
+                       error="ratelimited")
+    assert queries.claim_due(session, now=later, lease_until=later, limit=10, token="one") == []
     count, oldest = queries.outbox_backlog(session)
     assert (count, oldest) == (1, T0)
 

@@ -11,12 +11,16 @@ from bot import services
 from bot.outbox import Sender
 from bot.slack import ids, views
 
+MAX_ID = 2**31 - 1
+
 
 def proposal_id_of(body: dict[str, Any]) -> int:
+    """The proposal a button names; anything else (forged, overlong) names none."""
     try:
-        return int(body["actions"][0]["value"])
+        value = int(str(body["actions"][0]["value"])[:12])
     except (KeyError, IndexError, TypeError, ValueError):
         return -1
+    return value if 0 < value <= MAX_ID else -1
 
 
 def channel_of(body: dict[str, Any]) -> str | None:
@@ -24,14 +28,25 @@ def channel_of(body: dict[str, Any]) -> str | None:
     return str(channel) if channel else None
 
 
-def tell_outcome(ctx: services.Context, user: str, channel: str | None, result: object) -> None:
+def reply_url(body: dict[str, Any]) -> str | None:
+    """Clicks on a private message are answered through its response_url: the channel may be
+    one Leeway isn't in. Clicks in a channel get an ephemeral there."""
+    if (body.get("container") or {}).get("is_ephemeral") and body.get("response_url"):
+        return str(body["response_url"])
+    return None
+
+
+def tell_outcome(ctx: services.Context, body: dict[str, Any], result: object) -> None:
     """Private words for a click that changed nothing."""
     if isinstance(result, services.Refused):
-        services.tell(ctx, user=user, channel=channel, text=result.reason)
+        text = result.reason
     elif isinstance(result, services.AlreadyDecided):
-        services.tell(ctx, user=user, channel=channel, text=views.already_decided(result.proposal))
+        text = views.already_decided(result.proposal)
     elif isinstance(result, services.NotFound):
-        services.tell(ctx, user=user, channel=channel, text="That request no longer exists.")
+        text = "That request no longer exists."
+    else:
+        return
+    services.tell(ctx, user=body["user"]["id"], channel=channel_of(body), response_url=reply_url(body), text=text)
 
 
 def register(app: App, ctx: services.Context, sender: Sender) -> None:
@@ -39,25 +54,27 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         ack()
         user = body["user"]["id"]
         result = services.agree(ctx, proposal_id=proposal_id_of(body), user=user, via="button")
-        tell_outcome(ctx, user, channel_of(body), result)
+        tell_outcome(ctx, body, result)
 
     def ack_only(ack: Ack) -> None:
         ack()
 
     def open_decline_form(body: dict[str, Any]) -> None:
         user = body["user"]["id"]
-        channel = channel_of(body)
         checked = services.may_decide(ctx, proposal_id=proposal_id_of(body), user=user)
         if isinstance(checked, services.Refused | services.AlreadyDecided | services.NotFound):
-            tell_outcome(ctx, user, channel, checked)
+            tell_outcome(ctx, body, checked)
             return
-        sender.open_view(trigger_id=body["trigger_id"], view=views.decline_form(checked, channel=channel))
+        if not sender.open_view(trigger_id=body["trigger_id"], view=views.decline_form(checked,
+                                                                                      channel=channel_of(body))):
+            services.tell(ctx, user=user, channel=channel_of(body), text=views.FORM_DID_NOT_OPEN)
 
     def on_withdraw(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         user = body["user"]["id"]
         result = services.withdraw(ctx, user=user, proposal_id=proposal_id_of(body))
-        services.tell(ctx, user=user, channel=channel_of(body), text=views.withdraw_result(result))
+        services.tell(ctx, user=user, channel=channel_of(body), response_url=reply_url(body),
+                      text=views.withdraw_result(result))
 
     def open_form_again(body: dict[str, Any]) -> None:
         user = body["user"]["id"]
@@ -66,7 +83,8 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             services.tell(ctx, user=user, text=draft.reason)
             return
         form = views.proposal_form(ctx.policy, draft, origin_channel=None)
-        sender.open_view(trigger_id=body["trigger_id"], view=form)
+        if not sender.open_view(trigger_id=body["trigger_id"], view=form):
+            services.tell(ctx, user=user, text=views.FORM_DID_NOT_OPEN)
 
     app.action(ids.Action.APPROVE)(on_approve)
     app.action(ids.Action.WITHDRAW)(on_withdraw)

@@ -58,6 +58,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         if authority.may_propose(ctx.roster(), command["user_id"]):
             return
         form = views.proposal_form(ctx.policy, parsed, origin_channel=command.get("channel_id"))
-        sender.open_view(trigger_id=command["trigger_id"], view=form)
+        if not sender.open_view(trigger_id=command["trigger_id"], view=form):
+            services.tell(ctx, user=command["user_id"], text=views.FORM_DID_NOT_OPEN)
 
     app.command(COMMAND)(ack=on_remedy, lazy=[open_form])

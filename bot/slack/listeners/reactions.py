@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App
 
 from bot import services
 
 
 def register(app: App, ctx: services.Context) -> None:
+    def ack_at_once(ack: Ack) -> None:
+        ack()
+
     def on_reaction(event: dict[str, Any]) -> None:
         item = event.get("item") or {}
         if item.get("type") != "message" or not item.get("channel") or not item.get("ts"):
@@ -17,4 +20,5 @@ def register(app: App, ctx: services.Context) -> None:
         services.agree_by_reaction(ctx, channel=item["channel"], ts=item["ts"], user=event.get("user", ""),
                                    reaction=event.get("reaction", ""))
 
-    app.event("reaction_added")(on_reaction)
+    # After the ack: a ✅ can arrive moments before Leeway has recorded its request's ts.
+    app.event("reaction_added")(ack=ack_at_once, lazy=[on_reaction])
