@@ -89,6 +89,8 @@ class Sender:
         self._thread: threading.Thread | None = None
         self._pass_lock = threading.Lock()
         self.token = uuid.uuid4().hex
+        # The App Home is rendered from the use case's view of the person (set by the runtime).
+        self.home_of: Callable[[str], Any] = lambda user: None
         self.on_delivery: Callable[[OutboxMessage, str], None] | None = None
 
     # --- running ---------------------------------------------------------------------------
@@ -182,6 +184,9 @@ class Sender:
                                                    "text": detail["text"]})
         if message.kind == Kind.NOTICE:
             return Delivery("chat.postMessage", {"channel": message.channel, "text": detail["text"]})
+        if message.kind == Kind.HOME:
+            return Delivery("views.publish", {"user_id": message.channel, "view": views.home(
+                self.home_of(message.channel), self.policy).to_dict()})
         if message.kind == Kind.RESPONSE:
             return Delivery("response_url", {"url": detail["response_url"], "text": detail["text"],
                                              "response_type": "ephemeral", "replace_original": False})
@@ -204,6 +209,11 @@ class Sender:
             return Delivery("chat.postMessage", {"channel": message.channel, **views.decision(proposal).as_kwargs()})
         if message.kind == Kind.KUDOS:
             return Delivery("chat.postMessage", {"channel": message.channel, **views.kudos(proposal).as_kwargs()})
+        if message.kind == Kind.COACHING:
+            with self.sessions.begin() as session:
+                decision = queries.decision_of(session, proposal_id=proposal.id)
+            return Delivery("chat.postMessage", {"channel": message.channel,
+                                                 **views.coaching_note(proposal, decision).as_kwargs()})
         if message.kind == Kind.PROPOSER_NOTE:
             return Delivery("chat.postMessage", {"channel": message.channel,
                                                  **views.proposer_note(proposal).as_kwargs()})

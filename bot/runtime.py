@@ -128,6 +128,7 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         raise StartupError(str(error)) from None
     sender = Sender(sessions=sessions, client=client, policy=policy, clock=clock)
     ctx = services.Context(policy=policy, roster=roster, sessions=sessions, clock=clock, wake_sender=sender.wake)
+    sender.home_of = lambda user: services.home(ctx, user=user)
     bolt = build_app(client=client, signing_secret=settings.slack_signing_secret.get_secret_value(), ctx=ctx,
                      sender=sender)
     scheduler = BackgroundScheduler(timezone=UTC)
@@ -136,5 +137,7 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
     # Deadlines live in the database, so a restart loses none: the first run catches up.
     scheduler.add_job(jobs.requests_due, "interval", seconds=jobs.DUE_EVERY_SECONDS, args=[ctx],
                       id="requests_due", coalesce=True, max_instances=1, next_run_time=clock())
+    scheduler.add_job(jobs.weekly, jobs.weekly_trigger(ctx), args=[ctx], id="weekly", coalesce=True,
+                      max_instances=1, misfire_grace_time=6 * 3600)
     return Leeway(settings=settings, policy=policy, engine=engine, ctx=ctx, sender=sender, roster=roster,
                   bolt=bolt, scheduler=scheduler)

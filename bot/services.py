@@ -19,8 +19,9 @@ from bot.core.lifecycle import Event, Status
 from bot.core.parsing import Draft, InputError, check_reason
 from bot.core.policy import Policy, Remedy, Tier
 from bot.core.timing import add_working_time, next_open
+from bot.core.usage import GrantedRecord, UsageReport, usage_report
 from storage import queries
-from storage.models import Proposal
+from storage.models import Decision, Proposal
 
 
 class Kind:
@@ -35,6 +36,8 @@ class Kind:
     EPHEMERAL = "ephemeral"            # a private line to one person in a channel
     NOTICE = "notice"                  # a direct message with given text
     RESPONSE = "response"              # a private reply through an interaction's response_url
+    COACHING = "coaching"              # a lead's private coaching note to the agent
+    HOME = "home"                      # the person's App Home, rendered fresh
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,16 @@ class NotFound:
 @dataclass(frozen=True)
 class Withdrawn:
     proposal: Proposal
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    proposal: Proposal
+    outcome: str
+
+
+ONLY_LEADS_REVIEW = "Only leads can see the review queue. Reviews happen later, privately, and without blame."
+ONLY_LEADS_USAGE = "Only leads can see usage."
 
 
 ProposeResult = Granted | Asked | OutOfPolicy | Refused
@@ -221,9 +234,11 @@ def agree_by_reaction(ctx: Context, *, channel: str, ts: str, user: str, reactio
     tries = REACTION_LOOKUP_TRIES if channel == ctx.policy.channels.requests else 1
     for attempt in range(tries):
         with ctx.sessions.begin() as session:
+            # This order matters under READ COMMITTED, where each statement sees its own snapshot:
+            # a request already marked sent here has its ts committed for the lookup after it.
+            being_posted = queries.request_being_posted(session, channel=channel)
             proposal = queries.proposal_by_request_message(session, channel=channel, ts=ts)
             found = proposal.id if proposal is not None else None
-            being_posted = found is None and queries.request_being_posted(session, channel=channel)
         # Agree in a transaction of its own, after the lookup's has ended.
         if found is not None:
             return agree(ctx, proposal_id=found, user=user, via="reaction")
@@ -482,3 +497,132 @@ def draft_again(ctx: Context, *, proposal_id: int, user: str) -> Draft | Refused
         return Refused("Only the person who proposed it can propose it again.")
     return Draft(remedy_id=proposal.remedy_id, amount=proposal.amount, case_ref=proposal.case_ref,
                  summary=proposal.summary, fair=proposal.customer_fair)
+
+
+# --- review later, without blame ---------------------------------------------------------------
+
+REVIEW_OUTCOMES = ("looks_good", "talk")
+REVIEW_PAGE = 10
+
+
+def review_queue(ctx: Context, *, user: str) -> tuple[list[tuple[Proposal, Decision]], int] | Refused:
+    """Granted decisions no lead has reviewed yet, oldest first, and how many there are."""
+    if not ctx.roster().is_lead(user):
+        return Refused(ONLY_LEADS_REVIEW)
+    with ctx.sessions.begin() as session:
+        return queries.review_queue(session, limit=REVIEW_PAGE), queries.review_queue_size(session)
+
+
+def to_review(ctx: Context, *, user: str, proposal_id: int) -> Proposal | Refused | AlreadyDecided | NotFound:
+    """The decision a lead is about to write a coaching note on, if it still needs a review."""
+    if not ctx.roster().is_lead(user):
+        return Refused(ONLY_LEADS_REVIEW)
+    with ctx.sessions.begin() as session:
+        proposal = queries.get_proposal(session, proposal_id=proposal_id)
+        decision = queries.decision_of(session, proposal_id=proposal_id)
+    if proposal is None or decision is None:
+        return NotFound()
+    return AlreadyDecided(proposal) if decision.reviewed_at is not None else proposal
+
+
+def review(ctx: Context, *, user: str, proposal_id: int, outcome: str,
+           note: str | None = None) -> Reviewed | Refused | AlreadyDecided | NotFound:
+    """A lead reviews a decision once. "Let's talk" sends the agent a private coaching note."""
+    if not ctx.roster().is_lead(user):
+        return Refused(ONLY_LEADS_REVIEW)
+    if outcome not in REVIEW_OUTCOMES:
+        raise ValueError(outcome)
+    note = check_reason(note)
+    if outcome == "talk" and not note:
+        raise InputError("Write a few words for the agent: what went well, and what to try next time.", "reason")
+    now = ctx.clock()
+    with ctx.sessions.begin() as session:
+        proposal = queries.get_proposal(session, proposal_id=proposal_id)
+        if proposal is None or queries.decision_of(session, proposal_id=proposal_id) is None:
+            return NotFound()
+        if not queries.record_review(session, proposal_id=proposal_id, at=now, by=user, outcome=outcome, note=note):
+            return AlreadyDecided(proposal)
+        queries.add_event(session, proposal_id=proposal_id, at=now, kind="reviewed", actor=user,
+                          detail={"outcome": outcome})
+        if outcome == "talk":
+            queries.enqueue(session, kind=Kind.COACHING, channel=proposal.proposer, at=now, proposal_id=proposal_id,
+                            dedupe_key=f"{Kind.COACHING}:{proposal_id}")
+        queries.enqueue(session, kind=Kind.HOME, channel=user, at=now)
+    ctx.wake_sender()
+    return Reviewed(proposal, outcome)
+
+
+# --- usage made visible -------------------------------------------------------------------------
+
+def usage_between(ctx: Context, *, start: datetime, end: datetime) -> UsageReport:
+    with ctx.sessions.begin() as session:
+        rows = queries.granted_between(session, start=start, end=end)
+    records = [GrantedRecord(proposer=p.proposer, agreed_by=d.agreed_by, tier=Tier(p.tier), amount=p.amount,
+                             unit=p.unit, fair=p.customer_fair, seconds_to_decision=d.seconds_to_decision)
+               for p, d in rows]
+    return usage_report(records, ctx.roster().agents, start=start, end=end)
+
+
+def usage(ctx: Context, *, user: str, days: int) -> UsageReport | Refused:
+    if not ctx.roster().is_lead(user):
+        return Refused(ONLY_LEADS_USAGE)
+    end = ctx.clock()
+    return usage_between(ctx, start=end - timedelta(days=days), end=end)
+
+
+def send_weekly(ctx: Context, *, week: str, digests: dict[str, str], celebration: str) -> int:
+    """Queue the week's digest to each lead and the celebration; once per week, however many
+    instances run the job (the dedupe keys make a second run a no-op)."""
+    queued = 0
+    for lead, text in [*digests.items(), (ctx.policy.channels.kudos, celebration)]:
+        try:
+            with ctx.sessions.begin() as session:
+                queries.enqueue(session, kind=Kind.NOTICE, channel=lead, at=ctx.clock(), detail={"text": text},
+                                dedupe_key=f"weekly:{week}:{lead}")
+            queued += 1
+        except IntegrityError:
+            continue
+    ctx.wake_sender()
+    return queued
+
+
+# --- the agent's home ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Home:
+    user: str
+    is_agent: bool
+    is_lead: bool
+    pending: list[Proposal]
+    waiting: list[Proposal]
+    recent: list[Proposal]
+    kudos: int
+    review: list[tuple[Proposal, Decision]]
+    review_total: int
+    week: UsageReport | None
+
+
+HOME_LIST = 5
+
+
+def home(ctx: Context, *, user: str) -> Home:
+    roster, now = ctx.roster(), ctx.clock()
+    is_lead = roster.is_lead(user)
+    with ctx.sessions.begin() as session:
+        pending = queries.pending_of(session, proposer=user)[:HOME_LIST]
+        waiting = queries.waiting_for(session, user=user, limit=HOME_LIST)
+        recent = [p for p in queries.recent_of(session, user=user, limit=HOME_LIST * 2)
+                  if p.status != Status.PENDING][:HOME_LIST]
+        kudos = queries.kudos_count(session, user=user)
+        review = queries.review_queue(session, limit=HOME_LIST) if is_lead else []
+        review_total = queries.review_queue_size(session) if is_lead else 0
+    week = usage_between(ctx, start=now - timedelta(days=7), end=now) if is_lead else None
+    return Home(user=user, is_agent=roster.is_agent(user), is_lead=is_lead, pending=pending, waiting=waiting,
+                recent=recent, kudos=kudos, review=review, review_total=review_total, week=week)
+
+
+def refresh_home(ctx: Context, *, user: str) -> None:
+    """Queue a fresh render of the person's App Home (rendered from the database when sent)."""
+    with ctx.sessions.begin() as session:
+        queries.enqueue(session, kind=Kind.HOME, channel=user, at=ctx.clock())
+    ctx.wake_sender()

@@ -269,7 +269,7 @@ def pending_of(session: Session, *, proposer: str, case_ref: str | None = None) 
 def review_queue(session: Session, *, limit: int) -> list[tuple[Proposal, Decision]]:
     rows = session.execute(select(Proposal, Decision).join(Decision, Decision.proposal_id == Proposal.id)
                            .where(Decision.reviewed_at.is_(None)).order_by(Decision.granted_at).limit(limit))
-    return [(p, d) for p, d in rows.tuples()]
+    return [(p, d) for p, d in rows]
 
 
 def review_queue_size(session: Session) -> int:
@@ -289,9 +289,9 @@ def record_review(session: Session, *, proposal_id: int, at: datetime, by: str, 
 
 def granted_between(session: Session, *, start: datetime, end: datetime) -> list[tuple[Proposal, Decision]]:
     rows = session.execute(select(Proposal, Decision).join(Decision, Decision.proposal_id == Proposal.id)
-                           .where(Decision.granted_at >= start, Decision.granted_at < end)
+                           .where(Decision.granted_at > start, Decision.granted_at <= end)
                            .order_by(Decision.granted_at))
-    return [(p, d) for p, d in rows.tuples()]
+    return [(p, d) for p, d in rows]
 
 
 def recent_of(session: Session, *, user: str, limit: int) -> list[Proposal]:

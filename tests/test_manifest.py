@@ -39,11 +39,16 @@ def test_scopes_are_real_slack_scopes() -> None:
     # The 2020 spec still names chat:write by its legacy split form, chat:write:bot.
     unknown = {scope for scope in scopes if scope not in known and f"{scope}:bot" not in known}
     assert unknown == set()
-    assert {"commands", "chat:write", "reactions:read", "users:read", "usergroups:read"} <= set(scopes)
+    assert {"commands", "chat:write", "im:write", "reactions:read", "users:read", "usergroups:read"} <= set(scopes)
+
+
+def test_the_home_and_messages_tabs_are_on() -> None:
+    app_home = manifest()["features"]["app_home"]
+    assert app_home["home_tab_enabled"] is True and app_home["messages_tab_enabled"] is True
 
 
 def test_subscribed_events_are_the_ones_the_bot_handles() -> None:
-    from bot.slack.listeners import reactions
+    from bot.slack.listeners import actions, commands, forms, home, reactions
 
     handled = set()
 
@@ -52,7 +57,13 @@ def test_subscribed_events_are_the_ones_the_bot_handles() -> None:
             handled.add(name)
             return lambda *args, **kwargs: None
 
-    reactions.register(Recorder(), ctx=None)  # type: ignore[arg-type]
+        def __getattr__(self, name: str) -> Any:  # command, action, view: not events
+            return lambda *args, **kwargs: lambda *a, **k: None
+
+    for module in (reactions, home):
+        module.register(Recorder(), ctx=None)  # type: ignore[arg-type]
+    for module in (actions, commands, forms):
+        module.register(Recorder(), ctx=None, sender=None)  # type: ignore[arg-type]
     assert set(manifest()["settings"]["event_subscriptions"]["bot_events"]) == handled
 
 

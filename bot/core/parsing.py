@@ -67,6 +67,16 @@ class Withdraw:
 
 
 @dataclass(frozen=True)
+class Review:
+    pass
+
+
+@dataclass(frozen=True)
+class Usage:
+    days: int = 7
+
+
+@dataclass(frozen=True)
 class Draft:
     """What was understood of a proposal so far."""
 
@@ -88,7 +98,7 @@ class Draft:
         return not self.missing
 
 
-Command = Help | Limits | Away | Back | Withdraw | Draft
+Command = Help | Limits | Away | Back | Withdraw | Review | Usage | Draft
 
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _SPECIAL_MENTION = re.compile(r"<!(here|channel|everyone|subteam\^[A-Z0-9]+)(?:\|[^>]*)?>")
@@ -101,7 +111,8 @@ _ASCII_AMOUNT = re.compile(
     r"(?P<pre>[^\s0-9.,+-]{1,3})?\s*(?P<num>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?P<post>[A-Za-z]{1,4})?")
 _HAS_DIGIT = re.compile(r"[0-9]")
 
-_SUBCOMMANDS: dict[str, Command] = {"help": Help(), "limits": Limits(), "back": Back()}
+_SUBCOMMANDS: dict[str, Command] = {"help": Help(), "limits": Limits(), "back": Back(), "review": Review(),
+                                    "usage": Usage()}
 _AWAY_USAGE = "Write `/remedy away`, `/remedy away until 2026-12-01` or `/remedy away for 3d`."
 
 
@@ -130,6 +141,11 @@ def parse_command(text: str, policy: Policy) -> Command:
         return _SUBCOMMANDS[words[0].lower()]
     if words and words[0].lower() == "away":
         return _away(words[1:])
+    if len(words) == 2 and words[0].lower() == "usage":
+        match = re.fullmatch(r"([0-9]{1,3})d", words[1].lower())
+        if not match or not 1 <= int(match.group(1)) <= 365:
+            raise InputError("Write `/remedy usage`, `/remedy usage 7d` or `/remedy usage 30d` (up to 365d).")
+        return Usage(days=int(match.group(1)))
     if words and words[0].lower() == "withdraw":
         if len(words) == 1:
             raise InputError("Which request? Give its case reference: `/remedy withdraw #4711`.", "case_ref")

@@ -12,10 +12,11 @@ from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Self
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from bot.core.timing import WorkingHours, parse_clock, parse_days, parse_duration, zone
+from bot.core.timing import DAY_NAMES, WorkingHours, parse_clock, parse_days, parse_duration, zone
 
 
 class Tier(StrEnum):
@@ -185,6 +186,26 @@ class WorkingHoursSpec(_Frozen):
                             closes=parse_clock(self.closes))
 
 
+class DigestSpec(_Frozen):
+    """When leads get the weekly digest and the team its celebration: `{day: mon, at: "09:00"}`."""
+
+    day: str = "mon"
+    at: str = "09:00"
+
+    @field_validator("day")
+    @classmethod
+    def _day(cls, value: str) -> str:
+        if value.lower() not in DAY_NAMES:
+            raise ValueError(f"{value!r}: use one of {', '.join(DAY_NAMES)}")
+        return value.lower()
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, value: str) -> str:
+        parse_clock(value)
+        return value
+
+
 class Policy(_Frozen):
     currency: str = "USD"
     channels: Channels
@@ -193,10 +214,23 @@ class Policy(_Frozen):
     reroute_after: Duration = timedelta(minutes=10)  # no answer by then: offer it to the next person
     expire_after: Duration = timedelta(hours=4)  # no answer by then: it expires, nothing granted
     working_hours: WorkingHoursSpec | None = None
+    timezone: str = "UTC"  # for the digest when there are no working hours (which carry their own tz)
+    digest: DigestSpec = DigestSpec()
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        zone(value)
+        return value
 
     @property
     def hours(self) -> WorkingHours | None:
         return self.working_hours.hours if self.working_hours else None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The policy's time zone: the working hours', else `timezone`."""
+        return zone(self.working_hours.tz) if self.working_hours else zone(self.timezone)
 
     @field_validator("currency")
     @classmethod

@@ -13,7 +13,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import services
 from bot.outbox import Sender
-from bot.slack.listeners import actions, commands, forms, reactions
+from bot.slack.listeners import actions, commands, forms, home, reactions
 
 log = logging.getLogger("leeway.slack")
 
@@ -31,6 +31,7 @@ def build_app(*, client: WebClient, signing_secret: str, ctx: services.Context, 
     actions.register(app, ctx, sender)
     forms.register(app, ctx, sender)
     reactions.register(app, ctx)
+    home.register(app, ctx)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

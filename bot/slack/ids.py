@@ -8,12 +8,16 @@ class Action(StrEnum):
     DECLINE = "decline"
     WITHDRAW = "withdraw"
     PROPOSE_AGAIN = "propose_again"
+    REVIEW_OK = "review_looks_good"
+    REVIEW_TALK = "review_talk"
+    OPEN_FORM = "open_proposal_form"
     INPUT = "input"  # the one input element inside each form block
 
 
 class Callback(StrEnum):
     PROPOSE = "propose_form"
     DECLINE = "decline_form"
+    COACHING = "coaching_form"
 
 
 class Block(StrEnum):

@@ -29,8 +29,9 @@ from slack_sdk.models.views import View
 from bot import services
 from bot.core.parsing import USAGE, Draft
 from bot.core.policy import GRANTING_TIERS, TIER_WORDS, Policy, Remedy, Tier, format_amount
+from bot.core.usage import UsageReport
 from bot.slack import ids
-from storage.models import Proposal
+from storage.models import Decision, Proposal
 
 
 @dataclass(frozen=True)
@@ -409,3 +410,148 @@ def withdraw_result(result: object) -> str:
 
 def out_of_policy_short(remedy: Remedy, amount: Decimal, policy: Policy) -> str:
     return f"{policy.format_amount(remedy, amount)} is outside policy: {_most(remedy, policy)}."[:150]
+
+
+
+# --- review, coaching, usage --------------------------------------------------------------------
+
+def _review_item(proposal: Proposal, decision: Decision) -> list[Block]:
+    agreed = "alone" if decision.agreed_by is None else f"with <@{decision.agreed_by}>"
+    fair = (f" · customer thought fair: {format_amount(proposal.customer_fair, proposal.unit)}"
+            if proposal.customer_fair is not None else "")
+    line = (f"<@{proposal.proposer}> · {what(proposal)} · case *{escape(proposal.case_ref)}* · {agreed} · "
+            f"decided in {duration(decision.seconds_to_decision)}{fair}\n{quote(proposal.summary)}")
+    return [
+        section(line),
+        ActionsBlock(block_id=f"review_{proposal.id}", elements=[
+            ButtonElement(text="Looks good", action_id=ids.Action.REVIEW_OK, value=str(proposal.id), style="primary"),
+            ButtonElement(text="Let's talk", action_id=ids.Action.REVIEW_TALK, value=str(proposal.id)),
+        ]),
+    ]
+
+
+def review_blocks(items: Sequence[tuple[Proposal, Decision]], total: int) -> list[Block]:
+    if not items:
+        return [section("Nothing to review: every decision has been looked at. :sparkles:")]
+    blocks: list[Block] = [section(f"*Decisions to review* ({total}). Only leads see this. Review to learn, "
+                                   "never to blame: these were good-faith decisions, and they stand.")]
+    for proposal, decision in items:
+        blocks.extend(_review_item(proposal, decision))
+    if total > len(items):
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {total - len(items)} more.")]))
+    return blocks
+
+
+def review_message(items: Sequence[tuple[Proposal, Decision]], total: int) -> Message:
+    return Message(text=f"Decisions to review: {total}", blocks=review_blocks(items, total))
+
+
+def reviewed(result: object) -> str:
+    if isinstance(result, services.Reviewed):
+        how = "looks good" if result.outcome == "looks_good" else "you'll talk it through"
+        return f"Reviewed: <@{result.proposal.proposer}>'s {what(result.proposal)} ({how})."
+    if isinstance(result, services.Refused):
+        return result.reason
+    if isinstance(result, services.AlreadyDecided):
+        return "Someone already reviewed that decision."
+    return "That decision no longer exists."
+
+
+def coaching_form(proposal: Proposal) -> View:
+    blocks: list[Block] = [
+        section(f"A private note to <@{proposal.proposer}> about their {what(proposal)} for case "
+                f"*{escape(proposal.case_ref)}*. Only they will see it. It's coaching, not blame: the "
+                "decision was theirs to make, and it stands."),
+        _input(ids.Block.REASON, "Your note", PlainTextInputElement(
+            action_id=ids.Action.INPUT, multiline=True, max_length=1000,
+            placeholder="What went well, and what might you try next time?")),
+    ]
+    return View(type="modal", callback_id=ids.Callback.COACHING, title="Let's talk", submit="Send",
+                close="Cancel", blocks=blocks, private_metadata=json.dumps({"proposal_id": proposal.id}))
+
+
+def coaching_note(proposal: Proposal, decision: Decision | None) -> Message:
+    lead = f"<@{decision.reviewed_by}>" if decision and decision.reviewed_by else "Your lead"
+    note = quote(decision.coaching_note or "") if decision else ""
+    text = (f"{lead} looked back at your {what(proposal)} for case *{escape(proposal.case_ref)}* and would like to "
+            f"talk it through:\n{note}\nThis is coaching, not blame: you made a good-faith decision, it stands, "
+            "and you never pay for it. Only you can see this.")
+    return Message(text=text, blocks=[section(text)])
+
+
+def _money(values: dict[str, Decimal]) -> str:
+    return " + ".join(format_amount(v, unit) for unit, v in sorted(values.items())) or "nothing"
+
+
+def usage_lines(report: UsageReport) -> list[str]:
+    days = max(1, round((report.end - report.start).total_seconds() / 86400))
+    lines = [f"*Usage over the last {days} days*: {report.decisions} decisions; "
+             f"{report.used} of {report.team_size} agents used their authority ({report.share:.0%})."]
+    for agent in report.agents:  # in the policy's order: a picture of the team, not a ranking
+        median = duration(int(agent.median_seconds)) if agent.median_seconds is not None else "—"
+        lines.append(f"• <@{agent.user}>: {agent.decisions} decided ({agent.alone} alone, {agent.with_peer} with a "
+                     f"peer, {agent.with_lead} with a lead) · {agent.agreements_given} agreements given to others · "
+                     f"{_money(agent.value)} · median time to decision {median}")
+    if report.not_yet:
+        lines.append("*Not yet using their authority*: " + ", ".join(f"<@{u}>" for u in report.not_yet)
+                     + ". An invitation to coach, not a ranking: ask what would help them decide.")
+    if report.fair_count:
+        lines.append(f"*Asking what's fair*: in {report.fair_count} decisions the customer named a figure. "
+                     f"Taking it would have cost {_money(report.fair_figures)}; agents granted "
+                     f"{_money(report.granted_where_fair)}.")
+    return lines
+
+
+def usage_message(report: UsageReport) -> Message:
+    lines = usage_lines(report)
+    blocks: list[Block] = [section(line) for line in lines[:45]]
+    return Message(text="\n".join(lines)[:3000], blocks=blocks)
+
+
+def digest_text(report: UsageReport) -> str:
+    return ("Your weekly Leeway digest (only you can see this).\n" + "\n".join(usage_lines(report)))[:3000]
+
+
+def celebration_text(report: UsageReport) -> str:
+    if not report.decisions:
+        return (":seedling: A quiet week for Leeway. Remember: you can fix a customer's problem on the spot. "
+                "`/remedy limits` shows what you may grant.")
+    agents = report.people_deciding
+    return (f":tada: This week {agents} {'agent' if agents == 1 else 'agents'} made {report.decisions} "
+            f"{'decision' if report.decisions == 1 else 'decisions'} for customers on the spot. Thank you, team!")
+
+
+# --- the agent's home ---------------------------------------------------------------------------
+
+def _proposal_line(proposal: Proposal) -> str:
+    state = {"pending": f"waiting for <@{proposal.asked}>" if proposal.asked else "waiting",
+             "granted": "granted", "declined": "not agreed", "expired": "expired", "withdrawn": "withdrawn"}
+    return f"{what(proposal)} · case *{escape(proposal.case_ref)}* · {state.get(proposal.status, proposal.status)}"
+
+
+def home(data: services.Home, policy: Policy) -> View:
+    blocks: list[Block] = [HeaderBlock(text="Leeway: fix it on the spot")]
+    if not data.is_agent:
+        blocks.append(section("You're not listed as an agent in Leeway's policy yet. Ask a lead to add you."))
+        return View(type="home", blocks=blocks)
+    blocks.append(ActionsBlock(block_id="home_actions", elements=[ButtonElement(
+        text="Propose a remedy", action_id=ids.Action.OPEN_FORM, value="new", style="primary")]))
+    blocks.extend(limits_message(policy).blocks or [])
+    blocks.append(section("*Your pending requests*\n" + ("\n".join(_proposal_line(p) for p in data.pending)
+                                                         or "None right now.")))
+    blocks.append(section("*Waiting for you to agree*" + ("" if data.waiting else "\nNothing right now.")))
+    for proposal in data.waiting:
+        blocks.append(section(f"<@{proposal.proposer}>: {_proposal_line(proposal)}"))
+        blocks.append(ActionsBlock(block_id=f"waiting_{proposal.id}", elements=[
+            ButtonElement(text="Approve", action_id=ids.Action.APPROVE, value=str(proposal.id), style="primary"),
+            ButtonElement(text="Decline", action_id=ids.Action.DECLINE, value=str(proposal.id)),
+        ]))
+    blocks.append(section("*Your last decisions*\n" + ("\n".join(_proposal_line(p) for p in data.recent)
+                                                       or "None yet: your first one is a `/remedy` away.")))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(
+        text=f":tada: Celebrated in kudos {data.kudos} {'time' if data.kudos == 1 else 'times'}.")]))
+    if data.is_lead:
+        blocks.extend(review_blocks(data.review, data.review_total))
+        if data.week is not None:
+            blocks.extend(section(line) for line in usage_lines(data.week)[:12])
+    return View(type="home", blocks=blocks[:100])

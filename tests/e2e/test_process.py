@@ -90,7 +90,12 @@ def test_python_m_bot_run_serves_slack_over_http(running_bot: tuple[SlackDriver,
     assert reply.status == 200 and "I've asked <@U0BEN>" in reply.json["text"]
     request = slack.wait_for("chat.postMessage", channel="C0REQ", timeout=10)[0]
     driver.react("U0CHO", "white_check_mark", channel="C0REQ", ts=request.response["ts"])
-    slack.wait_for("chat.postMessage", channel="C0KUD", timeout=10)
+    try:
+        slack.wait_for("chat.postMessage", channel="C0KUD", timeout=10)
+    except AssertionError as error:
+        process.send_signal(signal.SIGTERM)
+        _, log = process.communicate(timeout=20)
+        raise AssertionError(f"{error}\n--- the bot's log ---\n{log[-6000:]}") from None
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
 

@@ -8,8 +8,10 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot import services
+from bot.core.parsing import Draft
 from bot.outbox import Sender
 from bot.slack import ids, views
+from storage.models import Proposal
 
 MAX_ID = 2**31 - 1
 
@@ -86,7 +88,35 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         if not sender.open_view(trigger_id=body["trigger_id"], view=form):
             services.tell(ctx, user=user, text=views.FORM_DID_NOT_OPEN)
 
+    def on_looks_good(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        user = body["user"]["id"]
+        result = services.review(ctx, user=user, proposal_id=proposal_id_of(body), outcome="looks_good")
+        services.tell(ctx, user=user, channel=channel_of(body), response_url=reply_url(body),
+                      text=views.reviewed(result))
+
+    def open_coaching_form(body: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        found = services.to_review(ctx, user=user, proposal_id=proposal_id_of(body))
+        if not isinstance(found, Proposal):
+            services.tell(ctx, user=user, channel=channel_of(body), response_url=reply_url(body),
+                          text=views.reviewed(found))
+            return
+        if not sender.open_view(trigger_id=body["trigger_id"], view=views.coaching_form(found)):
+            services.tell(ctx, user=user, text=views.FORM_DID_NOT_OPEN)
+
+    def open_empty_form(body: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        if not ctx.roster().is_agent(user):
+            return
+        if not sender.open_view(trigger_id=body["trigger_id"],
+                                view=views.proposal_form(ctx.policy, Draft(), origin_channel=None)):
+            services.tell(ctx, user=user, text=views.FORM_DID_NOT_OPEN)
+
     app.action(ids.Action.APPROVE)(on_approve)
+    app.action(ids.Action.REVIEW_OK)(on_looks_good)
+    app.action(ids.Action.REVIEW_TALK)(ack=ack_only, lazy=[open_coaching_form])
+    app.action(ids.Action.OPEN_FORM)(ack=ack_only, lazy=[open_empty_form])
     app.action(ids.Action.WITHDRAW)(on_withdraw)
     app.action(ids.Action.PROPOSE_AGAIN)(ack=ack_only, lazy=[open_form_again])
     app.action(ids.Action.DECLINE)(ack=ack_only, lazy=[open_decline_form])

@@ -8,7 +8,19 @@ from slack_bolt import Ack, App
 
 from bot import services
 from bot.core import authority
-from bot.core.parsing import USAGE, Away, Back, Draft, Help, InputError, Limits, Withdraw, parse_command
+from bot.core.parsing import (
+    USAGE,
+    Away,
+    Back,
+    Draft,
+    Help,
+    InputError,
+    Limits,
+    Review,
+    Usage,
+    Withdraw,
+    parse_command,
+)
 from bot.outbox import Sender
 from bot.slack import views
 
@@ -34,6 +46,14 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
                                                             duration=parsed.duration)))
             elif isinstance(parsed, Back):
                 reply(ack, views.Message(text=services.back(ctx, user=user)))
+            elif isinstance(parsed, Review):
+                queue = services.review_queue(ctx, user=user)
+                reply(ack, views.Message(text=queue.reason) if isinstance(queue, services.Refused)
+                      else views.review_message(*queue))
+            elif isinstance(parsed, Usage):
+                report = services.usage(ctx, user=user, days=parsed.days)
+                reply(ack, views.Message(text=report.reason) if isinstance(report, services.Refused)
+                      else views.usage_message(report))
             elif isinstance(parsed, Withdraw):
                 withdrawn = services.withdraw(ctx, user=user, case_ref=parsed.case_ref)
                 reply(ack, views.Message(text=views.withdraw_result(withdrawn)))

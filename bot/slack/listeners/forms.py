@@ -99,5 +99,21 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             message = "That request no longer exists."
         ack(response_action="errors", errors={ids.Block.REASON: message[:150]})
 
+    def on_coaching_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        note = _value(view["state"]["values"], ids.Block.REASON)
+        try:
+            result = services.review(ctx, user=user, proposal_id=int(metadata.get("proposal_id", -1)),
+                                     outcome="talk", note=note)
+        except InputError as error:
+            ack(response_action="errors", errors={ids.Block.REASON: error.message[:150]})
+            return
+        if isinstance(result, services.Reviewed):
+            ack()
+            return
+        ack(response_action="errors", errors={ids.Block.REASON: views.reviewed(result)[:150]})
+
     app.view(ids.Callback.PROPOSE)(on_proposal_form)
+    app.view(ids.Callback.COACHING)(on_coaching_form)
     app.view(ids.Callback.DECLINE)(on_decline_form)

@@ -1,0 +1,146 @@
+"""Review later without blame, usage made visible, and the agent's home."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from bot import jobs
+from tests.e2e.conftest import Bot
+
+
+def grant_some(bot: Bot) -> None:
+    """Ana decides alone, with a peer (Ben) and with a lead (Lee); Cho and Dan decide nothing."""
+    bot.driver.command("U0ANA", "refund 30 #1 parcel broken fair:25")
+    bot.driver.command("U0ANA", "refund 90 #2 charged twice fair:60")
+    request = bot.request_message()
+    bot.clock.advance(minutes=2)
+    bot.driver.click_button("U0BEN", channel="C0REQ", ts=request["ts"], action_id="approve")
+    bot.api.wait_for("chat.postMessage", channel="C0DEC", count=2)
+    bot.driver.command("U0ANA", "refund 300 #3 lost twice")
+    request = bot.request_message(count=2)
+    bot.clock.advance(minutes=10)
+    bot.driver.click_button("U0LEE", channel="C0REQ", ts=request["ts"], action_id="approve")
+    bot.api.wait_for("chat.postMessage", channel="C0DEC", count=3)
+
+
+def blocks_text(message: dict[str, Any]) -> str:
+    return json.dumps(message.get("blocks") or message)
+
+
+def test_only_leads_see_the_review_queue_and_review_once(bot: Bot) -> None:
+    grant_some(bot)
+    assert "Only leads can see the review queue" in bot.driver.command("U0BEN", "review").json["text"]
+    queue = bot.driver.command("U0LEE", "review").json
+    shown = blocks_text(queue)
+    assert "Decisions to review* (3)" in shown and "Only leads see this" in shown
+    for fact in ("<@U0ANA>", "Refund: $90", "#2", "with <@U0BEN>", "decided in 2 min", "customer thought fair: $60",
+                 "Looks good", "Let's talk"):
+        assert fact in shown, fact
+
+    proposal_id = str(bot.proposals()[0].id)
+    bot.driver.click("U0BEN", action_id="review_looks_good", value=proposal_id, channel="C0GENERAL")
+    assert "Only leads" in bot.api.wait_for("chat.postEphemeral", user="U0BEN")[0].args["text"]
+    bot.driver.click("U0LEE", action_id="review_looks_good", value=proposal_id, channel="C0GENERAL")
+    assert "Reviewed" in bot.api.wait_for("chat.postEphemeral", user="U0LEE")[0].args["text"]
+    bot.driver.click("U0LIZ", action_id="review_looks_good", value=proposal_id, channel="C0GENERAL")
+    assert "already reviewed" in bot.api.wait_for("chat.postEphemeral", user="U0LIZ")[0].args["text"]
+    assert "Decisions to review* (2)" in blocks_text(bot.driver.command("U0LIZ", "review").json)
+    # Nothing of the review is ever public.
+    bot.settle()
+    for channel in ("C0REQ", "C0DEC", "C0KUD"):
+        assert all("review" not in json.dumps(p).lower() for p in bot.posts_to(channel))
+
+
+def test_lets_talk_sends_a_private_coaching_note(bot: Bot) -> None:
+    grant_some(bot)
+    third = str(bot.proposals()[2].id)
+    bot.driver.click("U0LEE", action_id="review_talk", value=third, channel="C0GENERAL")
+    bot.api.wait_for("views.open")
+    form = bot.api.views_opened()[-1]
+    assert form["callback_id"] == "coaching_form" and "coaching, not blame" in json.dumps(form)
+    empty = bot.driver.submit_view("U0LEE", form, {"reason": {"input": ""}})
+    assert "Write a few words" in empty.json["errors"]["reason"]
+    bot.driver.submit_view("U0LEE", form, {"reason": {"input": "Great call. Next time, ask what feels fair first?"}})
+    # Ana already has two "agreed" notes; the coaching note is the third.
+    note = [c.args for c in bot.api.wait_for("chat.postMessage", channel="U0ANA", count=3)
+            if "talk it through" in c.args["text"]]
+    (coaching,) = note
+    assert "<@U0LEE> looked back" in coaching["text"] and "ask what feels fair first" in coaching["text"]
+    assert "coaching, not blame" in coaching["text"] and "never pay for it" in coaching["text"]
+    with bot.session() as session:
+        from storage import queries
+        decision = queries.decision_of(session, proposal_id=int(third))
+        assert decision is not None and (decision.review_outcome, decision.reviewed_by) == ("talk", "U0LEE")
+
+
+def test_usage_for_leads_only(bot: Bot) -> None:
+    grant_some(bot)
+    assert "Only leads can see usage" in bot.driver.command("U0ANA", "usage").json["text"]
+    usage = blocks_text(bot.driver.command("U0LEE", "usage 30d").json)
+    assert "last 30 days" in usage and "3 decisions" in usage and "1 of 4 agents used their authority (25%)" in usage
+    assert "<@U0ANA>: 3 decided (1 alone, 1 with a peer, 1 with a lead)" in usage
+    assert "<@U0BEN>: 0 decided" in usage and "1 agreements given to others" in usage
+    assert "Not yet using their authority*: <@U0BEN>, <@U0CHO>, <@U0DAN>" in usage
+    assert "An invitation to coach, not a ranking" in usage
+    assert "in 2 decisions the customer named a figure. Taking it would have cost $85; agents granted $120" in usage
+    assert "isn't" not in bot.driver.command("U0LEE", "usage").json["text"]
+    bad = bot.driver.command("U0LEE", "usage forever").json["text"]
+    assert "/remedy usage 7d" in bad
+
+
+def test_the_weekly_digest_and_celebration_go_out_once(bot: Bot) -> None:
+    grant_some(bot)
+    assert jobs.weekly(bot.leeway.ctx) == 3  # two leads and the kudos channel
+    assert jobs.weekly(bot.leeway.ctx) == 0  # a second instance, or a second run, adds nothing
+    bot.settle()
+    celebration = [p for p in bot.posts_to("C0KUD") if "This week" in p["text"]]
+    assert [c["text"] for c in celebration] == [
+        ":tada: This week 1 agent made 3 decisions for customers on the spot. Thank you, team!"]
+    for lead in ("U0LEE", "U0LIZ"):
+        (digest,) = bot.posts_to(lead)
+        assert "weekly Leeway digest" in digest["text"] and "Not yet using their authority" in digest["text"]
+    assert bot.posts_to("U0ANA") != [] and all("digest" not in p["text"] for p in bot.posts_to("U0ANA"))
+
+
+def test_the_digest_runs_on_monday_morning_in_the_policys_time_zone(bot: Bot) -> None:
+    trigger = jobs.weekly_trigger(bot.leeway.ctx)
+    after = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # a Tuesday
+    fires = trigger.get_next_fire_time(None, after)
+    assert fires is not None and fires.astimezone(UTC) == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert any(job.id == "weekly" for job in bot.leeway.scheduler.get_jobs())
+
+
+def test_the_home_tab_shows_an_agent_what_they_may_grant_and_what_waits(bot: Bot) -> None:
+    grant_some(bot)
+    bot.driver.command("U0CHO", "refund 80 #9 waiting on ben <@U0BEN>")
+    bot.driver.event({"type": "app_home_opened", "user": "U0BEN", "channel": "D0BEN", "tab": "home"})
+    bot.api.wait_for("views.publish", user_id="U0BEN")
+    home = blocks_text(bot.api.home_view("U0BEN") or {})
+    for fact in ("Propose a remedy", "What you may grant", "up to $50", "never charged to you",
+                 "Waiting for you to agree", "<@U0CHO>", "#9", "Approve", "Celebrated in kudos 1 time"):
+        assert fact in home, fact
+    assert "Decisions to review" not in home  # agents never see the queue
+
+    bot.driver.event({"type": "app_home_opened", "user": "U0LEE", "channel": "D0LEE", "tab": "home"})
+    bot.api.wait_for("views.publish", user_id="U0LEE")
+    lead_home = blocks_text(bot.api.home_view("U0LEE") or {})
+    assert "Decisions to review* (3)" in lead_home and "Usage over the last 7 days" in lead_home
+
+
+def test_propose_from_home_and_approve_from_home(bot: Bot) -> None:
+    bot.driver.command("U0CHO", "refund 80 #9 x <@U0BEN>")
+    bot.request_message()
+    bot.driver.event({"type": "app_home_opened", "user": "U0BEN", "channel": "D0BEN", "tab": "home"})
+    bot.api.wait_for("views.publish", user_id="U0BEN")
+    home = bot.api.home_view("U0BEN") or {}
+    approve = next(e for b in home["blocks"] if b["type"] == "actions" for e in b["elements"]
+                   if e["action_id"] == "approve")
+    bot.driver.click("U0BEN", action_id="approve", value=approve["value"], channel="D0BEN")
+    bot.api.wait_for("chat.postMessage", channel="C0DEC")
+    assert bot.only_proposal().decided_by == "U0BEN"
+
+    bot.driver.click("U0BEN", action_id="open_proposal_form", value="new", channel="D0BEN")
+    bot.api.wait_for("views.open")
+    assert bot.api.views_opened()[-1]["callback_id"] == "propose_form"
