@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -175,6 +177,23 @@ def test_the_proposer_can_withdraw_with_the_button_or_the_command(bot: Bot) -> N
     assert "no pending request for case `ACC-9`" in bot.driver.command("U0ANA", "withdraw ACC-9").json["text"]
 
 
+def at_once(job: Callable[[Any], tuple[int, int]], *instances: Bot) -> list[tuple[int, int]]:
+    """Run a scheduled job on several instances at the same moment, as their schedulers would."""
+    start = threading.Barrier(len(instances))
+    results: list[tuple[int, int]] = []
+
+    def tick(instance: Bot) -> None:
+        start.wait()
+        results.append(job(instance.leeway.ctx))
+
+    threads = [threading.Thread(target=tick, args=(b,)) for b in instances]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def test_two_instances_reroute_and_expire_each_request_once(
         slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path, bot: Bot) -> None:
     for i in range(5):
@@ -184,31 +203,14 @@ def test_two_instances_reroute_and_expire_each_request_once(
     other = start_bot(slack, database_url, tmp_path / "second", clock=bot.clock)
     try:
         bot.clock.advance(minutes=10)
-        start = threading.Barrier(2)
-        results: list[tuple[int, int]] = []
-
-        def tick(instance: Bot) -> None:
-            start.wait()
-            results.append(jobs.requests_due(instance.leeway.ctx))
-
-        threads = [threading.Thread(target=tick, args=(b,)) for b in (bot, other)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        results = at_once(jobs.requests_due, bot, other)
         assert sum(r[1] for r in results) == 5
         bot.settle()
         other.settle()
         pings = [c for c in slack.calls_to("chat.postMessage", channel="C0REQ") if c.args.get("thread_ts")]
         assert len(pings) == 5
         bot.clock.advance(hours=4)
-        results.clear()
-        threads = [threading.Thread(target=tick, args=(b,)) for b in (bot, other)]
-        start.reset()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        results = at_once(jobs.requests_due, bot, other)
         assert sum(r[0] for r in results) == 5
         other.settle()
         bot.settle()
