@@ -36,6 +36,8 @@ MAX_ATTEMPTS = 12
 # A claim outlives any single Slack call (15 s timeout, connection retries), and is renewed
 # before each send, so a slow pass never sends a message another sender has since taken.
 LEASE = timedelta(seconds=120)
+# Slack allows about one chat.postMessage per second per channel; a burst is spread out, not dropped.
+POST_INTERVAL = timedelta(seconds=1)
 # Errors that another try cannot fix: a person has to. The fix goes to the log and the proposer.
 FIXES: dict[str, str] = {
     "not_in_channel": "invite @Leeway to <#{channel}> (type /invite @Leeway in the channel)",
@@ -77,13 +79,18 @@ class Delivery:
 
 class Sender:
     def __init__(self, *, sessions: sessionmaker[Session], client: WebClient, policy: Policy, clock: Clock,
-                 batch: int = 50, idle_wait: float = 1.0) -> None:
+                 batch: int = 50, idle_wait: float = 1.0, lease: timedelta = LEASE,
+                 post_interval: timedelta = POST_INTERVAL) -> None:
         self.sessions = sessions
         self.client = client
         self.policy = policy
         self.clock = clock
         self.batch = batch
         self.idle_wait = idle_wait
+        self.lease = lease
+        self.post_interval = post_interval
+        self._next_slot: dict[str, datetime] = {}  # per channel: when its next post may go
+        self._reserved: dict[int, datetime] = {}  # per deferred message: the slot it was given
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -129,7 +136,7 @@ class Sender:
         with self._pass_lock:
             now = self.clock()
             with self.sessions.begin() as session:
-                claimed = queries.claim_due(session, now=now, lease_until=now + LEASE, limit=self.batch,
+                claimed = queries.claim_due(session, now=now, lease_until=now + self.lease, limit=self.batch,
                                             token=self.token)
             for message in claimed:
                 self._deliver(message)
@@ -150,9 +157,13 @@ class Sender:
             log.exception("could not build %s #%s", message.kind, message.id)
             self._retry(message, f"could not build the message: {type(error).__name__}")
             return
+        wait = self._pace(message, delivery)
+        if wait is not None:
+            self._reschedule(message, wait, "paced: one post per second per channel", count=False)
+            return
         with self.sessions.begin() as session:
             if not queries.renew_claim(session, message_id=message.id, token=self.token,
-                                       lease_until=self.clock() + LEASE):
+                                       lease_until=self.clock() + self.lease):
                 return  # another sender took it after our claim lapsed; it sends it
         try:
             if delivery.method == "response_url":
@@ -176,6 +187,22 @@ class Sender:
         log.info("sent %s #%s via %s to %s", message.kind, message.id, delivery.method, channel or message.channel)
         if self.on_delivery:
             self.on_delivery(message, "sent")
+
+    def _pace(self, message: OutboxMessage, delivery: Delivery) -> timedelta | None:
+        """Give each post its own slot in its channel, and keep it when it comes back for it.
+        None when the post may go now."""
+        if delivery.method != "chat.postMessage" or self.post_interval <= timedelta(0):
+            return None
+        now = self.clock()
+        reserved = self._reserved.pop(message.id, None)
+        if reserved is None:
+            channel = str(delivery.args.get("channel"))
+            reserved = max(now, self._next_slot.get(channel, now))
+            self._next_slot[channel] = reserved + self.post_interval
+        if reserved <= now:
+            return None
+        self._reserved[message.id] = reserved
+        return reserved - now
 
     def _render(self, message: OutboxMessage) -> Delivery:
         detail = message.detail or {}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -64,11 +64,17 @@ class Leeway:
             current = migrate.is_current(self.engine)
             report["database"] = "migrated" if current else "not migrated"
             pending, oldest = backlog(self.ctx.sessions, self.ctx.clock())
-            report["outbox"] = {"pending": pending, "oldest_seconds": round(oldest, 1)}
+            limit = self.settings.outbox_max_age_seconds
+            report["outbox"] = {"pending": pending, "oldest_seconds": round(oldest, 1), "limit_seconds": limit}
         except Exception as error:
             report["database"] = f"unavailable: {type(error).__name__}"
             return 503, {"status": "unavailable", **report}
-        return (200, {"status": "ok", **report}) if current else (503, {"status": "unavailable", **report})
+        if not current:
+            return 503, {"status": "unavailable", **report}
+        if oldest > limit:
+            # Slack has been refusing or failing for too long: a person should look.
+            return 503, {"status": "outbox backlog", **report}
+        return 200, {"status": "ok", **report}
 
     def asgi(self) -> LeewayASGI:
         return LeewayASGI(self.bolt, self.health, self.settings.slack_signing_secret.get_secret_value())
@@ -126,7 +132,8 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         roster.refresh(strict=True)
     except RosterError as error:
         raise StartupError(str(error)) from None
-    sender = Sender(sessions=sessions, client=client, policy=policy, clock=clock)
+    sender = Sender(sessions=sessions, client=client, policy=policy, clock=clock,
+                    lease=timedelta(seconds=settings.outbox_lease_seconds))
     ctx = services.Context(policy=policy, roster=roster, sessions=sessions, clock=clock, wake_sender=sender.wake)
     sender.home_of = lambda user: services.home(ctx, user=user)
     bolt = build_app(client=client, signing_secret=settings.slack_signing_secret.get_secret_value(), ctx=ctx,

@@ -21,6 +21,8 @@ _FIXES = {
     "port": "PORT must be a number from 1 to 65535",
     "leeway_policy": "LEEWAY_POLICY must be the path to the policy file",
     "log_level": "LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR",
+    "outbox_max_age_seconds": "OUTBOX_MAX_AGE_SECONDS must be a number of seconds, at least 10",
+    "outbox_lease_seconds": "OUTBOX_LEASE_SECONDS must be a number of seconds, at least 1",
 }
 
 
@@ -36,6 +38,10 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
+    # /healthz answers 503 when the oldest message still owed to Slack is older than this.
+    outbox_max_age_seconds: int = Field(default=300, ge=10)
+    # How long a sender's claim on a message lasts before another instance may take it over.
+    outbox_lease_seconds: int = Field(default=120, ge=1)
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.standin.driver import Reply, SlackDriver
-from bot.standin.slack_api import ApiCall, StandInSlack
+from bot.standin.slack_api import ApiCall, Hold, StandInSlack
 
-__all__ = ["ApiCall", "Reply", "SlackDriver", "StandInSlack", "default_spec_path"]
+__all__ = ["ApiCall", "Hold", "Reply", "SlackDriver", "StandInSlack", "default_spec_path"]
 
 _SPEC_RELATIVE = Path("..", "shared", "slack", "web-api", "slack_web_openapi_v2_without_examples.json")
 

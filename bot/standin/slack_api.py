@@ -42,6 +42,7 @@ EXTRA_METHODS = frozenset(
 _METHOD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)+$")
 _INT_RE = re.compile(r"^-?\d+$")
 _RECENT_CALLS_IN_DUMP = 20
+_HOLD_LIMIT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,19 @@ class _Param:
     name: str
     type: str
     required: bool
+
+
+@dataclass
+class Hold:
+    """A call kept in flight: `arrived` is set when it reaches the stand-in; `release()` lets it on."""
+
+    method: str
+    match: dict[str, Any]
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
 
 
 @dataclass
@@ -264,6 +278,9 @@ class StandInSlack:
         self._violations: list[str] = []
         self._warnings: list[str] = []
         self._faults: list[_Fault] = []
+        for hold in getattr(self, "_holds", []):
+            hold.release()  # nothing stays held across a reset
+        self._holds: list[Hold] = []
         self._channels: dict[str, list[dict[str, Any]]] = {}
         self._ephemerals: list[dict[str, Any]] = []
         self._views: dict[str, dict[str, Any]] = {}
@@ -486,6 +503,16 @@ class StandInSlack:
     def _dispatch(self, verb: str, path: str, headers: Mapping[str, str], raw: bytes) -> _Answer:
         parts = urlsplit(path)
         route = parts.path
+        if route.startswith("/api/") and self._holds:
+            # Like a slow Slack: a held call stays in flight, outside the lock, until released.
+            try:
+                peek: dict[str, Any] = dict(parse_qsl(parts.query, keep_blank_values=True))
+                peek.update(self._parse_body(headers, raw))
+            except (ValueError, UnicodeDecodeError):
+                peek = {}
+            hold = self._take_hold(route[len("/api/"):], peek)
+            if hold is not None:
+                hold.released.wait(_HOLD_LIMIT_SECONDS)
         with self._lock:
             if route.startswith("/api/") and verb in ("GET", "POST"):
                 method = route[len("/api/") :]
@@ -629,6 +656,23 @@ class StandInSlack:
             elif not _type_ok(declared, value):
                 problems.append(f"{method}: argument '{name}' should be {declared.type}, got {_short(value)}")
         return True
+
+    def hold_next(self, method: str, **match: Any) -> Hold:
+        """The next matching call stays in flight (unanswered) until released: a stand-in for
+        a Slack that is slow to answer, or for a process killed in the middle of a call."""
+        hold = Hold(method=method, match=dict(match))
+        with self._lock:
+            self._holds.append(hold)
+        return hold
+
+    def _take_hold(self, method: str, args: Mapping[str, Any]) -> Hold | None:
+        with self._lock:
+            for hold in self._holds:
+                if hold.method == method and _matches(args, hold.match):
+                    self._holds.remove(hold)
+                    hold.arrived.set()
+                    return hold
+        return None
 
     def _take_fault(self, method: str, args: Mapping[str, Any]) -> _Answer | None:
         for fault in self._faults:

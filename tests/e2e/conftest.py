@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,8 @@ def start_bot(api: StandInSlack, database_url: str, tmp_path: Path, *, policy: s
     clock = clock or FakeClock()
     leeway = build(settings, clock=clock)
     leeway.sender.idle_wait = 0.05
+    # Pacing has its own test (test_delivery); elsewhere it would only make tests move the clock.
+    leeway.sender.post_interval = timedelta(0)
     leeway.sender.start()
     server = ServerThread(leeway.asgi()).start()
     driver = SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, api=api)

@@ -77,3 +77,24 @@ def test_posts_owed_when_the_process_stopped_are_delivered_after_a_restart(
     finally:
         again.server.stop()
         again.leeway.close()
+
+
+def test_a_burst_of_200_decisions_is_paced_per_channel_and_nothing_is_lost(bot: Bot) -> None:
+    from datetime import timedelta
+
+    bot.leeway.sender.post_interval = timedelta(seconds=1)
+    for i in range(200):
+        assert "Granted" in bot.driver.command("U0ANA", f"refund 5 #{i} burst").json["text"]
+    bot.settle()
+    # One post per channel per second: the decisions and kudos channels each get one now...
+    assert len(bot.posts_to("C0DEC")) == 1 and len(bot.posts_to("C0KUD")) == 1
+    for second in range(1, 200):
+        bot.clock.advance(seconds=1)
+        bot.settle()
+        assert len(bot.posts_to("C0DEC")) == second + 1
+    # ...and after 200 seconds every decision is posted, once, in order.
+    decisions = [p["text"] for p in bot.posts_to("C0DEC")]
+    assert len(decisions) == len(set(decisions)) == 200
+    assert [int(t.split("case #")[1].split()[0]) for t in decisions] == list(range(200))
+    assert len(bot.posts_to("C0KUD")) == 200
+    assert {m.status for m in bot.outbox()} == {"sent"}

@@ -169,3 +169,94 @@ def test_migrate_against_an_unreachable_database_is_one_line(tmp_path: Path) -> 
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("leeway: Can't migrate the database at DATABASE_URL (OperationalError")
+
+
+def start_process(slack: StandInSlack, database_url: str, cwd: Path, **extra: str) -> tuple[
+        subprocess.Popen[str], SlackDriver, str]:
+    (cwd / "policy.yml").write_text(TEAM_POLICY)
+    port = free_port()
+    env = leeway_env(SLACK_BOT_TOKEN="xoxb-process", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.url,
+                     DATABASE_URL=database_url, LEEWAY_POLICY="policy.yml", PORT=str(port), HOST="127.0.0.1",
+                     **extra)
+    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=cwd, text=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    wait_healthy(f"{base}/healthz", process)
+    return process, SlackDriver(f"{base}/slack/events", SECRET, api=slack), base
+
+
+def outbox_status(engine: Engine, kind: str) -> str | None:
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT status FROM outbox_message WHERE kind = :kind"),
+                                  {"kind": kind}).scalar()
+
+
+def test_kill_9_between_the_grant_and_the_posts_loses_nothing(
+        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path) -> None:
+    slack.reset()
+    wipe(engine)
+    first, driver, _ = start_process(slack, database_url, tmp_path, OUTBOX_LEASE_SECONDS="1")
+    second = None
+    try:
+        in_flight = slack.hold_next("chat.postMessage", channel="C0DEC")  # Slack is slow to answer
+        assert "Granted" in driver.command("U0ANA", "refund 20 #4711 parcel broken").json["text"]
+        assert in_flight.arrived.wait(10)  # the decision post has reached Slack, unanswered
+        first.kill()  # kill -9 mid-call: no cleanup, no goodbye
+        first.wait(timeout=10)
+        # Owed and never attempted (claimed, perhaps, in the same batch as the decision).
+        assert slack.calls_to("chat.postMessage", channel="C0KUD") == []
+        assert outbox_status(engine, "kudos") in ("pending", "sending")
+        in_flight.release()  # Slack does take the decision the dead process sent; the answer is lost
+
+        second, _, _ = start_process(slack, database_url, tmp_path, OUTBOX_LEASE_SECONDS="1")
+        slack.wait_for("chat.postMessage", channel="C0KUD", timeout=15)
+        try:
+            slack.wait_for("chat.postMessage", channel="C0DEC", count=2, timeout=15)
+        except AssertionError as error:
+            from sqlalchemy import text as sql
+
+            with engine.connect() as connection:
+                rows = connection.execute(sql("SELECT kind, status, attempts, claimed_until, next_attempt_at, "
+                                              "last_error FROM outbox_message")).all()
+            raise AssertionError(f"{error}\noutbox: {rows}") from None
+        time.sleep(1.5)  # long enough for a wrong third post to show up; the claims last 1 s
+        assert len(slack.calls_to("chat.postMessage", channel="C0KUD")) == 1  # exactly once
+        # The post whose answer was lost repeats at most once (the window README.md documents).
+        assert len(slack.calls_to("chat.postMessage", channel="C0DEC")) == 2
+        assert outbox_status(engine, "decision") == "sent" and outbox_status(engine, "kudos") == "sent"
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=20)
+        wipe(engine)
+        slack.reset()
+
+
+def test_kill_9_before_any_post_delivers_each_post_exactly_once(
+        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path) -> None:
+    slack.reset()
+    wipe(engine)
+    slack.fail_next("chat.postMessage", "internal_error", times=2)  # so the grant's posts are still owed
+    first, driver, _ = start_process(slack, database_url, tmp_path, OUTBOX_LEASE_SECONDS="1")
+    second = None
+    try:
+        assert "Granted" in driver.command("U0ANA", "refund 20 #4711 parcel broken").json["text"]
+        slack.wait_for("chat.postMessage", count=2, timeout=10)  # both failed: retried in 2 s
+        first.kill()
+        first.wait(timeout=10)
+        second, _, _ = start_process(slack, database_url, tmp_path, OUTBOX_LEASE_SECONDS="1")
+        slack.wait_for("chat.postMessage", channel="C0DEC", count=2, timeout=15)
+        slack.wait_for("chat.postMessage", channel="C0KUD", count=2, timeout=15)
+        time.sleep(1.5)  # long enough for a wrong extra post to show up
+        delivered = [c for c in slack.calls_to("chat.postMessage") if c.ok]
+        assert sorted(c.args["channel"] for c in delivered) == ["C0DEC", "C0KUD"]  # each once
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=20)
+        wipe(engine)
+        slack.reset()

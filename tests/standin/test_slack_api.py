@@ -594,3 +594,18 @@ def test_bound_response_url_acts_on_the_message(api: StandInSlack, client: WebCl
     assert [m["text"] for m in api.messages_in("C1")] == ["approved", "for everyone"]
     WebhookClient(url).send(delete_original=True)
     assert api.message("C1", ts) is None
+
+
+def test_a_held_call_stays_in_flight_until_released() -> None:
+    with StandInSlack() as api:
+        hold = api.hold_next("chat.postMessage", channel="C0SLOW")
+        client = WebClient(token="xoxb-test", base_url=api.url)
+        done: list[str] = []
+        worker = threading.Thread(target=lambda: done.append(client.chat_postMessage(channel="C0SLOW", text="x")["ts"]))
+        worker.start()
+        assert hold.arrived.wait(10)
+        client.chat_postMessage(channel="C0FAST", text="not held")  # others are not blocked
+        assert api.calls_to("chat.postMessage", channel="C0SLOW") == [] and done == []
+        hold.release()
+        worker.join(10)
+        assert len(done) == 1 and len(api.calls_to("chat.postMessage", channel="C0SLOW")) == 1
