@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -26,12 +26,30 @@ def requests_due(ctx: services.Context) -> tuple[int, int]:
     return expired, rerouted
 
 
+# A digest missed while Leeway was down is still sent if it starts again within this.
+WEEKLY_CATCH_UP = timedelta(days=1)
+WEEKLY_CHECK_EVERY_MINUTES = 5
+
+
+def last_weekly_at(ctx: services.Context, now: datetime) -> datetime:
+    """The most recent scheduled digest time at or before `now`."""
+    # The first fire strictly after a week ago (cron resolution is a second) is the latest one.
+    fire: datetime | None = weekly_trigger(ctx).get_next_fire_time(None, now - timedelta(days=7, seconds=-1))
+    assert fire is not None  # a weekly trigger fires in every 7-day window
+    return fire if fire <= now else fire - timedelta(days=7)
+
+
 def weekly(ctx: services.Context) -> int:
-    """The weekly digest to each lead, and the team's celebration in kudos. Safe on every
-    instance: each is queued once per ISO week."""
+    """The weekly digest to each lead, and the team's celebration in kudos, for the week that
+    ended at the scheduled time. Runs on its schedule and on a short interval, so a restart
+    across the scheduled time loses nothing; the outbox's dedupe keys make it once per week,
+    however many instances run it."""
     now = ctx.clock()
-    report = services.usage_between(ctx, start=now - timedelta(days=7), end=now)
-    week = now.astimezone(ctx.policy.tz).strftime("%G-W%V")
+    fired_at = last_weekly_at(ctx, now)
+    week = fired_at.astimezone(ctx.policy.tz).strftime("%G-W%V")
+    if now - fired_at > WEEKLY_CATCH_UP or services.weekly_sent(ctx, week=week):
+        return 0
+    report = services.usage_between(ctx, start=fired_at - timedelta(days=7), end=fired_at)
     digests = {lead: views.digest_text(report) for lead in ctx.roster().leads}
     return services.send_weekly(ctx, week=week, digests=digests, celebration=views.celebration_text(report))
 

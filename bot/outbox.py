@@ -98,6 +98,8 @@ class Sender:
         self.token = uuid.uuid4().hex
         # The App Home is rendered from the use case's view of the person (set by the runtime).
         self.home_of: Callable[[str], Any] = lambda user: None
+        # A request held for working hours may have been meant for someone who has since gone away.
+        self.before_request: Callable[[Proposal], Proposal] = lambda proposal: proposal
         self.on_delivery: Callable[[OutboxMessage, str], None] | None = None
 
     # --- running ---------------------------------------------------------------------------
@@ -210,7 +212,8 @@ class Sender:
             return Delivery("chat.postEphemeral", {"channel": message.channel, "user": message.user,
                                                    "text": detail["text"]})
         if message.kind == Kind.NOTICE:
-            return Delivery("chat.postMessage", {"channel": message.channel, "text": detail["text"]})
+            blocks = {"blocks": detail["blocks"]} if detail.get("blocks") else {}
+            return Delivery("chat.postMessage", {"channel": message.channel, "text": detail["text"], **blocks})
         if message.kind == Kind.HOME:
             return Delivery("views.publish", {"user_id": message.channel, "view": views.home(
                 self.home_of(message.channel), self.policy).to_dict()})
@@ -221,6 +224,7 @@ class Sender:
         if message.kind == Kind.REQUEST:
             if proposal.status != "pending":
                 raise Drop("the request was closed before it was posted")
+            proposal = self.before_request(proposal)
             rendered = views.request(proposal, self._asked(proposal))
             return Delivery("chat.postMessage", {"channel": message.channel, **rendered.as_kwargs()})
         if message.kind in (Kind.REQUEST_UPDATE, Kind.REROUTE_PING):
@@ -228,7 +232,9 @@ class Sender:
                 raise Defer("the request message has not been posted yet", until=self._request_due(proposal))
             where = {"channel": proposal.request_channel}
             if message.kind == Kind.REROUTE_PING:
-                ping = views.reroute_ping(proposal, str(detail["asked"]), detail.get("before"))
+                if proposal.status != "pending" or proposal.asked != detail["asked"]:
+                    raise Drop("the request was decided or moved on before the ping went out")
+                ping = views.reroute_ping(proposal, str(detail["asked"]))
                 return Delivery("chat.postMessage", {**where, "thread_ts": proposal.request_ts, **ping.as_kwargs()})
             rendered = views.request(proposal, self._asked(proposal))
             return Delivery("chat.update", {**where, "ts": proposal.request_ts, **rendered.as_kwargs()})

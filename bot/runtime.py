@@ -136,6 +136,7 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
                     lease=timedelta(seconds=settings.outbox_lease_seconds))
     ctx = services.Context(policy=policy, roster=roster, sessions=sessions, clock=clock, wake_sender=sender.wake)
     sender.home_of = lambda user: services.home(ctx, user=user)
+    sender.before_request = lambda proposal: services.reask_if_away(ctx, proposal=proposal)
     bolt = build_app(client=client, signing_secret=settings.slack_signing_secret.get_secret_value(), ctx=ctx,
                      sender=sender)
     scheduler = BackgroundScheduler(timezone=UTC)
@@ -145,6 +146,9 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
     scheduler.add_job(jobs.requests_due, "interval", seconds=jobs.DUE_EVERY_SECONDS, args=[ctx],
                       id="requests_due", coalesce=True, max_instances=1, next_run_time=clock())
     scheduler.add_job(jobs.weekly, jobs.weekly_trigger(ctx), args=[ctx], id="weekly", coalesce=True,
-                      max_instances=1, misfire_grace_time=6 * 3600)
+                      max_instances=1)
+    # The schedule lives in memory: this catches up on a digest whose time passed while Leeway was down.
+    scheduler.add_job(jobs.weekly, "interval", minutes=jobs.WEEKLY_CHECK_EVERY_MINUTES, args=[ctx],
+                      id="weekly_catch_up", coalesce=True, max_instances=1, next_run_time=clock())
     return Leeway(settings=settings, policy=policy, engine=engine, ctx=ctx, sender=sender, roster=roster,
                   bolt=bolt, scheduler=scheduler)

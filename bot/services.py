@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -321,7 +322,7 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
 # --- private lines -----------------------------------------------------------------------------
 
 def tell(ctx: Context, *, user: str, text: str, channel: str | None = None, response_url: str | None = None,
-         dedupe_key: str | None = None) -> None:
+         dedupe_key: str | None = None, blocks: list[dict[str, Any]] | None = None) -> None:
     """Queue a private line to one person: through an interaction's response_url (works in any
     channel), else ephemeral in `channel`, else a direct message."""
     try:
@@ -333,7 +334,8 @@ def tell(ctx: Context, *, user: str, text: str, channel: str | None = None, resp
                 queries.enqueue(session, kind=Kind.EPHEMERAL, channel=channel, user=user, at=ctx.clock(),
                                 detail={"text": text}, dedupe_key=dedupe_key)
             else:
-                queries.enqueue(session, kind=Kind.NOTICE, channel=user, at=ctx.clock(), detail={"text": text},
+                detail: dict[str, Any] = {"text": text, **({"blocks": blocks} if blocks else {})}
+                queries.enqueue(session, kind=Kind.NOTICE, channel=user, at=ctx.clock(), detail=detail,
                                 dedupe_key=dedupe_key)
     except IntegrityError:
         if dedupe_key is None:
@@ -395,8 +397,9 @@ def reroute_due(ctx: Context) -> int:
             away = queries.away_users(session, now=now)
             around = [u for u in authority.eligible(Tier(proposal.tier), roster, proposal.proposer) if u not in away]
             asked_before = queries.asked_so_far(session, proposal_id=proposal_id)
-            # Everyone not yet asked first; once all were asked, go round again (never the current one).
-            pool = [u for u in around if u not in asked_before] or [u for u in around if u != proposal.asked]
+            # Only people not yet asked: no one is pinged twice. Once everyone has been, the
+            # request waits in the channel, where anyone eligible can still answer, until it expires.
+            pool = [u for u in around if u not in asked_before]
             chosen = authority.pick_peer(pool, queries.open_asks(session, users=pool),
                                          queries.last_asked(session, users=pool))
             if not queries.claim_reroute(session, proposal_id=proposal_id, was_due_at=was_due_at,
@@ -408,7 +411,7 @@ def reroute_due(ctx: Context) -> int:
             queries.add_event(session, proposal_id=proposal_id, at=now, kind="asked", actor=None,
                               detail={"asked": chosen, "rerouted_from": proposal.asked})
             queries.enqueue(session, kind=Kind.REROUTE_PING, channel=policy.channels.requests, at=now,
-                            proposal_id=proposal_id, detail={"asked": chosen, "before": proposal.asked},
+                            proposal_id=proposal_id, detail={"asked": chosen},
                             dedupe_key=f"{Kind.REROUTE_PING}:{proposal_id}:{was_due_at.isoformat()}")
             queries.enqueue(session, kind=Kind.REQUEST_UPDATE, channel=policy.channels.requests, at=now,
                             proposal_id=proposal_id)
@@ -426,9 +429,8 @@ def away(ctx: Context, *, user: str, until_day: date | None = None, duration: ti
         return authority.may_propose(ctx.roster(), user) or ""
     now = ctx.clock()
     until: datetime | None = None
-    if until_day is not None:
-        tz = ctx.policy.hours.tz if ctx.policy.hours else now.tzinfo
-        until = datetime.combine(until_day, time(0), tzinfo=tz)
+    if until_day is not None:  # "until 2026-12-01": back on that day, in the policy's time zone
+        until = datetime.combine(until_day, time(0), tzinfo=ctx.policy.tz)
     elif duration is not None:
         until = now + duration
     if until is not None and until <= now:
@@ -560,7 +562,8 @@ def usage_between(ctx: Context, *, start: datetime, end: datetime) -> UsageRepor
     records = [GrantedRecord(proposer=p.proposer, agreed_by=d.agreed_by, tier=Tier(p.tier), amount=p.amount,
                              unit=p.unit, fair=p.customer_fair, seconds_to_decision=d.seconds_to_decision)
                for p, d in rows]
-    return usage_report(records, ctx.roster().agents, start=start, end=end)
+    roster = ctx.roster()
+    return usage_report(records, roster.agents, leads=roster.leads, start=start, end=end)
 
 
 def usage(ctx: Context, *, user: str, days: int) -> UsageReport | Refused:
@@ -568,6 +571,11 @@ def usage(ctx: Context, *, user: str, days: int) -> UsageReport | Refused:
         return Refused(ONLY_LEADS_USAGE)
     end = ctx.clock()
     return usage_between(ctx, start=end - timedelta(days=days), end=end)
+
+
+def weekly_sent(ctx: Context, *, week: str) -> bool:
+    with ctx.sessions.begin() as session:
+        return queries.outbox_has(session, dedupe_key=f"weekly:{week}:{ctx.policy.channels.kudos}")
 
 
 def send_weekly(ctx: Context, *, week: str, digests: dict[str, str], celebration: str) -> int:
@@ -619,6 +627,29 @@ def home(ctx: Context, *, user: str) -> Home:
     week = usage_between(ctx, start=now - timedelta(days=7), end=now) if is_lead else None
     return Home(user=user, is_agent=roster.is_agent(user), is_lead=is_lead, pending=pending, waiting=waiting,
                 recent=recent, kudos=kudos, review=review, review_total=review_total, week=week)
+
+
+def reask_if_away(ctx: Context, *, proposal: Proposal) -> Proposal:
+    """Just before a held request is posted: if the person it names went away meanwhile, ask
+    someone who is around instead (they are never pinged while away)."""
+    now = ctx.clock()
+    with ctx.sessions.begin() as session:
+        away = queries.away_users(session, now=now)
+        if proposal.asked not in away:
+            return proposal
+        queries.lock_routing(session)
+        around = [u for u in authority.eligible(Tier(proposal.tier), ctx.roster(), proposal.proposer)
+                  if u not in away]
+        chosen = authority.pick_peer(around, queries.open_asks(session, users=around),
+                                     queries.last_asked(session, users=around))
+        if chosen is None or proposal.reroute_at is None:
+            return proposal
+        if queries.claim_reroute(session, proposal_id=proposal.id, was_due_at=proposal.reroute_at, asked=chosen,
+                                 next_reroute_at=proposal.reroute_at):
+            queries.add_event(session, proposal_id=proposal.id, at=now, kind="asked", actor=None,
+                              detail={"asked": chosen, "instead_of": proposal.asked})
+        fresh = queries.get_proposal(session, proposal_id=proposal.id)
+    return fresh or proposal
 
 
 def refresh_home(ctx: Context, *, user: str) -> None:

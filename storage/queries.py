@@ -182,6 +182,10 @@ def lock_routing(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(7352002)"))
 
 
+def outbox_has(session: Session, *, dedupe_key: str) -> bool:
+    return session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None
+
+
 def outbox_message(session: Session, *, proposal_id: int, kind: str) -> OutboxMessage | None:
     return session.scalars(select(OutboxMessage).where(OutboxMessage.proposal_id == proposal_id,
                                                        OutboxMessage.kind == kind)
@@ -228,11 +232,12 @@ def claim_reroute(session: Session, *, proposal_id: int, was_due_at: datetime, a
 
 
 def asked_so_far(session: Session, *, proposal_id: int) -> list[str]:
-    """Everyone asked about a proposal, first to last."""
-    rows = session.scalars(select(ProposalEvent.detail).where(ProposalEvent.proposal_id == proposal_id,
-                                                              ProposalEvent.kind == "asked")
-                           .order_by(ProposalEvent.id))
-    return [str(d["asked"]) for d in rows if d and d.get("asked")]
+    """Everyone asked about a proposal, first to last (not someone replaced before being asked)."""
+    rows = list(session.scalars(select(ProposalEvent.detail).where(ProposalEvent.proposal_id == proposal_id,
+                                                                   ProposalEvent.kind == "asked")
+                                .order_by(ProposalEvent.id)))
+    replaced = {str(d["instead_of"]) for d in rows if d and d.get("instead_of")}
+    return [str(d["asked"]) for d in rows if d and d.get("asked") and d["asked"] not in replaced]
 
 
 def away_users(session: Session, *, now: datetime) -> dict[str, datetime | None]:

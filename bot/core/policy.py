@@ -168,9 +168,9 @@ class WorkingHoursSpec(_Frozen):
         parse_days(value)
         return value
 
-    @field_validator("opens", "closes")
+    @field_validator("opens", "closes", mode="before")
     @classmethod
-    def _clock(cls, value: str) -> str:
+    def _clock(cls, value: Any) -> Any:
         parse_clock(value)
         return value
 
@@ -199,9 +199,9 @@ class DigestSpec(_Frozen):
             raise ValueError(f"{value!r}: use one of {', '.join(DAY_NAMES)}")
         return value.lower()
 
-    @field_validator("at")
+    @field_validator("at", mode="before")
     @classmethod
-    def _at(cls, value: str) -> str:
+    def _at(cls, value: Any) -> Any:
         parse_clock(value)
         return value
 
@@ -222,6 +222,13 @@ class Policy(_Frozen):
     def _timezone(cls, value: str) -> str:
         zone(value)
         return value
+
+    @model_validator(mode="after")
+    def _expiry_after_reroute(self) -> Self:
+        if self.expire_after <= self.reroute_after:
+            raise ValueError(f"expire_after ({self.expire_after}) must be longer than reroute_after "
+                             f"({self.reroute_after}), or no request would ever be re-routed")
+        return self
 
     @property
     def hours(self) -> WorkingHours | None:

@@ -48,13 +48,13 @@ class UsageReport:
     agents: tuple[AgentUsage, ...]
     decisions: int
     not_yet: tuple[str, ...]  # agents who have not used their authority in the period
+    team_size: int = 0  # agents (leads coach; they are not counted in the share)
+    people_deciding: int = 0  # everyone who made a decision, leads included
     fair_count: int = 0  # decisions where the customer named a fair figure
     granted_where_fair: dict[str, Decimal] = field(default_factory=dict)  # what was granted for those
     fair_figures: dict[str, Decimal] = field(default_factory=dict)  # what the customers said was fair
-
-    @property
-    def team_size(self) -> int:
-        return len(self.agents)
+    fair_taken: int = 0  # ...where the agent granted exactly the customer's figure
+    fair_taken_value: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def used(self) -> int:
@@ -64,13 +64,9 @@ class UsageReport:
     def share(self) -> float:
         return self.used / self.team_size if self.team_size else 0.0
 
-    @property
-    def people_deciding(self) -> int:
-        return sum(1 for a in self.agents if a.decisions)
-
 
 def usage_report(records: Iterable[GrantedRecord], agents: Sequence[str], *, start: datetime,
-                 end: datetime) -> UsageReport:
+                 end: datetime, leads: Sequence[str] = ()) -> UsageReport:
     records = list(records)
     by_proposer: dict[str, list[GrantedRecord]] = defaultdict(list)
     agreements: dict[str, int] = defaultdict(int)
@@ -79,7 +75,8 @@ def usage_report(records: Iterable[GrantedRecord], agents: Sequence[str], *, sta
         if record.agreed_by and record.tier is not Tier.ALONE:
             agreements[record.agreed_by] += 1
     rows = []
-    for user in agents:
+    people = [*agents, *(u for u in leads if u not in agents)]
+    for user in people:
         mine = by_proposer.get(user, [])
         value: dict[str, Decimal] = defaultdict(Decimal)
         for record in mine:
@@ -96,9 +93,15 @@ def usage_report(records: Iterable[GrantedRecord], agents: Sequence[str], *, sta
     with_fair = [r for r in records if r.fair is not None]
     granted: dict[str, Decimal] = defaultdict(Decimal)
     fair: dict[str, Decimal] = defaultdict(Decimal)
+    taken: dict[str, Decimal] = defaultdict(Decimal)
     for record in with_fair:
         granted[record.unit] += record.amount
         fair[record.unit] += record.fair or Decimal(0)
+        if record.amount == record.fair:
+            taken[record.unit] += record.amount
+    agent_set = set(agents)
     return UsageReport(start=start, end=end, agents=tuple(rows), decisions=len(records),
-                       not_yet=tuple(a.user for a in rows if a.decisions == 0), fair_count=len(with_fair),
-                       granted_where_fair=dict(granted), fair_figures=dict(fair))
+                       not_yet=tuple(a.user for a in rows if a.decisions == 0 and a.user in agent_set),
+                       team_size=len(agents), people_deciding=len({r.proposer for r in records}),
+                       fair_count=len(with_fair), granted_where_fair=dict(granted), fair_figures=dict(fair),
+                       fair_taken=sum(1 for r in with_fair if r.amount == r.fair), fair_taken_value=dict(taken))

@@ -165,11 +165,10 @@ def _request_closed(proposal: Proposal) -> Message:
     return Message(text=text, blocks=[section(f"_{text}_")])
 
 
-def reroute_ping(proposal: Proposal, asked: str, before: str | None) -> Message:
-    # Blameless: the earlier person was busy, not at fault.
-    earlier = f" <@{before}> hasn't had a chance yet and can still answer too." if before else ""
-    text = (f"<@{asked}>, could you take a look at this one? <@{proposal.proposer}>'s {what(proposal)} for case "
-            f"*{escape(proposal.case_ref)}* is waiting for a second pair of eyes.{earlier}")
+def reroute_ping(proposal: Proposal, asked: str) -> Message:
+    # Mentions only the person now asked: no one is pinged twice, and no one is named as slow.
+    text = (f"<@{asked}>, could you take a look at this one? It's waiting for a second pair of eyes: "
+            f"{escape(proposal.remedy_label)} {amount_of(proposal)} for case {escape(proposal.case_ref)}.")
     return Message(text=text)
 
 
@@ -289,8 +288,8 @@ def out_of_policy(remedy: Remedy, amount: Decimal, policy: Policy) -> Message:
 def already_decided(proposal: Proposal) -> str:
     if proposal.status == "granted":
         return (f"This one is already granted: <@{proposal.decided_by}> agreed first. Thanks for jumping in!")
-    if proposal.status == "declined":
-        return "This request is already closed."
+    if proposal.status in ("declined", "withdrawn"):
+        return "This request is already closed."  # the same words for both: closing says nothing more
     return f"This request is already {proposal.status}; nothing can change it now."
 
 
@@ -306,7 +305,10 @@ def help_message(policy: Policy) -> Message:
         "who agrees with a button or a :white_check_mark:. Mention someone to choose who's asked.\n"
         "• `fair:<amount>` records what the customer said would be fair. Ask them: it's often less than you'd think.\n"
         f"• Remedies: {remedies}. A prefix is enough (`ref` for `refund`).\n"
-        "• `/remedy` on its own opens a form. `/remedy limits` shows what you may grant."
+        "• `/remedy` on its own opens a form. `/remedy limits` shows what you may grant.\n"
+        "• `/remedy away` (or `away until 2026-12-01`, `away for 3d`) and `/remedy back`: whether Leeway may "
+        "ask you to agree. `/remedy withdraw <case>` withdraws your pending request.\n"
+        "• Leads: `/remedy review` for decisions to look back on, privately; `/remedy usage [7d|30d]`."
     )
     return Message(text=text, blocks=[section(text)])
 
@@ -483,28 +485,53 @@ def _money(values: dict[str, Decimal]) -> str:
     return " + ".join(format_amount(v, unit) for unit, v in sorted(values.items())) or "nothing"
 
 
-def usage_lines(report: UsageReport) -> list[str]:
+def usage_summary(report: UsageReport) -> list[str]:
+    """The headline, who hasn't used their authority yet, and what asking "what's fair" did."""
     days = max(1, round((report.end - report.start).total_seconds() / 86400))
     lines = [f"*Usage over the last {days} days*: {report.decisions} decisions; "
              f"{report.used} of {report.team_size} agents used their authority ({report.share:.0%})."]
-    for agent in report.agents:  # in the policy's order: a picture of the team, not a ranking
-        median = duration(int(agent.median_seconds)) if agent.median_seconds is not None else "—"
-        lines.append(f"• <@{agent.user}>: {agent.decisions} decided ({agent.alone} alone, {agent.with_peer} with a "
-                     f"peer, {agent.with_lead} with a lead) · {agent.agreements_given} agreements given to others · "
-                     f"{_money(agent.value)} · median time to decision {median}")
     if report.not_yet:
         lines.append("*Not yet using their authority*: " + ", ".join(f"<@{u}>" for u in report.not_yet)
                      + ". An invitation to coach, not a ranking: ask what would help them decide.")
     if report.fair_count:
+        other = report.fair_count - report.fair_taken
         lines.append(f"*Asking what's fair*: in {report.fair_count} decisions the customer named a figure. "
                      f"Taking it would have cost {_money(report.fair_figures)}; agents granted "
-                     f"{_money(report.granted_where_fair)}.")
+                     f"{_money(report.granted_where_fair)}. The customer's own figure was granted in "
+                     f"{report.fair_taken} ({_money(report.fair_taken_value)}), a different amount in {other}.")
     return lines
+
+
+def usage_rows(report: UsageReport) -> list[str]:
+    rows = []
+    for agent in report.agents:  # in the policy's order: a picture of the team, not a ranking
+        median = duration(int(agent.median_seconds)) if agent.median_seconds is not None else "—"
+        rows.append(f"• <@{agent.user}>: {agent.decisions} decided ({agent.alone} alone, {agent.with_peer} with a "
+                    f"peer, {agent.with_lead} with a lead) · {agent.agreements_given} agreements given to others · "
+                    f"{_money(agent.value)} · median time to decision {median}")
+    return rows
+
+
+def usage_lines(report: UsageReport) -> list[str]:
+    summary = usage_summary(report)
+    return [summary[0], *usage_rows(report), *summary[1:]]
+
+
+def _chunks(lines: list[str], limit: int = SECTION_LIMIT) -> list[str]:
+    """Lines packed into as few sections as Slack's limits allow."""
+    chunks: list[str] = []
+    for line in lines:
+        if chunks and len(chunks[-1]) + 1 + len(line) <= limit:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.append(line[:limit])
+    return chunks
 
 
 def usage_message(report: UsageReport) -> Message:
     lines = usage_lines(report)
-    blocks: list[Block] = [section(line) for line in lines[:45]]
+    blocks: list[Block] = []
+    blocks.extend(section(c) for c in _chunks(lines)[:50])
     return Message(text="\n".join(lines)[:3000], blocks=blocks)
 
 
@@ -516,8 +543,8 @@ def celebration_text(report: UsageReport) -> str:
     if not report.decisions:
         return (":seedling: A quiet week for Leeway. Remember: you can fix a customer's problem on the spot. "
                 "`/remedy limits` shows what you may grant.")
-    agents = report.people_deciding
-    return (f":tada: This week {agents} {'agent' if agents == 1 else 'agents'} made {report.decisions} "
+    people = report.people_deciding
+    return (f":tada: This week {people} {'person' if people == 1 else 'people'} made {report.decisions} "
             f"{'decision' if report.decisions == 1 else 'decisions'} for customers on the spot. Thank you, team!")
 
 
@@ -537,8 +564,10 @@ def home(data: services.Home, policy: Policy) -> View:
     blocks.append(ActionsBlock(block_id="home_actions", elements=[ButtonElement(
         text="Propose a remedy", action_id=ids.Action.OPEN_FORM, value="new", style="primary")]))
     blocks.extend(limits_message(policy).blocks or [])
-    blocks.append(section("*Your pending requests*\n" + ("\n".join(_proposal_line(p) for p in data.pending)
-                                                         or "None right now.")))
+    blocks.append(section("*Your pending requests*" + ("" if data.pending else "\nNone right now.")))
+    for proposal in data.pending:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_proposal_line(proposal)), accessory=ButtonElement(
+            text="Withdraw", action_id=ids.Action.WITHDRAW, value=str(proposal.id))))
     blocks.append(section("*Waiting for you to agree*" + ("" if data.waiting else "\nNothing right now.")))
     for proposal in data.waiting:
         blocks.append(section(f"<@{proposal.proposer}>: {_proposal_line(proposal)}"))
@@ -552,6 +581,6 @@ def home(data: services.Home, policy: Policy) -> View:
         text=f":tada: Celebrated in kudos {data.kudos} {'time' if data.kudos == 1 else 'times'}.")]))
     if data.is_lead:
         blocks.extend(review_blocks(data.review, data.review_total))
-        if data.week is not None:
-            blocks.extend(section(line) for line in usage_lines(data.week)[:12])
+        if data.week is not None:  # the headline and who to invite first; the rows as room allows
+            blocks.extend(section(c) for c in _chunks([*usage_summary(data.week), *usage_rows(data.week)]))
     return View(type="home", blocks=blocks[:100])

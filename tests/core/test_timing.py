@@ -88,3 +88,10 @@ def test_bad_timing_keys_name_the_problem(extra: str, says: str) -> None:
     with pytest.raises(PolicyError, match=None) as raised:
         parse_policy(TEAM_POLICY + extra, source="policy.yml")
     assert says in str(raised.value)
+
+
+def test_unquoted_times_and_short_expiry_are_explained() -> None:
+    with pytest.raises(PolicyError, match="put the time in quotes"):
+        parse_policy(TEAM_POLICY + "working_hours: {tz: UTC, from: 9:00, to: \"18:00\"}\n")  # YAML: 540
+    with pytest.raises(PolicyError, match=r"expire_after .* must be longer than reroute_after"):
+        parse_policy(TEAM_POLICY + "reroute_after: 2h\nexpire_after: 1h\n")

@@ -44,3 +44,16 @@ def test_agreements_by_leads_are_counted_for_them() -> None:
     report = usage_report([granted("U0ANA", Tier.LEAD, "300", agreed_by="U0LEE")], ["U0ANA", "U0LEE"],
                           start=START, end=END)
     assert report.agents[1].agreements_given == 1 and report.not_yet == ("U0LEE",)
+
+
+def test_the_customers_figure_taken_or_not_and_leads_who_decide() -> None:
+    records = [
+        granted("U0ANA", Tier.ALONE, "25", fair="25"),           # the customer's own figure
+        granted("U0ANA", Tier.PEER, "90", agreed_by="U0BEN", fair="60"),
+        granted("U0LEE", Tier.ALONE, "10"),                       # a lead deciding
+    ]
+    report = usage_report(records, ["U0ANA", "U0BEN"], leads=["U0LEE"], start=START, end=END)
+    assert (report.fair_count, report.fair_taken, report.fair_taken_value) == (2, 1, {"USD": Decimal("25")})
+    assert [a.user for a in report.agents] == ["U0ANA", "U0BEN", "U0LEE"]
+    assert report.agents[2].decisions == 1
+    assert report.people_deciding == 2 and report.team_size == 2 and report.not_yet == ("U0BEN",)

@@ -3,6 +3,7 @@ checks every Web API call against Slack's own spec."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -66,6 +67,16 @@ class Bot:
         message = self.api.message(call.response["channel"], call.response["ts"])
         assert message is not None
         return message
+
+    def wait_for_status(self, status: str, timeout: float = 5.0) -> Proposal:
+        """Work done after the ack (a reaction, say) lands a moment later: poll the database for it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            proposal = self.proposals()[-1]
+            if proposal.status == status or time.monotonic() > deadline:
+                assert proposal.status == status, f"still {proposal.status}, not {status}"
+                return proposal
+            time.sleep(0.02)
 
     def settle(self) -> None:
         """Deliver everything owed now (the sender thread does the same on its own)."""

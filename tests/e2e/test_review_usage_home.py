@@ -85,19 +85,26 @@ def test_usage_for_leads_only(bot: Bot) -> None:
     assert "Not yet using their authority*: <@U0BEN>, <@U0CHO>, <@U0DAN>" in usage
     assert "An invitation to coach, not a ranking" in usage
     assert "in 2 decisions the customer named a figure. Taking it would have cost $85; agents granted $120" in usage
+    assert "The customer's own figure was granted in 0 ($0 USD" not in usage  # nothing taken: shown as nothing
+    assert "granted in 0 (nothing), a different amount in 2" in usage
     assert "isn't" not in bot.driver.command("U0LEE", "usage").json["text"]
     bad = bot.driver.command("U0LEE", "usage forever").json["text"]
     assert "/remedy usage 7d" in bad
 
 
+MONDAY_9 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
 def test_the_weekly_digest_and_celebration_go_out_once(bot: Bot) -> None:
     grant_some(bot)
+    assert jobs.weekly(bot.leeway.ctx) == 0  # Tuesday: last Monday's digest is more than a day old
+    bot.clock.advance(seconds=(MONDAY_9 - bot.clock()).total_seconds())
     assert jobs.weekly(bot.leeway.ctx) == 3  # two leads and the kudos channel
     assert jobs.weekly(bot.leeway.ctx) == 0  # a second instance, or a second run, adds nothing
     bot.settle()
     celebration = [p for p in bot.posts_to("C0KUD") if "This week" in p["text"]]
     assert [c["text"] for c in celebration] == [
-        ":tada: This week 1 agent made 3 decisions for customers on the spot. Thank you, team!"]
+        ":tada: This week 1 person made 3 decisions for customers on the spot. Thank you, team!"]
     for lead in ("U0LEE", "U0LIZ"):
         (digest,) = bot.posts_to(lead)
         assert "weekly Leeway digest" in digest["text"] and "Not yet using their authority" in digest["text"]
@@ -144,3 +151,32 @@ def test_propose_from_home_and_approve_from_home(bot: Bot) -> None:
     bot.driver.click("U0BEN", action_id="open_proposal_form", value="new", channel="D0BEN")
     bot.api.wait_for("views.open")
     assert bot.api.views_opened()[-1]["callback_id"] == "propose_form"
+
+
+def test_a_digest_missed_while_leeway_was_down_is_caught_up_once(bot: Bot) -> None:
+    grant_some(bot)
+    bot.clock.advance(seconds=(MONDAY_9 - bot.clock()).total_seconds() + 20 * 60)  # started again at 09:20
+    assert jobs.weekly(bot.leeway.ctx) == 3
+    bot.clock.advance(minutes=5)
+    assert jobs.weekly(bot.leeway.ctx) == 0
+    bot.settle()
+    assert len([p for p in bot.posts_to("C0KUD") if "This week" in p["text"]]) == 1
+
+
+def test_proposals_from_the_form_and_home_can_be_withdrawn(bot: Bot) -> None:
+    bot.driver.command("U0ANA", "")
+    bot.api.wait_for("views.open")
+    bot.driver.submit_view("U0ANA", bot.api.views_opened()[-1], {
+        "remedy_id": {"input": "refund"}, "amount": {"input": "90"}, "case_ref": {"input": "#7"},
+        "summary": {"input": "x"}})
+    note = bot.api.wait_for("chat.postMessage", channel="U0ANA")[0]
+    assert "Withdraw" in json.dumps(note.args["blocks"])
+    bot.driver.event({"type": "app_home_opened", "user": "U0ANA", "channel": "D0ANA", "tab": "home"})
+    bot.api.wait_for("views.publish", user_id="U0ANA")
+    home = bot.api.home_view("U0ANA") or {}
+    withdraw = next(b["accessory"] for b in home["blocks"] if (b.get("accessory") or {}).get("action_id") == "withdraw")
+    bot.driver.click("U0ANA", action_id="withdraw", value=withdraw["value"], channel="D0ANA")
+    bot.api.wait_for("chat.update", channel="C0REQ")
+    assert bot.only_proposal().status == "withdrawn"
+    bot.driver.click("U0BEN", action_id="approve", value=withdraw["value"], channel="C0REQ")
+    assert bot.api.wait_for("chat.postEphemeral", user="U0BEN")[0].args["text"] == "This request is already closed."

@@ -23,6 +23,9 @@ def test_the_proposer_cannot_agree_to_their_own(bot: Bot) -> None:
     bot.driver.react("U0ANA", "white_check_mark", channel="C0REQ", ts=request["ts"])
     bot.settle()
     assert bot.only_proposal().status == "pending"
+    # Reactions are handled after the ack; the next valid one must be the one that grants.
+    bot.driver.react("U0BEN", "white_check_mark", channel="C0REQ", ts=request["ts"])
+    assert bot.wait_for_status("granted").decided_by == "U0BEN"
 
 
 def test_outsiders_and_bots_cannot_agree(bot: Bot) -> None:
@@ -35,6 +38,8 @@ def test_outsiders_and_bots_cannot_agree(bot: Bot) -> None:
     bot.settle()
     assert bot.only_proposal().status == "pending"
     assert bot.api.calls_to("chat.postEphemeral", user="U0LEEWAY") == []
+    bot.driver.react("U0CHO", "white_check_mark", channel="C0REQ", ts=request["ts"])
+    assert bot.wait_for_status("granted").decided_by == "U0CHO"
 
 
 def test_reactions_elsewhere_or_of_other_kinds_are_ignored(bot: Bot) -> None:
@@ -45,6 +50,8 @@ def test_reactions_elsewhere_or_of_other_kinds_are_ignored(bot: Bot) -> None:
     bot.driver.react("U0BEN", "white_check_mark", channel="C0OTHER", ts=request["ts"])
     bot.settle()
     assert bot.only_proposal().status == "pending"
+    bot.driver.react("U0DAN", "heavy_check_mark", channel="C0REQ", ts=request["ts"])
+    assert bot.wait_for_status("granted").decided_by == "U0DAN"
 
 
 def test_outsiders_cannot_propose(bot: Bot) -> None:

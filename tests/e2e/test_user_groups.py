@@ -31,7 +31,7 @@ def test_a_user_group_in_the_policy_is_resolved_to_its_members(
         bot.settle()
         assert bot.only_proposal().status == "pending"
         bot.driver.react("U0BEN", "white_check_mark", channel="C0REQ", ts=request["ts"])
-        bot.api.wait_for("chat.postMessage", channel="C0DEC")
+        assert bot.wait_for_status("granted").decided_by == "U0BEN"
         assert "not listed as an agent" in bot.driver.command("U0CHO", "refund 5 #2 x").json["text"]
     finally:
         bot.server.stop()

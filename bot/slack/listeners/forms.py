@@ -76,8 +76,9 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             ack(response_action="errors", errors={ids.Block.PEER: result.reason[:150]})
             return
         ack()
-        services.tell(ctx, user=user, text=views.propose_result(result, ctx.policy).text,
-                      dedupe_key=f"form-result:{view['id']}")
+        message = views.propose_result(result, ctx.policy)
+        services.tell(ctx, user=user, text=message.text, dedupe_key=f"form-result:{view['id']}",
+                      blocks=message.as_kwargs().get("blocks"))
 
     def on_decline_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body["user"]["id"]
