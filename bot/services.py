@@ -618,7 +618,9 @@ def home(ctx: Context, *, user: str) -> Home:
     is_lead = roster.is_lead(user)
     with ctx.sessions.begin() as session:
         pending = queries.pending_of(session, proposer=user)[:HOME_LIST]
-        waiting = queries.waiting_for(session, user=user, limit=HOME_LIST)
+        # Everything they may agree to, not only what they were asked: earlier people may still answer.
+        waiting = [p for p in queries.pending_for_others(session, user=user, limit=HOME_LIST * 10)
+                   if authority.refusal(Tier(p.tier), roster, p.proposer, user) is None][:HOME_LIST]
         recent = [p for p in queries.recent_of(session, user=user, limit=HOME_LIST * 2)
                   if p.status != Status.PENDING][:HOME_LIST]
         kudos = queries.kudos_count(session, user=user)

@@ -304,9 +304,12 @@ def recent_of(session: Session, *, user: str, limit: int) -> list[Proposal]:
                                 .order_by(Proposal.created_at.desc(), Proposal.id.desc()).limit(limit)))
 
 
-def waiting_for(session: Session, *, user: str, limit: int) -> list[Proposal]:
-    return list(session.scalars(select(Proposal).where(Proposal.status == "pending", Proposal.asked == user)
-                                .order_by(Proposal.created_at).limit(limit)))
+def pending_for_others(session: Session, *, user: str, limit: int) -> list[Proposal]:
+    """Pending requests someone else proposed, the ones `user` was asked about first."""
+    asked_first = (Proposal.asked == user).desc()
+    return list(session.scalars(select(Proposal).where(Proposal.status == "pending", Proposal.proposer != user,
+                                                       Proposal.tier.in_(["peer", "lead"]))
+                                .order_by(asked_first, Proposal.created_at).limit(limit)))
 
 
 def kudos_count(session: Session, *, user: str) -> int:

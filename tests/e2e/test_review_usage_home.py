@@ -180,3 +180,18 @@ def test_proposals_from_the_form_and_home_can_be_withdrawn(bot: Bot) -> None:
     assert bot.only_proposal().status == "withdrawn"
     bot.driver.click("U0BEN", action_id="approve", value=withdraw["value"], channel="C0REQ")
     assert bot.api.wait_for("chat.postEphemeral", user="U0BEN")[0].args["text"] == "This request is already closed."
+
+
+def test_after_a_reroute_the_earlier_person_still_sees_the_request_at_home(bot: Bot) -> None:
+    from bot import jobs as scheduled
+
+    bot.driver.command("U0ANA", "refund 80 #31 x")  # Ben is asked
+    bot.request_message()
+    bot.clock.advance(minutes=10)
+    scheduled.requests_due(bot.leeway.ctx)  # now Cho is asked too
+    bot.driver.command("U0DAN", "refund 300 #32 lead tier")  # Ben may not agree to this one
+    for user in ("U0BEN", "U0CHO"):
+        bot.driver.event({"type": "app_home_opened", "user": user, "channel": "D0X", "tab": "home"})
+        bot.api.wait_for("views.publish", user_id=user)
+        home = blocks_text(bot.api.home_view(user) or {})
+        assert "#31" in home and "#32" not in home, user
