@@ -13,8 +13,6 @@ from bot.slack import views
 
 log = logging.getLogger("leeway.jobs")
 
-DUE_EVERY_SECONDS = 30
-
 
 def requests_due(ctx: services.Context) -> tuple[int, int]:
     """Expire what is past its time, then offer the rest to the next person. Safe to run on

@@ -143,7 +143,7 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
     scheduler.add_job(roster.refresh, "interval", minutes=ROSTER_REFRESH_MINUTES, id="roster_refresh",
                       coalesce=True, max_instances=1)
     # Deadlines live in the database, so a restart loses none: the first run catches up.
-    scheduler.add_job(jobs.requests_due, "interval", seconds=jobs.DUE_EVERY_SECONDS, args=[ctx],
+    scheduler.add_job(jobs.requests_due, "interval", seconds=settings.schedule_interval_seconds, args=[ctx],
                       id="requests_due", coalesce=True, max_instances=1, next_run_time=clock())
     scheduler.add_job(jobs.weekly, jobs.weekly_trigger(ctx), args=[ctx], id="weekly", coalesce=True,
                       max_instances=1)

@@ -23,6 +23,7 @@ _FIXES = {
     "log_level": "LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR",
     "outbox_max_age_seconds": "OUTBOX_MAX_AGE_SECONDS must be a number of seconds, at least 10",
     "outbox_lease_seconds": "OUTBOX_LEASE_SECONDS must be a number of seconds, at least 1",
+    "schedule_interval_seconds": "SCHEDULE_INTERVAL_SECONDS must be a number of seconds, at least 1",
 }
 
 
@@ -42,6 +43,8 @@ class Settings(BaseSettings):
     outbox_max_age_seconds: int = Field(default=300, ge=10)
     # How long a sender's claim on a message lasts before another instance may take it over.
     outbox_lease_seconds: int = Field(default=120, ge=1)
+    # How often each instance looks for requests to re-route or expire.
+    schedule_interval_seconds: int = Field(default=30, ge=1)
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -175,9 +176,9 @@ def test_migrate_against_an_unreachable_database_is_one_line(tmp_path: Path) -> 
     assert line.startswith("leeway: Can't migrate the database at DATABASE_URL (OperationalError")
 
 
-def start_process(slack: StandInSlack, database_url: str, cwd: Path, **extra: str) -> tuple[
-        subprocess.Popen[str], SlackDriver, str]:
-    (cwd / "policy.yml").write_text(PROCESS_POLICY)
+def start_process(slack: StandInSlack, database_url: str, cwd: Path, *, policy: str = PROCESS_POLICY,
+                  **extra: str) -> tuple[subprocess.Popen[str], SlackDriver, str]:
+    (cwd / "policy.yml").write_text(policy)
     port = free_port()
     env = leeway_env(SLACK_BOT_TOKEN="xoxb-process", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.url,
                      DATABASE_URL=database_url, LEEWAY_POLICY="policy.yml", PORT=str(port), HOST="127.0.0.1",
@@ -260,6 +261,92 @@ def test_kill_9_before_any_post_delivers_each_post_exactly_once(
     finally:
         for process in (first, second):
             if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=20)
+        wipe(engine)
+        slack.reset()
+
+
+def test_two_instances_serve_one_workspace_and_act_once(
+        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path) -> None:
+    slack.reset()
+    wipe(engine)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a, driver_a, _ = start_process(slack, database_url, tmp_path / "a")
+    b, driver_b, _ = start_process(slack, database_url, tmp_path / "b")
+    try:
+        drivers = (driver_a, driver_b)
+        for i in range(8):  # commands land on either instance
+            reply = drivers[i % 2].command("U0ANA", f"refund 80 #{100 + i} lost parcel")
+            assert "I've asked" in reply.json["text"]
+        requests = slack.wait_for("chat.postMessage", channel="C0REQ", count=8, timeout=15)
+        start = threading.Barrier(16)
+
+        def agree(driver: SlackDriver, kind: str, ts: str) -> None:
+            start.wait()
+            if kind == "react":
+                driver.react("U0DAN", "white_check_mark", channel="C0REQ", ts=ts)
+            else:
+                driver.click_button("U0LEE", channel="C0REQ", ts=ts, action_id="approve")
+
+        # Every request gets a ✅ through one instance and an Approve through the other, at once.
+        threads = [threading.Thread(target=agree, args=(drivers[i % 2], "react", r.response["ts"]))
+                   for i, r in enumerate(requests)]
+        threads += [threading.Thread(target=agree, args=(drivers[(i + 1) % 2], "click", r.response["ts"]))
+                    for i, r in enumerate(requests)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        slack.wait_for("chat.postMessage", channel="C0DEC", count=8, timeout=20)
+        slack.wait_for("chat.postMessage", channel="C0KUD", count=8, timeout=20)
+        time.sleep(1.0)  # room for a wrong extra post to arrive
+        for channel in ("C0REQ", "C0DEC", "C0KUD"):
+            posts = [c.args["text"] for c in slack.calls_to("chat.postMessage", channel=channel) if c.ok]
+            assert len(posts) == len(set(posts)) == 8, channel  # each post once
+        with engine.connect() as connection:
+            from sqlalchemy import text as sql
+
+            granted = connection.execute(sql("SELECT count(*) FROM proposal WHERE status = 'granted'")).scalar()
+            approvals = connection.execute(sql("SELECT count(*) FROM approval")).scalar()
+        assert granted == approvals == 8  # each grant once
+    finally:
+        for process in (a, b):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=20)
+        wipe(engine)
+        slack.reset()
+
+
+def test_two_instances_run_each_scheduled_job_once(
+        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path) -> None:
+    slack.reset()
+    wipe(engine)
+    # Re-routing after 1 s and expiry after 3 s, and both instances looking every second.
+    policy = PROCESS_POLICY + "reroute_after: 1s\nexpire_after: 3s\n"
+    processes = []
+    try:
+        for name in ("a", "b"):
+            (tmp_path / name).mkdir()
+            processes.append(start_process(slack, database_url, tmp_path / name, policy=policy,
+                                           SCHEDULE_INTERVAL_SECONDS="1"))
+        for i in range(4):
+            processes[i % 2][1].command("U0ANA", f"refund 80 #{200 + i} waiting")
+        slack.wait_for("chat.postMessage", channel="U0ANA", count=4, timeout=20)  # four expiry notes
+        time.sleep(2.0)  # both instances keep looking: nothing more may happen
+        pings = [(c.args["thread_ts"], c.args["text"].split(">")[0])
+                 for c in slack.calls_to("chat.postMessage", channel="C0REQ") if c.args.get("thread_ts")]
+        assert pings and len(pings) == len(set(pings))  # re-routed, and no one pinged twice about one request
+        assert len(slack.calls_to("chat.postMessage", channel="U0ANA")) == 4  # each expired once
+        with engine.connect() as connection:
+            from sqlalchemy import text as sql
+
+            assert connection.execute(sql("SELECT count(*) FROM proposal WHERE status = 'expired'")).scalar() == 4
+    finally:
+        for process, _, _ in processes:
+            if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(timeout=20)
         wipe(engine)
