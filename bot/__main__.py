@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("run", help="serve Slack (HTTP on $HOST:$PORT, or Socket Mode with SLACK_APP_TOKEN)")
     sub.add_parser("demo", help="play a short scenario against a built-in stand-in Slack; no workspace needed")
     sub.add_parser("migrate", help="apply database migrations and exit")
+    sub.add_parser("healthcheck", help="exit 0 if the bot on $PORT answers /healthz with 200 (for containers)")
     check = sub.add_parser("check-policy", help="validate a policy file and exit")
     check.add_argument("path", type=Path, nargs="?", help="defaults to $LEEWAY_POLICY")
     args = parser.parse_args(argv)
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(run_demo())
     if args.command == "check-policy":
         return _check_policy(args.path)
+    if args.command == "healthcheck":
+        return _healthcheck()
 
     from bot.runtime import StartupError
     from bot.settings import SettingsError, load_settings
@@ -38,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"leeway: {error}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _configure_logging(settings.log_level, settings.log_format)
     try:
         if args.command == "migrate":
             return _migrate(settings.database_url)
@@ -67,10 +70,27 @@ def _run(settings: Settings) -> int:
             SocketModeHandler(leeway.bolt, settings.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
         else:
             log.info("Leeway is listening on http://%s:%s/slack/events", settings.host, settings.port)
-            make_server(leeway.asgi(), host=settings.host, port=settings.port, log_level=settings.log_level).run()
+            make_server(leeway.asgi(), host=settings.host, port=settings.port, log_level=settings.log_level,
+                        keep_logging=settings.log_format == "json").run()
     finally:
         leeway.close()
     return 0
+
+
+def _configure_logging(level: str, form: str) -> None:
+    handler = logging.StreamHandler()
+    if form == "json":  # one JSON object a line, for log collectors
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+                                           rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    if form == "json":  # uvicorn's own loggers, too
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+            logging.getLogger(name).handlers = [handler]
+            logging.getLogger(name).propagate = False
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
@@ -91,6 +111,24 @@ def _migrate(database_url: str) -> int:
         raise StartupError(f"Can't migrate the database at DATABASE_URL ({type(error).__name__}: "
                            f"{str(error).splitlines()[0]})") from None
     return 0
+
+
+def _healthcheck() -> int:
+    """The container's health check: the same /healthz the load balancer and the tests use."""
+    import os
+    import urllib.error
+    import urllib.request
+
+    url = f"http://127.0.0.1:{os.environ.get('PORT', '3000')}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=4) as response:
+            print(response.read().decode())
+            return 0 if response.status == 200 else 1
+    except urllib.error.HTTPError as error:
+        print(f"leeway: {url} answered {error.code}: {error.read().decode()[:500]}", file=sys.stderr)
+    except OSError as error:
+        print(f"leeway: {url} did not answer ({error})", file=sys.stderr)
+    return 1
 
 
 def _check_policy(path: Path | None) -> int:

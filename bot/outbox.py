@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.core.policy import Policy
+from bot.metrics import Metrics
 from bot.services import Kind
 from bot.slack import views
 from storage import queries
@@ -80,7 +81,7 @@ class Delivery:
 class Sender:
     def __init__(self, *, sessions: sessionmaker[Session], client: WebClient, policy: Policy, clock: Clock,
                  batch: int = 50, idle_wait: float = 1.0, lease: timedelta = LEASE,
-                 post_interval: timedelta = POST_INTERVAL) -> None:
+                 post_interval: timedelta = POST_INTERVAL, metrics: Metrics | None = None) -> None:
         self.sessions = sessions
         self.client = client
         self.policy = policy
@@ -89,6 +90,7 @@ class Sender:
         self.idle_wait = idle_wait
         self.lease = lease
         self.post_interval = post_interval
+        self.metrics = metrics or Metrics()
         self._next_slot: dict[str, datetime] = {}  # per channel: when its next post may go
         self._reserved: dict[int, datetime] = {}  # per deferred message: the slot it was given
         self._wake = threading.Event()
@@ -276,6 +278,7 @@ class Sender:
     def _on_error(self, message: OutboxMessage, error: SlackApiError) -> None:
         status = getattr(error.response, "status_code", 200)
         code = str(error.response.get("error", "unknown_error"))
+        self.metrics.slack_errors.labels(code="ratelimited" if status == 429 else code).inc()
         if status == 429 or code == "ratelimited":
             retry_after = _retry_after(error)
             self._reschedule(message, timedelta(seconds=retry_after), f"ratelimited (retry after {retry_after}s)",

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 from bot import jobs, services
 from bot.clock import Clock, system_clock
 from bot.core.policy import Policy
+from bot.metrics import Metrics
 from bot.outbox import Sender, backlog
 from bot.policy_file import load_policy
 from bot.roster import RosterDirectory
@@ -77,7 +78,8 @@ class Leeway:
         return 200, {"status": "ok", **report}
 
     def asgi(self) -> LeewayASGI:
-        return LeewayASGI(self.bolt, self.health, self.settings.slack_signing_secret.get_secret_value())
+        return LeewayASGI(self.bolt, self.health, self.settings.slack_signing_secret.get_secret_value(),
+                          self.ctx.metrics)
 
 
 def slack_client(settings: Settings) -> WebClient:
@@ -132,9 +134,12 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         roster.refresh(strict=True)
     except RosterError as error:
         raise StartupError(str(error)) from None
+    metrics = Metrics()
+    metrics.watch_backlog(lambda: backlog(sessions, clock()))
     sender = Sender(sessions=sessions, client=client, policy=policy, clock=clock,
-                    lease=timedelta(seconds=settings.outbox_lease_seconds))
-    ctx = services.Context(policy=policy, roster=roster, sessions=sessions, clock=clock, wake_sender=sender.wake)
+                    lease=timedelta(seconds=settings.outbox_lease_seconds), metrics=metrics)
+    ctx = services.Context(policy=policy, roster=roster, sessions=sessions, clock=clock, wake_sender=sender.wake,
+                           metrics=metrics)
     sender.home_of = lambda user: services.home(ctx, user=user)
     sender.before_request = lambda proposal: services.reask_if_away(ctx, proposal=proposal)
     bolt = build_app(client=client, signing_secret=settings.slack_signing_secret.get_secret_value(), ctx=ctx,

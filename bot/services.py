@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,6 +21,7 @@ from bot.core.parsing import Draft, InputError, check_reason
 from bot.core.policy import Policy, Remedy, Tier
 from bot.core.timing import add_working_time, next_open
 from bot.core.usage import GrantedRecord, UsageReport, usage_report
+from bot.metrics import Metrics
 from storage import queries
 from storage.models import Decision, Proposal
 
@@ -48,6 +49,7 @@ class Context:
     sessions: sessionmaker[Session]
     clock: Clock
     wake_sender: Callable[[], None] = lambda: None
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -127,6 +129,7 @@ def propose(ctx: Context, *, proposer: str, draft: Draft, origin_channel: str | 
     assert draft.amount is not None and draft.case_ref is not None and draft.summary is not None
     tier = remedy.tier_for(draft.amount)
     if tier is Tier.OUT_OF_POLICY:
+        ctx.metrics.outcome(tier, "out_of_policy")
         return OutOfPolicy(remedy, draft.amount)
 
     try:
@@ -162,6 +165,7 @@ def propose(ctx: Context, *, proposer: str, draft: Draft, origin_channel: str | 
                                 at=next_open(now, hours), proposal_id=proposal.id,
                                 dedupe_key=f"{Kind.REQUEST}:{proposal.id}")
                 result = Asked(proposal)
+                ctx.metrics.outcome(tier, "asked")
     except IntegrityError:
         # The same submission arrived twice at once; the other one recorded it.
         if not source_key:
@@ -284,6 +288,7 @@ def decline(ctx: Context, *, proposal_id: int, user: str, reason: str | None) ->
             return AlreadyDecided(proposal)
         queries.add_event(session, proposal_id=proposal.id, at=now, kind="declined", actor=user,
                           detail={"reason": reason} if reason else {})
+        ctx.metrics.outcome(proposal.tier, "declined")
         queries.enqueue(session, kind=Kind.REQUEST_UPDATE, channel=ctx.policy.channels.requests, at=now,
                         proposal_id=proposal.id)
         queries.enqueue(session, kind=Kind.PROPOSER_NOTE, channel=proposal.proposer, at=now,
@@ -308,6 +313,8 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
                       detail={"via": via})
     queries.add_decision(session, proposal_id=proposal.id, tier=proposal.tier,
                          agreed_by=None if alone else approver, granted_at=now, seconds_to_decision=seconds)
+    ctx.metrics.outcome(proposal.tier, "granted")
+    ctx.metrics.time_to_decision.labels(tier=proposal.tier).observe(seconds)
     channels = ctx.policy.channels
     owed = [(Kind.DECISION, channels.decisions), (Kind.KUDOS, channels.kudos)]
     if not alone:
@@ -365,6 +372,7 @@ def expire_due(ctx: Context) -> int:
             proposal = queries.get_proposal(session, proposal_id=proposal_id)
             assert proposal is not None
             queries.add_event(session, proposal_id=proposal_id, at=now, kind="expired", actor=None)
+            ctx.metrics.outcome(proposal.tier, "expired")
             queries.enqueue(session, kind=Kind.REQUEST_UPDATE, channel=ctx.policy.channels.requests, at=now,
                             proposal_id=proposal_id)
             queries.enqueue(session, kind=Kind.PROPOSER_NOTE, channel=proposal.proposer, at=next_open(now, hours),
@@ -484,6 +492,7 @@ def withdraw(ctx: Context, *, user: str, proposal_id: int | None = None,
             session.refresh(proposal)
             return AlreadyDecided(proposal)
         queries.add_event(session, proposal_id=proposal_id, at=now, kind="withdrawn", actor=user)
+        ctx.metrics.outcome(proposal.tier, "withdrawn")
         queries.enqueue(session, kind=Kind.REQUEST_UPDATE, channel=ctx.policy.channels.requests, at=now,
                         proposal_id=proposal_id)
         session.refresh(proposal)

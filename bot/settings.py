@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,7 @@ _FIXES = {
     "port": "PORT must be a number from 1 to 65535",
     "leeway_policy": "LEEWAY_POLICY must be the path to the policy file",
     "log_level": "LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR",
+    "log_format": "LOG_FORMAT must be text or json",
     "outbox_max_age_seconds": "OUTBOX_MAX_AGE_SECONDS must be a number of seconds, at least 10",
     "outbox_lease_seconds": "OUTBOX_LEASE_SECONDS must be a number of seconds, at least 1",
     "schedule_interval_seconds": "SCHEDULE_INTERVAL_SECONDS must be a number of seconds, at least 1",
@@ -39,6 +41,7 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object a line
     # /healthz answers 503 when the oldest message still owed to Slack is older than this.
     outbox_max_age_seconds: int = Field(default=300, ge=10)
     # How long a sender's claim on a message lasts before another instance may take it over.

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,10 +16,13 @@ from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.metrics import CONTENT_TYPE, Metrics
+
 log = logging.getLogger("leeway.web")
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 # Slack's payloads are a few KB; anything near this is not from Slack.
 MAX_BODY_BYTES = 1_048_576
 
@@ -45,10 +49,11 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):
 
 
 class LeewayASGI:
-    def __init__(self, bolt: App, health: Health, signing_secret: str) -> None:
+    def __init__(self, bolt: App, health: Health, signing_secret: str, metrics: Metrics | None = None) -> None:
         self.slack = ThreadedSlackRequestHandler(bolt, path=EVENTS_PATH)
         self.health = health
         self.verifier = SignatureVerifier(signing_secret)
+        self.metrics = metrics or Metrics()
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,6 +63,17 @@ class LeewayASGI:
             status, report = await asyncio.to_thread(self.health)
             await _respond(send, status, json.dumps(report).encode(), "application/json")
             return
+        if scope["path"] == METRICS_PATH and scope["method"] == "GET":
+            await _respond(send, 200, await asyncio.to_thread(self.metrics.render), CONTENT_TYPE)
+            return
+        started = time.perf_counter()
+        try:
+            await self._slack(scope, receive, send)
+        finally:
+            if scope["path"] == EVENTS_PATH:
+                self.metrics.ack.observe(time.perf_counter() - started)
+
+    async def _slack(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         body = await _read_capped(receive)
         if body is None:
             await _respond(send, 413, b"request body too large", "text/plain")
@@ -113,9 +129,12 @@ async def _respond(send: Send, status: int, body: bytes, content_type: str) -> N
     await send({"type": "http.response.body", "body": body})
 
 
-def make_server(app: LeewayASGI, *, host: str, port: int, log_level: str = "info") -> uvicorn.Server:
+def make_server(app: LeewayASGI, *, host: str, port: int, log_level: str = "info",
+                keep_logging: bool = False) -> uvicorn.Server:
+    """`keep_logging`: leave the logging Leeway set up (JSON lines) instead of uvicorn's own."""
+    extra: dict[str, Any] = {"log_config": None} if keep_logging else {}
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
-                            lifespan="off", timeout_graceful_shutdown=10)
+                            lifespan="off", timeout_graceful_shutdown=10, **extra)
     return uvicorn.Server(config)
 
 

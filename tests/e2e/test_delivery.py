@@ -98,3 +98,44 @@ def test_a_burst_of_200_decisions_is_paced_per_channel_and_nothing_is_lost(bot: 
     assert [int(t.split("case #")[1].split()[0]) for t in decisions] == list(range(200))
     assert len(bot.posts_to("C0KUD")) == 200
     assert {m.status for m in bot.outbox()} == {"sent"}
+
+
+def test_metrics_count_outcomes_acks_backlog_and_slack_errors(bot: Bot) -> None:
+    import urllib.request
+
+    bot.api.fail_next("chat.postMessage", "not_in_channel", channel="C0KUD")
+    bot.driver.command("U0ANA", "refund 20 #1 x")
+    bot.driver.command("U0ANA", "refund 900 #2 x")
+    bot.api.wait_for("chat.postMessage", channel="U0ANA")  # the warning about kudos
+    with urllib.request.urlopen(f"{bot.server.url}/metrics", timeout=5) as response:
+        assert response.headers["content-type"].startswith("text/plain")
+        text = response.read().decode()
+    assert 'leeway_proposals_total{outcome="granted",tier="alone"} 1.0' in text
+    assert 'leeway_proposals_total{outcome="out_of_policy",tier="out_of_policy"} 1.0' in text
+    assert 'leeway_time_to_decision_seconds_count{tier="alone"} 1.0' in text
+    assert "leeway_ack_seconds_count 2.0" in text
+    assert 'leeway_slack_errors_total{code="not_in_channel"} 1.0' in text
+    assert "leeway_outbox_backlog " in text and "leeway_outbox_oldest_seconds " in text
+
+
+def test_health_turns_503_when_the_outbox_falls_behind(bot: Bot) -> None:
+    import json as _json
+    import urllib.error
+    import urllib.request
+
+    def health() -> tuple[int, dict[str, object]]:
+        try:
+            with urllib.request.urlopen(f"{bot.server.url}/healthz", timeout=5) as response:
+                return response.status, _json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, _json.loads(error.read())
+
+    bot.leeway.sender.stop()  # Slack unreachable, say: nothing gets delivered
+    bot.driver.command("U0ANA", "refund 20 #1 x")
+    bot.clock.advance(seconds=299)
+    assert health()[0] == 200
+    bot.clock.advance(seconds=2)
+    status, report = health()
+    assert status == 503 and report["status"] == "outbox backlog"
+    bot.settle()
+    assert health()[0] == 200

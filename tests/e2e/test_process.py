@@ -23,6 +23,9 @@ from tests.conftest import REPO, wipe
 from tests.policies import TEAM_POLICY
 
 SECRET = "process-signing-secret"
+# What the Dockerfile runs; tests/test_deploy.py holds the image to exactly these.
+RUN_COMMAND = ("-m", "bot", "run")
+HEALTH_COMMAND = ("-m", "bot", "healthcheck")
 # These tests run on the real clock. Put the weekly digest three days ahead, so its catch-up
 # (which sends a digest missed in the last day) never adds posts to what they count.
 _DIGEST_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(time.gmtime().tm_wday + 3) % 7]
@@ -73,7 +76,7 @@ def running_bot(slack: StandInSlack, database_url: str, engine: Engine,
     port = free_port()
     env = leeway_env(SLACK_BOT_TOKEN="xoxb-process", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.url,
                      DATABASE_URL=database_url, LEEWAY_POLICY="policy.yml", PORT=str(port), HOST="127.0.0.1")
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=tmp_path, text=True,
+    process = subprocess.Popen([sys.executable, *RUN_COMMAND], env=env, cwd=tmp_path, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -91,6 +94,10 @@ def test_python_m_bot_run_serves_slack_over_http(running_bot: tuple[SlackDriver,
     driver, base, process = running_bot
     health = wait_healthy(f"{base}/healthz", process)
     assert health["status"] == "ok" and health["database"] == "migrated"
+    port = base.rsplit(":", 1)[1]
+    check = subprocess.run([sys.executable, *HEALTH_COMMAND], env=leeway_env(PORT=port), capture_output=True,
+                           text=True, timeout=30, check=False)
+    assert check.returncode == 0, check.stderr  # the container's health check, against the real thing
     reply = driver.command("U0ANA", "refund 80 #4711 parcel broken")
     assert reply.status == 200 and "I've asked <@U0BEN>" in reply.json["text"]
     request = slack.wait_for("chat.postMessage", channel="C0REQ", timeout=10)[0]
@@ -183,7 +190,7 @@ def start_process(slack: StandInSlack, database_url: str, cwd: Path, *, policy: 
     env = leeway_env(SLACK_BOT_TOKEN="xoxb-process", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.url,
                      DATABASE_URL=database_url, LEEWAY_POLICY="policy.yml", PORT=str(port), HOST="127.0.0.1",
                      **extra)
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=cwd, text=True,
+    process = subprocess.Popen([sys.executable, *RUN_COMMAND], env=env, cwd=cwd, text=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     wait_healthy(f"{base}/healthz", process)
@@ -324,26 +331,27 @@ def test_two_instances_run_each_scheduled_job_once(
         slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path) -> None:
     slack.reset()
     wipe(engine)
-    # Re-routing after 1 s and expiry after 3 s, and both instances looking every second.
-    policy = PROCESS_POLICY + "reroute_after: 1s\nexpire_after: 3s\n"
+    # Re-routing every second and expiry after 6 s, with both instances looking every second.
+    # (Posts are paced at one a second per channel, so the pings need that long to show.)
+    policy = PROCESS_POLICY + "reroute_after: 1s\nexpire_after: 6s\n"
     processes = []
     try:
         for name in ("a", "b"):
             (tmp_path / name).mkdir()
             processes.append(start_process(slack, database_url, tmp_path / name, policy=policy,
                                            SCHEDULE_INTERVAL_SECONDS="1"))
-        for i in range(4):
+        for i in range(2):
             processes[i % 2][1].command("U0ANA", f"refund 80 #{200 + i} waiting")
-        slack.wait_for("chat.postMessage", channel="U0ANA", count=4, timeout=20)  # four expiry notes
+        slack.wait_for("chat.postMessage", channel="U0ANA", count=2, timeout=20)  # two expiry notes
         time.sleep(2.0)  # both instances keep looking: nothing more may happen
         pings = [(c.args["thread_ts"], c.args["text"].split(">")[0])
                  for c in slack.calls_to("chat.postMessage", channel="C0REQ") if c.args.get("thread_ts")]
         assert pings and len(pings) == len(set(pings))  # re-routed, and no one pinged twice about one request
-        assert len(slack.calls_to("chat.postMessage", channel="U0ANA")) == 4  # each expired once
+        assert len(slack.calls_to("chat.postMessage", channel="U0ANA")) == 2  # each expired once
         with engine.connect() as connection:
             from sqlalchemy import text as sql
 
-            assert connection.execute(sql("SELECT count(*) FROM proposal WHERE status = 'expired'")).scalar() == 4
+            assert connection.execute(sql("SELECT count(*) FROM proposal WHERE status = 'expired'")).scalar() == 2
     finally:
         for process, _, _ in processes:
             if process.poll() is None:
@@ -351,3 +359,23 @@ def test_two_instances_run_each_scheduled_job_once(
                 process.wait(timeout=20)
         wipe(engine)
         slack.reset()
+
+
+def test_json_logs_are_one_object_a_line(slack: StandInSlack, database_url: str, engine: Engine,
+                                         tmp_path: Path) -> None:
+    slack.reset()
+    wipe(engine)
+    process, driver, _ = start_process(slack, database_url, tmp_path, LOG_FORMAT="json")
+    try:
+        driver.command("U0ANA", "refund 20 #1 x")
+        slack.wait_for("chat.postMessage", channel="C0KUD", timeout=10)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, log = process.communicate(timeout=20)
+        wipe(engine)
+        slack.reset()
+    lines = [line for line in log.splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert {"time", "level", "logger", "message"} <= set(records[0])
+    assert any("sent kudos" in r["message"] for r in records)
+    assert any(r["logger"].startswith("uvicorn") for r in records)
