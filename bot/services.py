@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.clock import Clock
 from bot.core import authority, lifecycle
@@ -134,8 +135,7 @@ def propose(ctx: Context, *, proposer: str, draft: Draft, origin_channel: str | 
 
     try:
         with ctx.sessions.begin() as session:
-            if source_key and (existing := queries.proposal_by_source_key(session, key=source_key)):
-                return _result_of(existing)
+            # A repeat of the same submission hits the unique source key (handled below).
             now = ctx.clock()
             if tier is not Tier.ALONE:
                 queries.lock_routing(session)
@@ -315,6 +315,9 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
                          agreed_by=None if alone else approver, granted_at=now, seconds_to_decision=seconds)
     ctx.metrics.outcome(proposal.tier, "granted")
     ctx.metrics.time_to_decision.labels(tier=proposal.tier).observe(seconds)
+    # The conditional update said what changed: record it on the object without another SELECT.
+    for name, value in (("status", Status.GRANTED), ("decided_at", now), ("decided_by", approver)):
+        set_committed_value(proposal, name, value)
     channels = ctx.policy.channels
     owed = [(Kind.DECISION, channels.decisions), (Kind.KUDOS, channels.kudos)]
     if not alone:
@@ -322,7 +325,6 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
     for kind, channel in owed:
         key = None if kind == Kind.REQUEST_UPDATE else f"{kind}:{proposal.id}"
         queries.enqueue(session, kind=kind, channel=channel, at=now, proposal_id=proposal.id, dedupe_key=key)
-    session.refresh(proposal)
     return True
 
 

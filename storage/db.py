@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -43,11 +45,29 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    # Within one process, writers queue on a Python lock: the next one starts the moment the
+    # last commits, instead of waking from SQLite's busy-handler sleeps (up to 100 ms each).
+    writer = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Take the write lock up front: a read that later upgrades to a write can
-        # fail at once with "database is locked" instead of waiting its turn.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+            raise sqlite3.OperationalError("database is locked (another writer held it too long)")
+        connection.info["leeway_writer"] = True
+        try:
+            # Take SQLite's write lock up front: a read that later upgrades to a write can
+            # fail at once with "database is locked" instead of waiting its turn.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            connection.info.pop("leeway_writer", None)
+            writer.release()
+            raise
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection: Any) -> None:
+        if connection.info.pop("leeway_writer", False):  # only the connection that took it
+            writer.release()
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

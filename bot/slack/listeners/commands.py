@@ -81,4 +81,14 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         if not sender.open_view(trigger_id=command["trigger_id"], view=form):
             services.tell(ctx, user=command["user_id"], text=views.FORM_DID_NOT_OPEN)
 
-    app.command(COMMAND)(ack=on_remedy, lazy=[open_form])
+    def needs_form(command: dict[str, Any]) -> bool:
+        try:
+            parsed = parse_command(command.get("text") or "", ctx.policy)
+        except InputError:
+            return False
+        return isinstance(parsed, Draft) and not parsed.complete
+
+    # Only text that leaves the proposal incomplete opens the form after the ack; everything else
+    # is answered in the ack itself, without scheduling work (and copying the request) for later.
+    app.command(COMMAND, matchers=[needs_form])(ack=on_remedy, lazy=[open_form])
+    app.command(COMMAND)(on_remedy)
