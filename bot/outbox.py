@@ -39,6 +39,9 @@ MAX_ATTEMPTS = 12
 LEASE = timedelta(seconds=120)
 # Slack allows about one chat.postMessage per second per channel; a burst is spread out, not dropped.
 POST_INTERVAL = timedelta(seconds=1)
+# The kinds sent with chat.postMessage (to their row's channel), which the pacing applies to.
+POSTS = frozenset({Kind.REQUEST, Kind.REROUTE_PING, Kind.DECISION, Kind.KUDOS, Kind.PROPOSER_NOTE, Kind.NOTICE,
+                   Kind.COACHING})
 # Errors that another try cannot fix: a person has to. The fix goes to the log and the proposer.
 FIXES: dict[str, str] = {
     "not_in_channel": "invite @Leeway to <#{channel}> (type /invite @Leeway in the channel)",
@@ -147,6 +150,10 @@ class Sender:
             return len(claimed)
 
     def _deliver(self, message: OutboxMessage) -> None:
+        wait = self._pace(message)
+        if wait is not None:  # before building the message: a paced one waits for its slot first
+            self._reschedule(message, wait, "paced: one post per second per channel", count=False)
+            return
         try:
             delivery = self._render(message)
         except Defer as why:
@@ -160,10 +167,6 @@ class Sender:
         except Exception as error:  # a message Leeway can't build must not hold up the others
             log.exception("could not build %s #%s", message.kind, message.id)
             self._retry(message, f"could not build the message: {type(error).__name__}")
-            return
-        wait = self._pace(message, delivery)
-        if wait is not None:
-            self._reschedule(message, wait, "paced: one post per second per channel", count=False)
             return
         with self.sessions.begin() as session:
             if not queries.renew_claim(session, message_id=message.id, token=self.token,
@@ -192,15 +195,15 @@ class Sender:
         if self.on_delivery:
             self.on_delivery(message, "sent")
 
-    def _pace(self, message: OutboxMessage, delivery: Delivery) -> timedelta | None:
+    def _pace(self, message: OutboxMessage) -> timedelta | None:
         """Give each post its own slot in its channel, and keep it when it comes back for it.
         None when the post may go now."""
-        if delivery.method != "chat.postMessage" or self.post_interval <= timedelta(0):
+        if message.kind not in POSTS or self.post_interval <= timedelta(0):
             return None
         now = self.clock()
         reserved = self._reserved.pop(message.id, None)
         if reserved is None:
-            channel = str(delivery.args.get("channel"))
+            channel = message.channel
             reserved = max(now, self._next_slot.get(channel, now))
             self._next_slot[channel] = reserved + self.post_interval
         if reserved <= now:
