@@ -90,3 +90,27 @@ def test_amounts_read_naturally(amount: str, unit: str, shown: str) -> None:
 def test_a_key_given_twice_is_an_error() -> None:
     with pytest.raises(PolicyError, match=r"policy.yml line 2: currency is given twice"):
         parse_policy(TEAM_POLICY.replace("currency: USD\n", "currency: USD\ncurrency: EUR\n"), source="policy.yml")
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+limits = st.integers(min_value=0, max_value=10_000).map(Decimal)
+
+
+@settings(max_examples=300, deadline=None)
+@given(limits, limits, limits, st.decimals(min_value=Decimal("0.01"), max_value=Decimal(20_000), places=2))
+def test_no_amount_reaches_a_tier_above_its_limits(alone: Decimal, peer: Decimal, lead: Decimal,
+                                                   amount: Decimal) -> None:
+    try:
+        remedy = Remedy(id="r", label="R", alone_up_to=alone, peer_up_to=peer, lead_up_to=lead)
+    except ValueError:
+        return  # limits that don't rise, or all zero: the policy file is refused
+    tier = remedy.tier_for(amount)
+    if tier is Tier.OUT_OF_POLICY:
+        assert amount > remedy.highest_limit
+    else:
+        assert remedy.limit(tier) > 0 and amount <= remedy.limit(tier)
+        order = (Tier.ALONE, Tier.PEER, Tier.LEAD)
+        cheaper = order[:order.index(tier)]
+        assert all(remedy.limit(t) == 0 or amount > remedy.limit(t) for t in cheaper)  # no cheaper tier fits

@@ -139,3 +139,19 @@ def test_health_turns_503_when_the_outbox_falls_behind(bot: Bot) -> None:
     assert status == 503 and report["status"] == "outbox backlog"
     bot.settle()
     assert health()[0] == 200
+
+
+def test_a_429_storm_delays_delivery_and_drops_nothing(bot: Bot) -> None:
+    bot.api.rate_limit_next("chat.postMessage", retry_after=5, times=40)  # Slack says "slow down", again and again
+    for i in range(10):
+        assert "Granted" in bot.driver.command("U0ANA", f"refund 5 #{i} storm").json["text"]
+    for _ in range(60):  # move time on by Retry-After until Slack stops refusing
+        bot.settle()
+        if len(bot.posts_to("C0DEC")) == 10 and len(bot.posts_to("C0KUD")) == 10:
+            break
+        bot.clock.advance(seconds=5)
+    assert sorted(p["text"] for p in bot.posts_to("C0DEC")) == sorted(
+        f"Granted: Refund $5 for case #{i} by <@U0ANA>" for i in range(10))
+    assert len(bot.posts_to("C0KUD")) == 10
+    assert len(bot.api.calls_to("chat.postMessage", channel="C0DEC")) > 10  # it really was refused, and retried
+    assert {m.status for m in bot.outbox()} == {"sent"}

@@ -193,3 +193,20 @@ def test_health_reports_database_and_policy(bot: Bot) -> None:
         assert response.status == 200
     assert report["status"] == "ok" and report["database"] == "migrated" and report["policy"] == "loaded"
     assert report["outbox"]["pending"] == 0
+
+
+def test_no_text_through_the_real_endpoint_gets_a_500(bot: Bot) -> None:
+    """Hostile text, through signed requests: always an answer for the person, never a crash."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.text(max_size=300) | st.from_regex(r"(refund|late|ext|meal) [-$0-9.,dDaysUSD]{0,12} #?[0-9]{0,5} .{0,40}",
+                                                  fullmatch=True))
+    def hostile(text: str) -> None:
+        reply = bot.driver.command("U0ANA", text)
+        assert reply.status == 200
+        assert reply.body == "" or reply.json.get("text")  # a form opens, or the person is told something
+
+    hostile()
+    assert bot.driver.command("U0ANA", "help").status == 200
