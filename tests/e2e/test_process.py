@@ -197,6 +197,14 @@ def start_process(slack: StandInSlack, database_url: str, cwd: Path, *, policy: 
     return process, SlackDriver(f"{base}/slack/events", SECRET, api=slack), base
 
 
+def stop_all(*processes: subprocess.Popen[str] | None) -> None:
+    """Stop the bots a test started, as an operator would (SIGTERM), whatever state they're in."""
+    for process in processes:
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=20)
+
+
 def outbox_status(engine: Engine, kind: str) -> str | None:
     from sqlalchemy import text
 
@@ -239,10 +247,7 @@ def test_kill_9_between_the_grant_and_the_posts_loses_nothing(
         assert len(slack.calls_to("chat.postMessage", channel="C0DEC")) == 2
         assert outbox_status(engine, "decision") == "sent" and outbox_status(engine, "kudos") == "sent"
     finally:
-        for process in (first, second):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=20)
+        stop_all(first, second)
         wipe(engine)
         slack.reset()
 
@@ -266,10 +271,7 @@ def test_kill_9_before_any_post_delivers_each_post_exactly_once(
         delivered = [c for c in slack.calls_to("chat.postMessage") if c.ok]
         assert sorted(c.args["channel"] for c in delivered) == ["C0DEC", "C0KUD"]  # each once
     finally:
-        for process in (first, second):
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=20)
+        stop_all(first, second)
         wipe(engine)
         slack.reset()
 
@@ -319,10 +321,7 @@ def test_two_instances_serve_one_workspace_and_act_once(
             approvals = connection.execute(sql("SELECT count(*) FROM approval")).scalar()
         assert granted == approvals == 8  # each grant once
     finally:
-        for process in (a, b):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=20)
+        stop_all(a, b)
         wipe(engine)
         slack.reset()
 
@@ -353,10 +352,7 @@ def test_two_instances_run_each_scheduled_job_once(
 
             assert connection.execute(sql("SELECT count(*) FROM proposal WHERE status = 'expired'")).scalar() == 2
     finally:
-        for process, _, _ in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=20)
+        stop_all(*(process for process, _, _ in processes))
         wipe(engine)
         slack.reset()
 
