@@ -147,8 +147,9 @@ def request(proposal: Proposal, asked_before: Sequence[str] = ()) -> Message:
 
 def _request_granted(proposal: Proposal) -> Message:
     took = duration(seconds_between(proposal.created_at, proposal.decided_at))
+    when = took if took == "instantly" else f"in {took}"
     line = (f":white_check_mark: *Granted*: <@{proposal.proposer}>'s {what(proposal)} for case "
-            f"*{escape(proposal.case_ref)}*, agreed by <@{proposal.decided_by}> in {took}.")
+            f"*{escape(proposal.case_ref)}*, agreed by <@{proposal.decided_by}> {when}.")
     return Message(text=f"Granted: {escape(proposal.remedy_label)} {amount_of(proposal)} for case "
                         f"{escape(proposal.case_ref)}, agreed by <@{proposal.decided_by}>",
                    blocks=[section(line), _facts(proposal)])

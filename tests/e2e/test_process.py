@@ -158,6 +158,7 @@ def test_the_demo_shows_leeway_at_work_without_a_workspace(tmp_path: Path) -> No
     for seen in ("Granted — go ahead", "@ben reacts ✅", "@ben agreed", "is closed. Nothing more is needed here",
                  "wasn't agreed this time", "outside Leeway's policy", "2 decisions recorded"):
         assert seen in out, seen
+    assert "agreed by @ben instantly" in out and "in instantly" not in out  # reads as a sentence
     assert list(tmp_path.iterdir()) == []  # the demo leaves nothing behind
 
 
