@@ -144,8 +144,11 @@ def propose(ctx: Context, *, proposer: str, draft: Draft, origin_channel: str | 
                 return asked
             routed = tier is not Tier.ALONE
             hours = ctx.policy.hours
+            # Within the agent's own authority the new row is itself the grant: no one else can
+            # race for it, so it is stored granted, and the history still reads proposed → granted.
             proposal = queries.add_proposal(
-                session, source_key=source_key, status=Status.PENDING, remedy_id=remedy.id,
+                session, source_key=source_key, status=Status.PENDING if routed else Status.GRANTED,
+                decided_at=None if routed else now, decided_by=None if routed else proposer, remedy_id=remedy.id,
                 remedy_label=remedy.label, unit=ctx.policy.unit_of(remedy), amount=draft.amount,
                 customer_fair=draft.fair, case_ref=draft.case_ref, summary=draft.summary, tier=tier,
                 proposer=proposer, asked=asked, origin_channel=origin_channel, created_at=now,
@@ -154,7 +157,7 @@ def propose(ctx: Context, *, proposer: str, draft: Draft, origin_channel: str | 
             queries.add_event(session, proposal_id=proposal.id, at=now, kind="proposed", actor=proposer,
                               detail={"tier": str(tier), "amount": str(draft.amount)})
             if tier is Tier.ALONE:
-                _grant(session, ctx, proposal, approver=proposer, via="alone")
+                _record_grant(session, ctx, proposal, approver=proposer, via="alone", now=now)
                 result: ProposeResult = Granted(proposal)
             else:
                 assert asked is not None
@@ -306,6 +309,16 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
         to_status=lifecycle.target(Event.GRANT), decided_at=now, decided_by=approver)
     if not changed:
         return False
+    # The conditional update said what changed: record it on the object without another SELECT.
+    for name, value in (("status", Status.GRANTED), ("decided_at", now), ("decided_by", approver)):
+        set_committed_value(proposal, name, value)
+    _record_grant(session, ctx, proposal, approver=approver, via=via, now=now)
+    return True
+
+
+def _record_grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str, via: str,
+                  now: datetime) -> None:
+    """What every grant owes: the agreement, the history, the audit record and the posts."""
     alone = via == "alone"
     seconds = max(0, int((now - proposal.created_at).total_seconds()))
     queries.add_approval(session, proposal_id=proposal.id, approver=approver, via=via, at=now)
@@ -315,9 +328,6 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
                          agreed_by=None if alone else approver, granted_at=now, seconds_to_decision=seconds)
     ctx.metrics.outcome(proposal.tier, "granted")
     ctx.metrics.time_to_decision.labels(tier=proposal.tier).observe(seconds)
-    # The conditional update said what changed: record it on the object without another SELECT.
-    for name, value in (("status", Status.GRANTED), ("decided_at", now), ("decided_by", approver)):
-        set_committed_value(proposal, name, value)
     channels = ctx.policy.channels
     owed = [(Kind.DECISION, channels.decisions), (Kind.KUDOS, channels.kudos)]
     if not alone:
@@ -325,7 +335,6 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
     for kind, channel in owed:
         key = None if kind == Kind.REQUEST_UPDATE else f"{kind}:{proposal.id}"
         queries.enqueue(session, kind=kind, channel=channel, at=now, proposal_id=proposal.id, dedupe_key=key)
-    return True
 
 
 # --- private lines -----------------------------------------------------------------------------
