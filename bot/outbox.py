@@ -105,7 +105,6 @@ class Sender:
         self.home_of: Callable[[str], Any] = lambda user: None
         # A request held for working hours may have been meant for someone who has since gone away.
         self.before_request: Callable[[Proposal], Proposal] = lambda proposal: proposal
-        self.on_delivery: Callable[[OutboxMessage, str], None] | None = None
 
     # --- running ---------------------------------------------------------------------------
 
@@ -192,8 +191,6 @@ class Sender:
             if message.kind == Kind.REQUEST and message.proposal_id is not None and channel and ts:
                 queries.set_request_message(session, proposal_id=message.proposal_id, channel=channel, ts=ts)
         log.info("sent %s #%s via %s to %s", message.kind, message.id, delivery.method, channel or message.channel)
-        if self.on_delivery:
-            self.on_delivery(message, "sent")
 
     def _pace(self, message: OutboxMessage) -> timedelta | None:
         """Give each post its own slot in its channel, and keep it when it comes back for it.
@@ -322,8 +319,6 @@ class Sender:
         else:
             log.info("dropped %s #%s: %s", message.kind, message.id, fix)
         self.wake()
-        if self.on_delivery:
-            self.on_delivery(message, "failed")
 
     def _proposer_to_warn(self, session: Session, message: OutboxMessage) -> str | None:
         # Only channel posts that carry a decision; a failed DM cannot warn by DM.

@@ -211,18 +211,32 @@ def _whom_to_ask(session: Session, tier: Tier, roster: Roster, proposer: str,
 
 # --- agree / decline -------------------------------------------------------------------------
 
+def _decidable(session: Session, ctx: Context, *, proposal_id: int,
+               user: str) -> Proposal | Refused | AlreadyDecided | NotFound:
+    """The pending proposal `user` may agree to or decline, or why not."""
+    proposal = queries.get_proposal(session, proposal_id=proposal_id)
+    if proposal is None:
+        return NotFound()
+    why_not = authority.refusal(Tier(proposal.tier), ctx.roster(), proposal.proposer, user)
+    if why_not:
+        return Refused(why_not)
+    if proposal.status != Status.PENDING:
+        return AlreadyDecided(proposal)
+    return proposal
+
+
+def _mark(proposal: Proposal, **values: Any) -> None:
+    """Record what a conditional update changed on the loaded object, without another SELECT."""
+    for name, value in values.items():
+        set_committed_value(proposal, name, value)
+
+
 def agree(ctx: Context, *, proposal_id: int, user: str, via: str) -> AgreeResult:
     """`user` agrees: the first valid agreement grants; every later one finds it decided."""
-    roster = ctx.roster()
     with ctx.sessions.begin() as session:
-        proposal = queries.get_proposal(session, proposal_id=proposal_id)
-        if proposal is None:
-            return NotFound()
-        why_not = authority.refusal(Tier(proposal.tier), roster, proposal.proposer, user)
-        if why_not:
-            return Refused(why_not)
-        if proposal.status != Status.PENDING:
-            return AlreadyDecided(proposal)
+        proposal = _decidable(session, ctx, proposal_id=proposal_id, user=user)
+        if not isinstance(proposal, Proposal):
+            return proposal
         if not _grant(session, ctx, proposal, approver=user, via=via):
             session.refresh(proposal)  # the winner changed it: report what it is now
             return AlreadyDecided(proposal)
@@ -260,28 +274,16 @@ def agree_by_reaction(ctx: Context, *, channel: str, ts: str, user: str, reactio
 def may_decide(ctx: Context, *, proposal_id: int, user: str) -> Proposal | Refused | AlreadyDecided | NotFound:
     """Check before opening the decline form, so no one fills it in for nothing."""
     with ctx.sessions.begin() as session:
-        proposal = queries.get_proposal(session, proposal_id=proposal_id)
-        if proposal is None:
-            return NotFound()
-        why_not = authority.refusal(Tier(proposal.tier), ctx.roster(), proposal.proposer, user)
-        if why_not:
-            return Refused(why_not)
-        if proposal.status != Status.PENDING:
-            return AlreadyDecided(proposal)
-        return proposal
+        return _decidable(session, ctx, proposal_id=proposal_id, user=user)
 
 
 def decline(ctx: Context, *, proposal_id: int, user: str, reason: str | None) -> DeclineResult:
     """Declines are private: the proposer hears why; the request just reads "closed"."""
     reason = check_reason(reason)
-    roster = ctx.roster()
     with ctx.sessions.begin() as session:
-        proposal = queries.get_proposal(session, proposal_id=proposal_id)
-        if proposal is None:
-            return NotFound()
-        why_not = authority.refusal(Tier(proposal.tier), roster, proposal.proposer, user)
-        if why_not:
-            return Refused(why_not)
+        proposal = _decidable(session, ctx, proposal_id=proposal_id, user=user)
+        if not isinstance(proposal, Proposal):
+            return proposal
         now = ctx.clock()
         changed = queries.change_status(
             session, proposal_id=proposal.id, from_statuses=lifecycle.sources(Event.DECLINE),
@@ -296,7 +298,7 @@ def decline(ctx: Context, *, proposal_id: int, user: str, reason: str | None) ->
                         proposal_id=proposal.id)
         queries.enqueue(session, kind=Kind.PROPOSER_NOTE, channel=proposal.proposer, at=now,
                         proposal_id=proposal.id, dedupe_key=f"{Kind.PROPOSER_NOTE}:{proposal.id}")
-        session.refresh(proposal)
+        _mark(proposal, status=Status.DECLINED, decided_at=now, decided_by=user, decline_reason=reason)
     ctx.wake_sender()
     return Declined(proposal)
 
@@ -309,9 +311,7 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
         to_status=lifecycle.target(Event.GRANT), decided_at=now, decided_by=approver)
     if not changed:
         return False
-    # The conditional update said what changed: record it on the object without another SELECT.
-    for name, value in (("status", Status.GRANTED), ("decided_at", now), ("decided_by", approver)):
-        set_committed_value(proposal, name, value)
+    _mark(proposal, status=Status.GRANTED, decided_at=now, decided_by=approver)
     _record_grant(session, ctx, proposal, approver=approver, via=via, now=now)
     return True
 
@@ -506,7 +506,7 @@ def withdraw(ctx: Context, *, user: str, proposal_id: int | None = None,
         ctx.metrics.outcome(proposal.tier, "withdrawn")
         queries.enqueue(session, kind=Kind.REQUEST_UPDATE, channel=ctx.policy.channels.requests, at=now,
                         proposal_id=proposal_id)
-        session.refresh(proposal)
+        _mark(proposal, status=Status.WITHDRAWN, decided_at=now, decided_by=user, reroute_at=None)
     ctx.wake_sender()
     return Withdrawn(proposal)
 

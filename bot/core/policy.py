@@ -38,7 +38,6 @@ TIER_WORDS: dict[Tier, str] = {
 
 CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _SLACK_USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _REMEDY_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -280,7 +279,3 @@ def format_amount(amount: Decimal, unit: str) -> str:
     number = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
     symbol = CURRENCY_SYMBOLS.get(unit)
     return f"{symbol}{number}" if symbol else f"{number} {unit}"
-
-
-def is_user_id(value: str) -> bool:
-    return bool(_SLACK_USER.match(value))
