@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,9 +40,13 @@ MAX_ATTEMPTS = 12
 LEASE = timedelta(seconds=120)
 # Slack allows about one chat.postMessage per second per channel; a burst is spread out, not dropped.
 POST_INTERVAL = timedelta(seconds=1)
+# The least time between two passes of the sender loop while it is being woken continually.
+PASS_GAP = 0.02
 # The kinds sent with chat.postMessage (to their row's channel), which the pacing applies to.
 POSTS = frozenset({Kind.REQUEST, Kind.REROUTE_PING, Kind.DECISION, Kind.KUDOS, Kind.PROPOSER_NOTE, Kind.NOTICE,
                    Kind.COACHING})
+# Every other kind (updates, ephemeral lines, replies, Home tabs) goes as soon as it is due.
+UNPACED = frozenset(value for name, value in vars(Kind).items() if name.isupper()) - POSTS
 # Errors that another try cannot fix: a person has to. The fix goes to the log and the proposer.
 FIXES: dict[str, str] = {
     "not_in_channel": "invite @Leeway to <#{channel}> (type /invite @Leeway in the channel)",
@@ -94,8 +99,6 @@ class Sender:
         self.lease = lease
         self.post_interval = post_interval
         self.metrics = metrics or Metrics()
-        self._next_slot: dict[str, datetime] = {}  # per channel: when its next post may go
-        self._reserved: dict[int, datetime] = {}  # per deferred message: the slot it was given
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -127,6 +130,7 @@ class Sender:
     def _run(self) -> None:
         while not self._stop.is_set():
             self._wake.clear()
+            started = time.monotonic()
             try:
                 handled = self.deliver_due()
             except Exception:
@@ -134,6 +138,9 @@ class Sender:
                 handled = 0
             if handled < self.batch:
                 self._wake.wait(self.idle_wait)
+                # Under load every decision wakes the sender: let those wakes share one pass
+                # instead of each costing a query, so acks keep the processor.
+                self._stop.wait(max(0.0, PASS_GAP - (time.monotonic() - started)))
 
     # --- one pass ----------------------------------------------------------------------------
 
@@ -143,16 +150,13 @@ class Sender:
             now = self.clock()
             with self.sessions.begin() as session:
                 claimed = queries.claim_due(session, now=now, lease_until=now + self.lease, limit=self.batch,
-                                            token=self.token)
+                                            token=self.token, paced=POSTS, unpaced=UNPACED,
+                                            post_interval=self.post_interval)
             for message in claimed:
                 self._deliver(message)
             return len(claimed)
 
     def _deliver(self, message: OutboxMessage) -> None:
-        wait = self._pace(message)
-        if wait is not None:  # before building the message: a paced one waits for its slot first
-            self._reschedule(message, wait, "paced: one post per second per channel", count=False)
-            return
         try:
             delivery = self._render(message)
         except Defer as why:
@@ -191,22 +195,6 @@ class Sender:
             if message.kind == Kind.REQUEST and message.proposal_id is not None and channel and ts:
                 queries.set_request_message(session, proposal_id=message.proposal_id, channel=channel, ts=ts)
         log.info("sent %s #%s via %s to %s", message.kind, message.id, delivery.method, channel or message.channel)
-
-    def _pace(self, message: OutboxMessage) -> timedelta | None:
-        """Give each post its own slot in its channel, and keep it when it comes back for it.
-        None when the post may go now."""
-        if message.kind not in POSTS or self.post_interval <= timedelta(0):
-            return None
-        now = self.clock()
-        reserved = self._reserved.pop(message.id, None)
-        if reserved is None:
-            channel = message.channel
-            reserved = max(now, self._next_slot.get(channel, now))
-            self._next_slot[channel] = reserved + self.post_interval
-        if reserved <= now:
-            return None
-        self._reserved[message.id] = reserved
-        return reserved - now
 
     def _render(self, message: OutboxMessage) -> Delivery:
         detail = message.detail or {}
@@ -280,8 +268,12 @@ class Sender:
         code = str(error.response.get("error", "unknown_error"))
         self.metrics.slack_errors.labels(code="ratelimited" if status == 429 else code).inc()
         if status == 429 or code == "ratelimited":
-            retry_after = _retry_after(error)
-            self._reschedule(message, timedelta(seconds=retry_after), f"ratelimited (retry after {retry_after}s)",
+            retry_after = timedelta(seconds=_retry_after(error))
+            if message.kind in POSTS and self.post_interval > timedelta(0):
+                # The whole channel waits, not just this post: the next one would be refused too.
+                with self.sessions.begin() as session:
+                    queries.hold_channel(session, channel=message.channel, until=self.clock() + retry_after)
+            self._reschedule(message, retry_after, f"ratelimited (retry after {retry_after.seconds}s)",
                              count=False)
             return
         if code in FIXES:

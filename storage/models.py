@@ -190,4 +190,19 @@ class OutboxMessage(Base):
     slack_ts: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_message_status_next_attempt_at", "status", "next_attempt_at"),
+        # The sender's lookups: what is due of a kind, and what waits in each channel (pacing).
+        Index("ix_outbox_message_status_kind_next_attempt_at", "status", "kind", "next_attempt_at"),
+        Index("ix_outbox_message_status_channel_id", "status", "channel", "id"),
+    )
+
+
+class ChannelPace(Base):
+    """When the next post to a channel may go. Shared by every sender and every instance, so a
+    channel gets about one post a second in all, however many instances deliver."""
+
+    __tablename__ = "channel_pace"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_post_at: Mapped[datetime]

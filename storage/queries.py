@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
-from typing import Any
+from collections.abc import Collection, Iterable
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import String, Table, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.models import Approval, Availability, Decision, OutboxMessage, Proposal, ProposalEvent
+from storage.models import Approval, Availability, ChannelPace, Decision, OutboxMessage, Proposal, ProposalEvent
+
+# The rows a proposal writes are plain INSERTs on the session's connection, each sent at once:
+# the ORM's unit of work would cost more than the statements themselves on this hot path.
+_PROPOSAL, _EVENT, _APPROVAL, _DECISION, _OUTBOX = (
+    cast(Table, model.__table__) for model in (Proposal, ProposalEvent, Approval, Decision, OutboxMessage))
 
 
 def add_proposal(session: Session, **fields: Any) -> Proposal:
-    proposal = Proposal(**fields)
-    session.add(proposal)
-    session.flush()
-    return proposal
+    """Insert a proposal; returns it as written (detached from the session)."""
+    proposal_id = session.connection().execute(insert(_PROPOSAL).returning(_PROPOSAL.c.id), fields).scalar_one()
+    return Proposal(id=proposal_id, **fields)
 
 
 def get_proposal(session: Session, *, proposal_id: int) -> Proposal | None:
@@ -61,7 +67,8 @@ def set_request_message(session: Session, *, proposal_id: int, channel: str, ts:
 
 def add_event(session: Session, *, proposal_id: int, at: datetime, kind: str, actor: str | None,
               detail: dict[str, Any] | None = None) -> None:
-    session.add(ProposalEvent(proposal_id=proposal_id, at=at, kind=kind, actor=actor, detail=detail or {}))
+    session.connection().execute(insert(_EVENT), {
+        "proposal_id": proposal_id, "at": at, "kind": kind, "actor": actor, "detail": detail or {}})
 
 
 def events_of(session: Session, *, proposal_id: int) -> list[ProposalEvent]:
@@ -70,13 +77,15 @@ def events_of(session: Session, *, proposal_id: int) -> list[ProposalEvent]:
 
 
 def add_approval(session: Session, *, proposal_id: int, approver: str, via: str, at: datetime) -> None:
-    session.add(Approval(proposal_id=proposal_id, approver=approver, via=via, at=at))
+    session.connection().execute(insert(_APPROVAL), {
+        "proposal_id": proposal_id, "approver": approver, "via": via, "at": at})
 
 
 def add_decision(session: Session, *, proposal_id: int, tier: str, agreed_by: str | None,
                  granted_at: datetime, seconds_to_decision: int) -> None:
-    session.add(Decision(proposal_id=proposal_id, tier=tier, agreed_by=agreed_by, granted_at=granted_at,
-                         seconds_to_decision=seconds_to_decision))
+    session.connection().execute(insert(_DECISION), {
+        "proposal_id": proposal_id, "tier": tier, "agreed_by": agreed_by, "granted_at": granted_at,
+        "seconds_to_decision": seconds_to_decision})
 
 
 def decision_of(session: Session, *, proposal_id: int) -> Decision | None:
@@ -104,27 +113,45 @@ def last_asked(session: Session, *, users: Iterable[str]) -> dict[str, datetime]
 # --- outbox -------------------------------------------------------------------------------------
 
 def enqueue(session: Session, *, kind: str, channel: str, at: datetime, proposal_id: int | None = None,
-            user: str | None = None, detail: dict[str, Any] | None = None,
-            dedupe_key: str | None = None) -> OutboxMessage:
-    message = OutboxMessage(kind=kind, channel=channel, user=user, proposal_id=proposal_id,
-                            detail=detail or {}, dedupe_key=dedupe_key, status="pending", attempts=0,
-                            created_at=at, next_attempt_at=at)
-    session.add(message)
-    return message
+            user: str | None = None, detail: dict[str, Any] | None = None, dedupe_key: str | None = None) -> None:
+    session.connection().execute(insert(_OUTBOX), {
+        "kind": kind, "channel": channel, "user": user, "proposal_id": proposal_id, "detail": detail or {},
+        "dedupe_key": dedupe_key, "status": "pending", "attempts": 0, "created_at": at, "next_attempt_at": at})
 
 
-def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: int,
-              token: str) -> list[OutboxMessage]:
+def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: int, token: str,
+              paced: Collection[str] = (), unpaced: Collection[str] = (),
+              post_interval: timedelta = timedelta(0)) -> list[OutboxMessage]:
     """Claim due messages for the sender `token`. A claim is a conditional update, so two
-    senders (or two instances) never both take one; an expired claim is retaken."""
-    claimable = or_(OutboxMessage.status == "pending",
-                    (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now))
-    due = (select(OutboxMessage.id).where(OutboxMessage.next_attempt_at <= now, claimable)
-           .order_by(OutboxMessage.id).limit(limit))
+    senders (or two instances) never both take one; an expired claim is retaken.
+
+    With a `post_interval`, messages of a `paced` kind go one per channel per interval: only the
+    oldest due one in a channel whose slot is free is claimed, and claiming it takes the slot.
+    The rest stay pending, untouched, until their channel's next slot. Every query here is an
+    index lookup, so a pass costs the same with ten messages waiting or ten thousand."""
+    pending_due = (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now)
+    lapsed = (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now)
+    if not paced or post_interval <= timedelta(0):
+        candidates = _ids(session, pending_due, limit) + _ids(session, lapsed, limit)
+    else:
+        candidates = _ids(session, pending_due & OutboxMessage.kind.in_(unpaced), limit)
+        candidates += _ids(session, lapsed & OutboxMessage.kind.in_(unpaced), limit)
+        busy = set(session.scalars(select(ChannelPace.channel).where(ChannelPace.next_post_at > now)))
+        heads = [(channel, session.scalar(select(func.min(OutboxMessage.id)).where(
+                     pending_due, OutboxMessage.channel == channel, OutboxMessage.kind.in_(paced))))
+                 for channel in session.scalars(_CHANNELS_WAITING) if channel not in busy]
+        heads += list(session.execute(select(OutboxMessage.channel, OutboxMessage.id)
+                                      .where(lapsed, OutboxMessage.kind.in_(paced)).order_by(OutboxMessage.id)))
+        for channel, head in heads:
+            if head is None or channel in busy or len(candidates) >= limit:
+                continue
+            if take_slot(session, channel=channel, now=now, until=now + post_interval):
+                candidates.append(head)
+            busy.add(channel)
     claimed: list[int] = []
-    for message_id in list(session.scalars(due)):
+    for message_id in sorted(candidates):
         result = session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id, claimable)
+            update(OutboxMessage).where(OutboxMessage.id == message_id, pending_due | lapsed)
             .values(status="sending", claimed_until=lease_until, claimed_by=token)
             .execution_options(synchronize_session=False))
         if result.rowcount == 1:  # type: ignore[attr-defined]
@@ -133,6 +160,44 @@ def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: 
         return []
     return list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(claimed))
                                 .order_by(OutboxMessage.id).execution_options(populate_existing=True)))
+
+
+def _ids(session: Session, where: Any, limit: int) -> list[int]:
+    return list(session.scalars(select(OutboxMessage.id).where(where).order_by(OutboxMessage.id).limit(limit)))
+
+
+# The channels that have messages waiting, found by hopping along the (status, channel) index
+# from one channel to the next rather than reading every waiting message.
+_CHANNELS_WAITING = text("""
+    WITH RECURSIVE waiting(channel) AS (
+        SELECT min(channel) FROM outbox_message WHERE status = 'pending'
+        UNION ALL
+        SELECT (SELECT min(o.channel) FROM outbox_message o WHERE o.status = 'pending' AND o.channel > w.channel)
+        FROM waiting w WHERE w.channel IS NOT NULL
+    )
+    SELECT channel FROM waiting WHERE channel IS NOT NULL
+""").columns(channel=String)
+
+
+def take_slot(session: Session, *, channel: str, now: datetime, until: datetime) -> bool:
+    """Take a channel's posting slot if it is free at `now`, holding it until `until`. One
+    conditional upsert: of two instances racing for a slot, exactly one gets it."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    taken = session.execute(
+        insert(ChannelPace).values(channel=channel, next_post_at=until)
+        .on_conflict_do_update(index_elements=[ChannelPace.channel], set_={"next_post_at": until},
+                               where=ChannelPace.next_post_at <= now)
+        .returning(ChannelPace.channel)).first()
+    return taken is not None
+
+
+def hold_channel(session: Session, *, channel: str, until: datetime) -> None:
+    """Slack asked us to wait (429): no post to this channel before `until`."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(ChannelPace).values(channel=channel, next_post_at=until)
+        .on_conflict_do_update(index_elements=[ChannelPace.channel], set_={"next_post_at": until},
+                               where=ChannelPace.next_post_at < until))
 
 
 def renew_claim(session: Session, *, message_id: int, token: str, lease_until: datetime) -> bool:

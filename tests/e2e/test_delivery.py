@@ -88,6 +88,11 @@ def test_a_burst_of_200_decisions_is_paced_per_channel_and_nothing_is_lost(bot: 
     bot.settle()
     # One post per channel per second: the decisions and kudos channels each get one now...
     assert len(bot.posts_to("C0DEC")) == 1 and len(bot.posts_to("C0KUD")) == 1
+    # ...and the rest wait in the outbox as they were written: no claim, no reschedule, no retry.
+    waiting = [m for m in bot.outbox() if m.status == "pending"]
+    assert len(waiting) == 398
+    assert all((m.attempts, m.last_error, m.claimed_by) == (0, None, None) for m in waiting)
+    assert all(m.next_attempt_at == m.created_at for m in waiting)
     for second in range(1, 200):
         bot.clock.advance(seconds=1)
         bot.settle()
@@ -155,3 +160,49 @@ def test_a_429_storm_delays_delivery_and_drops_nothing(bot: Bot) -> None:
     assert len(bot.posts_to("C0KUD")) == 10
     assert len(bot.api.calls_to("chat.postMessage", channel="C0DEC")) > 10  # it really was refused, and retried
     assert {m.status for m in bot.outbox()} == {"sent"}
+
+
+def test_two_instances_share_one_pace_per_channel(slack: StandInSlack, database_url: str, tmp_path: Path,
+                                                  bot: Bot) -> None:
+    from datetime import timedelta
+
+    other = start_bot(slack, database_url, tmp_path, clock=bot.clock)
+    try:
+        for running in (bot, other):
+            running.leeway.sender.post_interval = timedelta(seconds=1)
+        for i in range(6):  # decisions land on either instance, as behind a load balancer
+            assert "Granted" in (bot if i % 2 else other).driver.command("U0ANA", f"refund 5 #{i} x").json["text"]
+        for second in range(6):
+            bot.settle()
+            other.settle()
+            # Both senders deliver, yet the channel gets one post a second in all.
+            assert len(bot.posts_to("C0DEC")) == second + 1
+            bot.clock.advance(seconds=1)
+        senders = {m.claimed_by for m in bot.outbox()}
+        assert senders == {None}  # every claim was released on sending
+        decisions = [p["text"] for p in bot.posts_to("C0DEC")]
+        assert [int(t.split("case #")[1].split()[0]) for t in decisions] == list(range(6))
+    finally:
+        other.server.stop()
+        other.leeway.close()
+
+
+def test_a_429_holds_the_whole_channel_until_retry_after(bot: Bot) -> None:
+    from datetime import timedelta
+
+    bot.leeway.sender.post_interval = timedelta(seconds=1)
+    bot.api.rate_limit_next("chat.postMessage", retry_after=30, channel="C0DEC")
+    for i in range(3):
+        bot.driver.command("U0ANA", f"refund 5 #{i} x")
+    bot.settle()
+    assert len(bot.api.calls_to("chat.postMessage", channel="C0DEC")) == 1  # refused: "retry after 30 s"
+    for _ in range(29):  # the next decisions would be refused too: none is even tried
+        bot.clock.advance(seconds=1)
+        bot.settle()
+    assert len(bot.api.calls_to("chat.postMessage", channel="C0DEC")) == 1
+    assert len(bot.posts_to("C0KUD")) == 3  # other channels go on as usual
+    for _ in range(4):
+        bot.clock.advance(seconds=1)
+        bot.settle()
+    decisions = [p["text"] for p in bot.posts_to("C0DEC")]
+    assert len(decisions) == 3 and len(bot.api.calls_to("chat.postMessage", channel="C0DEC")) == 4
