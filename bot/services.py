@@ -4,8 +4,8 @@ messages it owes Slack (the outbox), and returns what to tell the person who act
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,6 +22,7 @@ from bot.core.parsing import Draft, InputError, check_reason
 from bot.core.policy import Policy, Remedy, Tier
 from bot.core.timing import add_working_time, next_open
 from bot.core.usage import GrantedRecord, UsageReport, usage_report
+from bot.group_commit import GroupCommit
 from bot.metrics import Metrics
 from storage import queries
 from storage.models import Decision, Proposal
@@ -51,6 +52,12 @@ class Context:
     clock: Clock
     wake_sender: Callable[[], None] = lambda: None
     metrics: Metrics = field(default_factory=Metrics)
+    # Grants within the agent's own authority that arrive together are written together.
+    alone_grants: GroupCommit[NewProposal, int] = field(default_factory=GroupCommit)
+
+
+# A proposal's column values, and the rows its id leads to.
+NewProposal = tuple[dict[str, Any], Callable[[int], queries.Rows]]
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -133,53 +140,88 @@ def propose(ctx: Context, *, proposer: str, draft: Draft, origin_channel: str | 
         ctx.metrics.outcome(tier, "out_of_policy")
         return OutOfPolicy(remedy, draft.amount)
 
+    if tier is Tier.ALONE:
+        return _grant_alone(ctx, proposer=proposer, remedy=remedy, draft=draft, origin_channel=origin_channel,
+                            source_key=source_key)
     try:
         with ctx.sessions.begin() as session:
             # A repeat of the same submission hits the unique source key (handled below).
             now = ctx.clock()
-            if tier is not Tier.ALONE:
-                queries.lock_routing(session)
-            asked = None if tier is Tier.ALONE else _whom_to_ask(session, tier, roster, proposer, draft.peer, now)
+            queries.lock_routing(session)
+            asked = _whom_to_ask(session, tier, roster, proposer, draft.peer, now)
             if isinstance(asked, Refused):
                 return asked
-            routed = tier is not Tier.ALONE
             hours = ctx.policy.hours
-            # Within the agent's own authority the new row is itself the grant: no one else can
-            # race for it, so it is stored granted, and the history still reads proposed → granted.
             proposal = queries.add_proposal(
-                session, source_key=source_key, status=Status.PENDING if routed else Status.GRANTED,
-                decided_at=None if routed else now, decided_by=None if routed else proposer, remedy_id=remedy.id,
-                remedy_label=remedy.label, unit=ctx.policy.unit_of(remedy), amount=draft.amount,
-                customer_fair=draft.fair, case_ref=draft.case_ref, summary=draft.summary, tier=tier,
-                proposer=proposer, asked=asked, origin_channel=origin_channel, created_at=now,
-                reroute_at=add_working_time(now, ctx.policy.reroute_after, hours) if routed else None,
-                expire_at=add_working_time(now, ctx.policy.expire_after, hours) if routed else None)
-            queries.add_event(session, proposal_id=proposal.id, at=now, kind="proposed", actor=proposer,
-                              detail={"tier": str(tier), "amount": str(draft.amount)})
-            if tier is Tier.ALONE:
-                _record_grant(session, ctx, proposal, approver=proposer, via="alone", now=now)
-                result: ProposeResult = Granted(proposal)
-            else:
-                assert asked is not None
-                queries.add_event(session, proposal_id=proposal.id, at=now, kind="asked", actor=None,
-                                  detail={"asked": asked})
-                # Outside working hours no one is pinged: the request waits for the day to begin.
-                queries.enqueue(session, kind=Kind.REQUEST, channel=ctx.policy.channels.requests,
-                                at=next_open(now, hours), proposal_id=proposal.id,
-                                dedupe_key=f"{Kind.REQUEST}:{proposal.id}")
-                result = Asked(proposal)
-                ctx.metrics.outcome(tier, "asked")
-    except IntegrityError:
-        # The same submission arrived twice at once; the other one recorded it.
-        if not source_key:
-            raise
+                session, **_proposal_fields(ctx, remedy, draft, tier=tier, proposer=proposer,
+                                            origin_channel=origin_channel, source_key=source_key, now=now),
+                status=Status.PENDING, asked=asked, decided_at=None, decided_by=None,
+                reroute_at=add_working_time(now, ctx.policy.reroute_after, hours),
+                expire_at=add_working_time(now, ctx.policy.expire_after, hours))
+            queries.add_rows(session, [(proposal.id, queries.Rows(events=[
+                _event(now, "proposed", proposer, tier=str(tier), amount=str(draft.amount)),
+                _event(now, "asked", None, asked=asked)]))])
+            # Outside working hours no one is pinged: the request waits for the day to begin.
+            queries.enqueue(session, kind=Kind.REQUEST, channel=ctx.policy.channels.requests,
+                            at=next_open(now, hours), proposal_id=proposal.id,
+                            dedupe_key=f"{Kind.REQUEST}:{proposal.id}")
+    except IntegrityError as error:
+        return _already_recorded(ctx, source_key, error)
+    ctx.metrics.outcome(tier, "asked")
+    ctx.wake_sender()
+    return Asked(proposal)
+
+
+def _grant_alone(ctx: Context, *, proposer: str, remedy: Remedy, draft: Draft, origin_channel: str | None,
+                 source_key: str | None) -> ProposeResult:
+    """Within the agent's own authority the new row is itself the grant: no one else can race
+    for it, so it is stored granted, and the history still reads proposed → granted."""
+    now = ctx.clock()
+    fields = {**_proposal_fields(ctx, remedy, draft, tier=Tier.ALONE, proposer=proposer,
+                                 origin_channel=origin_channel, source_key=source_key, now=now),
+              "status": Status.GRANTED, "asked": None, "decided_at": now, "decided_by": proposer,
+              "reroute_at": None, "expire_at": None}
+
+    def rows(proposal_id: int) -> queries.Rows:
+        grant = _grant_rows(ctx, proposal_id=proposal_id, tier=Tier.ALONE, proposer=proposer, created_at=now,
+                            approver=proposer, via="alone", now=now)
+        proposed = _event(now, "proposed", proposer, tier=str(Tier.ALONE), amount=str(draft.amount))
+        return replace(grant, events=[proposed, *grant.events])
+
+    try:
+        proposal_id = ctx.alone_grants.submit((fields, rows), lambda batch: _add_proposals(ctx, batch))
+    except IntegrityError as error:
+        return _already_recorded(ctx, source_key, error)
+    _count_grant(ctx, Tier.ALONE, seconds=0)
+    ctx.wake_sender()
+    return Granted(Proposal(id=proposal_id, **fields))
+
+
+def _add_proposals(ctx: Context, batch: Sequence[NewProposal]) -> list[int]:
+    with ctx.sessions.begin() as session:
+        return queries.add_proposals(session, batch)
+
+
+def _proposal_fields(ctx: Context, remedy: Remedy, draft: Draft, *, tier: Tier, proposer: str,
+                     origin_channel: str | None, source_key: str | None, now: datetime) -> dict[str, Any]:
+    return {"source_key": source_key, "remedy_id": remedy.id, "remedy_label": remedy.label,
+            "unit": ctx.policy.unit_of(remedy), "amount": draft.amount, "customer_fair": draft.fair,
+            "case_ref": draft.case_ref, "summary": draft.summary, "tier": tier, "proposer": proposer,
+            "origin_channel": origin_channel, "created_at": now}
+
+
+def _event(at: datetime, kind: str, actor: str | None, **detail: str) -> dict[str, Any]:
+    return {"at": at, "kind": kind, "actor": actor, "detail": detail}
+
+
+def _already_recorded(ctx: Context, source_key: str | None, error: IntegrityError) -> Granted | Asked:
+    """The same submission arrived twice at once; the other one recorded it."""
+    if source_key:
         with ctx.sessions.begin() as session:
             existing = queries.proposal_by_source_key(session, key=source_key)
-            if existing is None:
-                raise
+        if existing is not None:
             return _result_of(existing)
-    ctx.wake_sender()
-    return result
+    raise error
 
 
 def _result_of(proposal: Proposal) -> Granted | Asked:
@@ -318,23 +360,34 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
 
 def _record_grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str, via: str,
                   now: datetime) -> None:
+    seconds = max(0, int((now - proposal.created_at).total_seconds()))
+    queries.add_rows(session, [(proposal.id, _grant_rows(
+        ctx, proposal_id=proposal.id, tier=proposal.tier, proposer=proposal.proposer, created_at=proposal.created_at,
+        approver=approver, via=via, now=now))])
+    _count_grant(ctx, proposal.tier, seconds=seconds)
+
+
+def _grant_rows(ctx: Context, *, proposal_id: int, tier: str, proposer: str, created_at: datetime, approver: str,
+                via: str, now: datetime) -> queries.Rows:
     """What every grant owes: the agreement, the history, the audit record and the posts."""
     alone = via == "alone"
-    seconds = max(0, int((now - proposal.created_at).total_seconds()))
-    queries.add_approval(session, proposal_id=proposal.id, approver=approver, via=via, at=now)
-    queries.add_event(session, proposal_id=proposal.id, at=now, kind="granted", actor=approver,
-                      detail={"via": via})
-    queries.add_decision(session, proposal_id=proposal.id, tier=proposal.tier,
-                         agreed_by=None if alone else approver, granted_at=now, seconds_to_decision=seconds)
-    ctx.metrics.outcome(proposal.tier, "granted")
-    ctx.metrics.time_to_decision.labels(tier=proposal.tier).observe(seconds)
     channels = ctx.policy.channels
     owed = [(Kind.DECISION, channels.decisions), (Kind.KUDOS, channels.kudos)]
     if not alone:
-        owed += [(Kind.REQUEST_UPDATE, channels.requests), (Kind.PROPOSER_NOTE, proposal.proposer)]
-    for kind, channel in owed:
-        key = None if kind == Kind.REQUEST_UPDATE else f"{kind}:{proposal.id}"
-        queries.enqueue(session, kind=kind, channel=channel, at=now, proposal_id=proposal.id, dedupe_key=key)
+        owed += [(Kind.REQUEST_UPDATE, channels.requests), (Kind.PROPOSER_NOTE, proposer)]
+    return queries.Rows(
+        approvals=[{"approver": approver, "via": via, "at": now}],
+        events=[_event(now, "granted", approver, via=via)],
+        decisions=[{"tier": tier, "agreed_by": None if alone else approver, "granted_at": now,
+                    "seconds_to_decision": max(0, int((now - created_at).total_seconds()))}],
+        outbox=[queries.outbox_row(kind=kind, channel=channel, at=now, proposal_id=proposal_id,
+                                   dedupe_key=None if kind == Kind.REQUEST_UPDATE else f"{kind}:{proposal_id}")
+                for kind, channel in owed])
+
+
+def _count_grant(ctx: Context, tier: str, *, seconds: int) -> None:
+    ctx.metrics.outcome(tier, "granted")
+    ctx.metrics.time_to_decision.labels(tier=tier).observe(seconds)
 
 
 # --- private lines -----------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -19,10 +20,39 @@ _PROPOSAL, _EVENT, _APPROVAL, _DECISION, _OUTBOX = (
     cast(Table, model.__table__) for model in (Proposal, ProposalEvent, Approval, Decision, OutboxMessage))
 
 
+@dataclass(frozen=True)
+class Rows:
+    """The rows that hang off one proposal, as column values without its id."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    approvals: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+
 def add_proposal(session: Session, **fields: Any) -> Proposal:
     """Insert a proposal; returns it as written (detached from the session)."""
     proposal_id = session.connection().execute(insert(_PROPOSAL).returning(_PROPOSAL.c.id), fields).scalar_one()
     return Proposal(id=proposal_id, **fields)
+
+
+def add_proposals(session: Session, proposals: Sequence[tuple[dict[str, Any], Callable[[int], Rows]]]) -> list[int]:
+    """Insert several proposals and the rows each one's id leads to: one statement per table,
+    however many proposals. Returns their ids, in order."""
+    ids = list(session.connection().execute(
+        insert(_PROPOSAL).returning(_PROPOSAL.c.id, sort_by_parameter_order=True),
+        [fields for fields, _ in proposals]).scalars())
+    add_rows(session, [(proposal_id, rows_of(proposal_id)) for proposal_id, (_, rows_of) in zip(ids, proposals,
+                                                                                              strict=True)])
+    return ids
+
+
+def add_rows(session: Session, rows: Sequence[tuple[int, Rows]]) -> None:
+    connection = session.connection()
+    for table, name in ((_EVENT, "events"), (_APPROVAL, "approvals"), (_DECISION, "decisions"), (_OUTBOX, "outbox")):
+        params = [{**row, "proposal_id": proposal_id} for proposal_id, of in rows for row in getattr(of, name)]
+        if params:
+            connection.execute(insert(table), params)
 
 
 def get_proposal(session: Session, *, proposal_id: int) -> Proposal | None:
@@ -112,11 +142,17 @@ def last_asked(session: Session, *, users: Iterable[str]) -> dict[str, datetime]
 
 # --- outbox -------------------------------------------------------------------------------------
 
+def outbox_row(*, kind: str, channel: str, at: datetime, proposal_id: int | None = None, user: str | None = None,
+               detail: dict[str, Any] | None = None, dedupe_key: str | None = None) -> dict[str, Any]:
+    """A message owed to Slack, as it is first written: pending, due at `at`."""
+    return {"kind": kind, "channel": channel, "user": user, "proposal_id": proposal_id, "detail": detail or {},
+            "dedupe_key": dedupe_key, "status": "pending", "attempts": 0, "created_at": at, "next_attempt_at": at}
+
+
 def enqueue(session: Session, *, kind: str, channel: str, at: datetime, proposal_id: int | None = None,
             user: str | None = None, detail: dict[str, Any] | None = None, dedupe_key: str | None = None) -> None:
-    session.connection().execute(insert(_OUTBOX), {
-        "kind": kind, "channel": channel, "user": user, "proposal_id": proposal_id, "detail": detail or {},
-        "dedupe_key": dedupe_key, "status": "pending", "attempts": 0, "created_at": at, "next_attempt_at": at})
+    session.connection().execute(insert(_OUTBOX), outbox_row(
+        kind=kind, channel=channel, at=at, proposal_id=proposal_id, user=user, detail=detail, dedupe_key=dedupe_key))
 
 
 def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: int, token: str,

@@ -160,3 +160,57 @@ def test_request_blocks_stay_within_slacks_limits(bot: Bot) -> None:
     request = bot.request_message()
     assert all(len(b["text"]["text"]) <= 3000 for b in request["blocks"] if b.get("text"))
     assert json.dumps(request).count("&lt;&amp;&gt;") > 100
+
+
+def test_proposals_arriving_together_are_each_recorded_whole(bot: Bot) -> None:
+    from sqlalchemy import func, select
+
+    from storage.models import Approval, Decision, ProposalEvent
+
+    start = threading.Barrier(12)
+    replies: list[str] = []
+
+    def propose(i: int) -> None:
+        start.wait()
+        replies.append(bot.driver.command("U0ANA", f"refund 10 #{i} together").json["text"])
+
+    threads = [threading.Thread(target=propose, args=(i,)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(int(r.split("case *#")[1].split("*")[0]) for r in replies) == list(range(12))
+    assert all("Granted — go ahead" in r for r in replies)
+    bot.settle()
+    proposals = bot.proposals()
+    assert sorted(p.case_ref for p in proposals) == sorted(f"#{i}" for i in range(12))
+    with bot.session() as session:
+        for proposal in proposals:  # each with its own history, agreement, audit record and posts
+            kinds = session.scalars(select(ProposalEvent.kind).where(ProposalEvent.proposal_id == proposal.id)
+                                    .order_by(ProposalEvent.id)).all()
+            assert kinds == ["proposed", "granted"]
+        assert session.scalar(select(func.count()).select_from(Approval)) == 12
+        assert session.scalar(select(func.count()).select_from(Decision)) == 12
+    decisions = [p["text"] for p in bot.posts_to("C0DEC")]
+    assert sorted(int(t.split("case #")[1].split()[0]) for t in decisions) == list(range(12))
+
+
+def test_one_submission_delivered_twice_at_once_is_recorded_once(bot: Bot) -> None:
+    start = threading.Barrier(6)
+    replies: list[str] = []
+
+    def propose(text: str, trigger: str) -> None:
+        start.wait()
+        replies.append(bot.driver.command("U0ANA", text, trigger_id=trigger).json["text"])
+
+    # Slack redelivers one command (same trigger) while other proposals arrive alongside it.
+    jobs = [("refund 10 #1 once", "T.same")] * 3 + [(f"refund 10 #{i} other", f"T.{i}") for i in (2, 3, 4)]
+    threads = [threading.Thread(target=propose, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all("Granted — go ahead" in r for r in replies) and len(replies) == 6
+    bot.settle()
+    assert sorted(p.case_ref for p in bot.proposals()) == ["#1", "#2", "#3", "#4"]
+    assert len(bot.posts_to("C0DEC")) == 4 and len(bot.posts_to("C0KUD")) == 4

@@ -1,0 +1,117 @@
+"""Group commit: writes that arrive together share one write, and fail only themselves."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from bot.group_commit import GroupCommit
+
+
+class Writes:
+    """A write function that records each batch it is given; `hold` keeps the first one open."""
+
+    def __init__(self, bad: frozenset[int] = frozenset()) -> None:
+        self.batches: list[list[int]] = []
+        self.bad = bad
+        self.hold = threading.Event()
+        self.hold.set()
+        self.started = threading.Event()
+
+    def __call__(self, items: Sequence[int]) -> list[int]:
+        self.batches.append(list(items))
+        self.started.set()
+        assert self.hold.wait(10)
+        if self.bad & set(items):
+            raise ValueError(f"bad items in {sorted(items)}")
+        return [item * 10 for item in items]
+
+
+def wait_until(condition: object, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def test_a_lone_write_goes_at_once() -> None:
+    writes = Writes()
+    assert GroupCommit[int, int]().submit(7, writes) == 70
+    assert writes.batches == [[7]]
+
+
+def test_writes_that_arrive_during_a_write_share_the_next_one() -> None:
+    together: GroupCommit[int, int] = GroupCommit()
+    writes = Writes()
+    writes.hold.clear()
+    first = threading.Thread(target=lambda: together.submit(0, writes))
+    first.start()
+    assert writes.started.wait(10)
+    results: dict[int, int] = {}
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, together.submit(i, writes)))
+               for i in range(1, 8)]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: together.waiting == 7)
+    writes.hold.set()
+    for thread in [first, *threads]:
+        thread.join(10)
+    assert writes.batches[0] == [0]
+    assert sorted(writes.batches[1]) == [1, 2, 3, 4, 5, 6, 7]  # seven callers, one write
+    assert len(writes.batches) == 2
+    assert results == {i: i * 10 for i in range(1, 8)}  # each caller gets its own result
+
+
+def test_a_bad_item_fails_only_itself() -> None:
+    together: GroupCommit[int, int] = GroupCommit()
+    writes = Writes(bad=frozenset({3}))
+    writes.hold.clear()
+    first = threading.Thread(target=lambda: together.submit(0, writes))
+    first.start()
+    assert writes.started.wait(10)
+    outcomes: dict[int, object] = {}
+
+    def one(item: int) -> None:
+        try:
+            outcomes[item] = together.submit(item, writes)
+        except ValueError as error:
+            outcomes[item] = error
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(1, 5)]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: together.waiting == 4)
+    writes.hold.set()
+    for thread in [first, *threads]:
+        thread.join(10)
+    # The shared write failed as a whole; each item was then written on its own.
+    assert sorted(writes.batches[1]) == [1, 2, 3, 4]
+    assert sorted(b[0] for b in writes.batches[2:]) == [1, 2, 3, 4]
+    assert {i: outcomes[i] for i in (1, 2, 4)} == {1: 10, 2: 20, 4: 40}
+    assert isinstance(outcomes[3], ValueError)
+
+
+def test_a_failed_lone_write_raises_to_its_caller() -> None:
+    with pytest.raises(ValueError, match="bad items"):
+        GroupCommit[int, int]().submit(3, Writes(bad=frozenset({3})))
+
+
+def test_a_batch_is_bounded() -> None:
+    together: GroupCommit[int, int] = GroupCommit(max_batch=3)
+    writes = Writes()
+    writes.hold.clear()
+    first = threading.Thread(target=lambda: together.submit(0, writes))
+    first.start()
+    assert writes.started.wait(10)
+    threads = [threading.Thread(target=together.submit, args=(i, writes)) for i in range(1, 8)]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: together.waiting == 7)
+    writes.hold.set()
+    for thread in [first, *threads]:
+        thread.join(10)
+    assert all(len(batch) <= 3 for batch in writes.batches)
+    assert sorted(i for batch in writes.batches for i in batch) == list(range(8))
