@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,10 +28,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
                                                   "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
+        _ping_if_idle(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_if_idle(engine)
+    return engine
+
+
+# A connection used moments ago is alive; pinging it before every transaction would add a round
+# trip to each one. One that sat idle may have been dropped (a restart, a failover): check it.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_if_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["leeway_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("leeway_idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool drops this connection and checks out another (SQLAlchemy's documented way).
+            raise exc.DisconnectionError(f"stale connection: {error}") from error
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -52,7 +52,9 @@ def add_rows(session: Session, rows: Sequence[tuple[int, Rows]]) -> None:
     for table, name in ((_EVENT, "events"), (_APPROVAL, "approvals"), (_DECISION, "decisions"), (_OUTBOX, "outbox")):
         params = [{**row, "proposal_id": proposal_id} for proposal_id, of in rows for row in getattr(of, name)]
         if params:
-            connection.execute(insert(table), params)
+            # RETURNING has SQLAlchemy send the rows as one multi-row INSERT ("insertmanyvalues"):
+            # one round trip, where the driver's executemany may take several.
+            connection.execute(insert(table).returning(table.c.id), params)
 
 
 def get_proposal(session: Session, *, proposal_id: int) -> Proposal | None:

@@ -1,9 +1,10 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import Session
 
 from storage import migrate, queries
@@ -106,3 +107,31 @@ def test_downgrade_and_upgrade_again(engine: Engine) -> None:
     assert migrate.is_current(engine)
     assert {"proposal", "approval", "decision", "proposal_event", "outbox_message"} <= set(
         inspect(engine).get_table_names())
+
+
+def test_a_connection_in_use_is_not_pinged_and_one_dropped_while_idle_is_replaced(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from storage import db
+
+    engine = db.make_engine(database_url, pool_size=1, max_overflow=0)
+    pings: list[object] = []
+    ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda connection: pings.append(connection) or ping(connection))
+    try:
+        for _ in range(3):
+            with engine.begin() as connection:
+                connection.execute(text("SELECT 1"))
+        assert pings == []  # a connection just used costs no extra round trip
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as connection:
+                backend = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+            killer = db.make_engine(database_url)
+            with killer.begin() as connection:  # the server drops it while it sits in the pool
+                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+            killer.dispose()
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # as if it sat idle a while
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+        assert len(pings) >= 1
+    finally:
+        engine.dispose()
