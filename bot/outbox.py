@@ -9,6 +9,7 @@ start (or another instance, once the lease ends) delivers what is still owed.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 import uuid
@@ -40,8 +41,11 @@ MAX_ATTEMPTS = 12
 LEASE = timedelta(seconds=120)
 # Slack allows about one chat.postMessage per second per channel; a burst is spread out, not dropped.
 POST_INTERVAL = timedelta(seconds=1)
-# The least time between two passes of the sender loop while it is being woken continually.
+# The least time between two passes of the sender loop while it is being woken continually; and
+# after a pass that found nothing it could send (every channel waiting for its slot).
 PASS_GAP = 0.02
+QUIET_GAP = 0.2
+SLOT_MARGIN = 0.005  # wake just after a slot frees, not just before
 # The kinds sent with chat.postMessage (to their row's channel), which the pacing applies to.
 POSTS = frozenset({Kind.REQUEST, Kind.REROUTE_PING, Kind.DECISION, Kind.KUDOS, Kind.PROPOSER_NOTE, Kind.NOTICE,
                    Kind.COACHING})
@@ -103,6 +107,7 @@ class Sender:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pass_lock = threading.Lock()
+        self._next_slot: datetime | None = None  # when the next channel's slot frees
         self.token = uuid.uuid4().hex
         # The App Home is rendered from the use case's view of the person (set by the runtime).
         self.home_of: Callable[[str], Any] = lambda user: None
@@ -136,11 +141,21 @@ class Sender:
             except Exception:
                 log.exception("outbox pass failed; retrying shortly")
                 handled = 0
-            if handled < self.batch:
-                self._wake.wait(self.idle_wait)
-                # Under load every decision wakes the sender: let those wakes share one pass
-                # instead of each costing a query, so acks keep the processor.
-                self._stop.wait(max(0.0, PASS_GAP - (time.monotonic() - started)))
+            if handled >= self.batch:
+                continue
+            # Under load every decision wakes the sender. Let those wakes share one pass instead of
+            # each costing a query; after a pass that sent nothing they are mostly posts queued
+            # behind a paced channel, so let them gather longer. Never sleep past a channel's slot.
+            slot = started + self._until_next_slot() + SLOT_MARGIN
+            gathered = started + (PASS_GAP if handled else QUIET_GAP)
+            self._stop.wait(max(0.0, min(gathered, slot) - time.monotonic()))
+            self._wake.wait(max(0.0, min(time.monotonic() + self.idle_wait, slot) - time.monotonic()))
+
+    def _until_next_slot(self) -> float:
+        """Seconds until the next channel's posting slot frees (inf when none is taken)."""
+        if self._next_slot is None:
+            return math.inf
+        return max(0.0, (self._next_slot - self.clock()).total_seconds())
 
     # --- one pass ----------------------------------------------------------------------------
 
@@ -152,6 +167,7 @@ class Sender:
                 claimed = queries.claim_due(session, now=now, lease_until=now + self.lease, limit=self.batch,
                                             token=self.token, paced=POSTS, unpaced=UNPACED,
                                             post_interval=self.post_interval)
+                self._next_slot = queries.next_free_slot(session, after=now)
             for message in claimed:
                 self._deliver(message)
             return len(claimed)

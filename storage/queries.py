@@ -229,6 +229,11 @@ def take_slot(session: Session, *, channel: str, now: datetime, until: datetime)
     return taken is not None
 
 
+def next_free_slot(session: Session, *, after: datetime) -> datetime | None:
+    """When the next channel now waiting for its slot may post again."""
+    return session.scalar(select(func.min(ChannelPace.next_post_at)).where(ChannelPace.next_post_at > after))
+
+
 def hold_channel(session: Session, *, channel: str, until: datetime) -> None:
     """Slack asked us to wait (429): no post to this channel before `until`."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

@@ -206,3 +206,21 @@ def test_a_429_holds_the_whole_channel_until_retry_after(bot: Bot) -> None:
         bot.settle()
     decisions = [p["text"] for p in bot.posts_to("C0DEC")]
     assert len(decisions) == 3 and len(bot.api.calls_to("chat.postMessage", channel="C0DEC")) == 4
+
+
+def test_the_sender_knows_when_the_next_slot_frees(bot: Bot) -> None:
+    from datetime import timedelta
+
+    bot.leeway.sender.stop()  # drive the passes by hand
+    bot.leeway.sender.post_interval = timedelta(seconds=1)
+    for i in range(3):
+        bot.driver.command("U0ANA", f"refund 5 #{i} x")
+    bot.settle()
+    assert len(bot.posts_to("C0DEC")) == 1
+    # Posts wait behind their channel's slot: the sender sleeps until it frees, not a fixed while.
+    assert bot.leeway.sender._until_next_slot() == 1.0
+    bot.clock.advance(seconds=0.4)
+    assert abs(bot.leeway.sender._until_next_slot() - 0.6) < 1e-9
+    bot.clock.advance(seconds=0.6)
+    bot.settle()
+    assert len(bot.posts_to("C0DEC")) == 2
