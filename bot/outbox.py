@@ -144,15 +144,17 @@ class Sender:
             if handled >= self.batch:
                 continue
             # Under load every decision wakes the sender. Let those wakes share one pass instead of
-            # each costing a query; after a pass that sent nothing they are mostly posts queued
-            # behind a paced channel, so let them gather longer. Never sleep past a channel's slot.
-            slot = started + self._until_next_slot() + SLOT_MARGIN
-            gathered = started + (PASS_GAP if handled else QUIET_GAP)
+            # each costing a query. While posts wait behind their channels' slots and this pass
+            # could send nothing, the wakes are mostly more of the same, so let them gather longer;
+            # but never sleep past the next slot.
+            until_slot = self._until_next_slot()
+            slot = started + until_slot + SLOT_MARGIN
+            gathered = started + (QUIET_GAP if not handled and until_slot < math.inf else PASS_GAP)
             self._stop.wait(max(0.0, min(gathered, slot) - time.monotonic()))
             self._wake.wait(max(0.0, min(time.monotonic() + self.idle_wait, slot) - time.monotonic()))
 
     def _until_next_slot(self) -> float:
-        """Seconds until the next channel's posting slot frees (inf when none is taken)."""
+        """Seconds until the next channel with posts waiting may post (inf when none waits)."""
         if self._next_slot is None:
             return math.inf
         return max(0.0, (self._next_slot - self.clock()).total_seconds())
@@ -167,7 +169,7 @@ class Sender:
                 claimed = queries.claim_due(session, now=now, lease_until=now + self.lease, limit=self.batch,
                                             token=self.token, paced=POSTS, unpaced=UNPACED,
                                             post_interval=self.post_interval)
-                self._next_slot = queries.next_free_slot(session, after=now)
+                self._next_slot = queries.next_free_slot(session, after=now, paced=POSTS)
             for message in claimed:
                 self._deliver(message)
             return len(claimed)

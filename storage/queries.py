@@ -229,9 +229,12 @@ def take_slot(session: Session, *, channel: str, now: datetime, until: datetime)
     return taken is not None
 
 
-def next_free_slot(session: Session, *, after: datetime) -> datetime | None:
-    """When the next channel now waiting for its slot may post again."""
-    return session.scalar(select(func.min(ChannelPace.next_post_at)).where(ChannelPace.next_post_at > after))
+def next_free_slot(session: Session, *, after: datetime, paced: Collection[str]) -> datetime | None:
+    """When the next channel with posts waiting for its slot may post again (None: no post waits)."""
+    waiting = select(OutboxMessage.id).where(OutboxMessage.status == "pending",
+                                             OutboxMessage.channel == ChannelPace.channel,
+                                             OutboxMessage.kind.in_(paced)).exists()
+    return session.scalar(select(func.min(ChannelPace.next_post_at)).where(ChannelPace.next_post_at > after, waiting))
 
 
 def hold_channel(session: Session, *, channel: str, until: datetime) -> None:
