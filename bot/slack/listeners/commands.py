@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -12,6 +13,7 @@ from bot.core.parsing import (
     USAGE,
     Away,
     Back,
+    Command,
     Draft,
     Help,
     InputError,
@@ -33,10 +35,16 @@ def reply(ack: Ack, message: views.Message) -> None:
 
 
 def register(app: App, ctx: services.Context, sender: Sender) -> None:
+    @lru_cache(maxsize=256)
+    def parse(text: str) -> Command:
+        # The matcher below and the listener read the same text: parse it once. (Parsing is pure,
+        # and its results are immutable; a rejected text raises again and is not kept.)
+        return parse_command(text, ctx.policy)
+
     def on_remedy(ack: Ack, command: dict[str, Any]) -> None:
         user = command["user_id"]
         try:
-            parsed = parse_command(command.get("text") or "", ctx.policy)
+            parsed = parse(command.get("text") or "")
             if isinstance(parsed, Help):
                 reply(ack, views.help_message(ctx.policy))
             elif isinstance(parsed, Limits):
@@ -70,7 +78,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
 
     def open_form(command: dict[str, Any]) -> None:
         try:
-            parsed = parse_command(command.get("text") or "", ctx.policy)
+            parsed = parse(command.get("text") or "")
         except InputError:
             return
         if not isinstance(parsed, Draft) or parsed.complete:
@@ -83,7 +91,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
 
     def needs_form(command: dict[str, Any]) -> bool:
         try:
-            parsed = parse_command(command.get("text") or "", ctx.policy)
+            parsed = parse(command.get("text") or "")
         except InputError:
             return False
         return isinstance(parsed, Draft) and not parsed.complete
