@@ -43,31 +43,9 @@ def test_a_lone_write_goes_at_once() -> None:
     assert writes.batches == [[7]]
 
 
-def test_writes_that_arrive_during_a_write_share_the_next_one() -> None:
-    together: GroupCommit[int, int] = GroupCommit()
-    writes = Writes()
-    writes.hold.clear()
-    first = threading.Thread(target=lambda: together.submit(0, writes))
-    first.start()
-    assert writes.started.wait(10)
-    results: dict[int, int] = {}
-    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, together.submit(i, writes)))
-               for i in range(1, 8)]
-    for thread in threads:
-        thread.start()
-    wait_until(lambda: together.waiting == 7)
-    writes.hold.set()
-    for thread in [first, *threads]:
-        thread.join(10)
-    assert writes.batches[0] == [0]
-    assert sorted(writes.batches[1]) == [1, 2, 3, 4, 5, 6, 7]  # seven callers, one write
-    assert len(writes.batches) == 2
-    assert results == {i: i * 10 for i in range(1, 8)}  # each caller gets its own result
-
-
-def test_a_bad_item_fails_only_itself() -> None:
-    together: GroupCommit[int, int] = GroupCommit()
-    writes = Writes(bad=frozenset({3}))
+def arriving_during_a_write(together: GroupCommit[int, int], writes: Writes, items: range) -> dict[int, object]:
+    """Item 0 starts a write that is held open; `items` arrive meanwhile; then it finishes.
+    Returns what each of `items` got back: its result, or the error it raised."""
     writes.hold.clear()
     first = threading.Thread(target=lambda: together.submit(0, writes))
     first.start()
@@ -80,13 +58,28 @@ def test_a_bad_item_fails_only_itself() -> None:
         except ValueError as error:
             outcomes[item] = error
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(1, 5)]
+    threads = [threading.Thread(target=one, args=(item,)) for item in items]
     for thread in threads:
         thread.start()
-    wait_until(lambda: together.waiting == 4)
+    wait_until(lambda: together.waiting == len(items))
     writes.hold.set()
     for thread in [first, *threads]:
         thread.join(10)
+    return outcomes
+
+
+def test_writes_that_arrive_during_a_write_share_the_next_one() -> None:
+    writes = Writes()
+    outcomes = arriving_during_a_write(GroupCommit(), writes, range(1, 8))
+    assert writes.batches[0] == [0]
+    assert sorted(writes.batches[1]) == [1, 2, 3, 4, 5, 6, 7]  # seven callers, one write
+    assert len(writes.batches) == 2
+    assert outcomes == {i: i * 10 for i in range(1, 8)}  # each caller gets its own result
+
+
+def test_a_bad_item_fails_only_itself() -> None:
+    writes = Writes(bad=frozenset({3}))
+    outcomes = arriving_during_a_write(GroupCommit(), writes, range(1, 5))
     # The shared write failed as a whole; each item was then written on its own.
     assert sorted(writes.batches[1]) == [1, 2, 3, 4]
     assert sorted(b[0] for b in writes.batches[2:]) == [1, 2, 3, 4]
@@ -100,18 +93,8 @@ def test_a_failed_lone_write_raises_to_its_caller() -> None:
 
 
 def test_a_batch_is_bounded() -> None:
-    together: GroupCommit[int, int] = GroupCommit(max_batch=3)
     writes = Writes()
-    writes.hold.clear()
-    first = threading.Thread(target=lambda: together.submit(0, writes))
-    first.start()
-    assert writes.started.wait(10)
-    threads = [threading.Thread(target=together.submit, args=(i, writes)) for i in range(1, 8)]
-    for thread in threads:
-        thread.start()
-    wait_until(lambda: together.waiting == 7)
-    writes.hold.set()
-    for thread in [first, *threads]:
-        thread.join(10)
+    outcomes = arriving_during_a_write(GroupCommit(max_batch=3), writes, range(1, 8))
     assert all(len(batch) <= 3 for batch in writes.batches)
     assert sorted(i for batch in writes.batches for i in batch) == list(range(8))
+    assert outcomes == {i: i * 10 for i in range(1, 8)}
