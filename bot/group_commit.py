@@ -29,8 +29,13 @@ class _Slot(Generic[Item, Result]):
 
 
 class GroupCommit(Generic[Item, Result]):
-    def __init__(self, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, max_batch: int = MAX_BATCH,
+                 alone_on: tuple[type[Exception], ...] = (Exception,)) -> None:
+        """`alone_on`: the errors that may be one item's fault, after which each item of the
+        failed batch is written on its own. Any other error (the database is down, say) is
+        every item's answer at once, rather than each retrying into the same wall."""
         self.max_batch = max_batch
+        self.alone_on = alone_on
         self._queue: list[_Slot[Item, Result]] = []
         self._writing = False
         self._changed = threading.Condition()
@@ -44,20 +49,23 @@ class GroupCommit(Generic[Item, Result]):
     def submit(self, item: Item, write: Callable[[Sequence[Item]], Sequence[Result]]) -> Result:
         """Write `item`, perhaps together with others, and return its result. `write` takes a
         batch and returns one result per item, in order, all in one transaction. If a batch
-        fails, each of its items is written on its own, so one bad item fails only itself."""
+        fails with an error of `alone_on`, each of its items is written on its own, so one bad
+        item fails only itself."""
         slot: _Slot[Item, Result] = _Slot(item)
         with self._changed:
             self._queue.append(slot)
-            while self._writing and not slot.done:
-                self._changed.wait()
-            if not slot.done:
+            # Lead writes until this item's is done: a bounded batch may not reach it the first time.
+            while not slot.done:
+                if self._writing:
+                    self._changed.wait()
+                    continue
                 batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
                 self._writing = True
-        if not slot.done:
-            try:
-                _write(batch, write)
-            finally:
-                with self._changed:
+                self._changed.release()
+                try:
+                    _write(batch, write, self.alone_on)
+                finally:
+                    self._changed.acquire()
                     self._writing = False
                     self._changed.notify_all()
         if slot.error is not None:
@@ -65,13 +73,15 @@ class GroupCommit(Generic[Item, Result]):
         return slot.result  # type: ignore[return-value]
 
 
-def _write(batch: list[_Slot[Item, Result]], write: Callable[[Sequence[Item]], Sequence[Result]]) -> None:
+def _write(batch: list[_Slot[Item, Result]], write: Callable[[Sequence[Item]], Sequence[Result]],
+           alone_on: tuple[type[Exception], ...]) -> None:
     try:
         try:
             results = write([slot.item for slot in batch])
         except Exception as error:
-            if len(batch) == 1:
-                batch[0].error = error
+            if len(batch) == 1 or not isinstance(error, alone_on):
+                for slot in batch:
+                    slot.error = error
                 return
             for slot in batch:
                 try:

@@ -107,7 +107,8 @@ class Sender:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pass_lock = threading.Lock()
-        self._next_slot: datetime | None = None  # when the next channel's slot frees
+        self._next_slot: datetime | None = None  # when the next channel with posts waiting may post
+        self._next_attempt: datetime | None = None  # when the next message not yet due falls due
         self.token = uuid.uuid4().hex
         # The App Home is rendered from the use case's view of the person (set by the runtime).
         self.home_of: Callable[[str], Any] = lambda user: None
@@ -141,23 +142,22 @@ class Sender:
             except Exception:
                 log.exception("outbox pass failed; retrying shortly")
                 handled = 0
+                self._next_slot = self._next_attempt = None  # unknown now: wait the usual while
             if handled >= self.batch:
                 continue
             # Under load every decision wakes the sender. Let those wakes share one pass instead of
             # each costing a query. While posts wait behind their channels' slots and this pass
             # could send nothing, the wakes are mostly more of the same, so let them gather longer;
-            # but never sleep past the next slot.
+            # but never sleep past the next slot, or the next retry that falls due.
             until_slot = self._until_next_slot()
-            slot = started + until_slot + SLOT_MARGIN
+            due = time.monotonic() + min(until_slot, _seconds_until(self._next_attempt, self.clock())) + SLOT_MARGIN
             gathered = started + (QUIET_GAP if not handled and until_slot < math.inf else PASS_GAP)
-            self._stop.wait(max(0.0, min(gathered, slot) - time.monotonic()))
-            self._wake.wait(max(0.0, min(time.monotonic() + self.idle_wait, slot) - time.monotonic()))
+            self._stop.wait(max(0.0, min(gathered, due) - time.monotonic()))
+            self._wake.wait(max(0.0, min(time.monotonic() + self.idle_wait, due) - time.monotonic()))
 
     def _until_next_slot(self) -> float:
         """Seconds until the next channel with posts waiting may post (inf when none waits)."""
-        if self._next_slot is None:
-            return math.inf
-        return max(0.0, (self._next_slot - self.clock()).total_seconds())
+        return _seconds_until(self._next_slot, self.clock())
 
     # --- one pass ----------------------------------------------------------------------------
 
@@ -170,8 +170,13 @@ class Sender:
                                             token=self.token, paced=POSTS, unpaced=UNPACED,
                                             post_interval=self.post_interval)
                 self._next_slot = queries.next_free_slot(session, after=now, paced=POSTS)
+                self._next_attempt = queries.next_attempt(session, after=now)
             for message in claimed:
-                self._deliver(message)
+                try:
+                    self._deliver(message)
+                except Exception:  # one message's trouble must not hold up the rest of the pass
+                    log.exception("could not deliver %s #%s; it is tried again when its claim lapses",
+                                  message.kind, message.id)
             return len(claimed)
 
     def _deliver(self, message: OutboxMessage) -> None:
@@ -287,12 +292,14 @@ class Sender:
         self.metrics.slack_errors.labels(code="ratelimited" if status == 429 else code).inc()
         if status == 429 or code == "ratelimited":
             retry_after = timedelta(seconds=_retry_after(error))
-            if message.kind in POSTS and self.post_interval > timedelta(0):
-                # The whole channel waits, not just this post: the next one would be refused too.
-                with self.sessions.begin() as session:
-                    queries.hold_channel(session, channel=message.channel, until=self.clock() + retry_after)
-            self._reschedule(message, retry_after, f"ratelimited (retry after {retry_after.seconds}s)",
-                             count=False)
+            at = self.clock() + retry_after
+            with self.sessions.begin() as session:
+                if message.kind in POSTS and self.post_interval > timedelta(0):
+                    # The whole channel waits, not just this post: the next one would be refused too.
+                    # This post is due when the hold ends, so it keeps its place in the line.
+                    queries.hold_channel(session, channel=message.channel, until=at)
+                queries.reschedule(session, message_id=message.id, token=self.token, at=at,
+                                   error=f"ratelimited (retry after {retry_after.seconds}s)", count_attempt=False)
             return
         if code in FIXES:
             self._fail(message, code, FIXES[code].format(channel=message.channel))
@@ -358,6 +365,10 @@ class Sender:
             return False
         log.info("opened form %s", view.callback_id)
         return True
+
+
+def _seconds_until(when: datetime | None, now: datetime) -> float:
+    return math.inf if when is None else max(0.0, (when - now).total_seconds())
 
 
 def _retry_after(error: SlackApiError) -> int:

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -53,7 +53,8 @@ class Context:
     wake_sender: Callable[[], None] = lambda: None
     metrics: Metrics = field(default_factory=Metrics)
     # Grants within the agent's own authority that arrive together are written together.
-    alone_grants: GroupCommit[NewProposal, int] = field(default_factory=GroupCommit)
+    alone_grants: GroupCommit[NewProposal, int] = field(
+        default_factory=lambda: GroupCommit(alone_on=(IntegrityError, DataError)))
 
 
 # A proposal's column values, and the rows its id leads to.

@@ -54,8 +54,9 @@ def _ping_if_idle(engine: Engine) -> None:
         try:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as error:
-            # The pool drops this connection and checks out another (SQLAlchemy's documented way).
-            raise exc.DisconnectionError(f"stale connection: {error}") from error
+            # The server went away: the pool drops this connection and every other one made
+            # before now, then connects afresh (SQLAlchemy's documented way).
+            raise exc.InvalidatePoolError(f"stale connection: {error}") from error
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -166,7 +166,8 @@ def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: 
     With a `post_interval`, messages of a `paced` kind go one per channel per interval: only the
     oldest due one in a channel whose slot is free is claimed, and claiming it takes the slot.
     The rest stay pending, untouched, until their channel's next slot. Every query here is an
-    index lookup, so a pass costs the same with ten messages waiting or ten thousand."""
+    index lookup, one per channel with messages waiting: a long line in one channel costs a
+    pass nothing."""
     pending_due = (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now)
     lapsed = (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now)
     if not paced or post_interval <= timedelta(0):
@@ -175,17 +176,22 @@ def claim_due(session: Session, *, now: datetime, lease_until: datetime, limit: 
         candidates = _ids(session, pending_due & OutboxMessage.kind.in_(unpaced), limit)
         candidates += _ids(session, lapsed & OutboxMessage.kind.in_(unpaced), limit)
         busy = set(session.scalars(select(ChannelPace.channel).where(ChannelPace.next_post_at > now)))
-        heads = [(channel, session.scalar(select(func.min(OutboxMessage.id)).where(
-                     pending_due, OutboxMessage.channel == channel, OutboxMessage.kind.in_(paced))))
-                 for channel in session.scalars(_CHANNELS_WAITING) if channel not in busy]
-        heads += list(session.execute(select(OutboxMessage.channel, OutboxMessage.id)
-                                      .where(lapsed, OutboxMessage.kind.in_(paced)).order_by(OutboxMessage.id)))
-        for channel, head in heads:
-            if head is None or channel in busy or len(candidates) >= limit:
-                continue
+        # A post whose sender died mid-claim keeps its place in its channel's line.
+        lapsed_heads: dict[str, int] = {channel: first for channel, first in session.execute(
+            select(OutboxMessage.channel, func.min(OutboxMessage.id))
+            .where(lapsed, OutboxMessage.kind.in_(paced)).group_by(OutboxMessage.channel))}
+        heads: list[tuple[int, str]] = []
+        for channel in (set(session.scalars(_CHANNELS_WAITING)) | set(lapsed_heads)) - busy:
+            pending_head = session.scalar(select(func.min(OutboxMessage.id)).where(
+                pending_due, OutboxMessage.channel == channel, OutboxMessage.kind.in_(paced)))
+            firsts = [first for first in (pending_head, lapsed_heads.get(channel)) if first is not None]
+            if firsts:
+                heads.append((min(firsts), channel))
+        for head, channel in sorted(heads):  # the oldest first, whatever its channel
+            if len(candidates) >= limit:
+                break
             if take_slot(session, channel=channel, now=now, until=now + post_interval):
                 candidates.append(head)
-            busy.add(channel)
     claimed: list[int] = []
     for message_id in sorted(candidates):
         result = session.execute(
@@ -235,6 +241,12 @@ def next_free_slot(session: Session, *, after: datetime, paced: Collection[str])
                                              OutboxMessage.channel == ChannelPace.channel,
                                              OutboxMessage.kind.in_(paced)).exists()
     return session.scalar(select(func.min(ChannelPace.next_post_at)).where(ChannelPace.next_post_at > after, waiting))
+
+
+def next_attempt(session: Session, *, after: datetime) -> datetime | None:
+    """When the next message not yet due (a retry, a deferral) falls due."""
+    return session.scalar(select(func.min(OutboxMessage.next_attempt_at))
+                          .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at > after))
 
 
 def hold_channel(session: Session, *, channel: str, until: datetime) -> None:

@@ -12,11 +12,13 @@ from bot.group_commit import GroupCommit
 
 
 class Writes:
-    """A write function that records each batch it is given; `hold` keeps the first one open."""
+    """A write function that records each batch it is given; `hold` keeps the first one open.
+    Items in `bad` fail the write they are in; `down` fails every write after the first."""
 
-    def __init__(self, bad: frozenset[int] = frozenset()) -> None:
+    def __init__(self, bad: frozenset[int] = frozenset(), down: bool = False) -> None:
         self.batches: list[list[int]] = []
         self.bad = bad
+        self.down = down
         self.hold = threading.Event()
         self.hold.set()
         self.started = threading.Event()
@@ -25,6 +27,8 @@ class Writes:
         self.batches.append(list(items))
         self.started.set()
         assert self.hold.wait(10)
+        if self.down and len(self.batches) > 1:
+            raise ConnectionError("the database went away")
         if self.bad & set(items):
             raise ValueError(f"bad items in {sorted(items)}")
         return [item * 10 for item in items]
@@ -55,7 +59,7 @@ def arriving_during_a_write(together: GroupCommit[int, int], writes: Writes, ite
     def one(item: int) -> None:
         try:
             outcomes[item] = together.submit(item, writes)
-        except ValueError as error:
+        except (ValueError, ConnectionError) as error:
             outcomes[item] = error
 
     threads = [threading.Thread(target=one, args=(item,)) for item in items]
@@ -98,3 +102,10 @@ def test_a_batch_is_bounded() -> None:
     assert all(len(batch) <= 3 for batch in writes.batches)
     assert sorted(i for batch in writes.batches for i in batch) == list(range(8))
     assert outcomes == {i: i * 10 for i in range(1, 8)}
+
+
+def test_an_error_that_is_no_one_items_fault_is_everyones_answer_at_once() -> None:
+    writes = Writes(down=True)
+    outcomes = arriving_during_a_write(GroupCommit(alone_on=(ValueError,)), writes, range(1, 5))
+    assert len(writes.batches) == 2  # no item-by-item retries into a database that is down
+    assert all(isinstance(outcomes[i], ConnectionError) for i in range(1, 5))

@@ -224,3 +224,28 @@ def test_the_sender_knows_when_the_next_slot_frees(bot: Bot) -> None:
     bot.clock.advance(seconds=0.6)
     bot.settle()
     assert len(bot.posts_to("C0DEC")) == 2
+
+
+def test_a_post_whose_sender_died_mid_claim_keeps_its_place_in_line(bot: Bot) -> None:
+    from datetime import timedelta
+
+    from bot.outbox import POSTS, UNPACED
+    from storage import queries
+
+    bot.leeway.sender.stop()  # drive the passes by hand
+    bot.leeway.sender.post_interval = timedelta(seconds=1)
+    bot.driver.command("U0ANA", "refund 5 #0 x")
+    now = bot.clock()
+    with bot.leeway.ctx.sessions.begin() as session:  # another instance claims it, then dies
+        taken = queries.claim_due(session, now=now, lease_until=now + timedelta(seconds=2), limit=50,
+                                  token="dead-instance", paced=POSTS, unpaced=UNPACED,
+                                  post_interval=timedelta(seconds=1))
+    assert {m.kind for m in taken} == {"decision", "kudos"}
+    for i in range(1, 6):  # the channel's line grows behind it
+        bot.driver.command("U0ANA", f"refund 5 #{i} x")
+    for _ in range(8):
+        bot.clock.advance(seconds=1)
+        bot.settle()
+    # Once its claim lapses (after 2 s), it goes next, not after everything that came later.
+    decisions = [p["text"] for p in bot.posts_to("C0DEC")]
+    assert [int(t.split("case #")[1].split()[0]) for t in decisions] == [1, 2, 0, 3, 4, 5]
