@@ -361,11 +361,10 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
 
 def _record_grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str, via: str,
                   now: datetime) -> None:
-    seconds = max(0, int((now - proposal.created_at).total_seconds()))
-    queries.add_rows(session, [(proposal.id, _grant_rows(
-        ctx, proposal_id=proposal.id, tier=proposal.tier, proposer=proposal.proposer, created_at=proposal.created_at,
-        approver=approver, via=via, now=now))])
-    _count_grant(ctx, proposal.tier, seconds=seconds)
+    rows = _grant_rows(ctx, proposal_id=proposal.id, tier=proposal.tier, proposer=proposal.proposer,
+                       created_at=proposal.created_at, approver=approver, via=via, now=now)
+    queries.add_rows(session, [(proposal.id, rows)])
+    _count_grant(ctx, proposal.tier, seconds=rows.decisions[0]["seconds_to_decision"])
 
 
 def _grant_rows(ctx: Context, *, proposal_id: int, tier: str, proposer: str, created_at: datetime, approver: str,

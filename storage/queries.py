@@ -108,18 +108,6 @@ def events_of(session: Session, *, proposal_id: int) -> list[ProposalEvent]:
                                 .order_by(ProposalEvent.id)))
 
 
-def add_approval(session: Session, *, proposal_id: int, approver: str, via: str, at: datetime) -> None:
-    session.connection().execute(insert(_APPROVAL), {
-        "proposal_id": proposal_id, "approver": approver, "via": via, "at": at})
-
-
-def add_decision(session: Session, *, proposal_id: int, tier: str, agreed_by: str | None,
-                 granted_at: datetime, seconds_to_decision: int) -> None:
-    session.connection().execute(insert(_DECISION), {
-        "proposal_id": proposal_id, "tier": tier, "agreed_by": agreed_by, "granted_at": granted_at,
-        "seconds_to_decision": seconds_to_decision})
-
-
 def decision_of(session: Session, *, proposal_id: int) -> Decision | None:
     return session.scalars(select(Decision).where(Decision.proposal_id == proposal_id)).first()
 
