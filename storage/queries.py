@@ -214,13 +214,16 @@ _CHANNELS_WAITING = text("""
 def take_slot(session: Session, *, channel: str, now: datetime, until: datetime) -> bool:
     """Take a channel's posting slot if it is free at `now`, holding it until `until`. One
     conditional upsert: of two instances racing for a slot, exactly one gets it."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    taken = session.execute(
-        insert(ChannelPace).values(channel=channel, next_post_at=until)
-        .on_conflict_do_update(index_elements=[ChannelPace.channel], set_={"next_post_at": until},
-                               where=ChannelPace.next_post_at <= now)
-        .returning(ChannelPace.channel)).first()
+    taken = session.execute(_set_pace(session, channel=channel, until=until, where=ChannelPace.next_post_at <= now)
+                            .returning(ChannelPace.channel)).first()
     return taken is not None
+
+
+def _set_pace(session: Session, *, channel: str, until: datetime, where: Any) -> Any:
+    """Upsert a channel's next posting time; an existing row changes only when `where` holds."""
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return (upsert(ChannelPace).values(channel=channel, next_post_at=until)
+            .on_conflict_do_update(index_elements=[ChannelPace.channel], set_={"next_post_at": until}, where=where))
 
 
 def next_free_slot(session: Session, *, after: datetime, paced: Collection[str]) -> datetime | None:
@@ -239,11 +242,7 @@ def next_attempt(session: Session, *, after: datetime) -> datetime | None:
 
 def hold_channel(session: Session, *, channel: str, until: datetime) -> None:
     """Slack asked us to wait (429): no post to this channel before `until`."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(ChannelPace).values(channel=channel, next_post_at=until)
-        .on_conflict_do_update(index_elements=[ChannelPace.channel], set_={"next_post_at": until},
-                               where=ChannelPace.next_post_at < until))
+    session.execute(_set_pace(session, channel=channel, until=until, where=ChannelPace.next_post_at < until))
 
 
 def renew_claim(session: Session, *, message_id: int, token: str, lease_until: datetime) -> bool:
