@@ -149,11 +149,16 @@ class Sender:
             # each costing a query. While posts wait behind their channels' slots and this pass
             # could send nothing, the wakes are mostly more of the same, so let them gather longer;
             # but never sleep past the next slot, or the next retry that falls due.
-            until_slot = self._until_next_slot()
-            due = time.monotonic() + min(until_slot, _seconds_until(self._next_attempt, self.clock())) + SLOT_MARGIN
-            gathered = started + (QUIET_GAP if not handled and until_slot < math.inf else PASS_GAP)
+            due = time.monotonic() + self._until_due()
+            gathered = started + (QUIET_GAP if not handled and self._until_next_slot() < math.inf else PASS_GAP)
             self._stop.wait(max(0.0, min(gathered, due) - time.monotonic()))
             self._wake.wait(max(0.0, min(time.monotonic() + self.idle_wait, due) - time.monotonic()))
+
+    def _until_due(self) -> float:
+        """Seconds until there is something to send that no wake will announce: a post whose
+        channel's slot frees, or a retry or deferral falling due."""
+        now = self.clock()
+        return min(_seconds_until(self._next_slot, now), _seconds_until(self._next_attempt, now)) + SLOT_MARGIN
 
     def _until_next_slot(self) -> float:
         """Seconds until the next channel with posts waiting may post (inf when none waits)."""
@@ -170,7 +175,9 @@ class Sender:
                                             token=self.token, paced=POSTS, unpaced=UNPACED,
                                             post_interval=self.post_interval)
                 self._next_slot = queries.next_free_slot(session, after=now, paced=POSTS)
-                self._next_attempt = queries.next_attempt(session, after=now)
+                # Read the clock afresh: rows written since `now` are not retries falling due but new
+                # messages, which wake the sender themselves. Counting them would spin it under load.
+                self._next_attempt = queries.next_attempt(session, after=self.clock())
             for message in claimed:
                 try:
                     self._deliver(message)
