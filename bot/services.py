@@ -4,7 +4,7 @@ messages it owes Slack (the outbox), and returns what to tell the person who act
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -53,12 +53,8 @@ class Context:
     wake_sender: Callable[[], None] = lambda: None
     metrics: Metrics = field(default_factory=Metrics)
     # Grants within the agent's own authority that arrive together are written together.
-    alone_grants: GroupCommit[NewProposal, int] = field(
+    alone_grants: GroupCommit[queries.NewProposal, int] = field(
         default_factory=lambda: GroupCommit(alone_on=(IntegrityError, DataError)))
-
-
-# A proposal's column values, and the rows its id leads to.
-NewProposal = tuple[dict[str, Any], Callable[[int], queries.Rows]]
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -190,17 +186,13 @@ def _grant_alone(ctx: Context, *, proposer: str, remedy: Remedy, draft: Draft, o
         return replace(grant, events=[proposed, *grant.events])
 
     try:
-        proposal_id = ctx.alone_grants.submit((fields, rows), lambda batch: _add_proposals(ctx, batch))
+        proposal_id = ctx.alone_grants.submit((fields, rows),
+                                              lambda batch: queries.commit_proposals(ctx.sessions, batch))
     except IntegrityError as error:
         return _already_recorded(ctx, source_key, error)
     _count_grant(ctx, Tier.ALONE, seconds=0)
     ctx.wake_sender()
     return Granted(Proposal(id=proposal_id, **fields))
-
-
-def _add_proposals(ctx: Context, batch: Sequence[NewProposal]) -> list[int]:
-    with ctx.sessions.begin() as session:
-        return queries.add_proposals(session, batch)
 
 
 def _proposal_fields(ctx: Context, remedy: Remedy, draft: Draft, *, tier: Tier, proposer: str,

@@ -4,12 +4,13 @@ from decimal import Decimal
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage import migrate, queries
 from storage.models import Base, Proposal
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, wipe
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -135,3 +136,76 @@ def test_a_connection_in_use_is_not_pinged_and_one_dropped_while_idle_is_replace
         assert len(pings) >= 1
     finally:
         engine.dispose()
+
+
+def _new_proposal(n: int, **overrides: object) -> queries.NewProposal:
+    when = T0 + timedelta(seconds=n, microseconds=123456)
+    fields: dict[str, object] = dict(
+        source_key=f"submission-{n}", status="granted", remedy_id="refund", remedy_label="Refund", unit="USD",
+        amount=Decimal("12.34") * n, customer_fair=None if n % 2 else Decimal("0.10"), case_ref=f"#{n}",
+        summary=f'parcel {n} "broken" \\ déjà vu 🎁', tier="alone", proposer="U0ANA", asked=None,
+        origin_channel="C0SUP" if n % 2 else None, created_at=when, decided_at=when, decided_by="U0ANA",
+        reroute_at=None, expire_at=None)
+    fields.update(overrides)
+
+    def rows(proposal_id: int) -> queries.Rows:
+        return queries.Rows(
+            events=[{"at": when, "kind": "proposed", "actor": "U0ANA", "detail": {"amount": str(n), "note": "ü \""}},
+                    {"at": when, "kind": "granted", "actor": "U0ANA", "detail": {}}],
+            approvals=[{"approver": "U0ANA", "via": "alone", "at": when}],
+            decisions=[{"tier": "alone", "agreed_by": None, "granted_at": when, "seconds_to_decision": n}],
+            outbox=[queries.outbox_row(kind=kind, channel=channel, at=when, proposal_id=proposal_id,
+                                       dedupe_key=f"{kind}:{proposal_id}")
+                    for kind, channel in (("decision", "C0DEC"), ("kudos", "C0KUD"))])
+
+    return fields, rows
+
+
+def test_proposals_committed_together_come_back_whole(engine: Engine) -> None:
+    from storage.db import make_sessions
+    from storage.models import Approval, Decision, OutboxMessage, ProposalEvent
+
+    sessions = make_sessions(engine)
+    batch = [_new_proposal(n) for n in (1, 2, 3)]
+    try:
+        ids = queries.commit_proposals(sessions, batch)
+        with sessions() as session:  # a fresh session: only what was committed
+            assert len(set(ids)) == 3
+            for proposal_id, (fields, _) in zip(ids, batch, strict=True):
+                loaded = queries.get_proposal(session, proposal_id=proposal_id)
+                assert loaded is not None
+                assert {name: getattr(loaded, name) for name in fields} == fields
+                assert loaded.created_at.tzinfo is not None
+                events = session.scalars(select(ProposalEvent).where(ProposalEvent.proposal_id == proposal_id)
+                                         .order_by(ProposalEvent.id)).all()
+                assert [(e.kind, e.detail) for e in events] == [
+                    ("proposed", {"amount": fields["case_ref"][1:], "note": "ü \""}), ("granted", {})]
+                approval = session.scalars(select(Approval).where(Approval.proposal_id == proposal_id)).one()
+                assert (approval.approver, approval.via, approval.at) == ("U0ANA", "alone", fields["created_at"])
+                decision = session.scalars(select(Decision).where(Decision.proposal_id == proposal_id)).one()
+                assert (decision.tier, decision.agreed_by, decision.granted_at) == (
+                    "alone", None, fields["created_at"])
+            posts = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+            # Owed posts are queued in the order the proposals came, each named for its own proposal.
+            assert [(m.proposal_id, m.kind, m.dedupe_key, m.status, m.next_attempt_at) for m in posts] == [
+                (proposal_id, kind, f"{kind}:{proposal_id}", "pending", fields["created_at"])
+                for proposal_id, (fields, _) in zip(ids, batch, strict=True) for kind in ("decision", "kudos")]
+    finally:
+        wipe(engine)
+
+
+def test_a_batch_with_one_repeated_submission_writes_nothing(engine: Engine) -> None:
+    from storage.db import make_sessions
+    from storage.models import OutboxMessage, ProposalEvent
+
+    sessions = make_sessions(engine)
+    try:
+        queries.commit_proposals(sessions, [_new_proposal(1)])
+        with pytest.raises(IntegrityError):
+            queries.commit_proposals(sessions, [_new_proposal(2), _new_proposal(3, source_key="submission-1")])
+        with sessions() as session:
+            assert [p.source_key for p in session.scalars(select(Proposal))] == ["submission-1"]
+            assert len(session.scalars(select(ProposalEvent)).all()) == 2
+            assert len(session.scalars(select(OutboxMessage)).all()) == 2
+    finally:
+        wipe(engine)
