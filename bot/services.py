@@ -179,12 +179,10 @@ def _grant_alone(ctx: Context, *, proposer: str, remedy: Remedy, draft: Draft, o
               "status": Status.GRANTED, "asked": None, "decided_at": now, "decided_by": proposer,
               "reroute_at": None, "expire_at": None}
 
-    def rows(proposal_id: int) -> queries.Rows:
-        grant = _grant_rows(ctx, proposal_id=proposal_id, tier=Tier.ALONE, proposer=proposer, created_at=now,
-                            approver=proposer, via="alone", now=now)
-        proposed = _event(now, "proposed", proposer, tier=str(Tier.ALONE), amount=str(draft.amount))
-        return replace(grant, events=[proposed, *grant.events])
-
+    grant = _grant_rows(ctx, tier=Tier.ALONE, proposer=proposer, created_at=now, approver=proposer, via="alone",
+                        now=now)
+    proposed = _event(now, "proposed", proposer, tier=str(Tier.ALONE), amount=str(draft.amount))
+    rows = replace(grant, events=[proposed, *grant.events])
     try:
         proposal_id = ctx.alone_grants.submit((fields, rows),
                                               lambda batch: queries.commit_proposals(ctx.sessions, batch))
@@ -353,14 +351,14 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
 
 def _record_grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str, via: str,
                   now: datetime) -> None:
-    rows = _grant_rows(ctx, proposal_id=proposal.id, tier=proposal.tier, proposer=proposal.proposer,
-                       created_at=proposal.created_at, approver=approver, via=via, now=now)
+    rows = _grant_rows(ctx, tier=proposal.tier, proposer=proposal.proposer, created_at=proposal.created_at,
+                       approver=approver, via=via, now=now)
     queries.add_rows(session, [(proposal.id, rows)])
     _count_grant(ctx, proposal.tier, seconds=rows.decisions[0]["seconds_to_decision"])
 
 
-def _grant_rows(ctx: Context, *, proposal_id: int, tier: str, proposer: str, created_at: datetime, approver: str,
-                via: str, now: datetime) -> queries.Rows:
+def _grant_rows(ctx: Context, *, tier: str, proposer: str, created_at: datetime, approver: str, via: str,
+                now: datetime) -> queries.Rows:
     """What every grant owes: the agreement, the history, the audit record and the posts."""
     alone = via == "alone"
     channels = ctx.policy.channels
@@ -372,9 +370,9 @@ def _grant_rows(ctx: Context, *, proposal_id: int, tier: str, proposer: str, cre
         events=[_event(now, "granted", approver, via=via)],
         decisions=[{"tier": tier, "agreed_by": None if alone else approver, "granted_at": now,
                     "seconds_to_decision": max(0, int((now - created_at).total_seconds()))}],
-        outbox=[queries.outbox_row(kind=kind, channel=channel, at=now, proposal_id=proposal_id,
-                                   dedupe_key=None if kind == Kind.REQUEST_UPDATE else f"{kind}:{proposal_id}")
-                for kind, channel in owed])
+        # One post of each kind per proposal; a request may be brought up to date more than once.
+        outbox=[queries.outbox_row(kind=kind, channel=channel, at=now, dedupe_key=None if kind == Kind.REQUEST_UPDATE
+                                   else f"{kind}:{queries.THIS_PROPOSAL}") for kind, channel in owed])
 
 
 def _count_grant(ctx: Context, tier: str, *, seconds: int) -> None:

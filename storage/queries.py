@@ -26,12 +26,19 @@ _PROPOSAL, _EVENT, _APPROVAL, _DECISION, _OUTBOX = (
 
 @dataclass(frozen=True)
 class Rows:
-    """The rows that hang off one proposal, as column values without its id."""
+    """The rows that hang off one proposal, as column values without its id. An outbox row's
+    dedupe key may name the proposal before it has an id, as THIS_PROPOSAL."""
 
     events: list[dict[str, Any]] = field(default_factory=list)
     approvals: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[dict[str, Any]] = field(default_factory=list)
+
+
+THIS_PROPOSAL = "{proposal}"
+
+# A new proposal: its column values, and the rows hanging off it.
+NewProposal = tuple[dict[str, Any], Rows]
 
 
 def add_proposal(session: Session, **fields: Any) -> Proposal:
@@ -40,18 +47,14 @@ def add_proposal(session: Session, **fields: Any) -> Proposal:
     return Proposal(id=proposal_id, **fields)
 
 
-# A new proposal: its column values, and what builds the rows hanging off it once its id is known.
-NewProposal = tuple[dict[str, Any], Callable[[int], Rows]]
-
-
 def commit_proposals(sessions: sessionmaker[Session], proposals: Sequence[NewProposal]) -> list[int]:
-    """Write several proposals and the rows each one's id leads to, and commit: all or nothing.
+    """Write several proposals with the rows hanging off each, and commit: all or nothing.
     Returns their ids, in order. The one query here that owns its transaction.
 
-    On PostgreSQL every row goes in one statement, which is atomic by itself, so it runs without
-    a transaction around it: two round trips in all (the ids, then the rows) where BEGIN, a
-    statement per table and COMMIT took seven. Under load each round trip is a wait to win the
-    interpreter back, and this write is what a grant within an agent's own authority waits on."""
+    On PostgreSQL it is one statement, atomic by itself, so it runs without a transaction around
+    it: one round trip, where BEGIN, a statement per table and COMMIT took seven. Under load each
+    round trip is a wait to win the interpreter back, and a grant within an agent's own authority
+    waits on this write."""
     engine = sessions.kw["bind"]
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -61,64 +64,88 @@ def commit_proposals(sessions: sessionmaker[Session], proposals: Sequence[NewPro
 
 
 def add_proposals(session: Session, proposals: Sequence[NewProposal]) -> list[int]:
-    """Insert several proposals and the rows each one's id leads to: one statement per table,
-    however many proposals. Returns their ids, in order."""
+    """Insert several proposals and the rows hanging off each: one statement per table, however
+    many proposals. Returns their ids, in order."""
     ids = list(session.connection().execute(
         insert(_PROPOSAL).returning(_PROPOSAL.c.id, sort_by_parameter_order=True),
         [fields for fields, _ in proposals]).scalars())
-    add_rows(session, [(proposal_id, rows_of(proposal_id)) for proposal_id, (_, rows_of) in zip(ids, proposals,
-                                                                                              strict=True)])
+    add_rows(session, [(proposal_id, rows) for proposal_id, (_, rows) in zip(ids, proposals, strict=True)])
     return ids
 
 
-_NEXT_PROPOSAL_IDS = "SELECT nextval(pg_get_serial_sequence('proposal', 'id')) FROM generate_series(1, %(n)s)"
-
-
-def _add_proposals_in_one_statement(connection: Connection, proposals: Sequence[NewProposal]) -> list[int]:
-    """PostgreSQL: take the ids first (the rows need them), then insert into every table with one
-    statement of data-modifying CTEs. Each table's rows travel as one JSON array, which
-    `json_populate_recordset` reads with the table's own column types: one statement text per
-    shape of batch, however many rows, so the server parses it once."""
-    ids = list(connection.exec_driver_sql(_NEXT_PROPOSAL_IDS, {"n": len(proposals)}).scalars())
-    children: dict[str, list[dict[str, Any]]] = {name: [] for name in _CHILD_TABLES}
-    for proposal_id, (_, rows_of) in zip(ids, proposals, strict=True):
-        rows = rows_of(proposal_id)
-        for name, into in children.items():
-            into += [{**row, "proposal_id": proposal_id} for row in getattr(rows, name)]
-    tables = [(_PROPOSAL, [{"id": proposal_id, **fields} for proposal_id, (fields, _) in zip(ids, proposals,
-                                                                                             strict=True)])]
-    tables += [(table, children[name]) for name, table in _CHILD_TABLES.items() if children[name]]
-    shape = tuple((table.name, tuple(rows[0])) for table, rows in tables)
-    connection.exec_driver_sql(_insert_all(shape, connection.dialect.identifier_preparer.quote),
-                               {f"rows{k}": _json_array(table, rows, connection.dialect)
-                                for k, (table, rows) in enumerate(tables)})
-    return ids
+def add_rows(session: Session, rows: Sequence[tuple[int, Rows]]) -> None:
+    connection = session.connection()
+    for name, table in _CHILD_TABLES.items():
+        params = [_of_proposal(row, proposal_id) for proposal_id, of in rows for row in getattr(of, name)]
+        if params:
+            # RETURNING has SQLAlchemy send the rows as one multi-row INSERT ("insertmanyvalues"):
+            # one round trip, where the driver's executemany may take several.
+            connection.execute(insert(table).returning(table.c.id), params)
 
 
 _CHILD_TABLES = {"events": _EVENT, "approvals": _APPROVAL, "decisions": _DECISION, "outbox": _OUTBOX}
 
 
+def _of_proposal(row: dict[str, Any], proposal_id: int) -> dict[str, Any]:
+    row = {**row, "proposal_id": proposal_id}
+    if row.get("dedupe_key"):
+        row["dedupe_key"] = row["dedupe_key"].replace(THIS_PROPOSAL, str(proposal_id))
+    return row
+
+
+def _add_proposals_in_one_statement(connection: Connection, proposals: Sequence[NewProposal]) -> list[int]:
+    """PostgreSQL: every table's rows in one statement of data-modifying CTEs, the proposals'
+    ids drawn from their sequence within it. Each table's rows travel as one JSON array that
+    `json_populate_recordset` reads with the table's own column types, so a batch of any size
+    is the same statement text, which the server prepares once. A child names its proposal by
+    its place in the batch (from 1) until the statement swaps in the id."""
+    tables = [(_PROPOSAL, [fields for fields, _ in proposals])]
+    for name, table in _CHILD_TABLES.items():
+        children = [{**row, "proposal_id": place}
+                    for place, (_, rows) in enumerate(proposals, start=1) for row in getattr(rows, name)]
+        if children:
+            tables.append((table, children))
+    shape = tuple((table.name, tuple(rows[0])) for table, rows in tables)
+    params: dict[str, Any] = {f"rows{k}": _json_array(table, rows, connection.dialect)
+                              for k, (table, rows) in enumerate(tables)}
+    params["count"] = len(proposals)
+    sql = _insert_all(shape, connection.dialect.identifier_preparer.quote)
+    return list(connection.exec_driver_sql(sql, params).scalars())
+
+
 @functools.lru_cache(maxsize=64)
 def _insert_all(shape: tuple[tuple[str, tuple[str, ...]], ...], quote: Callable[[str], str]) -> str:
-    """`shape`: each table's name and the columns its rows give, parent first. Foreign keys are
-    checked at the end of the statement, so the children may name the parent's new ids."""
-    inserts = []
+    """`shape`: each table's name and the columns its rows give, proposals first. Foreign keys
+    are checked at the end of the statement, so the children may name ids drawn within it."""
+    (parent, _), *_ = shape
+    ctes = [f"ids AS MATERIALIZED (SELECT place, nextval(pg_get_serial_sequence('{parent}', 'id')) AS id "
+            f"FROM generate_series(1, %(count)s) AS place)"]
     for k, (table, names) in enumerate(shape):
         columns = ", ".join(quote(name) for name in names)
-        inserts.append(f"INSERT INTO {quote(table)} ({columns}) SELECT {columns} "
-                       f"FROM json_populate_recordset(NULL::{quote(table)}, %(rows{k})s)")
-    *first, last = inserts
-    ctes = ", ".join(f"rows{k} AS ({statement})" for k, statement in enumerate(first))
-    return f"WITH {ctes} {last}" if ctes else last
+        picked = ", ".join(_picked(name, quote) for name in names)
+        joined = "ids.place = r.ordinality" if k == 0 else "ids.place = r.proposal_id"
+        if k == 0:
+            columns, picked = f"id, {columns}", f"ids.id, {picked}"
+        ctes.append(f"rows{k} AS (INSERT INTO {quote(table)} ({columns}) SELECT {picked} "
+                    f"FROM json_populate_recordset(NULL::{quote(table)}, %(rows{k})s) WITH ORDINALITY AS r "
+                    f"JOIN ids ON {joined} ORDER BY r.ordinality)")
+    return f"WITH {', '.join(ctes)} SELECT id FROM ids ORDER BY place"
+
+
+def _picked(name: str, quote: Callable[[str], str]) -> str:
+    if name == "proposal_id":
+        return "ids.id"
+    if name == "dedupe_key":
+        return f"replace(r.dedupe_key, '{THIS_PROPOSAL}', ids.id::text)"
+    return f"r.{quote(name)}"
 
 
 def _json_array(table: Table, rows: list[dict[str, Any]], dialect: Dialect) -> str:
     """Rows as JSON, each value as its column's type would bind it (UTC times, hundredths)."""
     decorated = [(name, kind) for name in rows[0] if isinstance(kind := table.c[name].type, TypeDecorator)]
-    for row in rows:
-        for name, kind in decorated:
-            if row[name] is not None:
-                row[name] = kind.process_bind_param(row[name], dialect)
+    if decorated:
+        rows = [{**row, **{name: kind.process_bind_param(row[name], dialect) for name, kind in decorated
+                           if row[name] is not None}} for row in rows]
     return json.dumps(rows, default=_json_value)
 
 
@@ -126,16 +153,6 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} has no JSON form")
-
-
-def add_rows(session: Session, rows: Sequence[tuple[int, Rows]]) -> None:
-    connection = session.connection()
-    for table, name in ((_EVENT, "events"), (_APPROVAL, "approvals"), (_DECISION, "decisions"), (_OUTBOX, "outbox")):
-        params = [{**row, "proposal_id": proposal_id} for proposal_id, of in rows for row in getattr(of, name)]
-        if params:
-            # RETURNING has SQLAlchemy send the rows as one multi-row INSERT ("insertmanyvalues"):
-            # one round trip, where the driver's executemany may take several.
-            connection.execute(insert(table).returning(table.c.id), params)
 
 
 def get_proposal(session: Session, *, proposal_id: int) -> Proposal | None:

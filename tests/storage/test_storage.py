@@ -147,18 +147,13 @@ def _new_proposal(n: int, **overrides: object) -> queries.NewProposal:
         origin_channel="C0SUP" if n % 2 else None, created_at=when, decided_at=when, decided_by="U0ANA",
         reroute_at=None, expire_at=None)
     fields.update(overrides)
-
-    def rows(proposal_id: int) -> queries.Rows:
-        return queries.Rows(
-            events=[{"at": when, "kind": "proposed", "actor": "U0ANA", "detail": {"amount": str(n), "note": "ü \""}},
-                    {"at": when, "kind": "granted", "actor": "U0ANA", "detail": {}}],
-            approvals=[{"approver": "U0ANA", "via": "alone", "at": when}],
-            decisions=[{"tier": "alone", "agreed_by": None, "granted_at": when, "seconds_to_decision": n}],
-            outbox=[queries.outbox_row(kind=kind, channel=channel, at=when, proposal_id=proposal_id,
-                                       dedupe_key=f"{kind}:{proposal_id}")
-                    for kind, channel in (("decision", "C0DEC"), ("kudos", "C0KUD"))])
-
-    return fields, rows
+    return fields, queries.Rows(
+        events=[{"at": when, "kind": "proposed", "actor": "U0ANA", "detail": {"amount": str(n), "note": "ü \""}},
+                {"at": when, "kind": "granted", "actor": "U0ANA", "detail": {}}],
+        approvals=[{"approver": "U0ANA", "via": "alone", "at": when}],
+        decisions=[{"tier": "alone", "agreed_by": None, "granted_at": when, "seconds_to_decision": n}],
+        outbox=[queries.outbox_row(kind=kind, channel=channel, at=when, dedupe_key=f"{kind}:{queries.THIS_PROPOSAL}")
+                for kind, channel in (("decision", "C0DEC"), ("kudos", "C0KUD"))])
 
 
 def test_proposals_committed_together_come_back_whole(engine: Engine) -> None:
@@ -170,7 +165,7 @@ def test_proposals_committed_together_come_back_whole(engine: Engine) -> None:
     try:
         ids = queries.commit_proposals(sessions, batch)
         with sessions() as session:  # a fresh session: only what was committed
-            assert len(set(ids)) == 3
+            assert len(set(ids)) == 3 and ids == sorted(ids)  # drawn in the order the proposals came
             for proposal_id, (fields, _) in zip(ids, batch, strict=True):
                 loaded = queries.get_proposal(session, proposal_id=proposal_id)
                 assert loaded is not None
