@@ -145,20 +145,28 @@ class Sender:
                 self._next_slot = self._next_attempt = None  # unknown now: wait the usual while
             if handled >= self.batch:
                 continue
-            # Under load every decision wakes the sender. Let those wakes share one pass instead of
-            # each costing a query. While posts wait behind their channels' slots and this pass
-            # could send nothing, the wakes are mostly more of the same, so let them gather longer;
-            # but never sleep past the next slot, or the next retry that falls due.
-            due = time.monotonic() + self._until_due()
-            gathered = started + (QUIET_GAP if not handled and self._until_next_slot() < math.inf else PASS_GAP)
-            self._stop.wait(max(0.0, min(gathered, due) - time.monotonic()))
-            self._wake.wait(max(0.0, min(time.monotonic() + self.idle_wait, due) - time.monotonic()))
+            gather, longest = self._pause(handled, elapsed=time.monotonic() - started)
+            self._stop.wait(gather)
+            self._wake.wait(longest - gather)
 
-    def _until_due(self) -> float:
-        """Seconds until there is something to send that no wake will announce: a post whose
-        channel's slot frees, or a retry or deferral falling due."""
+    def _pause(self, handled: int, *, elapsed: float) -> tuple[float, float]:
+        """After a pass that handled `handled` messages and took `elapsed` seconds: how long to let
+        wakes gather before the next pass, and the longest to rest in all (seconds from now).
+
+        Under load every decision wakes the sender. Let those wakes share one pass instead of each
+        costing a query. While posts wait behind their channels' slots and this pass could send
+        nothing, the wakes are mostly more of the same, so let them gather longer. But never rest
+        past the next slot, or the next retry falling due."""
+        gap = QUIET_GAP if not handled and self._until_next_slot() < math.inf else PASS_GAP
+        gather = max(0.0, gap - elapsed)
         now = self.clock()
-        return min(_seconds_until(self._next_slot, now), _seconds_until(self._next_attempt, now)) + SLOT_MARGIN
+        due = min(_seconds_until(self._next_slot, now), _seconds_until(self._next_attempt, now)) + SLOT_MARGIN
+        # Already due now: a message written while the pass ran, whose writer woke the sender (let
+        # that wake gather like any other), or, rarely, a retry that fell due meanwhile (it goes
+        # after the gathering). Cutting the gathering short for these would spin under load.
+        if due > SLOT_MARGIN:
+            gather = min(gather, due)
+        return gather, max(gather, min(self.idle_wait, due))
 
     def _until_next_slot(self) -> float:
         """Seconds until the next channel with posts waiting may post (inf when none waits)."""
@@ -175,9 +183,7 @@ class Sender:
                                             token=self.token, paced=POSTS, unpaced=UNPACED,
                                             post_interval=self.post_interval)
                 self._next_slot = queries.next_free_slot(session, after=now, paced=POSTS)
-                # Read the clock afresh: rows written since `now` are not retries falling due but new
-                # messages, which wake the sender themselves. Counting them would spin it under load.
-                self._next_attempt = queries.next_attempt(session, after=self.clock())
+                self._next_attempt = queries.next_attempt(session, after=now)
             for message in claimed:
                 try:
                     self._deliver(message)

@@ -55,6 +55,8 @@ def commit_proposals(sessions: sessionmaker[Session], proposals: Sequence[NewPro
     it: one round trip, where BEGIN, a statement per table and COMMIT took seven. Under load each
     round trip is a wait to win the interpreter back, and a grant within an agent's own authority
     waits on this write."""
+    if not proposals:
+        return []
     engine = sessions.kw["bind"]
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -105,6 +107,8 @@ def _add_proposals_in_one_statement(connection: Connection, proposals: Sequence[
                     for place, (_, rows) in enumerate(proposals, start=1) for row in getattr(rows, name)]
         if children:
             tables.append((table, children))
+    for table, rows in tables:
+        _check_complete(table, rows)
     shape = tuple((table.name, tuple(rows[0])) for table, rows in tables)
     params: dict[str, Any] = {f"rows{k}": _json_array(table, rows, connection.dialect)
                               for k, (table, rows) in enumerate(tables)}
@@ -138,6 +142,16 @@ def _picked(name: str, quote: Callable[[str], str]) -> str:
     if name == "dedupe_key":
         return f"replace(r.dedupe_key, '{THIS_PROPOSAL}', ids.id::text)"
     return f"r.{quote(name)}"
+
+
+def _check_complete(table: Table, rows: list[dict[str, Any]]) -> None:
+    """The statement names the columns the first row gives, and no model-side default applies:
+    every row must give the same columns, among them every column with a default."""
+    names = set(rows[0])
+    if missing := {column.name for column in table.c if column.default is not None} - names:
+        raise ValueError(f"{table.name} rows leave out {sorted(missing)}, which have defaults")
+    if any(row.keys() != names for row in rows):
+        raise ValueError(f"{table.name} rows give different columns")
 
 
 def _json_array(table: Table, rows: list[dict[str, Any]], dialect: Dialect) -> str:

@@ -231,7 +231,7 @@ def test_the_sender_knows_when_the_next_slot_frees(bot: Bot) -> None:
 def test_posts_written_during_a_pass_do_not_keep_the_sender_awake(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import timedelta
 
-    from bot.outbox import SLOT_MARGIN
+    from bot.outbox import PASS_GAP, QUIET_GAP
     from storage import queries
 
     bot.leeway.sender.stop()  # drive the passes by hand
@@ -247,9 +247,35 @@ def test_posts_written_during_a_pass_do_not_keep_the_sender_awake(bot: Bot, monk
 
     monkeypatch.setattr(queries, "claim_due", while_the_pass_runs_another_grant_commits)
     assert bot.leeway.sender.deliver_due() == 2
-    # The new post woke the sender itself; it waits behind the slot just taken. Taking its time
-    # for a retry falling due would have the sender look again at once, pass after pass, under load.
-    assert bot.leeway.sender._until_due() == pytest.approx(0.999 + SLOT_MARGIN)
+    # The new post woke the sender itself, and waits behind the slot just taken. Taking it for a
+    # retry falling due would cut the gathering short: under load, one pass straight after another.
+    gather_after_this_pass, _ = bot.leeway.sender._pause(2, elapsed=0.0)
+    gather_after_one_that_sends_nothing, _ = bot.leeway.sender._pause(0, elapsed=0.0)
+    assert (gather_after_this_pass, gather_after_one_that_sends_nothing) == (PASS_GAP, QUIET_GAP)
+
+
+def test_a_retry_falling_due_during_a_pass_is_looked_at_straight_after(bot: Bot,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from bot.outbox import PASS_GAP
+    from storage import queries
+
+    bot.leeway.sender.stop()  # drive the passes by hand
+    with bot.leeway.ctx.sessions.begin() as session:  # written a while ago, to be tried again in 5 ms
+        queries.enqueue(session, kind="notice", channel="U0ANA", at=bot.clock() + timedelta(milliseconds=5),
+                        detail={"text": "hello"})
+    claim_due = queries.claim_due
+
+    def a_slow_pass(session: Session, **args: Any) -> Any:
+        claimed = claim_due(session, **args)
+        bot.clock.advance(seconds=0.01)
+        return claimed
+
+    monkeypatch.setattr(queries, "claim_due", a_slow_pass)
+    assert bot.leeway.sender.deliver_due() == 0
+    # Nothing will wake the sender for it: it looks again after the gathering, not its idle wait.
+    assert bot.leeway.sender._pause(0, elapsed=0.0) == (PASS_GAP, PASS_GAP)
 
 
 def test_a_post_whose_sender_died_mid_claim_keeps_its_place_in_line(bot: Bot) -> None:

@@ -204,3 +204,21 @@ def test_a_batch_with_one_repeated_submission_writes_nothing(engine: Engine) -> 
             assert len(session.scalars(select(OutboxMessage)).all()) == 2
     finally:
         wipe(engine)
+
+
+def test_after_a_batch_its_connection_is_back_to_transactions(engine: Engine, database_url: str) -> None:
+    from storage.db import make_engine, make_sessions
+
+    one_connection = make_engine(database_url, pool_size=1, max_overflow=0)
+    sessions = make_sessions(one_connection)
+    try:
+        assert queries.commit_proposals(sessions, []) == []
+        queries.commit_proposals(sessions, [_new_proposal(1)])  # on PostgreSQL, without a transaction
+        with pytest.raises(RuntimeError), sessions.begin() as session:
+            make_proposal(session, source_key="undone")
+            raise RuntimeError("the use case fails after writing")
+        with sessions() as session:
+            assert [p.source_key for p in session.scalars(select(Proposal))] == ["submission-1"]
+    finally:
+        one_connection.dispose()
+        wipe(engine)
