@@ -22,6 +22,8 @@ from storage.models import Approval, Availability, ChannelPace, Decision, Outbox
 # the ORM's unit of work would cost more than the statements themselves on this hot path.
 _PROPOSAL, _EVENT, _APPROVAL, _DECISION, _OUTBOX = (
     cast(Table, model.__table__) for model in (Proposal, ProposalEvent, Approval, Decision, OutboxMessage))
+# The tables whose rows hang off a proposal, by their name in `Rows`.
+_CHILD_TABLES = {"events": _EVENT, "approvals": _APPROVAL, "decisions": _DECISION, "outbox": _OUTBOX}
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,6 @@ def add_rows(session: Session, rows: Sequence[tuple[int, Rows]]) -> None:
             # RETURNING has SQLAlchemy send the rows as one multi-row INSERT ("insertmanyvalues"):
             # one round trip, where the driver's executemany may take several.
             connection.execute(insert(table).returning(table.c.id), params)
-
-
-_CHILD_TABLES = {"events": _EVENT, "approvals": _APPROVAL, "decisions": _DECISION, "outbox": _OUTBOX}
 
 
 def _of_proposal(row: dict[str, Any], proposal_id: int) -> dict[str, Any]:
