@@ -157,10 +157,11 @@ class Sender:
         costing a query. While posts wait behind their channels' slots and this pass could send
         nothing, the wakes are mostly more of the same, so let them gather longer. But never rest
         past the next slot, or the next retry falling due."""
-        gap = QUIET_GAP if not handled and self._until_next_slot() < math.inf else PASS_GAP
-        gather = max(0.0, gap - elapsed)
         now = self.clock()
-        due = min(_seconds_until(self._next_slot, now), _seconds_until(self._next_attempt, now)) + SLOT_MARGIN
+        until_slot = _seconds_until(self._next_slot, now)
+        gap = QUIET_GAP if not handled and until_slot < math.inf else PASS_GAP
+        gather = max(0.0, gap - elapsed)
+        due = min(until_slot, _seconds_until(self._next_attempt, now)) + SLOT_MARGIN
         # Already due now: a message written while the pass ran, whose writer woke the sender (let
         # that wake gather like any other), or, rarely, a retry that fell due meanwhile (it goes
         # after the gathering). Cutting the gathering short for these would spin under load.

@@ -147,10 +147,15 @@ def _check_complete(table: Table, rows: list[dict[str, Any]]) -> None:
     """The statement names the columns the first row gives, and no model-side default applies:
     every row must give the same columns, among them every column with a default."""
     names = set(rows[0])
-    if missing := {column.name for column in table.c if column.default is not None} - names:
+    if missing := _defaulted(table) - names:
         raise ValueError(f"{table.name} rows leave out {sorted(missing)}, which have defaults")
     if any(row.keys() != names for row in rows):
         raise ValueError(f"{table.name} rows give different columns")
+
+
+@functools.cache
+def _defaulted(table: Table) -> frozenset[str]:
+    return frozenset(column.name for column in table.c if column.default is not None)
 
 
 def _json_array(table: Table, rows: list[dict[str, Any]], dialect: Dialect) -> str:
