@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -228,6 +229,20 @@ def test_the_sender_knows_when_the_next_slot_frees(bot: Bot) -> None:
     assert len(bot.posts_to("C0DEC")) == 2
 
 
+def _while_each_pass_runs(monkeypatch: pytest.MonkeyPatch, then: Callable[[Session], Any]) -> None:
+    """Do `then` in every sender pass just after it claims, as if it happened meanwhile."""
+    from storage import queries
+
+    claim_due = queries.claim_due
+
+    def claim_and_then(session: Session, **args: Any) -> Any:
+        claimed = claim_due(session, **args)
+        then(session)
+        return claimed
+
+    monkeypatch.setattr(queries, "claim_due", claim_and_then)
+
+
 def test_posts_written_during_a_pass_do_not_keep_the_sender_awake(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import timedelta
 
@@ -237,15 +252,12 @@ def test_posts_written_during_a_pass_do_not_keep_the_sender_awake(bot: Bot, monk
     bot.leeway.sender.stop()  # drive the passes by hand
     bot.leeway.sender.post_interval = timedelta(seconds=1)
     bot.driver.command("U0ANA", "refund 5 #0 x")
-    claim_due = queries.claim_due
 
-    def while_the_pass_runs_another_grant_commits(session: Session, **args: Any) -> Any:
-        claimed = claim_due(session, **args)
+    def another_grant_commits(session: Session) -> None:
         bot.clock.advance(seconds=0.001)
         queries.enqueue(session, kind="decision", channel="C0DEC", at=bot.clock())
-        return claimed
 
-    monkeypatch.setattr(queries, "claim_due", while_the_pass_runs_another_grant_commits)
+    _while_each_pass_runs(monkeypatch, another_grant_commits)
     assert bot.leeway.sender.deliver_due() == 2
     # The new post woke the sender itself, and waits behind the slot just taken. Taking it for a
     # retry falling due would cut the gathering short: under load, one pass straight after another.
@@ -265,14 +277,7 @@ def test_a_retry_falling_due_during_a_pass_is_looked_at_straight_after(bot: Bot,
     with bot.leeway.ctx.sessions.begin() as session:  # written a while ago, to be tried again in 5 ms
         queries.enqueue(session, kind="notice", channel="U0ANA", at=bot.clock() + timedelta(milliseconds=5),
                         detail={"text": "hello"})
-    claim_due = queries.claim_due
-
-    def a_slow_pass(session: Session, **args: Any) -> Any:
-        claimed = claim_due(session, **args)
-        bot.clock.advance(seconds=0.01)
-        return claimed
-
-    monkeypatch.setattr(queries, "claim_due", a_slow_pass)
+    _while_each_pass_runs(monkeypatch, lambda session: bot.clock.advance(seconds=0.01))
     assert bot.leeway.sender.deliver_due() == 0
     # Nothing will wake the sender for it: it looks again after the gathering, not its idle wait.
     assert bot.leeway.sender._pause(0, elapsed=0.0) == (PASS_GAP, PASS_GAP)

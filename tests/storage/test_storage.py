@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage import migrate, queries
-from storage.models import Base, Proposal
+from storage.db import make_engine, make_sessions
+from storage.models import Approval, Base, Decision, OutboxMessage, Proposal, ProposalEvent
 from tests.conftest import FakeClock, wipe
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -157,9 +158,6 @@ def _new_proposal(n: int, **overrides: object) -> queries.NewProposal:
 
 
 def test_proposals_committed_together_come_back_whole(engine: Engine) -> None:
-    from storage.db import make_sessions
-    from storage.models import Approval, Decision, OutboxMessage, ProposalEvent
-
     sessions = make_sessions(engine)
     batch = [_new_proposal(n) for n in (1, 2, 3)]
     try:
@@ -190,9 +188,6 @@ def test_proposals_committed_together_come_back_whole(engine: Engine) -> None:
 
 
 def test_a_batch_with_one_repeated_submission_writes_nothing(engine: Engine) -> None:
-    from storage.db import make_sessions
-    from storage.models import OutboxMessage, ProposalEvent
-
     sessions = make_sessions(engine)
     try:
         queries.commit_proposals(sessions, [_new_proposal(1)])
@@ -207,8 +202,6 @@ def test_a_batch_with_one_repeated_submission_writes_nothing(engine: Engine) -> 
 
 
 def test_after_a_batch_its_connection_is_back_to_transactions(engine: Engine, database_url: str) -> None:
-    from storage.db import make_engine, make_sessions
-
     one_connection = make_engine(database_url, pool_size=1, max_overflow=0)
     sessions = make_sessions(one_connection)
     try:
