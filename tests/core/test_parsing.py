@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.parsing import Draft, Help, InputError, Limits, parse_amount, parse_command
+from bot.core.parsing import Command, Draft, Help, InputError, Limits, parse_amount, parse_command
 from bot.core.policy import Tier
 from tests.policies import team_policy
 
@@ -19,25 +19,44 @@ def parse(text: str) -> Draft:
 
 def test_the_one_line_form() -> None:
     draft = parse("refund 40 #4711 parcel arrived broken")
-    assert draft == Draft(remedy_id="refund", amount=Decimal("40.00"), case_ref="#4711",
-                          summary="parcel arrived broken")
+    assert draft == Draft(
+        remedy_id="refund", amount=Decimal("40.00"), case_ref="#4711", summary="parcel arrived broken"
+    )
     assert draft.complete
 
 
-@pytest.mark.parametrize(("text", "amount"), [
-    ("refund 25 #1 x", "25"), ("refund 25.50 #1 x", "25.50"), ("refund $25 #1 x", "25"),
-    ("refund 25 USD #1 x", "25"), ("refund 25usd #1 x", "25"), ("refund 1,250 #1 x", "1250"),
-    ("refund USD25 #1 x", "25"), ("extension 7d #1 x", "7"), ("extension 7 days #1 x", "7"),
-    ("extension 7 #1 x", "7"),
-])
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("refund 25 #1 x", "25"),
+        ("refund 25.50 #1 x", "25.50"),
+        ("refund $25 #1 x", "25"),
+        ("refund 25 USD #1 x", "25"),
+        ("refund 25usd #1 x", "25"),
+        ("refund 1,250 #1 x", "1250"),
+        ("refund USD25 #1 x", "25"),
+        ("extension 7d #1 x", "7"),
+        ("extension 7 days #1 x", "7"),
+        ("extension 7 #1 x", "7"),
+    ],
+)
 def test_amount_forms(text: str, amount: str) -> None:
     assert parse(text).amount == Decimal(amount)
 
 
-@pytest.mark.parametrize(("word", "remedy"), [
-    ("refund", "refund"), ("REFUND", "refund"), ("ref", "refund"), ("late", "late_fee"),
-    ("waive", "late_fee"), ("Extend", "extension"), ("free", "meal"), ("late_fee", "late_fee"),
-])
+@pytest.mark.parametrize(
+    ("word", "remedy"),
+    [
+        ("refund", "refund"),
+        ("REFUND", "refund"),
+        ("ref", "refund"),
+        ("late", "late_fee"),
+        ("waive", "late_fee"),
+        ("Extend", "extension"),
+        ("free", "meal"),
+        ("late_fee", "late_fee"),
+    ],
+)
 def test_remedy_by_id_or_unambiguous_prefix(word: str, remedy: str) -> None:
     assert parse(f"{word} 5 #1 something").remedy_id == remedy
 
@@ -56,15 +75,18 @@ def test_fair_anywhere() -> None:
     assert parse("refund 40 #4711 late FAIR: 30").fair == Decimal("30.00")
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("", Draft()),
-    ("refund", Draft(remedy_id="refund")),
-    ("refund 40", Draft(remedy_id="refund", amount=Decimal("40.00"))),
-    ("refund 40 #4711", Draft(remedy_id="refund", amount=Decimal("40.00"), case_ref="#4711")),
-    # no reference among the words: ask for it rather than guess
-    ("refund 40 parcel broke", Draft(remedy_id="refund", amount=Decimal("40.00"), summary="parcel broke")),
-    ("<@U0BEN>", Draft(peer="U0BEN")),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", Draft()),
+        ("refund", Draft(remedy_id="refund")),
+        ("refund 40", Draft(remedy_id="refund", amount=Decimal("40.00"))),
+        ("refund 40 #4711", Draft(remedy_id="refund", amount=Decimal("40.00"), case_ref="#4711")),
+        # no reference among the words: ask for it rather than guess
+        ("refund 40 parcel broke", Draft(remedy_id="refund", amount=Decimal("40.00"), summary="parcel broke")),
+        ("<@U0BEN>", Draft(peer="U0BEN")),
+    ],
+)
 def test_incomplete_text_is_a_partial_draft(text: str, expected: Draft) -> None:
     draft = parse(text)
     assert draft == expected
@@ -81,36 +103,39 @@ def test_escaped_text_is_stored_as_typed() -> None:
     assert draft.summary == "box & contents <broken> see https://example.com/x"
 
 
-@pytest.mark.parametrize(("text", "field", "says"), [
-    ("teleport 40 #1 x", "remedy_id", "I don't know the remedy `teleport`"),
-    ("refund -5 #1 x", "amount", "more than zero"),
-    ("refund 0 #1 x", "amount", "more than zero"),
-    ("refund 0.00 #1 x", "amount", "more than zero"),
-    ("refund abc #1 x", "amount", "isn't an amount"),
-    ("refund 1e5 #1 x", "amount", "isn't an amount"),
-    ("refund NaN #1 x", "amount", "isn't an amount"),
-    ("refund Infinity #1 x", "amount", "isn't an amount"),
-    ("refund 99999999999999999999 #1 x", "amount", "far too large"),
-    ("refund 25.555 #1 x", "amount", "at most two decimals"),
-    ("refund 1,25 #1 x", "amount", "isn't an amount"),
-    ("refund €25 #1 x", "amount", "in USD"),
-    ("refund 25 EUR #1 x", "amount", "in USD"),
-    ("refund 7d #1 x", "amount", "not days"),
-    ("extension 7.5 #1 x", "amount", "whole days"),
-    ("extension $7 #1 x", "amount", "counted in days"),
-    ("refund ٤٠ #1 x", "amount", "digits 0–9"),
-    ("refund ４０ #1 x", "amount", "digits 0–9"),
-    ("refund 40 #1 <@U0BEN> <@U0CHO> x", "peer", "mentioned 2 people"),
-    ("refund 40 #1 <!here> x", "peer", "not a crowd"),
-    ("refund 40 #1 <!subteam^S0TEAM|@support> x", "peer", "not a crowd"),
-    ("refund 40 #1 x fair:", "fair", "needs an amount"),
-    ("refund 40 #1 x fair:1 fair:2", "fair", "once"),
-    ("refund 40 #1 x fair:-3", "fair", "more than zero"),
-    ("fair:3", "remedy_id", "Name the remedy first"),
-    ("refund 40 #1 parcel\x00broken", None, "control characters"),
-    ("refund 40 #1 " + "x" * 4000, None, "characters long"),
-    ("refund 40 " + "#" + "1" * 80 + " x", "case_ref", "characters long"),
-])
+@pytest.mark.parametrize(
+    ("text", "field", "says"),
+    [
+        ("teleport 40 #1 x", "remedy_id", "I don't know the remedy `teleport`"),
+        ("refund -5 #1 x", "amount", "more than zero"),
+        ("refund 0 #1 x", "amount", "more than zero"),
+        ("refund 0.00 #1 x", "amount", "more than zero"),
+        ("refund abc #1 x", "amount", "isn't an amount"),
+        ("refund 1e5 #1 x", "amount", "isn't an amount"),
+        ("refund NaN #1 x", "amount", "isn't an amount"),
+        ("refund Infinity #1 x", "amount", "isn't an amount"),
+        ("refund 99999999999999999999 #1 x", "amount", "far too large"),
+        ("refund 25.555 #1 x", "amount", "at most two decimals"),
+        ("refund 1,25 #1 x", "amount", "isn't an amount"),
+        ("refund €25 #1 x", "amount", "in USD"),
+        ("refund 25 EUR #1 x", "amount", "in USD"),
+        ("refund 7d #1 x", "amount", "not days"),
+        ("extension 7.5 #1 x", "amount", "whole days"),
+        ("extension $7 #1 x", "amount", "counted in days"),
+        ("refund ٤٠ #1 x", "amount", "digits 0–9"),
+        ("refund ４０ #1 x", "amount", "digits 0–9"),
+        ("refund 40 #1 <@U0BEN> <@U0CHO> x", "peer", "mentioned 2 people"),
+        ("refund 40 #1 <!here> x", "peer", "not a crowd"),
+        ("refund 40 #1 <!subteam^S0TEAM|@support> x", "peer", "not a crowd"),
+        ("refund 40 #1 x fair:", "fair", "needs an amount"),
+        ("refund 40 #1 x fair:1 fair:2", "fair", "once"),
+        ("refund 40 #1 x fair:-3", "fair", "more than zero"),
+        ("fair:3", "remedy_id", "Name the remedy first"),
+        ("refund 40 #1 parcel\x00broken", None, "control characters"),
+        ("refund 40 #1 " + "x" * 4000, None, "characters long"),
+        ("refund 40 " + "#" + "1" * 80 + " x", "case_ref", "characters long"),
+    ],
+)
 def test_bad_input_gets_a_precise_message(text: str, field: str | None, says: str) -> None:
     with pytest.raises(InputError) as raised:
         parse_command(text, POLICY)
@@ -142,7 +167,7 @@ def test_no_text_crashes_the_parser(text: str) -> None:
     except InputError as error:
         assert error.message.strip()
         return
-    assert isinstance(result, Help | Limits | Draft)
+    assert isinstance(result, Command)
 
 
 amount_words = st.one_of(
@@ -189,11 +214,16 @@ def test_away_back_and_withdraw() -> None:
     assert parse_command("withdraw #4711", POLICY) == Withdraw("#4711")
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("away until tomorrow", "isn't a date"), ("away until 2026-02-30", "isn't a real date"),
-    ("away for ages", "isn't a duration"), ("away on holiday", "/remedy away until"),
-    ("withdraw", "Give its case reference"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("away until tomorrow", "isn't a date"),
+        ("away until 2026-02-30", "isn't a real date"),
+        ("away for ages", "isn't a duration"),
+        ("away on holiday", "/remedy away until"),
+        ("withdraw", "Give its case reference"),
+    ],
+)
 def test_bad_away_and_withdraw(text: str, says: str) -> None:
     with pytest.raises(InputError, match=None) as raised:
         parse_command(text, POLICY)
