@@ -89,21 +89,44 @@ def write_bodies(path: Path, count: int, text: str) -> None:
     batch = path.stem  # trigger ids differ between files written in the same second
     with path.open("w") as out:
         for i in range(count):
-            body = urlencode({
-                "token": "bench", "team_id": "T0LEEWAY", "team_domain": "bench", "channel_id": "C0GEN",
-                "channel_name": "general", "user_id": AGENTS[i % len(AGENTS)], "user_name": "agent",
-                "command": "/remedy", "text": text.format(i=i), "api_app_id": "A0LEEWAY",
-                "is_enterprise_install": "false", "response_url": "http://127.0.0.1:9/unused",
-                "trigger_id": f"{now}.{i}.{batch}{i:08d}",
-            }).encode()
+            body = urlencode(
+                {
+                    "token": "bench",
+                    "team_id": "T0LEEWAY",
+                    "team_domain": "bench",
+                    "channel_id": "C0GEN",
+                    "channel_name": "general",
+                    "user_id": AGENTS[i % len(AGENTS)],
+                    "user_name": "agent",
+                    "command": "/remedy",
+                    "text": text.format(i=i),
+                    "api_app_id": "A0LEEWAY",
+                    "is_enterprise_install": "false",
+                    "response_url": "http://127.0.0.1:9/unused",
+                    "trigger_id": f"{now}.{i}.{batch}{i:08d}",
+                }
+            ).encode()
             out.write(f"{now}\t{sign(SECRET, now, body)}\t{body.decode()}\n")
 
 
 def wrk(url: str, bodies: Path, *, concurrency: int, duration: int) -> dict[str, float]:
     env = {**os.environ, "BENCH_BODIES": str(bodies), "BENCH_THREADS": str(WRK_THREADS)}
-    result = subprocess.run(["wrk", f"-t{WRK_THREADS}", f"-c{concurrency}", f"-d{duration}s", "--latency",
-                             "-s", str(Path(__file__).with_name("signed.lua")), url],
-                            env=env, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [
+            "wrk",
+            f"-t{WRK_THREADS}",
+            f"-c{concurrency}",
+            f"-d{duration}s",
+            "--latency",
+            "-s",
+            str(Path(__file__).with_name("signed.lua")),
+            url,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     match = re.search(r"^BENCH (\{.*\})$", result.stdout, re.MULTILINE)
     if not match:
         raise SystemExit(f"bench: wrk printed no summary:\n{result.stdout}\n{result.stderr}")
@@ -115,8 +138,11 @@ def wrk(url: str, bodies: Path, *, concurrency: int, duration: int) -> dict[str,
 @contextmanager
 def floor_app(api: StandInSlack, server: str, threads: int) -> Iterator[str]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("floor.py")), str(port), SECRET,
-                                api.url, str(threads), server], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("floor.py")), str(port), SECRET, api.url, str(threads), server],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/slack/events", process)
         yield f"http://127.0.0.1:{port}/slack/events"
@@ -148,9 +174,17 @@ def leeway(api: StandInSlack, database_url: str, workdir: Path) -> Iterator[str]
     (workdir / "policy.yml").write_text(POLICY)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LEEWAY_"))}
-    env.update(SLACK_BOT_TOKEN="xoxb-bench", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=api.url,
-               DATABASE_URL=database_url, LEEWAY_POLICY="policy.yml", HOST="127.0.0.1", PORT=str(port),
-               LOG_LEVEL="WARNING", PYTHONPATH=str(REPO))
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-bench",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=api.url,
+        DATABASE_URL=database_url,
+        LEEWAY_POLICY="policy.yml",
+        HOST="127.0.0.1",
+        PORT=str(port),
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(REPO),
+    )
     process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=workdir, env=env)
     try:
         wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
@@ -245,13 +279,19 @@ def main() -> int:
                 wrk(url, bodies, concurrency=args.concurrency, duration=2)  # warm up
                 floors[server] = wrk(url, bodies, concurrency=args.concurrency, duration=args.duration)
         floor, stack = floors["waitress"], floors["leeway-stack"]
-        lines.append(f"machine: {os.cpu_count()} cores · wrk -t{WRK_THREADS} -c{args.concurrency} "
-                     f"-d{args.duration}s · pre-signed distinct bodies")
-        lines.append(f"floor (bare sync Bolt app, ack only, on waitress with {args.concurrency} threads): "
-                     f"{floor['per_second']:.0f} acks/s · ack p50 {floor['p50_ms']:.1f} ms · "
-                     f"p99 {floor['p99_ms']:.1f} ms")
-        lines.append(f"for reference, the same app on Leeway's server stack: {stack['per_second']:.0f} acks/s · "
-                     f"ack p50 {stack['p50_ms']:.1f} ms · p99 {stack['p99_ms']:.1f} ms")
+        lines.append(
+            f"machine: {os.cpu_count()} cores · wrk -t{WRK_THREADS} -c{args.concurrency} "
+            f"-d{args.duration}s · pre-signed distinct bodies"
+        )
+        lines.append(
+            f"floor (bare sync Bolt app, ack only, on waitress with {args.concurrency} threads): "
+            f"{floor['per_second']:.0f} acks/s · ack p50 {floor['p50_ms']:.1f} ms · "
+            f"p99 {floor['p99_ms']:.1f} ms"
+        )
+        lines.append(
+            f"for reference, the same app on Leeway's server stack: {stack['per_second']:.0f} acks/s · "
+            f"ack p50 {stack['p50_ms']:.1f} ms · p99 {stack['p99_ms']:.1f} ms"
+        )
         for database in databases:
             url = reset_database(pg_url if database == "postgresql" else "sqlite", workdir, "throughput")
             warm_bodies, bodies = workdir / "warm.txt", workdir / "bodies.txt"
@@ -269,18 +309,23 @@ def main() -> int:
                 f"{database}: {run['per_second']:.0f} proposals/s ({rate:.0%} of the floor) · ack p50 "
                 f"{run['p50_ms']:.1f} ms · p99 {run['p99_ms']:.1f} ms ({tail:.2f}× the floor) · {after - before} "
                 f"proposals recorded for {ok:.0f} answered, with {owed_after - owed_before} posts owed · errors "
-                f"{run['errors']:.0f}")
-            lines.append(f"{database}: targets · rate ≥ 80% of the floor: {_met(rate >= 0.8)} · p99 ≤ 1.5× the floor: "
-                         f"{_met(tail <= 1.5)} · p99 < 50 ms: {_met(run['p99_ms'] < 50)}")
+                f"{run['errors']:.0f}"
+            )
+            lines.append(
+                f"{database}: targets · rate ≥ 80% of the floor: {_met(rate >= 0.8)} · p99 ≤ 1.5× the floor: "
+                f"{_met(tail <= 1.5)} · p99 < 50 ms: {_met(run['p99_ms'] < 50)}"
+            )
             url = reset_database(pg_url if database == "postgresql" else "sqlite", workdir, "latency")
             api.reset()
             with leeway(api, url, workdir) as base:
                 took = approvals(api, base, args.approvals)
                 drained = burst(api, base, args.burst)
-            lines.append(f"{database}: approval → decision post p50 {statistics.median(took) * 1000:.0f} ms · "
-                         f"p99 {percentile(took, 0.99) * 1000:.0f} ms ({len(took)} approvals) · a burst of "
-                         f"{args.burst} decisions fully posted in {drained:.1f} s (paced: one post a second "
-                         "per channel)")
+            lines.append(
+                f"{database}: approval → decision post p50 {statistics.median(took) * 1000:.0f} ms · "
+                f"p99 {percentile(took, 0.99) * 1000:.0f} ms ({len(took)} approvals) · a burst of "
+                f"{args.burst} decisions fully posted in {drained:.1f} s (paced: one post a second "
+                "per channel)"
+            )
     print("\n".join(lines))
     return 0
 

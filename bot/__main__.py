@@ -70,8 +70,13 @@ def _run(settings: Settings) -> int:
             SocketModeHandler(leeway.bolt, settings.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
         else:
             log.info("Leeway is listening on http://%s:%s/slack/events", settings.host, settings.port)
-            make_server(leeway.asgi(), host=settings.host, port=settings.port, log_level=settings.log_level,
-                        keep_logging=settings.log_format == "json").run()
+            make_server(
+                leeway.asgi(),
+                host=settings.host,
+                port=settings.port,
+                log_level=settings.log_level,
+                keep_logging=settings.log_format == "json",
+            ).run()
     finally:
         leeway.close()
     return 0
@@ -82,8 +87,12 @@ def _configure_logging(level: str, form: str) -> None:
     if form == "json":  # one JSON object a line, for log collectors
         from pythonjsonlogger.json import JsonFormatter
 
-        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
-                                           rename_fields={"asctime": "time", "levelname": "level", "name": "logger"}))
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
@@ -108,8 +117,9 @@ def _migrate(database_url: str) -> int:
         print(f"leeway: database at revision {migrate.current(engine)}")
         engine.dispose()
     except Exception as error:
-        raise StartupError(f"Can't migrate the database at DATABASE_URL ({type(error).__name__}: "
-                           f"{str(error).splitlines()[0]})") from None
+        raise StartupError(
+            f"Can't migrate the database at DATABASE_URL ({type(error).__name__}: {str(error).splitlines()[0]})"
+        ) from None
     return 0
 
 

@@ -70,10 +70,14 @@ class Demo:
             if user != "U0LEEWAY":
                 self.api.add_user(user, name=name)
         secret = secrets.token_hex(16)
-        settings = Settings(slack_bot_token="xoxb-demo", slack_signing_secret=secret,  # type: ignore[arg-type]
-                            slack_api_url=self.api.url, leeway_policy=EXAMPLE_POLICY,
-                            database_url=f"sqlite:///{Path(self.workdir.name) / 'leeway-demo.db'}",
-                            _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(
+            slack_bot_token="xoxb-demo",
+            slack_signing_secret=secret,  # type: ignore[arg-type]
+            slack_api_url=self.api.url,
+            leeway_policy=EXAMPLE_POLICY,
+            database_url=f"sqlite:///{Path(self.workdir.name) / 'leeway-demo.db'}",
+            _env_file=None,
+        )  # type: ignore[call-arg]
         self.leeway = build(settings)
         self.leeway.sender.idle_wait = 0.05
         self.leeway.sender.start()
@@ -125,9 +129,11 @@ class Demo:
 
     def play(self) -> None:
         assert self.driver is not None
-        self.out("Leeway demo: the real bot, its HTTP endpoint and database, talking to a stand-in Slack.\n"
-                 "Policy: bot/policy.example.yml (refunds: alone up to $50, with a peer up to $150, "
-                 "with a lead up to $500).")
+        self.out(
+            "Leeway demo: the real bot, its HTTP endpoint and database, talking to a stand-in Slack.\n"
+            "Policy: bot/policy.example.yml (refunds: alone up to $50, with a peer up to $150, "
+            "with a lead up to $500)."
+        )
 
         self.scene("1. Within her own authority, Ana fixes it on the spot")
         self.command("U0ANA", "refund 30 #4711 parcel arrived broken fair:25")
@@ -153,11 +159,13 @@ class Demo:
         self.driver.click_button(asked, channel="C0REQUESTS", ts=request["ts"], action_id="decline")
         self.api.wait_for("views.open", timeout=10)
         form = self.api.views_opened()[-1]
-        self.driver.submit_view(asked, form, {"reason": {"input": "The outage credit already covered it. "
-                                                                  "Maybe a goodwill note instead?"}})
+        self.driver.submit_view(
+            asked, form, {"reason": {"input": "The outage credit already covered it. Maybe a goodwill note instead?"}}
+        )
         self.api.wait_for("chat.update", channel="C0REQUESTS", count=2, timeout=10)
-        self.sees("#requests now reads (no names, no reasons)",
-                  shown(self.api.message("C0REQUESTS", request["ts"]) or {}))
+        self.sees(
+            "#requests now reads (no names, no reasons)", shown(self.api.message("C0REQUESTS", request["ts"]) or {})
+        )
         self.show_post("U0CHO")
 
         self.scene("4. Beyond the policy, Leeway explains the limits")
@@ -169,8 +177,10 @@ class Demo:
         assert self.leeway is not None
         self.leeway.sender.deliver_due()
         decisions = len(self.api.calls_to("chat.postMessage", channel="C0DECISIONS"))
-        self.out(f"\n━━ Done: {decisions} decisions recorded in #decisions, every one celebrated in #kudos. ━━\n"
-                 "Next: create the Slack app from manifest.yml and run `python -m bot run` (see README.md).")
+        self.out(
+            f"\n━━ Done: {decisions} decisions recorded in #decisions, every one celebrated in #kudos. ━━\n"
+            "Next: create the Slack app from manifest.yml and run `python -m bot run` (see README.md)."
+        )
 
 
 def run_demo(out: Callable[[str], None] = print) -> int:

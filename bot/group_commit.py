@@ -29,8 +29,7 @@ class _Slot(Generic[Item, Result]):
 
 
 class GroupCommit(Generic[Item, Result]):
-    def __init__(self, max_batch: int = MAX_BATCH,
-                 alone_on: tuple[type[Exception], ...] = (Exception,)) -> None:
+    def __init__(self, max_batch: int = MAX_BATCH, alone_on: tuple[type[Exception], ...] = (Exception,)) -> None:
         """`alone_on`: the errors that may be one item's fault, after which each item of the
         failed batch is written on its own. Any other error (the database is down, say) is
         every item's answer at once, rather than each retrying into the same wall."""
@@ -59,7 +58,7 @@ class GroupCommit(Generic[Item, Result]):
                 if self._writing:
                     self._changed.wait()
                     continue
-                batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
                 self._writing = True
                 self._changed.release()
                 try:
@@ -73,8 +72,11 @@ class GroupCommit(Generic[Item, Result]):
         return slot.result  # type: ignore[return-value]
 
 
-def _write(batch: list[_Slot[Item, Result]], write: Callable[[Sequence[Item]], Sequence[Result]],
-           alone_on: tuple[type[Exception], ...]) -> None:
+def _write(
+    batch: list[_Slot[Item, Result]],
+    write: Callable[[Sequence[Item]], Sequence[Result]],
+    alone_on: tuple[type[Exception], ...],
+) -> None:
     try:
         try:
             results = write([slot.item for slot in batch])

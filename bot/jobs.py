@@ -54,5 +54,4 @@ def weekly(ctx: services.Context) -> int:
 
 def weekly_trigger(ctx: services.Context) -> CronTrigger:
     opens = parse_clock(ctx.policy.digest.at)
-    return CronTrigger(day_of_week=ctx.policy.digest.day, hour=opens.hour, minute=opens.minute,
-                       timezone=ctx.policy.tz)
+    return CronTrigger(day_of_week=ctx.policy.digest.day, hour=opens.hour, minute=opens.minute, timezone=ctx.policy.tz)

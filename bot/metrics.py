@@ -12,18 +12,29 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.proposals = Counter("leeway_proposals", "Proposals by tier and outcome", ["tier", "outcome"],
-                                 registry=self.registry)
+        self.proposals = Counter(
+            "leeway_proposals", "Proposals by tier and outcome", ["tier", "outcome"], registry=self.registry
+        )
         self.time_to_decision = Histogram(
-            "leeway_time_to_decision_seconds", "From proposal to grant", ["tier"], registry=self.registry,
-            buckets=(0.5, 10, 60, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600))
-        self.ack = Histogram("leeway_ack_seconds", "Time to answer Slack's requests", registry=self.registry,
-                             buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
-        self.slack_errors = Counter("leeway_slack_errors", "Slack Web API errors by code", ["code"],
-                                    registry=self.registry)
+            "leeway_time_to_decision_seconds",
+            "From proposal to grant",
+            ["tier"],
+            registry=self.registry,
+            buckets=(0.5, 10, 60, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600),
+        )
+        self.ack = Histogram(
+            "leeway_ack_seconds",
+            "Time to answer Slack's requests",
+            registry=self.registry,
+            buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        self.slack_errors = Counter(
+            "leeway_slack_errors", "Slack Web API errors by code", ["code"], registry=self.registry
+        )
         self.outbox_backlog = Gauge("leeway_outbox_backlog", "Messages owed to Slack", registry=self.registry)
-        self.outbox_oldest = Gauge("leeway_outbox_oldest_seconds", "Age of the oldest message owed to Slack",
-                                   registry=self.registry)
+        self.outbox_oldest = Gauge(
+            "leeway_outbox_oldest_seconds", "Age of the oldest message owed to Slack", registry=self.registry
+        )
 
     def watch_backlog(self, backlog: Callable[[], tuple[int, float]]) -> None:
         """Read the backlog from the database when scraped, so every instance reports it."""

@@ -47,8 +47,9 @@ PASS_GAP = 0.02
 QUIET_GAP = 0.2
 SLOT_MARGIN = 0.005  # wake just after a slot frees, not just before
 # The kinds sent with chat.postMessage (to their row's channel), which the pacing applies to.
-POSTS = frozenset({Kind.REQUEST, Kind.REROUTE_PING, Kind.DECISION, Kind.KUDOS, Kind.PROPOSER_NOTE, Kind.NOTICE,
-                   Kind.COACHING})
+POSTS = frozenset(
+    {Kind.REQUEST, Kind.REROUTE_PING, Kind.DECISION, Kind.KUDOS, Kind.PROPOSER_NOTE, Kind.NOTICE, Kind.COACHING}
+)
 # Every other kind (updates, ephemeral lines, replies, Home tabs) goes as soon as it is due.
 UNPACED = frozenset(value for name, value in vars(Kind).items() if name.isupper()) - POSTS
 # Errors that another try cannot fix: a person has to. The fix goes to the log and the proposer.
@@ -91,9 +92,19 @@ class Delivery:
 
 
 class Sender:
-    def __init__(self, *, sessions: sessionmaker[Session], client: WebClient, policy: Policy, clock: Clock,
-                 batch: int = 50, idle_wait: float = 1.0, lease: timedelta = LEASE,
-                 post_interval: timedelta = POST_INTERVAL, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        client: WebClient,
+        policy: Policy,
+        clock: Clock,
+        batch: int = 50,
+        idle_wait: float = 1.0,
+        lease: timedelta = LEASE,
+        post_interval: timedelta = POST_INTERVAL,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.sessions = sessions
         self.client = client
         self.policy = policy
@@ -180,17 +191,25 @@ class Sender:
         with self._pass_lock:
             now = self.clock()
             with self.sessions.begin() as session:
-                claimed = queries.claim_due(session, now=now, lease_until=now + self.lease, limit=self.batch,
-                                            token=self.token, paced=POSTS, unpaced=UNPACED,
-                                            post_interval=self.post_interval)
+                claimed = queries.claim_due(
+                    session,
+                    now=now,
+                    lease_until=now + self.lease,
+                    limit=self.batch,
+                    token=self.token,
+                    paced=POSTS,
+                    unpaced=UNPACED,
+                    post_interval=self.post_interval,
+                )
                 self._next_slot = queries.next_free_slot(session, after=now, paced=POSTS)
                 self._next_attempt = queries.next_attempt(session, after=now)
             for message in claimed:
                 try:
                     self._deliver(message)
                 except Exception:  # one message's trouble must not hold up the rest of the pass
-                    log.exception("could not deliver %s #%s; it is tried again when its claim lapses",
-                                  message.kind, message.id)
+                    log.exception(
+                        "could not deliver %s #%s; it is tried again when its claim lapses", message.kind, message.id
+                    )
             return len(claimed)
 
     def _deliver(self, message: OutboxMessage) -> None:
@@ -209,8 +228,9 @@ class Sender:
             self._retry(message, f"could not build the message: {type(error).__name__}")
             return
         with self.sessions.begin() as session:
-            if not queries.renew_claim(session, message_id=message.id, token=self.token,
-                                       lease_until=self.clock() + self.lease):
+            if not queries.renew_claim(
+                session, message_id=message.id, token=self.token, lease_until=self.clock() + self.lease
+            ):
                 return  # another sender took it after our claim lapsed; it sends it
         try:
             if delivery.method == "response_url":
@@ -227,8 +247,9 @@ class Sender:
         channel = data.get("channel") if isinstance(data.get("channel"), str) else None
         ts = data.get("ts") or data.get("message_ts")
         with self.sessions.begin() as session:
-            queries.mark_sent(session, message_id=message.id, token=self.token, at=self.clock(),
-                              slack_channel=channel, slack_ts=ts)
+            queries.mark_sent(
+                session, message_id=message.id, token=self.token, at=self.clock(), slack_channel=channel, slack_ts=ts
+            )
             if message.kind == Kind.REQUEST and message.proposal_id is not None and channel and ts:
                 queries.set_request_message(session, proposal_id=message.proposal_id, channel=channel, ts=ts)
         log.info("sent %s #%s via %s to %s", message.kind, message.id, delivery.method, channel or message.channel)
@@ -236,17 +257,27 @@ class Sender:
     def _render(self, message: OutboxMessage) -> Delivery:
         detail = message.detail or {}
         if message.kind == Kind.EPHEMERAL:
-            return Delivery("chat.postEphemeral", {"channel": message.channel, "user": message.user,
-                                                   "text": detail["text"]})
+            return Delivery(
+                "chat.postEphemeral", {"channel": message.channel, "user": message.user, "text": detail["text"]}
+            )
         if message.kind == Kind.NOTICE:
             blocks = {"blocks": detail["blocks"]} if detail.get("blocks") else {}
             return Delivery("chat.postMessage", {"channel": message.channel, "text": detail["text"], **blocks})
         if message.kind == Kind.HOME:
-            return Delivery("views.publish", {"user_id": message.channel, "view": views.home(
-                self.home_of(message.channel), self.policy).to_dict()})
+            return Delivery(
+                "views.publish",
+                {"user_id": message.channel, "view": views.home(self.home_of(message.channel), self.policy).to_dict()},
+            )
         if message.kind == Kind.RESPONSE:
-            return Delivery("response_url", {"url": detail["response_url"], "text": detail["text"],
-                                             "response_type": "ephemeral", "replace_original": False})
+            return Delivery(
+                "response_url",
+                {
+                    "url": detail["response_url"],
+                    "text": detail["text"],
+                    "response_type": "ephemeral",
+                    "replace_original": False,
+                },
+            )
         proposal = self._proposal(message)
         if message.kind == Kind.REQUEST:
             if proposal.status != "pending":
@@ -272,11 +303,13 @@ class Sender:
         if message.kind == Kind.COACHING:
             with self.sessions.begin() as session:
                 decision = queries.decision_of(session, proposal_id=proposal.id)
-            return Delivery("chat.postMessage", {"channel": message.channel,
-                                                 **views.coaching_note(proposal, decision).as_kwargs()})
+            return Delivery(
+                "chat.postMessage", {"channel": message.channel, **views.coaching_note(proposal, decision).as_kwargs()}
+            )
         if message.kind == Kind.PROPOSER_NOTE:
-            return Delivery("chat.postMessage", {"channel": message.channel,
-                                                 **views.proposer_note(proposal).as_kwargs()})
+            return Delivery(
+                "chat.postMessage", {"channel": message.channel, **views.proposer_note(proposal).as_kwargs()}
+            )
         raise Drop(f"unknown message kind {message.kind!r}")
 
     def _proposal(self, message: OutboxMessage) -> Proposal:
@@ -312,8 +345,14 @@ class Sender:
                     # The whole channel waits, not just this post: the next one would be refused too.
                     # This post is due when the hold ends, so it keeps its place in the line.
                     queries.hold_channel(session, channel=message.channel, until=at)
-                queries.reschedule(session, message_id=message.id, token=self.token, at=at,
-                                   error=f"ratelimited (retry after {retry_after.seconds}s)", count_attempt=False)
+                queries.reschedule(
+                    session,
+                    message_id=message.id,
+                    token=self.token,
+                    at=at,
+                    error=f"ratelimited (retry after {retry_after.seconds}s)",
+                    count_attempt=False,
+                )
             return
         if code in FIXES:
             self._fail(message, code, FIXES[code].format(channel=message.channel))
@@ -325,12 +364,18 @@ class Sender:
         if attempts >= MAX_ATTEMPTS:
             self._fail(message, error, f"gave up after {attempts} attempts")
             return
-        self._reschedule(message, timedelta(seconds=min(300, 2 ** attempts)), error, count=True)
+        self._reschedule(message, timedelta(seconds=min(300, 2**attempts)), error, count=True)
 
     def _reschedule(self, message: OutboxMessage, delay: timedelta, error: str, *, count: bool) -> None:
         with self.sessions.begin() as session:
-            queries.reschedule(session, message_id=message.id, token=self.token, at=self.clock() + delay,
-                               error=error, count_attempt=count)
+            queries.reschedule(
+                session,
+                message_id=message.id,
+                token=self.token,
+                at=self.clock() + delay,
+                error=error,
+                count_attempt=count,
+            )
         if count:
             log.warning("will retry %s #%s in %s: %s", message.kind, message.id, delay, error)
 
@@ -340,21 +385,35 @@ class Sender:
                 return
             proposer = self._proposer_to_warn(session, message) if warn else None
             if proposer:
-                queries.enqueue(session, kind=Kind.NOTICE, channel=proposer, at=self.clock(),
-                                dedupe_key=f"failure:{message.id}", detail={"text": (
-                                    f":warning: Leeway couldn't post to <#{message.channel}> ({code}). "
-                                    f"To fix it: {fix}. Your decision itself is recorded and safe.")})
+                queries.enqueue(
+                    session,
+                    kind=Kind.NOTICE,
+                    channel=proposer,
+                    at=self.clock(),
+                    dedupe_key=f"failure:{message.id}",
+                    detail={
+                        "text": (
+                            f":warning: Leeway couldn't post to <#{message.channel}> ({code}). "
+                            f"To fix it: {fix}. Your decision itself is recorded and safe."
+                        )
+                    },
+                )
         if warn:
-            log.error("could not deliver %s #%s to %s: %s. Fix: %s", message.kind, message.id, message.channel,
-                      code, fix)
+            log.error(
+                "could not deliver %s #%s to %s: %s. Fix: %s", message.kind, message.id, message.channel, code, fix
+            )
         else:
             log.info("dropped %s #%s: %s", message.kind, message.id, fix)
         self.wake()
 
     def _proposer_to_warn(self, session: Session, message: OutboxMessage) -> str | None:
         # Only channel posts that carry a decision; a failed DM cannot warn by DM.
-        if message.proposal_id is None or message.kind not in (Kind.DECISION, Kind.KUDOS, Kind.REQUEST,
-                                                               Kind.REROUTE_PING):
+        if message.proposal_id is None or message.kind not in (
+            Kind.DECISION,
+            Kind.KUDOS,
+            Kind.REQUEST,
+            Kind.REROUTE_PING,
+        ):
             return None
         proposal = queries.get_proposal(session, proposal_id=message.proposal_id)
         return proposal.proposer if proposal else None
@@ -365,8 +424,15 @@ class Sender:
         result = WebhookClient(url, timeout=15).send_dict({k: v for k, v in args.items() if k != "url"})
         if result.status_code >= 400:
             raise RuntimeError(f"response_url answered {result.status_code}")
-        return SlackResponse(client=self.client, http_verb="POST", api_url=url, req_args={}, data={"ok": True},
-                             headers={}, status_code=result.status_code)
+        return SlackResponse(
+            client=self.client,
+            http_verb="POST",
+            api_url=url,
+            req_args={},
+            data={"ok": True},
+            headers={},
+            status_code=result.status_code,
+        )
 
     # --- the one immediate call --------------------------------------------------------------
 

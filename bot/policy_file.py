@@ -23,8 +23,10 @@ def load_policy(path: Path) -> Policy:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise PolicyError(f"No policy file at {path}. Copy bot/policy.example.yml there (or point LEEWAY_POLICY "
-                          "at yours) and fill in your channel and user IDs.") from None
+        raise PolicyError(
+            f"No policy file at {path}. Copy bot/policy.example.yml there (or point LEEWAY_POLICY "
+            "at yours) and fill in your channel and user IDs."
+        ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise PolicyError(f"Can't read the policy file {path}: {error}") from None
     return parse_policy(text, source=str(path))

@@ -78,15 +78,20 @@ class Leeway:
         return 200, {"status": "ok", **report}
 
     def asgi(self) -> LeewayASGI:
-        return LeewayASGI(self.bolt, self.health, self.settings.slack_signing_secret.get_secret_value(),
-                          self.ctx.metrics)
+        return LeewayASGI(
+            self.bolt, self.health, self.settings.slack_signing_secret.get_secret_value(), self.ctx.metrics
+        )
 
 
 def slack_client(settings: Settings) -> WebClient:
     # 429s and 5xx are not retried inside the call: the outbox reschedules them without holding
     # up other channels, and without re-posting inside one claim what Slack may already have.
-    return WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url,
-                     timeout=15, retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)])
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)],
+    )
 
 
 def build(settings: Settings, *, clock: Clock = system_clock, apply_migrations: bool = True) -> Leeway:
@@ -118,15 +123,18 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
     except StartupError:
         raise
     except Exception as error:
-        raise StartupError(f"Can't use the database at DATABASE_URL ({type(error).__name__}: "
-                           f"{str(error).splitlines()[0]})") from None
+        raise StartupError(
+            f"Can't use the database at DATABASE_URL ({type(error).__name__}: {str(error).splitlines()[0]})"
+        ) from None
     sessions = make_sessions(engine)
     client = slack_client(settings)
     try:
         bot_user = client.auth_test().get("user_id")
     except SlackApiError as error:
-        raise StartupError(f"Slack rejected SLACK_BOT_TOKEN ({error.response.get('error')}): copy the Bot User "
-                           "OAuth Token from the app's OAuth & Permissions page.") from None
+        raise StartupError(
+            f"Slack rejected SLACK_BOT_TOKEN ({error.response.get('error')}): copy the Bot User "
+            "OAuth Token from the app's OAuth & Permissions page."
+        ) from None
     except Exception as error:
         raise StartupError(f"Can't reach Slack at {settings.slack_api_url} ({type(error).__name__}).") from None
     roster = RosterDirectory(policy, client, bot_user=bot_user)
@@ -136,24 +144,56 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         raise StartupError(str(error)) from None
     metrics = Metrics()
     metrics.watch_backlog(lambda: backlog(sessions, clock()))
-    sender = Sender(sessions=sessions, client=client, policy=policy, clock=clock,
-                    lease=timedelta(seconds=settings.outbox_lease_seconds), metrics=metrics)
-    ctx = services.Context(policy=policy, roster=roster, sessions=sessions, clock=clock, wake_sender=sender.wake,
-                           metrics=metrics)
+    sender = Sender(
+        sessions=sessions,
+        client=client,
+        policy=policy,
+        clock=clock,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+        metrics=metrics,
+    )
+    ctx = services.Context(
+        policy=policy, roster=roster, sessions=sessions, clock=clock, wake_sender=sender.wake, metrics=metrics
+    )
     sender.home_of = lambda user: services.home(ctx, user=user)
     sender.before_request = lambda proposal: services.reask_if_away(ctx, proposal=proposal)
-    bolt = build_app(client=client, signing_secret=settings.slack_signing_secret.get_secret_value(), ctx=ctx,
-                     sender=sender)
+    bolt = build_app(
+        client=client, signing_secret=settings.slack_signing_secret.get_secret_value(), ctx=ctx, sender=sender
+    )
     scheduler = BackgroundScheduler(timezone=UTC)
-    scheduler.add_job(roster.refresh, "interval", minutes=ROSTER_REFRESH_MINUTES, id="roster_refresh",
-                      coalesce=True, max_instances=1)
+    scheduler.add_job(
+        roster.refresh, "interval", minutes=ROSTER_REFRESH_MINUTES, id="roster_refresh", coalesce=True, max_instances=1
+    )
     # Deadlines live in the database, so a restart loses none: the first run catches up.
-    scheduler.add_job(jobs.requests_due, "interval", seconds=settings.schedule_interval_seconds, args=[ctx],
-                      id="requests_due", coalesce=True, max_instances=1, next_run_time=clock())
-    scheduler.add_job(jobs.weekly, jobs.weekly_trigger(ctx), args=[ctx], id="weekly", coalesce=True,
-                      max_instances=1)
+    scheduler.add_job(
+        jobs.requests_due,
+        "interval",
+        seconds=settings.schedule_interval_seconds,
+        args=[ctx],
+        id="requests_due",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=clock(),
+    )
+    scheduler.add_job(jobs.weekly, jobs.weekly_trigger(ctx), args=[ctx], id="weekly", coalesce=True, max_instances=1)
     # The schedule lives in memory: this catches up on a digest whose time passed while Leeway was down.
-    scheduler.add_job(jobs.weekly, "interval", minutes=jobs.WEEKLY_CHECK_EVERY_MINUTES, args=[ctx],
-                      id="weekly_catch_up", coalesce=True, max_instances=1, next_run_time=clock())
-    return Leeway(settings=settings, policy=policy, engine=engine, ctx=ctx, sender=sender, roster=roster,
-                  bolt=bolt, scheduler=scheduler)
+    scheduler.add_job(
+        jobs.weekly,
+        "interval",
+        minutes=jobs.WEEKLY_CHECK_EVERY_MINUTES,
+        args=[ctx],
+        id="weekly_catch_up",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=clock(),
+    )
+    return Leeway(
+        settings=settings,
+        policy=policy,
+        engine=engine,
+        ctx=ctx,
+        sender=sender,
+        roster=roster,
+        bolt=bolt,
+        scheduler=scheduler,
+    )

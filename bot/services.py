@@ -31,17 +31,17 @@ from storage.models import Decision, Proposal
 class Kind:
     """What an outbox message is; the sender renders it from the proposal's state."""
 
-    REQUEST = "request"                # the ask, in the requests channel
+    REQUEST = "request"  # the ask, in the requests channel
     REQUEST_UPDATE = "request_update"  # the ask, brought up to date
-    DECISION = "decision"              # the audit record, in the decisions channel
-    KUDOS = "kudos"                    # the celebration, in the kudos channel
-    PROPOSER_NOTE = "proposer_note"    # private word to the proposer about the outcome
-    REROUTE_PING = "reroute_ping"      # a mention of the next person, in the request's thread
-    EPHEMERAL = "ephemeral"            # a private line to one person in a channel
-    NOTICE = "notice"                  # a direct message with given text
-    RESPONSE = "response"              # a private reply through an interaction's response_url
-    COACHING = "coaching"              # a lead's private coaching note to the agent
-    HOME = "home"                      # the person's App Home, rendered fresh
+    DECISION = "decision"  # the audit record, in the decisions channel
+    KUDOS = "kudos"  # the celebration, in the kudos channel
+    PROPOSER_NOTE = "proposer_note"  # private word to the proposer about the outcome
+    REROUTE_PING = "reroute_ping"  # a mention of the next person, in the request's thread
+    EPHEMERAL = "ephemeral"  # a private line to one person in a channel
+    NOTICE = "notice"  # a direct message with given text
+    RESPONSE = "response"  # a private reply through an interaction's response_url
+    COACHING = "coaching"  # a lead's private coaching note to the agent
+    HOME = "home"  # the person's App Home, rendered fresh
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,12 @@ class Context:
     metrics: Metrics = field(default_factory=Metrics)
     # Grants within the agent's own authority that arrive together are written together.
     alone_grants: GroupCommit[queries.NewProposal, int] = field(
-        default_factory=lambda: GroupCommit(alone_on=(IntegrityError, DataError)))
+        default_factory=lambda: GroupCommit(alone_on=(IntegrityError, DataError))
+    )
 
 
 # --- results ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Granted:
@@ -117,8 +119,10 @@ DeclineResult = Declined | Refused | AlreadyDecided | NotFound
 
 # --- propose ---------------------------------------------------------------------------------
 
-def propose(ctx: Context, *, proposer: str, draft: Draft, origin_channel: str | None,
-            source_key: str | None) -> ProposeResult:
+
+def propose(
+    ctx: Context, *, proposer: str, draft: Draft, origin_channel: str | None, source_key: str | None
+) -> ProposeResult:
     """Record a complete draft: grant it at once in the alone tier, or ask one peer or lead.
 
     Raises InputError for a draft that names a person who may not agree."""
@@ -138,8 +142,9 @@ def propose(ctx: Context, *, proposer: str, draft: Draft, origin_channel: str | 
         return OutOfPolicy(remedy, draft.amount)
 
     if tier is Tier.ALONE:
-        return _grant_alone(ctx, proposer=proposer, remedy=remedy, draft=draft, origin_channel=origin_channel,
-                            source_key=source_key)
+        return _grant_alone(
+            ctx, proposer=proposer, remedy=remedy, draft=draft, origin_channel=origin_channel, source_key=source_key
+        )
     try:
         with ctx.sessions.begin() as session:
             # A repeat of the same submission hits the unique source key (handled below).
@@ -150,18 +155,47 @@ def propose(ctx: Context, *, proposer: str, draft: Draft, origin_channel: str | 
                 return asked
             hours = ctx.policy.hours
             proposal = queries.add_proposal(
-                session, **_proposal_fields(ctx, remedy, draft, tier=tier, proposer=proposer,
-                                            origin_channel=origin_channel, source_key=source_key, now=now),
-                status=Status.PENDING, asked=asked, decided_at=None, decided_by=None,
+                session,
+                **_proposal_fields(
+                    ctx,
+                    remedy,
+                    draft,
+                    tier=tier,
+                    proposer=proposer,
+                    origin_channel=origin_channel,
+                    source_key=source_key,
+                    now=now,
+                ),
+                status=Status.PENDING,
+                asked=asked,
+                decided_at=None,
+                decided_by=None,
                 reroute_at=add_working_time(now, ctx.policy.reroute_after, hours),
-                expire_at=add_working_time(now, ctx.policy.expire_after, hours))
-            queries.add_rows(session, [(proposal.id, queries.Rows(events=[
-                _event(now, "proposed", proposer, tier=str(tier), amount=str(draft.amount)),
-                _event(now, "asked", None, asked=asked)]))])
+                expire_at=add_working_time(now, ctx.policy.expire_after, hours),
+            )
+            queries.add_rows(
+                session,
+                [
+                    (
+                        proposal.id,
+                        queries.Rows(
+                            events=[
+                                _event(now, "proposed", proposer, tier=str(tier), amount=str(draft.amount)),
+                                _event(now, "asked", None, asked=asked),
+                            ]
+                        ),
+                    )
+                ],
+            )
             # Outside working hours no one is pinged: the request waits for the day to begin.
-            queries.enqueue(session, kind=Kind.REQUEST, channel=ctx.policy.channels.requests,
-                            at=next_open(now, hours), proposal_id=proposal.id,
-                            dedupe_key=f"{Kind.REQUEST}:{proposal.id}")
+            queries.enqueue(
+                session,
+                kind=Kind.REQUEST,
+                channel=ctx.policy.channels.requests,
+                at=next_open(now, hours),
+                proposal_id=proposal.id,
+                dedupe_key=f"{Kind.REQUEST}:{proposal.id}",
+            )
     except IntegrityError as error:
         return _already_recorded(ctx, source_key, error)
     ctx.metrics.outcome(tier, "asked")
@@ -169,23 +203,40 @@ def propose(ctx: Context, *, proposer: str, draft: Draft, origin_channel: str | 
     return Asked(proposal)
 
 
-def _grant_alone(ctx: Context, *, proposer: str, remedy: Remedy, draft: Draft, origin_channel: str | None,
-                 source_key: str | None) -> ProposeResult:
+def _grant_alone(
+    ctx: Context, *, proposer: str, remedy: Remedy, draft: Draft, origin_channel: str | None, source_key: str | None
+) -> ProposeResult:
     """Within the agent's own authority the new row is itself the grant: no one else can race
     for it, so it is stored granted, and the history still reads proposed → granted."""
     now = ctx.clock()
-    fields = {**_proposal_fields(ctx, remedy, draft, tier=Tier.ALONE, proposer=proposer,
-                                 origin_channel=origin_channel, source_key=source_key, now=now),
-              "status": Status.GRANTED, "asked": None, "decided_at": now, "decided_by": proposer,
-              "reroute_at": None, "expire_at": None}
+    fields = {
+        **_proposal_fields(
+            ctx,
+            remedy,
+            draft,
+            tier=Tier.ALONE,
+            proposer=proposer,
+            origin_channel=origin_channel,
+            source_key=source_key,
+            now=now,
+        ),
+        "status": Status.GRANTED,
+        "asked": None,
+        "decided_at": now,
+        "decided_by": proposer,
+        "reroute_at": None,
+        "expire_at": None,
+    }
 
-    grant = _grant_rows(ctx, tier=Tier.ALONE, proposer=proposer, created_at=now, approver=proposer, via="alone",
-                        now=now)
+    grant = _grant_rows(
+        ctx, tier=Tier.ALONE, proposer=proposer, created_at=now, approver=proposer, via="alone", now=now
+    )
     proposed = _event(now, "proposed", proposer, tier=str(Tier.ALONE), amount=str(draft.amount))
     rows = replace(grant, events=[proposed, *grant.events])
     try:
-        proposal_id = ctx.alone_grants.submit((fields, rows),
-                                              lambda batch: queries.commit_proposals(ctx.sessions, batch))
+        proposal_id = ctx.alone_grants.submit(
+            (fields, rows), lambda batch: queries.commit_proposals(ctx.sessions, batch)
+        )
     except IntegrityError as error:
         return _already_recorded(ctx, source_key, error)
     _count_grant(ctx, Tier.ALONE, seconds=0)
@@ -193,12 +244,31 @@ def _grant_alone(ctx: Context, *, proposer: str, remedy: Remedy, draft: Draft, o
     return Granted(Proposal(id=proposal_id, **fields))
 
 
-def _proposal_fields(ctx: Context, remedy: Remedy, draft: Draft, *, tier: Tier, proposer: str,
-                     origin_channel: str | None, source_key: str | None, now: datetime) -> dict[str, Any]:
-    return {"source_key": source_key, "remedy_id": remedy.id, "remedy_label": remedy.label,
-            "unit": ctx.policy.unit_of(remedy), "amount": draft.amount, "customer_fair": draft.fair,
-            "case_ref": draft.case_ref, "summary": draft.summary, "tier": tier, "proposer": proposer,
-            "origin_channel": origin_channel, "created_at": now}
+def _proposal_fields(
+    ctx: Context,
+    remedy: Remedy,
+    draft: Draft,
+    *,
+    tier: Tier,
+    proposer: str,
+    origin_channel: str | None,
+    source_key: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "source_key": source_key,
+        "remedy_id": remedy.id,
+        "remedy_label": remedy.label,
+        "unit": ctx.policy.unit_of(remedy),
+        "amount": draft.amount,
+        "customer_fair": draft.fair,
+        "case_ref": draft.case_ref,
+        "summary": draft.summary,
+        "tier": tier,
+        "proposer": proposer,
+        "origin_channel": origin_channel,
+        "created_at": now,
+    }
 
 
 def _event(at: datetime, kind: str, actor: str | None, **detail: str) -> dict[str, Any]:
@@ -219,33 +289,45 @@ def _result_of(proposal: Proposal) -> Granted | Asked:
     return Granted(proposal) if proposal.status == Status.GRANTED else Asked(proposal)
 
 
-def _whom_to_ask(session: Session, tier: Tier, roster: Roster, proposer: str,
-                 named: str | None, now: datetime) -> str | Refused:
+def _whom_to_ask(
+    session: Session, tier: Tier, roster: Roster, proposer: str, named: str | None, now: datetime
+) -> str | Refused:
     away = queries.away_users(session, now=now)
     if named is not None:
         why_not = authority.refusal(tier, roster, proposer, named)
         if why_not:
             who = "you" if named == proposer else f"<@{named}>"
-            raise InputError(f"Leeway can't ask {who} to agree to this: {why_not} "
-                             "Leave the mention out and Leeway picks someone who can.", "peer")
+            raise InputError(
+                f"Leeway can't ask {who} to agree to this: {why_not} "
+                "Leave the mention out and Leeway picks someone who can.",
+                "peer",
+            )
         if named in away:
-            raise InputError(f"<@{named}> is away{_until(away[named])}. Leave the mention out and Leeway "
-                             "picks someone who's around.", "peer")
+            raise InputError(
+                f"<@{named}> is away{_until(away[named])}. Leave the mention out and Leeway "
+                "picks someone who's around.",
+                "peer",
+            )
         return named
     candidates = tuple(u for u in authority.eligible(tier, roster, proposer) if u not in away)
-    chosen = authority.pick_peer(candidates, queries.open_asks(session, users=candidates),
-                                 queries.last_asked(session, users=candidates))
+    chosen = authority.pick_peer(
+        candidates, queries.open_asks(session, users=candidates), queries.last_asked(session, users=candidates)
+    )
     if chosen is None:
         who = "lead" if tier is Tier.LEAD else "agent or lead"
-        return Refused(f"There's no other {who} in Leeway's policy who is around to agree to this, so it "
-                       "can't be routed right now. Ask a lead to add people under `people` in the policy.")
+        return Refused(
+            f"There's no other {who} in Leeway's policy who is around to agree to this, so it "
+            "can't be routed right now. Ask a lead to add people under `people` in the policy."
+        )
     return chosen
 
 
 # --- agree / decline -------------------------------------------------------------------------
 
-def _decidable(session: Session, ctx: Context, *, proposal_id: int,
-               user: str) -> Proposal | Refused | AlreadyDecided | NotFound:
+
+def _decidable(
+    session: Session, ctx: Context, *, proposal_id: int, user: str
+) -> Proposal | Refused | AlreadyDecided | NotFound:
     """The pending proposal `user` may agree to or decline, or why not."""
     proposal = queries.get_proposal(session, proposal_id=proposal_id)
     if proposal is None:
@@ -319,18 +401,37 @@ def decline(ctx: Context, *, proposal_id: int, user: str, reason: str | None) ->
             return proposal
         now = ctx.clock()
         changed = queries.change_status(
-            session, proposal_id=proposal.id, from_statuses=lifecycle.sources(Event.DECLINE),
-            to_status=lifecycle.target(Event.DECLINE), decided_at=now, decided_by=user, decline_reason=reason)
+            session,
+            proposal_id=proposal.id,
+            from_statuses=lifecycle.sources(Event.DECLINE),
+            to_status=lifecycle.target(Event.DECLINE),
+            decided_at=now,
+            decided_by=user,
+            decline_reason=reason,
+        )
         if not changed:
             session.refresh(proposal)  # the winner changed it: report what it is now
             return AlreadyDecided(proposal)
-        queries.add_event(session, proposal_id=proposal.id, at=now, kind="declined", actor=user,
-                          detail={"reason": reason} if reason else {})
+        queries.add_event(
+            session,
+            proposal_id=proposal.id,
+            at=now,
+            kind="declined",
+            actor=user,
+            detail={"reason": reason} if reason else {},
+        )
         ctx.metrics.outcome(proposal.tier, "declined")
-        queries.enqueue(session, kind=Kind.REQUEST_UPDATE, channel=ctx.policy.channels.requests, at=now,
-                        proposal_id=proposal.id)
-        queries.enqueue(session, kind=Kind.PROPOSER_NOTE, channel=proposal.proposer, at=now,
-                        proposal_id=proposal.id, dedupe_key=f"{Kind.PROPOSER_NOTE}:{proposal.id}")
+        queries.enqueue(
+            session, kind=Kind.REQUEST_UPDATE, channel=ctx.policy.channels.requests, at=now, proposal_id=proposal.id
+        )
+        queries.enqueue(
+            session,
+            kind=Kind.PROPOSER_NOTE,
+            channel=proposal.proposer,
+            at=now,
+            proposal_id=proposal.id,
+            dedupe_key=f"{Kind.PROPOSER_NOTE}:{proposal.id}",
+        )
         _mark(proposal, status=Status.DECLINED, decided_at=now, decided_by=user, decline_reason=reason)
     ctx.wake_sender()
     return Declined(proposal)
@@ -340,8 +441,13 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
     """The single conditional state change that grants, plus everything a grant owes."""
     now = ctx.clock()
     changed = queries.change_status(
-        session, proposal_id=proposal.id, from_statuses=lifecycle.sources(Event.GRANT),
-        to_status=lifecycle.target(Event.GRANT), decided_at=now, decided_by=approver)
+        session,
+        proposal_id=proposal.id,
+        from_statuses=lifecycle.sources(Event.GRANT),
+        to_status=lifecycle.target(Event.GRANT),
+        decided_at=now,
+        decided_by=approver,
+    )
     if not changed:
         return False
     _mark(proposal, status=Status.GRANTED, decided_at=now, decided_by=approver)
@@ -349,16 +455,25 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
     return True
 
 
-def _record_grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str, via: str,
-                  now: datetime) -> None:
-    rows = _grant_rows(ctx, tier=proposal.tier, proposer=proposal.proposer, created_at=proposal.created_at,
-                       approver=approver, via=via, now=now)
+def _record_grant(
+    session: Session, ctx: Context, proposal: Proposal, *, approver: str, via: str, now: datetime
+) -> None:
+    rows = _grant_rows(
+        ctx,
+        tier=proposal.tier,
+        proposer=proposal.proposer,
+        created_at=proposal.created_at,
+        approver=approver,
+        via=via,
+        now=now,
+    )
     queries.add_rows(session, [(proposal.id, rows)])
     _count_grant(ctx, proposal.tier, seconds=rows.decisions[0]["seconds_to_decision"])
 
 
-def _grant_rows(ctx: Context, *, tier: str, proposer: str, created_at: datetime, approver: str, via: str,
-                now: datetime) -> queries.Rows:
+def _grant_rows(
+    ctx: Context, *, tier: str, proposer: str, created_at: datetime, approver: str, via: str, now: datetime
+) -> queries.Rows:
     """What every grant owes: the agreement, the history, the audit record and the posts."""
     alone = via == "alone"
     channels = ctx.policy.channels
@@ -368,11 +483,25 @@ def _grant_rows(ctx: Context, *, tier: str, proposer: str, created_at: datetime,
     return queries.Rows(
         approvals=[{"approver": approver, "via": via, "at": now}],
         events=[_event(now, "granted", approver, via=via)],
-        decisions=[{"tier": tier, "agreed_by": None if alone else approver, "granted_at": now,
-                    "seconds_to_decision": max(0, int((now - created_at).total_seconds()))}],
+        decisions=[
+            {
+                "tier": tier,
+                "agreed_by": None if alone else approver,
+                "granted_at": now,
+                "seconds_to_decision": max(0, int((now - created_at).total_seconds())),
+            }
+        ],
         # One post of each kind per proposal; a request may be brought up to date more than once.
-        outbox=[queries.outbox_row(kind=kind, channel=channel, at=now, dedupe_key=None if kind == Kind.REQUEST_UPDATE
-                                   else f"{kind}:{queries.THIS_PROPOSAL}") for kind, channel in owed])
+        outbox=[
+            queries.outbox_row(
+                kind=kind,
+                channel=channel,
+                at=now,
+                dedupe_key=None if kind == Kind.REQUEST_UPDATE else f"{kind}:{queries.THIS_PROPOSAL}",
+            )
+            for kind, channel in owed
+        ],
+    )
 
 
 def _count_grant(ctx: Context, tier: str, *, seconds: int) -> None:
@@ -382,22 +511,46 @@ def _count_grant(ctx: Context, tier: str, *, seconds: int) -> None:
 
 # --- private lines -----------------------------------------------------------------------------
 
-def tell(ctx: Context, *, user: str, text: str, channel: str | None = None, response_url: str | None = None,
-         dedupe_key: str | None = None, blocks: list[dict[str, Any]] | None = None) -> None:
+
+def tell(
+    ctx: Context,
+    *,
+    user: str,
+    text: str,
+    channel: str | None = None,
+    response_url: str | None = None,
+    dedupe_key: str | None = None,
+    blocks: list[dict[str, Any]] | None = None,
+) -> None:
     """Queue a private line to one person: through an interaction's response_url (works in any
     channel), else ephemeral in `channel`, else a direct message."""
     try:
         with ctx.sessions.begin() as session:
             if response_url:
-                queries.enqueue(session, kind=Kind.RESPONSE, channel=channel or user, user=user, at=ctx.clock(),
-                                detail={"text": text, "response_url": response_url}, dedupe_key=dedupe_key)
+                queries.enqueue(
+                    session,
+                    kind=Kind.RESPONSE,
+                    channel=channel or user,
+                    user=user,
+                    at=ctx.clock(),
+                    detail={"text": text, "response_url": response_url},
+                    dedupe_key=dedupe_key,
+                )
             elif channel:
-                queries.enqueue(session, kind=Kind.EPHEMERAL, channel=channel, user=user, at=ctx.clock(),
-                                detail={"text": text}, dedupe_key=dedupe_key)
+                queries.enqueue(
+                    session,
+                    kind=Kind.EPHEMERAL,
+                    channel=channel,
+                    user=user,
+                    at=ctx.clock(),
+                    detail={"text": text},
+                    dedupe_key=dedupe_key,
+                )
             else:
                 detail: dict[str, Any] = {"text": text, **({"blocks": blocks} if blocks else {})}
-                queries.enqueue(session, kind=Kind.NOTICE, channel=user, at=ctx.clock(), detail=detail,
-                                dedupe_key=dedupe_key)
+                queries.enqueue(
+                    session, kind=Kind.NOTICE, channel=user, at=ctx.clock(), detail=detail, dedupe_key=dedupe_key
+                )
     except IntegrityError:
         if dedupe_key is None:
             raise
@@ -418,19 +571,30 @@ def expire_due(ctx: Context) -> int:
     expired = 0
     for proposal_id in due:
         with ctx.sessions.begin() as session:
-            if not queries.change_status(session, proposal_id=proposal_id,
-                                         from_statuses=lifecycle.sources(Event.EXPIRE),
-                                         to_status=lifecycle.target(Event.EXPIRE), decided_at=now,
-                                         reroute_at=None):
+            if not queries.change_status(
+                session,
+                proposal_id=proposal_id,
+                from_statuses=lifecycle.sources(Event.EXPIRE),
+                to_status=lifecycle.target(Event.EXPIRE),
+                decided_at=now,
+                reroute_at=None,
+            ):
                 continue  # decided meanwhile, or another instance expired it
             proposal = queries.get_proposal(session, proposal_id=proposal_id)
             assert proposal is not None
             queries.add_event(session, proposal_id=proposal_id, at=now, kind="expired", actor=None)
             ctx.metrics.outcome(proposal.tier, "expired")
-            queries.enqueue(session, kind=Kind.REQUEST_UPDATE, channel=ctx.policy.channels.requests, at=now,
-                            proposal_id=proposal_id)
-            queries.enqueue(session, kind=Kind.PROPOSER_NOTE, channel=proposal.proposer, at=next_open(now, hours),
-                            proposal_id=proposal_id, dedupe_key=f"{Kind.PROPOSER_NOTE}:{proposal_id}")
+            queries.enqueue(
+                session, kind=Kind.REQUEST_UPDATE, channel=ctx.policy.channels.requests, at=now, proposal_id=proposal_id
+            )
+            queries.enqueue(
+                session,
+                kind=Kind.PROPOSER_NOTE,
+                channel=proposal.proposer,
+                at=next_open(now, hours),
+                proposal_id=proposal_id,
+                dedupe_key=f"{Kind.PROPOSER_NOTE}:{proposal_id}",
+            )
             expired += 1
     if expired:
         ctx.wake_sender()
@@ -442,8 +606,11 @@ def reroute_due(ctx: Context) -> int:
     The earlier people may still answer; no one is pinged outside working hours."""
     now, hours, policy = ctx.clock(), ctx.policy.hours, ctx.policy
     with ctx.sessions.begin() as session:
-        queries.adopt_deadlines(session, reroute_at=add_working_time(now, policy.reroute_after, hours),
-                                expire_at=add_working_time(now, policy.expire_after, hours))
+        queries.adopt_deadlines(
+            session,
+            reroute_at=add_working_time(now, policy.reroute_after, hours),
+            expire_at=add_working_time(now, policy.expire_after, hours),
+        )
     if hours is not None and not hours.is_open(now):
         return 0
     with ctx.sessions.begin() as session:
@@ -462,21 +629,39 @@ def reroute_due(ctx: Context) -> int:
             # Only people not yet asked: no one is pinged twice. Once everyone has been, the
             # request waits in the channel, where anyone eligible can still answer, until it expires.
             pool = [u for u in around if u not in asked_before]
-            chosen = authority.pick_peer(pool, queries.open_asks(session, users=pool),
-                                         queries.last_asked(session, users=pool))
-            if not queries.claim_reroute(session, proposal_id=proposal_id, was_due_at=was_due_at,
-                                         asked=chosen or proposal.asked,
-                                         next_reroute_at=add_working_time(now, policy.reroute_after, hours)):
+            chosen = authority.pick_peer(
+                pool, queries.open_asks(session, users=pool), queries.last_asked(session, users=pool)
+            )
+            if not queries.claim_reroute(
+                session,
+                proposal_id=proposal_id,
+                was_due_at=was_due_at,
+                asked=chosen or proposal.asked,
+                next_reroute_at=add_working_time(now, policy.reroute_after, hours),
+            ):
                 continue  # another instance moved it on
             if chosen is None:
                 continue  # no one else is around: try again later
-            queries.add_event(session, proposal_id=proposal_id, at=now, kind="asked", actor=None,
-                              detail={"asked": chosen, "rerouted_from": proposal.asked})
-            queries.enqueue(session, kind=Kind.REROUTE_PING, channel=policy.channels.requests, at=now,
-                            proposal_id=proposal_id, detail={"asked": chosen},
-                            dedupe_key=f"{Kind.REROUTE_PING}:{proposal_id}:{was_due_at.isoformat()}")
-            queries.enqueue(session, kind=Kind.REQUEST_UPDATE, channel=policy.channels.requests, at=now,
-                            proposal_id=proposal_id)
+            queries.add_event(
+                session,
+                proposal_id=proposal_id,
+                at=now,
+                kind="asked",
+                actor=None,
+                detail={"asked": chosen, "rerouted_from": proposal.asked},
+            )
+            queries.enqueue(
+                session,
+                kind=Kind.REROUTE_PING,
+                channel=policy.channels.requests,
+                at=now,
+                proposal_id=proposal_id,
+                detail={"asked": chosen},
+                dedupe_key=f"{Kind.REROUTE_PING}:{proposal_id}:{was_due_at.isoformat()}",
+            )
+            queries.enqueue(
+                session, kind=Kind.REQUEST_UPDATE, channel=policy.channels.requests, at=now, proposal_id=proposal_id
+            )
             moved += 1
     if moved:
         ctx.wake_sender()
@@ -484,6 +669,7 @@ def reroute_due(ctx: Context) -> int:
 
 
 # --- away and back -------------------------------------------------------------------------------
+
 
 def away(ctx: Context, *, user: str, until_day: date | None = None, duration: timedelta | None = None) -> str:
     """The away are never picked and never pinged. Returns what to tell them."""
@@ -496,23 +682,30 @@ def away(ctx: Context, *, user: str, until_day: date | None = None, duration: ti
     elif duration is not None:
         until = now + duration
     if until is not None and until <= now:
-        raise InputError("That's already in the past. Give a date still to come, like "
-                         f"`/remedy away until {(now + timedelta(days=7)).date().isoformat()}`.")
+        raise InputError(
+            "That's already in the past. Give a date still to come, like "
+            f"`/remedy away until {(now + timedelta(days=7)).date().isoformat()}`."
+        )
     try:
         with ctx.sessions.begin() as session:
             queries.set_away(session, user=user, since=now, until=until)
     except IntegrityError:  # the same person said it twice at once; the second one updates
         with ctx.sessions.begin() as session:
             queries.set_away(session, user=user, since=now, until=until)
-    return (f":palm_tree: You're away{_until(until)}. Leeway won't ask you to agree to anything or ping you "
-            "until then. Type `/remedy back` when you return.")
+    return (
+        f":palm_tree: You're away{_until(until)}. Leeway won't ask you to agree to anything or ping you "
+        "until then. Type `/remedy back` when you return."
+    )
 
 
 def back(ctx: Context, *, user: str) -> str:
     with ctx.sessions.begin() as session:
         was_away = queries.set_back(session, user=user)
-    return ("Welcome back! Leeway will ask you again when a peer is needed." if was_away
-            else "You weren't marked away, so nothing changed.")
+    return (
+        "Welcome back! Leeway will ask you again when a peer is needed."
+        if was_away
+        else "You weren't marked away, so nothing changed."
+    )
 
 
 def _until(until: datetime | None) -> str:
@@ -521,8 +714,10 @@ def _until(until: datetime | None) -> str:
 
 # --- withdraw --------------------------------------------------------------------------------
 
-def withdraw(ctx: Context, *, user: str, proposal_id: int | None = None,
-             case_ref: str | None = None) -> Withdrawn | Refused | AlreadyDecided | NotFound:
+
+def withdraw(
+    ctx: Context, *, user: str, proposal_id: int | None = None, case_ref: str | None = None
+) -> Withdrawn | Refused | AlreadyDecided | NotFound:
     """Only the proposer withdraws, and only while it is pending."""
     with ctx.sessions.begin() as session:
         if proposal_id is None:
@@ -530,8 +725,10 @@ def withdraw(ctx: Context, *, user: str, proposal_id: int | None = None,
             if not mine:
                 return Refused(f"You have no pending request for case `{case_ref}`.")
             if len(mine) > 1:
-                return Refused(f"You have {len(mine)} pending requests for case `{case_ref}`; use the "
-                               "Withdraw button on the one you mean.")
+                return Refused(
+                    f"You have {len(mine)} pending requests for case `{case_ref}`; use the "
+                    "Withdraw button on the one you mean."
+                )
             proposal_id = mine[0].id
         proposal = queries.get_proposal(session, proposal_id=proposal_id)
         if proposal is None:
@@ -539,16 +736,22 @@ def withdraw(ctx: Context, *, user: str, proposal_id: int | None = None,
         if proposal.proposer != user:
             return Refused("Only the person who proposed it can withdraw a request.")
         now = ctx.clock()
-        if not queries.change_status(session, proposal_id=proposal_id,
-                                     from_statuses=lifecycle.sources(Event.WITHDRAW),
-                                     to_status=lifecycle.target(Event.WITHDRAW), decided_at=now, decided_by=user,
-                                     reroute_at=None):
+        if not queries.change_status(
+            session,
+            proposal_id=proposal_id,
+            from_statuses=lifecycle.sources(Event.WITHDRAW),
+            to_status=lifecycle.target(Event.WITHDRAW),
+            decided_at=now,
+            decided_by=user,
+            reroute_at=None,
+        ):
             session.refresh(proposal)
             return AlreadyDecided(proposal)
         queries.add_event(session, proposal_id=proposal_id, at=now, kind="withdrawn", actor=user)
         ctx.metrics.outcome(proposal.tier, "withdrawn")
-        queries.enqueue(session, kind=Kind.REQUEST_UPDATE, channel=ctx.policy.channels.requests, at=now,
-                        proposal_id=proposal_id)
+        queries.enqueue(
+            session, kind=Kind.REQUEST_UPDATE, channel=ctx.policy.channels.requests, at=now, proposal_id=proposal_id
+        )
         _mark(proposal, status=Status.WITHDRAWN, decided_at=now, decided_by=user, reroute_at=None)
     ctx.wake_sender()
     return Withdrawn(proposal)
@@ -560,8 +763,13 @@ def draft_again(ctx: Context, *, proposal_id: int, user: str) -> Draft | Refused
         proposal = queries.get_proposal(session, proposal_id=proposal_id)
     if proposal is None or proposal.proposer != user:
         return Refused("Only the person who proposed it can propose it again.")
-    return Draft(remedy_id=proposal.remedy_id, amount=proposal.amount, case_ref=proposal.case_ref,
-                 summary=proposal.summary, fair=proposal.customer_fair)
+    return Draft(
+        remedy_id=proposal.remedy_id,
+        amount=proposal.amount,
+        case_ref=proposal.case_ref,
+        summary=proposal.summary,
+        fair=proposal.customer_fair,
+    )
 
 
 # --- review later, without blame ---------------------------------------------------------------
@@ -590,8 +798,9 @@ def to_review(ctx: Context, *, user: str, proposal_id: int) -> Proposal | Refuse
     return AlreadyDecided(proposal) if decision.reviewed_at is not None else proposal
 
 
-def review(ctx: Context, *, user: str, proposal_id: int, outcome: str,
-           note: str | None = None) -> Reviewed | Refused | AlreadyDecided | NotFound:
+def review(
+    ctx: Context, *, user: str, proposal_id: int, outcome: str, note: str | None = None
+) -> Reviewed | Refused | AlreadyDecided | NotFound:
     """A lead reviews a decision once. "Let's talk" sends the agent a private coaching note."""
     if not ctx.roster().is_lead(user):
         return Refused(ONLY_LEADS_REVIEW)
@@ -607,11 +816,18 @@ def review(ctx: Context, *, user: str, proposal_id: int, outcome: str,
             return NotFound()
         if not queries.record_review(session, proposal_id=proposal_id, at=now, by=user, outcome=outcome, note=note):
             return AlreadyDecided(proposal)
-        queries.add_event(session, proposal_id=proposal_id, at=now, kind="reviewed", actor=user,
-                          detail={"outcome": outcome})
+        queries.add_event(
+            session, proposal_id=proposal_id, at=now, kind="reviewed", actor=user, detail={"outcome": outcome}
+        )
         if outcome == "talk":
-            queries.enqueue(session, kind=Kind.COACHING, channel=proposal.proposer, at=now, proposal_id=proposal_id,
-                            dedupe_key=f"{Kind.COACHING}:{proposal_id}")
+            queries.enqueue(
+                session,
+                kind=Kind.COACHING,
+                channel=proposal.proposer,
+                at=now,
+                proposal_id=proposal_id,
+                dedupe_key=f"{Kind.COACHING}:{proposal_id}",
+            )
         queries.enqueue(session, kind=Kind.HOME, channel=user, at=now)
     ctx.wake_sender()
     return Reviewed(proposal, outcome)
@@ -619,12 +835,22 @@ def review(ctx: Context, *, user: str, proposal_id: int, outcome: str,
 
 # --- usage made visible -------------------------------------------------------------------------
 
+
 def usage_between(ctx: Context, *, start: datetime, end: datetime) -> UsageReport:
     with ctx.sessions.begin() as session:
         rows = queries.granted_between(session, start=start, end=end)
-    records = [GrantedRecord(proposer=p.proposer, agreed_by=d.agreed_by, tier=Tier(p.tier), amount=p.amount,
-                             unit=p.unit, fair=p.customer_fair, seconds_to_decision=d.seconds_to_decision)
-               for p, d in rows]
+    records = [
+        GrantedRecord(
+            proposer=p.proposer,
+            agreed_by=d.agreed_by,
+            tier=Tier(p.tier),
+            amount=p.amount,
+            unit=p.unit,
+            fair=p.customer_fair,
+            seconds_to_decision=d.seconds_to_decision,
+        )
+        for p, d in rows
+    ]
     roster = ctx.roster()
     return usage_report(records, roster.agents, leads=roster.leads, start=start, end=end)
 
@@ -648,8 +874,14 @@ def send_weekly(ctx: Context, *, week: str, digests: dict[str, str], celebration
     for lead, text in [*digests.items(), (ctx.policy.channels.kudos, celebration)]:
         try:
             with ctx.sessions.begin() as session:
-                queries.enqueue(session, kind=Kind.NOTICE, channel=lead, at=ctx.clock(), detail={"text": text},
-                                dedupe_key=f"weekly:{week}:{lead}")
+                queries.enqueue(
+                    session,
+                    kind=Kind.NOTICE,
+                    channel=lead,
+                    at=ctx.clock(),
+                    detail={"text": text},
+                    dedupe_key=f"weekly:{week}:{lead}",
+                )
             queued += 1
         except IntegrityError:
             continue
@@ -658,6 +890,7 @@ def send_weekly(ctx: Context, *, week: str, digests: dict[str, str], celebration
 
 
 # --- the agent's home ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Home:
@@ -682,16 +915,30 @@ def home(ctx: Context, *, user: str) -> Home:
     with ctx.sessions.begin() as session:
         pending = queries.pending_of(session, proposer=user)[:HOME_LIST]
         # Everything they may agree to, not only what they were asked: earlier people may still answer.
-        waiting = [p for p in queries.pending_for_others(session, user=user, limit=HOME_LIST * 10)
-                   if authority.refusal(Tier(p.tier), roster, p.proposer, user) is None][:HOME_LIST]
-        recent = [p for p in queries.recent_of(session, user=user, limit=HOME_LIST * 2)
-                  if p.status != Status.PENDING][:HOME_LIST]
+        waiting = [
+            p
+            for p in queries.pending_for_others(session, user=user, limit=HOME_LIST * 10)
+            if authority.refusal(Tier(p.tier), roster, p.proposer, user) is None
+        ][:HOME_LIST]
+        recent = [p for p in queries.recent_of(session, user=user, limit=HOME_LIST * 2) if p.status != Status.PENDING][
+            :HOME_LIST
+        ]
         kudos = queries.kudos_count(session, user=user)
         review = queries.review_queue(session, limit=HOME_LIST) if is_lead else []
         review_total = queries.review_queue_size(session) if is_lead else 0
     week = usage_between(ctx, start=now - timedelta(days=7), end=now) if is_lead else None
-    return Home(user=user, is_agent=roster.is_agent(user), is_lead=is_lead, pending=pending, waiting=waiting,
-                recent=recent, kudos=kudos, review=review, review_total=review_total, week=week)
+    return Home(
+        user=user,
+        is_agent=roster.is_agent(user),
+        is_lead=is_lead,
+        pending=pending,
+        waiting=waiting,
+        recent=recent,
+        kudos=kudos,
+        review=review,
+        review_total=review_total,
+        week=week,
+    )
 
 
 def reask_if_away(ctx: Context, *, proposal: Proposal) -> Proposal:
@@ -703,16 +950,27 @@ def reask_if_away(ctx: Context, *, proposal: Proposal) -> Proposal:
         if proposal.asked not in away:
             return proposal
         queries.lock_routing(session)
-        around = [u for u in authority.eligible(Tier(proposal.tier), ctx.roster(), proposal.proposer)
-                  if u not in away]
-        chosen = authority.pick_peer(around, queries.open_asks(session, users=around),
-                                     queries.last_asked(session, users=around))
+        around = [u for u in authority.eligible(Tier(proposal.tier), ctx.roster(), proposal.proposer) if u not in away]
+        chosen = authority.pick_peer(
+            around, queries.open_asks(session, users=around), queries.last_asked(session, users=around)
+        )
         if chosen is None or proposal.reroute_at is None:
             return proposal
-        if queries.claim_reroute(session, proposal_id=proposal.id, was_due_at=proposal.reroute_at, asked=chosen,
-                                 next_reroute_at=proposal.reroute_at):
-            queries.add_event(session, proposal_id=proposal.id, at=now, kind="asked", actor=None,
-                              detail={"asked": chosen, "instead_of": proposal.asked})
+        if queries.claim_reroute(
+            session,
+            proposal_id=proposal.id,
+            was_due_at=proposal.reroute_at,
+            asked=chosen,
+            next_reroute_at=proposal.reroute_at,
+        ):
+            queries.add_event(
+                session,
+                proposal_id=proposal.id,
+                at=now,
+                kind="asked",
+                actor=None,
+                detail={"asked": chosen, "instead_of": proposal.asked},
+            )
         fresh = queries.get_proposal(session, proposal_id=proposal.id)
     return fresh or proposal
 

@@ -15,7 +15,7 @@ SLACK_API_URL = "https://slack.com/api/"
 _FIXES = {
     "slack_bot_token": "set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…, under OAuth & Permissions)",
     "slack_signing_secret": "set SLACK_SIGNING_SECRET to the app's Signing Secret "
-                            "(Basic Information → App Credentials)",
+    "(Basic Information → App Credentials)",
     "slack_app_token": "SLACK_APP_TOKEN must be an app-level token (xapp-…) with connections:write, or unset",
     "slack_api_url": "SLACK_API_URL must be an http(s) URL such as https://slack.com/api/",
     "database_url": "DATABASE_URL must be a database URL such as sqlite:///leeway.db or postgresql://user:pass@host/db",

@@ -100,12 +100,14 @@ class LeewayASGI:
 
         await self.slack(scope, replay, send)
 
-
     def _authentic(self, scope: dict[str, Any], body: bytes) -> bool:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         try:
-            return bool(self.verifier.is_valid(body, headers.get("x-slack-request-timestamp", ""),
-                                               headers.get("x-slack-signature", "")))
+            return bool(
+                self.verifier.is_valid(
+                    body, headers.get("x-slack-request-timestamp", ""), headers.get("x-slack-signature", "")
+                )
+            )
         except Exception:
             return False
 
@@ -124,17 +126,31 @@ async def _read_capped(receive: Receive) -> bytes | None:
 
 
 async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
-def make_server(app: LeewayASGI, *, host: str, port: int, log_level: str = "info",
-                keep_logging: bool = False) -> uvicorn.Server:
+def make_server(
+    app: LeewayASGI, *, host: str, port: int, log_level: str = "info", keep_logging: bool = False
+) -> uvicorn.Server:
     """`keep_logging`: leave the logging Leeway set up (JSON lines) instead of uvicorn's own."""
     extra: dict[str, Any] = {"log_config": None} if keep_logging else {}
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level.lower(), access_log=False,
-                            lifespan="off", timeout_graceful_shutdown=10, **extra)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level.lower(),
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=10,
+        **extra,
+    )
     return uvicorn.Server(config)
 
 

@@ -70,7 +70,9 @@ class Hundredths(TypeDecorator[Decimal]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(), Decimal: Hundredths(), dict[str, Any]: JSON(),
+        datetime: UTCDateTime(),
+        Decimal: Hundredths(),
+        dict[str, Any]: JSON(),
     }
 
 

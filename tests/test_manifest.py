@@ -76,8 +76,11 @@ def test_the_command_and_urls_point_at_the_bot() -> None:
     assert command["command"] == COMMAND
     assert command["should_escape"] is True  # mentions arrive as <@U…> for the parser
     settings = data["settings"]
-    for url in (command["url"], settings["event_subscriptions"]["request_url"],
-                settings["interactivity"]["request_url"]):
+    for url in (
+        command["url"],
+        settings["event_subscriptions"]["request_url"],
+        settings["interactivity"]["request_url"],
+    ):
         assert url.endswith(EVENTS_PATH)
     assert settings["interactivity"]["is_enabled"] is True
 

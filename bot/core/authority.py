@@ -36,8 +36,10 @@ def may_propose(roster: Roster, user: str) -> str | None:
     """None when `user` may propose, else why not (shown to them)."""
     if roster.is_agent(user):
         return None
-    return ("You're not listed as an agent in Leeway's policy yet, so you can't propose remedies. "
-            "Ask a lead to add you under `people.agents`.")
+    return (
+        "You're not listed as an agent in Leeway's policy yet, so you can't propose remedies. "
+        "Ask a lead to add you under `people.agents`."
+    )
 
 
 def eligible(tier: Tier, roster: Roster, proposer: str) -> tuple[str, ...]:
@@ -66,8 +68,9 @@ def refusal(tier: Tier, roster: Roster, proposer: str, user: str) -> str | None:
     return None
 
 
-def pick_peer(candidates: Sequence[str], open_asks: Mapping[str, int],
-              last_asked: Mapping[str, datetime]) -> str | None:
+def pick_peer(
+    candidates: Sequence[str], open_asks: Mapping[str, int], last_asked: Mapping[str, datetime]
+) -> str | None:
     """Fairly choose whom to ask: fewest open asks; among those, whoever was asked
     longest ago (never asked first); ties keep the roster's order, which makes
     it a rotation."""
@@ -77,8 +80,7 @@ def pick_peer(candidates: Sequence[str], open_asks: Mapping[str, int],
 
     def key(user: str) -> tuple[int, int, float, int]:
         asked = last_asked.get(user)
-        return (open_asks.get(user, 0), 0 if asked is None else 1,
-                asked.timestamp() if asked else 0.0, order[user])
+        return (open_asks.get(user, 0), 0 if asked is None else 1, asked.timestamp() if asked else 0.0, order[user])
 
     return min(candidates, key=key)
 

@@ -108,11 +108,17 @@ _URL_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|[^>]*)?>")
 _FAIR = re.compile(r"(?i)(?<!\S)fair:\s*(\S*)")
 _DAY_WORDS = {"d", "day", "days"}
 _ASCII_AMOUNT = re.compile(
-    r"(?P<pre>[^\s0-9.,+-]{1,3})?\s*(?P<num>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?P<post>[A-Za-z]{1,4})?")
+    r"(?P<pre>[^\s0-9.,+-]{1,3})?\s*(?P<num>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?P<post>[A-Za-z]{1,4})?"
+)
 _HAS_DIGIT = re.compile(r"[0-9]")
 
-_SUBCOMMANDS: dict[str, Command] = {"help": Help(), "limits": Limits(), "back": Back(), "review": Review(),
-                                    "usage": Usage()}
+_SUBCOMMANDS: dict[str, Command] = {
+    "help": Help(),
+    "limits": Limits(),
+    "back": Back(),
+    "review": Review(),
+    "usage": Usage(),
+}
 _AWAY_USAGE = "Write `/remedy away`, `/remedy away until 2026-12-01` or `/remedy away for 3d`."
 
 
@@ -153,12 +159,17 @@ def parse_command(text: str, policy: Policy) -> Command:
 
     special = _SPECIAL_MENTION.search(text)
     if special:
-        raise InputError("Leeway asks one person, not a crowd: leave out @here, @channel and group mentions, "
-                         "and mention one peer if you want to choose who agrees.", "peer")
+        raise InputError(
+            "Leeway asks one person, not a crowd: leave out @here, @channel and group mentions, "
+            "and mention one peer if you want to choose who agrees.",
+            "peer",
+        )
     peers = list(dict.fromkeys(_USER_MENTION.findall(text)))
     if len(peers) > 1:
-        raise InputError(f"You mentioned {len(peers)} people; mention just one peer to ask, "
-                         "or none and Leeway picks one for you.", "peer")
+        raise InputError(
+            f"You mentioned {len(peers)} people; mention just one peer to ask, or none and Leeway picks one for you.",
+            "peer",
+        )
     peer = peers[0] if peers else None
     text = _USER_MENTION.sub(" ", text)
     text = _plain(text)
@@ -177,8 +188,10 @@ def parse_command(text: str, policy: Policy) -> Command:
     draft = Draft(peer=peer)
     if not tokens:
         if fair_raw is not None:
-            raise InputError("Name the remedy first, then `fair:`, e.g. `/remedy refund 40 #4711 "
-                             "parcel broken fair:25`.", "remedy_id")
+            raise InputError(
+                "Name the remedy first, then `fair:`, e.g. `/remedy refund 40 #4711 parcel broken fair:25`.",
+                "remedy_id",
+            )
         return draft
 
     remedy = match_remedy(tokens[0], policy)
@@ -207,11 +220,16 @@ def parse_command(text: str, policy: Policy) -> Command:
 def check_text(text: str, *, limit: int, what: str, field: str | None = None) -> str:
     """Refuse what no one types by hand: control characters and walls of text."""
     if "\x00" in text or any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\r\t" for ch in text):
-        raise InputError(f"{what} contains control characters (like a NUL byte) that Leeway can't store. "
-                         "Please type it again.", field)
+        raise InputError(
+            f"{what} contains control characters (like a NUL byte) that Leeway can't store. Please type it again.",
+            field,
+        )
     if len(text) > limit:
-        raise InputError(f"{what} is {len(text):,} characters long; Leeway keeps it under {limit:,}. "
-                         "Summarise here and keep the full story in the case.", field)
+        raise InputError(
+            f"{what} is {len(text):,} characters long; Leeway keeps it under {limit:,}. "
+            "Summarise here and keep the full story in the case.",
+            field,
+        )
     return text.strip()
 
 
@@ -221,18 +239,17 @@ def match_remedy(word: str, policy: Policy) -> Remedy:
     exact = [r for r in policy.remedies if r.id == wanted]
     if exact:
         return exact[0]
-    prefixed = [r for r in policy.remedies
-                if wanted and (r.id.startswith(wanted) or r.label.lower().startswith(wanted))]
+    prefixed = [
+        r for r in policy.remedies if wanted and (r.id.startswith(wanted) or r.label.lower().startswith(wanted))
+    ]
     if len(prefixed) == 1:
         return prefixed[0]
     known = ", ".join(f"`{r.id}`" for r in policy.remedies)
     shown = word if len(word) <= 40 else word[:40] + "…"
     if prefixed:
         options = ", ".join(f"`{r.id}`" for r in prefixed)
-        raise InputError(f"`{shown}` could mean {options}. Type a little more of the remedy's name.",
-                         "remedy_id")
-    raise InputError(f"I don't know the remedy `{shown}`. The remedies in your policy are {known}.",
-                     "remedy_id")
+        raise InputError(f"`{shown}` could mean {options}. Type a little more of the remedy's name.", "remedy_id")
+    raise InputError(f"I don't know the remedy `{shown}`. The remedies in your policy are {known}.", "remedy_id")
 
 
 def _take_amount(tokens: list[str], remedy: Remedy, policy: Policy) -> tuple[str, list[str]]:
@@ -246,8 +263,9 @@ def _take_amount(tokens: list[str], remedy: Remedy, policy: Policy) -> tuple[str
     return first, tokens[1:]
 
 
-def parse_amount(raw: str, remedy: Remedy, policy: Policy, *, what: str = "amount",
-                 allow_zero: bool = False) -> Decimal:
+def parse_amount(
+    raw: str, remedy: Remedy, policy: Policy, *, what: str = "amount", allow_zero: bool = False
+) -> Decimal:
     """A positive amount in the remedy's unit, or an InputError that says how to write it."""
     field_name = "fair" if what == "fair" else "amount"
     text = raw.strip()
@@ -268,12 +286,14 @@ def parse_amount(raw: str, remedy: Remedy, policy: Policy, *, what: str = "amoun
             raise InputError(f"{remedy.label} is counted in days: write the {what} {example}.", field_name)
     else:
         if post and post.lower() in _DAY_WORDS:
-            raise InputError(f"{remedy.label} is in {policy.currency}, not days: write the {what} {example}.",
-                             field_name)
+            raise InputError(
+                f"{remedy.label} is in {policy.currency}, not days: write the {what} {example}.", field_name
+            )
         for marker in (pre, post):
             if marker and marker.upper() != policy.currency and marker != policy.currency_symbol:
-                raise InputError(f"Your policy's amounts are in {policy.currency}; write the {what} {example}.",
-                                 field_name)
+                raise InputError(
+                    f"Your policy's amounts are in {policy.currency}; write the {what} {example}.", field_name
+                )
     if "," in number and not re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)?", number):
         raise InputError(f"`{shown}` isn't an amount I can read. Write the {what} {example}.", field_name)
     number = number.replace(",", "")

@@ -73,15 +73,16 @@ class Remedy(_Frozen):
 
     @model_validator(mode="after")
     def _limits_rise(self) -> Self:
-        named = [("alone_up_to", self.alone_up_to), ("peer_up_to", self.peer_up_to),
-                 ("lead_up_to", self.lead_up_to)]
+        named = [("alone_up_to", self.alone_up_to), ("peer_up_to", self.peer_up_to), ("lead_up_to", self.lead_up_to)]
         active = [(name, value) for name, value in named if value > 0]
         if not active:
             raise ValueError("at least one of alone_up_to, peer_up_to, lead_up_to must be above 0")
         for (low_name, low), (high_name, high) in itertools.pairwise(active):
             if high <= low:
-                raise ValueError(f"limits must rise tier by tier: {high_name} ({high}) must be above "
-                                 f"{low_name} ({low}); use 0 to skip a tier")
+                raise ValueError(
+                    f"limits must rise tier by tier: {high_name} ({high}) must be above "
+                    f"{low_name} ({low}); use 0 to skip a tier"
+                )
         if self.unit == "days":
             for name, value in active:
                 if value != value.to_integral_value():
@@ -94,8 +95,9 @@ class Remedy(_Frozen):
 
     def limit(self, tier: Tier) -> Decimal:
         """The highest amount the tier grants; 0 when the tier is skipped."""
-        return {Tier.ALONE: self.alone_up_to, Tier.PEER: self.peer_up_to,
-                Tier.LEAD: self.lead_up_to}.get(tier, Decimal(0))
+        return {Tier.ALONE: self.alone_up_to, Tier.PEER: self.peer_up_to, Tier.LEAD: self.lead_up_to}.get(
+            tier, Decimal(0)
+        )
 
     def tier_for(self, amount: Decimal) -> Tier:
         for tier in GRANTING_TIERS:
@@ -118,8 +120,9 @@ class Channels(_Frozen):
     @classmethod
     def _channel_id(cls, value: str) -> str:
         if not _SLACK_CHANNEL.match(value):
-            raise ValueError(f"{value!r} is not a channel ID (like C0123ABCD; in Slack: channel details → "
-                             "About → Channel ID)")
+            raise ValueError(
+                f"{value!r} is not a channel ID (like C0123ABCD; in Slack: channel details → About → Channel ID)"
+            )
         return value
 
 
@@ -181,8 +184,9 @@ class WorkingHoursSpec(_Frozen):
 
     @property
     def hours(self) -> WorkingHours:
-        return WorkingHours(tz=zone(self.tz), days=parse_days(self.days), opens=parse_clock(self.opens),
-                            closes=parse_clock(self.closes))
+        return WorkingHours(
+            tz=zone(self.tz), days=parse_days(self.days), opens=parse_clock(self.opens), closes=parse_clock(self.closes)
+        )
 
 
 class DigestSpec(_Frozen):
@@ -225,8 +229,10 @@ class Policy(_Frozen):
     @model_validator(mode="after")
     def _expiry_after_reroute(self) -> Self:
         if self.expire_after <= self.reroute_after:
-            raise ValueError(f"expire_after ({self.expire_after}) must be longer than reroute_after "
-                             f"({self.reroute_after}), or no request would ever be re-routed")
+            raise ValueError(
+                f"expire_after ({self.expire_after}) must be longer than reroute_after "
+                f"({self.reroute_after}), or no request would ever be re-routed"
+            )
         return self
 
     @property

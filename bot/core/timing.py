@@ -49,7 +49,7 @@ def parse_days(text: str) -> frozenset[int]:
 
 def parse_clock(text: str | int) -> time:
     if isinstance(text, int):  # YAML reads an unquoted 09:00 as a number of minutes (540)
-        raise ValueError(f"{text} is not a time of day: put the time in quotes, like \"09:00\"")
+        raise ValueError(f'{text} is not a time of day: put the time in quotes, like "09:00"')
     match = re.fullmatch(r"([01]?[0-9]|2[0-3]):([0-5][0-9])", str(text).strip())
     if not match:
         raise ValueError(f"{text!r} is not a time of day; write it like 09:00")

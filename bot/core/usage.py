@@ -65,8 +65,14 @@ class UsageReport:
         return self.used / self.team_size if self.team_size else 0.0
 
 
-def usage_report(records: Iterable[GrantedRecord], agents: Sequence[str], *, start: datetime,
-                 end: datetime, leads: Sequence[str] = ()) -> UsageReport:
+def usage_report(
+    records: Iterable[GrantedRecord],
+    agents: Sequence[str],
+    *,
+    start: datetime,
+    end: datetime,
+    leads: Sequence[str] = (),
+) -> UsageReport:
     records = list(records)
     by_proposer: dict[str, list[GrantedRecord]] = defaultdict(list)
     agreements: dict[str, int] = defaultdict(int)
@@ -81,15 +87,17 @@ def usage_report(records: Iterable[GrantedRecord], agents: Sequence[str], *, sta
         value: dict[str, Decimal] = defaultdict(Decimal)
         for record in mine:
             value[record.unit] += record.amount
-        rows.append(AgentUsage(
-            user=user,
-            alone=sum(1 for r in mine if r.tier is Tier.ALONE),
-            with_peer=sum(1 for r in mine if r.tier is Tier.PEER),
-            with_lead=sum(1 for r in mine if r.tier is Tier.LEAD),
-            agreements_given=agreements.get(user, 0),
-            value=dict(value),
-            median_seconds=statistics.median(r.seconds_to_decision for r in mine) if mine else None,
-        ))
+        rows.append(
+            AgentUsage(
+                user=user,
+                alone=sum(1 for r in mine if r.tier is Tier.ALONE),
+                with_peer=sum(1 for r in mine if r.tier is Tier.PEER),
+                with_lead=sum(1 for r in mine if r.tier is Tier.LEAD),
+                agreements_given=agreements.get(user, 0),
+                value=dict(value),
+                median_seconds=statistics.median(r.seconds_to_decision for r in mine) if mine else None,
+            )
+        )
     with_fair = [r for r in records if r.fair is not None]
     granted: dict[str, Decimal] = defaultdict(Decimal)
     fair: dict[str, Decimal] = defaultdict(Decimal)
@@ -100,8 +108,17 @@ def usage_report(records: Iterable[GrantedRecord], agents: Sequence[str], *, sta
         if record.amount == record.fair:
             taken[record.unit] += record.amount
     agent_set = set(agents)
-    return UsageReport(start=start, end=end, agents=tuple(rows), decisions=len(records),
-                       not_yet=tuple(a.user for a in rows if a.decisions == 0 and a.user in agent_set),
-                       team_size=len(agents), people_deciding=len({r.proposer for r in records}),
-                       fair_count=len(with_fair), granted_where_fair=dict(granted), fair_figures=dict(fair),
-                       fair_taken=sum(1 for r in with_fair if r.amount == r.fair), fair_taken_value=dict(taken))
+    return UsageReport(
+        start=start,
+        end=end,
+        agents=tuple(rows),
+        decisions=len(records),
+        not_yet=tuple(a.user for a in rows if a.decisions == 0 and a.user in agent_set),
+        team_size=len(agents),
+        people_deciding=len({r.proposer for r in records}),
+        fair_count=len(with_fair),
+        granted_where_fair=dict(granted),
+        fair_figures=dict(fair),
+        fair_taken=sum(1 for r in with_fair if r.amount == r.fair),
+        fair_taken_value=dict(taken),
+    )

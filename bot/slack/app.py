@@ -37,8 +37,10 @@ def build_app(*, client: WebClient, signing_secret: str, ctx: services.Context, 
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
         reference = uuid.uuid4().hex[:8]
         log.exception("unexpected error (ref %s) while handling %s", reference, _what(body), exc_info=error)
-        text = (f":warning: Something went wrong on Leeway's side (ref `{reference}`). Nothing was recorded, "
-                "so it's safe to try again.")
+        text = (
+            f":warning: Something went wrong on Leeway's side (ref `{reference}`). Nothing was recorded, "
+            "so it's safe to try again."
+        )
         if body.get("command"):
             return _json({"response_type": "ephemeral", "text": text})
         if body.get("type") == "view_submission":
@@ -50,7 +52,8 @@ def build_app(*, client: WebClient, signing_secret: str, ctx: services.Context, 
             # Straight to Slack, not through the outbox: the database may be what failed.
             try:
                 WebhookClient(str(body["response_url"]), timeout=5).send(
-                    text=text, response_type="ephemeral", replace_original=False)
+                    text=text, response_type="ephemeral", replace_original=False
+                )
             except Exception:
                 log.exception("could not tell the user about error %s", reference)
         return BoltResponse(status=200, body="")

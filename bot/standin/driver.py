@@ -458,9 +458,7 @@ def _option_for(element: dict[str, Any], where: str, value: Any) -> dict[str, An
     for option in options:
         if option.get("value") == str(value):
             return copy.deepcopy(option)
-    raise AssertionError(
-        f"{where}: no option with value {value!r}; options: {[o.get('value') for o in options]}"
-    )
+    raise AssertionError(f"{where}: no option with value {value!r}; options: {[o.get('value') for o in options]}")
 
 
 def _state_entry(element: dict[str, Any], where: str, given: bool, value: Any) -> dict[str, Any]:
@@ -502,9 +500,7 @@ def build_state(blocks: list[Any], values: dict[str, dict[str, Any]]) -> dict[st
         given_block = values.get(block_id, {})
         given = action_id in given_block
         where = f"block {block_id!r} action {action_id!r}"
-        state.setdefault(block_id, {})[action_id] = _state_entry(
-            element, where, given, given_block.get(action_id)
-        )
+        state.setdefault(block_id, {})[action_id] = _state_entry(element, where, given, given_block.get(action_id))
         seen.add((block_id, action_id))
     unknown = [(b, a) for b, actions in values.items() for a in actions if (b, a) not in seen]
     if unknown:

@@ -35,9 +35,7 @@ __all__ = ["ApiCall", "StandInSlack"]
 JSON_ARGS = frozenset({"blocks", "attachments", "view", "metadata"})
 
 # Methods newer than the OpenAPI description; allowed without argument checks.
-EXTRA_METHODS = frozenset(
-    {"files.getUploadURLExternal", "files.completeUploadExternal", "apps.connections.open"}
-)
+EXTRA_METHODS = frozenset({"files.getUploadURLExternal", "files.completeUploadExternal", "apps.connections.open"})
 
 _METHOD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)+$")
 _INT_RE = re.compile(r"^-?\d+$")
@@ -378,8 +376,7 @@ class StandInSlack:
             time.sleep(0.01)
         wanted = f"{method}" + (f" matching {_short(match, 300)}" if match else "")
         raise AssertionError(
-            f"timed out after {timeout:.1f}s waiting for {count} call(s) to {wanted}; saw {len(found)}.\n"
-            + self.dump()
+            f"timed out after {timeout:.1f}s waiting for {count} call(s) to {wanted}; saw {len(found)}.\n" + self.dump()
         )
 
     def dump(self, last: int = _RECENT_CALLS_IN_DUMP) -> str:
@@ -453,9 +450,7 @@ class StandInSlack:
 
     def rate_limit_next(self, method: str, *, retry_after: int = 1, times: int = 1, **match: Any) -> None:
         with self._lock:
-            self._faults.append(
-                _Fault(method=method, match=dict(match), remaining=times, retry_after=retry_after)
-            )
+            self._faults.append(_Fault(method=method, match=dict(match), remaining=times, retry_after=retry_after))
 
     def set_usergroup(self, usergroup_id: str, users: list[str]) -> None:
         with self._lock:
@@ -510,7 +505,7 @@ class StandInSlack:
                 peek.update(self._parse_body(headers, raw))
             except (ValueError, UnicodeDecodeError):
                 peek = {}
-            hold = self._take_hold(route[len("/api/"):], peek)
+            hold = self._take_hold(route[len("/api/") :], peek)
             if hold is not None:
                 hold.released.wait(_HOLD_LIMIT_SECONDS)
         with self._lock:
@@ -621,17 +616,12 @@ class StandInSlack:
                 args[name] = decoded
         blocks = args.get("blocks")
         if blocks is not None and not (
-            isinstance(blocks, list)
-            and all(isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks)
+            isinstance(blocks, list) and all(isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks)
         ):
-            problems.append(
-                f"{method}: argument 'blocks' must be a list of block objects, got {_short(blocks)}"
-            )
+            problems.append(f"{method}: argument 'blocks' must be a list of block objects, got {_short(blocks)}")
         view = args.get("view")
         if view is not None and not (isinstance(view, dict) and isinstance(view.get("type"), str)):
-            problems.append(
-                f"{method}: argument 'view' must be a view object with a type, got {_short(view)}"
-            )
+            problems.append(f"{method}: argument 'view' must be a view object with a type, got {_short(view)}")
         return problems
 
     def _check_spec(self, method: str, args: Mapping[str, Any], problems: list[str]) -> bool:
@@ -682,9 +672,7 @@ class StandInSlack:
             if fault.remaining <= 0:
                 self._faults.remove(fault)
             if fault.retry_after is not None:
-                return _Answer(
-                    429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fault.retry_after)}
-                )
+                return _Answer(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fault.retry_after)})
             return _Answer(200, {"ok": False, "error": fault.error or "fatal_error"})
         return None
 
@@ -909,9 +897,7 @@ class StandInSlack:
         self._require(args, "view")
         view_id = args.get("view_id")
         if not view_id and args.get("external_id"):
-            view_id = next(
-                (vid for vid, v in self._views.items() if v.get("external_id") == args["external_id"]), None
-            )
+            view_id = next((vid for vid, v in self._views.items() if v.get("external_id") == args["external_id"]), None)
         if not view_id or view_id not in self._views:
             raise _ApiError("not_found")
         previous = self._views[view_id]

@@ -8,16 +8,19 @@ from bot.core.policy import Tier
 ROSTER = Roster(agents=("U0ANA", "U0BEN", "U0CHO"), leads=("U0LEE",), bot_user="U0LEEWAY")
 
 
-@pytest.mark.parametrize(("tier", "user", "allowed"), [
-    (Tier.PEER, "U0BEN", True),
-    (Tier.PEER, "U0LEE", True),      # leads count as peers
-    (Tier.PEER, "U0ANA", False),     # the proposer
-    (Tier.PEER, "U0STRANGER", False),
-    (Tier.PEER, "U0LEEWAY", False),  # the bot itself
-    (Tier.LEAD, "U0LEE", True),
-    (Tier.LEAD, "U0BEN", False),     # an agent is not enough
-    (Tier.ALONE, "U0BEN", False),    # nothing to agree to
-])
+@pytest.mark.parametrize(
+    ("tier", "user", "allowed"),
+    [
+        (Tier.PEER, "U0BEN", True),
+        (Tier.PEER, "U0LEE", True),  # leads count as peers
+        (Tier.PEER, "U0ANA", False),  # the proposer
+        (Tier.PEER, "U0STRANGER", False),
+        (Tier.PEER, "U0LEEWAY", False),  # the bot itself
+        (Tier.LEAD, "U0LEE", True),
+        (Tier.LEAD, "U0BEN", False),  # an agent is not enough
+        (Tier.ALONE, "U0BEN", False),  # nothing to agree to
+    ],
+)
 def test_who_may_agree(tier: Tier, user: str, allowed: bool) -> None:
     assert (refusal(tier, ROSTER, "U0ANA", user) is None) is allowed
 
@@ -56,9 +59,18 @@ def test_pick_peer_with_no_one_left() -> None:
     assert pick_peer([], {}, {}) is None
 
 
-@pytest.mark.parametrize(("name", "agrees"), [
-    ("white_check_mark", True), ("heavy_check_mark", True), ("+1", True), ("+1::skin-tone-4", True),
-    ("thumbsup", True), ("x", False), ("eyes", False), ("", False),
-])
+@pytest.mark.parametrize(
+    ("name", "agrees"),
+    [
+        ("white_check_mark", True),
+        ("heavy_check_mark", True),
+        ("+1", True),
+        ("+1::skin-tone-4", True),
+        ("thumbsup", True),
+        ("x", False),
+        ("eyes", False),
+        ("", False),
+    ],
+)
 def test_agreeing_reactions(name: str, agrees: bool) -> None:
     assert is_agreement_reaction(name) is agrees

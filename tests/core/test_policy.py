@@ -9,23 +9,26 @@ from tests.policies import TEAM_POLICY, team_policy
 POLICY = team_policy()
 
 
-@pytest.mark.parametrize(("remedy", "amount", "tier"), [
-    ("refund", "0.01", Tier.ALONE),
-    ("refund", "50", Tier.ALONE),
-    ("refund", "50.01", Tier.PEER),
-    ("refund", "150", Tier.PEER),
-    ("refund", "150.01", Tier.LEAD),
-    ("refund", "500", Tier.LEAD),
-    ("refund", "500.01", Tier.OUT_OF_POLICY),
-    ("extension", "7", Tier.ALONE),
-    ("extension", "8", Tier.PEER),
-    ("extension", "90", Tier.LEAD),
-    ("extension", "91", Tier.OUT_OF_POLICY),
-    # meal skips the peer tier: above the alone limit a lead decides
-    ("meal", "25", Tier.ALONE),
-    ("meal", "25.01", Tier.LEAD),
-    ("meal", "60.01", Tier.OUT_OF_POLICY),
-])
+@pytest.mark.parametrize(
+    ("remedy", "amount", "tier"),
+    [
+        ("refund", "0.01", Tier.ALONE),
+        ("refund", "50", Tier.ALONE),
+        ("refund", "50.01", Tier.PEER),
+        ("refund", "150", Tier.PEER),
+        ("refund", "150.01", Tier.LEAD),
+        ("refund", "500", Tier.LEAD),
+        ("refund", "500.01", Tier.OUT_OF_POLICY),
+        ("extension", "7", Tier.ALONE),
+        ("extension", "8", Tier.PEER),
+        ("extension", "90", Tier.LEAD),
+        ("extension", "91", Tier.OUT_OF_POLICY),
+        # meal skips the peer tier: above the alone limit a lead decides
+        ("meal", "25", Tier.ALONE),
+        ("meal", "25.01", Tier.LEAD),
+        ("meal", "60.01", Tier.OUT_OF_POLICY),
+    ],
+)
 def test_tier_at_the_boundaries(remedy: str, amount: str, tier: Tier) -> None:
     found = POLICY.remedy(remedy)
     assert found is not None
@@ -33,22 +36,30 @@ def test_tier_at_the_boundaries(remedy: str, amount: str, tier: Tier) -> None:
 
 
 def test_skipped_alone_tier_means_everything_needs_someone() -> None:
-    remedy = Remedy(id="goodwill", label="Goodwill credit", alone_up_to=Decimal(0), peer_up_to=Decimal(10),
-                    lead_up_to=Decimal(0))
+    remedy = Remedy(
+        id="goodwill", label="Goodwill credit", alone_up_to=Decimal(0), peer_up_to=Decimal(10), lead_up_to=Decimal(0)
+    )
     assert remedy.tier_for(Decimal("0.5")) is Tier.PEER
     assert remedy.tier_for(Decimal("10.01")) is Tier.OUT_OF_POLICY
 
 
-@pytest.mark.parametrize(("edit", "line", "message"), [
-    (("peer_up_to: 100", "peer_up_to: 10"), 15, "remedies[1].peer_up_to: limits must rise tier by tier"),
-    (("kudos: C0KUD", "kudoz: C0KUD"), 2, "unknown key 'kudoz'"),
-    (("currency: USD", "currency: dollars"), 1, "currency: must be a three-letter currency code"),
-    (("leads: [U0LEE, U0LIZ]", "leads: [ben]"), 5, "people.leads: 'ben' is not a user ID"),
-    (("unit: days", "unit: weeks"), 19, "remedies[2].unit: the only unit is 'days'"),
-    (("alone_up_to: 7", "alone_up_to: 7.5"), 20, "must be a whole number of days"),
-    (("id: meal", "id: refund"), 6, "remedy id 'refund' is used twice"),
-    (("lead_up_to: 60", "lead_up_to: -1"), 27, "remedies[3].lead_up_to: Input should be greater than or equal to 0"),
-])
+@pytest.mark.parametrize(
+    ("edit", "line", "message"),
+    [
+        (("peer_up_to: 100", "peer_up_to: 10"), 15, "remedies[1].peer_up_to: limits must rise tier by tier"),
+        (("kudos: C0KUD", "kudoz: C0KUD"), 2, "unknown key 'kudoz'"),
+        (("currency: USD", "currency: dollars"), 1, "currency: must be a three-letter currency code"),
+        (("leads: [U0LEE, U0LIZ]", "leads: [ben]"), 5, "people.leads: 'ben' is not a user ID"),
+        (("unit: days", "unit: weeks"), 19, "remedies[2].unit: the only unit is 'days'"),
+        (("alone_up_to: 7", "alone_up_to: 7.5"), 20, "must be a whole number of days"),
+        (("id: meal", "id: refund"), 6, "remedy id 'refund' is used twice"),
+        (
+            ("lead_up_to: 60", "lead_up_to: -1"),
+            27,
+            "remedies[3].lead_up_to: Input should be greater than or equal to 0",
+        ),
+    ],
+)
 def test_policy_errors_name_the_key_and_line(edit: tuple[str, str], line: int, message: str) -> None:
     text = TEAM_POLICY.replace(*edit)
     assert text != TEAM_POLICY
@@ -59,8 +70,9 @@ def test_policy_errors_name_the_key_and_line(edit: tuple[str, str], line: int, m
 
 
 def test_all_tiers_zero_is_rejected() -> None:
-    text = TEAM_POLICY.replace("alone_up_to: 25\n    peer_up_to: 0\n    lead_up_to: 60",
-                               "alone_up_to: 0\n    peer_up_to: 0\n    lead_up_to: 0")
+    text = TEAM_POLICY.replace(
+        "alone_up_to: 25\n    peer_up_to: 0\n    lead_up_to: 60", "alone_up_to: 0\n    peer_up_to: 0\n    lead_up_to: 0"
+    )
     with pytest.raises(PolicyError, match="at least one of alone_up_to"):
         parse_policy(text)
 
@@ -79,10 +91,17 @@ def test_the_example_policy_shipped_with_leeway_is_valid() -> None:
     assert [r.id for r in policy.remedies] == ["refund", "late_fee", "extension", "meal"]
 
 
-@pytest.mark.parametrize(("amount", "unit", "shown"), [
-    ("40", "USD", "$40"), ("25.5", "USD", "$25.50"), ("1234.5", "USD", "$1,234.50"),
-    ("12", "CHF", "12 CHF"), ("1", "days", "1 day"), ("7", "days", "7 days"),
-])
+@pytest.mark.parametrize(
+    ("amount", "unit", "shown"),
+    [
+        ("40", "USD", "$40"),
+        ("25.5", "USD", "$25.50"),
+        ("1234.5", "USD", "$1,234.50"),
+        ("12", "CHF", "12 CHF"),
+        ("1", "days", "1 day"),
+        ("7", "days", "7 days"),
+    ],
+)
 def test_amounts_read_naturally(amount: str, unit: str, shown: str) -> None:
     assert format_amount(Decimal(amount), unit) == shown
 
@@ -100,8 +119,9 @@ limits = st.integers(min_value=0, max_value=10_000).map(Decimal)
 
 @settings(max_examples=300, deadline=None)
 @given(limits, limits, limits, st.decimals(min_value=Decimal("0.01"), max_value=Decimal(20_000), places=2))
-def test_no_amount_reaches_a_tier_above_its_limits(alone: Decimal, peer: Decimal, lead: Decimal,
-                                                   amount: Decimal) -> None:
+def test_no_amount_reaches_a_tier_above_its_limits(
+    alone: Decimal, peer: Decimal, lead: Decimal, amount: Decimal
+) -> None:
     try:
         remedy = Remedy(id="r", label="R", alone_up_to=alone, peer_up_to=peer, lead_up_to=lead)
     except ValueError:
@@ -112,5 +132,5 @@ def test_no_amount_reaches_a_tier_above_its_limits(alone: Decimal, peer: Decimal
     else:
         assert remedy.limit(tier) > 0 and amount <= remedy.limit(tier)
         order = (Tier.ALONE, Tier.PEER, Tier.LEAD)
-        cheaper = order[:order.index(tier)]
+        cheaper = order[: order.index(tier)]
         assert all(remedy.limit(t) == 0 or amount > remedy.limit(t) for t in cheaper)  # no cheaper tier fits

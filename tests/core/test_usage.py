@@ -7,10 +7,25 @@ from bot.core.usage import GrantedRecord, usage_report
 START, END = datetime(2026, 11, 16, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)
 
 
-def granted(proposer: str, tier: Tier, amount: str, *, agreed_by: str | None = None, unit: str = "USD",
-            fair: str | None = None, seconds: int = 0) -> GrantedRecord:
-    return GrantedRecord(proposer=proposer, agreed_by=agreed_by, tier=tier, amount=Decimal(amount), unit=unit,
-                         fair=Decimal(fair) if fair is not None else None, seconds_to_decision=seconds)
+def granted(
+    proposer: str,
+    tier: Tier,
+    amount: str,
+    *,
+    agreed_by: str | None = None,
+    unit: str = "USD",
+    fair: str | None = None,
+    seconds: int = 0,
+) -> GrantedRecord:
+    return GrantedRecord(
+        proposer=proposer,
+        agreed_by=agreed_by,
+        tier=tier,
+        amount=Decimal(amount),
+        unit=unit,
+        fair=Decimal(fair) if fair is not None else None,
+        seconds_to_decision=seconds,
+    )
 
 
 def test_per_agent_figures_and_the_teams_share() -> None:
@@ -41,16 +56,17 @@ def test_an_empty_week_invites_everyone() -> None:
 
 
 def test_agreements_by_leads_are_counted_for_them() -> None:
-    report = usage_report([granted("U0ANA", Tier.LEAD, "300", agreed_by="U0LEE")], ["U0ANA", "U0LEE"],
-                          start=START, end=END)
+    report = usage_report(
+        [granted("U0ANA", Tier.LEAD, "300", agreed_by="U0LEE")], ["U0ANA", "U0LEE"], start=START, end=END
+    )
     assert report.agents[1].agreements_given == 1 and report.not_yet == ("U0LEE",)
 
 
 def test_the_customers_figure_taken_or_not_and_leads_who_decide() -> None:
     records = [
-        granted("U0ANA", Tier.ALONE, "25", fair="25"),           # the customer's own figure
+        granted("U0ANA", Tier.ALONE, "25", fair="25"),  # the customer's own figure
         granted("U0ANA", Tier.PEER, "90", agreed_by="U0BEN", fair="60"),
-        granted("U0LEE", Tier.ALONE, "10"),                       # a lead deciding
+        granted("U0LEE", Tier.ALONE, "10"),  # a lead deciding
     ]
     report = usage_report(records, ["U0ANA", "U0BEN"], leads=["U0LEE"], start=START, end=END)
     assert (report.fair_count, report.fair_taken, report.fair_taken_value) == (2, 1, {"USD": Decimal("25")})

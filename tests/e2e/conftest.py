@@ -85,13 +85,19 @@ class Bot:
                 return
 
 
-def start_bot(api: StandInSlack, database_url: str, tmp_path: Path, *, policy: str = TEAM_POLICY,
-              clock: FakeClock | None = None) -> Bot:
+def start_bot(
+    api: StandInSlack, database_url: str, tmp_path: Path, *, policy: str = TEAM_POLICY, clock: FakeClock | None = None
+) -> Bot:
     policy_file = tmp_path / "policy.yml"
     policy_file.write_text(policy)
-    settings = Settings(slack_bot_token="xoxb-e2e", slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
-                        slack_api_url=api.url, database_url=database_url, leeway_policy=policy_file,
-                        _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        slack_bot_token="xoxb-e2e",
+        slack_signing_secret=SIGNING_SECRET,  # type: ignore[arg-type]
+        slack_api_url=api.url,
+        database_url=database_url,
+        leeway_policy=policy_file,
+        _env_file=None,
+    )  # type: ignore[call-arg]
     clock = clock or FakeClock()
     leeway = build(settings, clock=clock)
     leeway.sender.idle_wait = 0.05

@@ -61,7 +61,8 @@ def test_a_channel_leeway_is_not_in_is_surfaced_with_the_fix(bot: Bot, caplog: p
 
 
 def test_posts_owed_when_the_process_stopped_are_delivered_after_a_restart(
-        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path, bot: Bot) -> None:
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path, bot: Bot
+) -> None:
     bot.leeway.sender.stop()  # the process dies between the grant and the posts
     bot.driver.command("U0ANA", "refund 20 #1 x")
     bot.driver.command("U0ANA", "refund 90 #2 y")
@@ -159,14 +160,16 @@ def test_a_429_storm_delays_delivery_and_drops_nothing(bot: Bot) -> None:
             break
         bot.clock.advance(seconds=5)
     assert sorted(p["text"] for p in bot.posts_to("C0DEC")) == sorted(
-        f"Granted: Refund $5 for case #{i} by <@U0ANA>" for i in range(10))
+        f"Granted: Refund $5 for case #{i} by <@U0ANA>" for i in range(10)
+    )
     assert len(bot.posts_to("C0KUD")) == 10
     assert len(bot.api.calls_to("chat.postMessage", channel="C0DEC")) > 10  # it really was refused, and retried
     assert {m.status for m in bot.outbox()} == {"sent"}
 
 
-def test_two_instances_share_one_pace_per_channel(slack: StandInSlack, database_url: str, tmp_path: Path,
-                                                  bot: Bot) -> None:
+def test_two_instances_share_one_pace_per_channel(
+    slack: StandInSlack, database_url: str, tmp_path: Path, bot: Bot
+) -> None:
     from datetime import timedelta
 
     other = start_bot(slack, database_url, tmp_path, clock=bot.clock)
@@ -266,8 +269,9 @@ def test_posts_written_during_a_pass_do_not_keep_the_sender_awake(bot: Bot, monk
     assert (gather_after_this_pass, gather_after_one_that_sends_nothing) == (PASS_GAP, QUIET_GAP)
 
 
-def test_a_retry_falling_due_during_a_pass_is_looked_at_straight_after(bot: Bot,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_retry_falling_due_during_a_pass_is_looked_at_straight_after(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from datetime import timedelta
 
     from bot.outbox import PASS_GAP
@@ -275,8 +279,13 @@ def test_a_retry_falling_due_during_a_pass_is_looked_at_straight_after(bot: Bot,
 
     bot.leeway.sender.stop()  # drive the passes by hand
     with bot.leeway.ctx.sessions.begin() as session:  # written a while ago, to be tried again in 5 ms
-        queries.enqueue(session, kind="notice", channel="U0ANA", at=bot.clock() + timedelta(milliseconds=5),
-                        detail={"text": "hello"})
+        queries.enqueue(
+            session,
+            kind="notice",
+            channel="U0ANA",
+            at=bot.clock() + timedelta(milliseconds=5),
+            detail={"text": "hello"},
+        )
     _while_each_pass_runs(monkeypatch, lambda session: bot.clock.advance(seconds=0.01))
     assert bot.leeway.sender.deliver_due() == 0
     # Nothing will wake the sender for it: it looks again after the gathering, not its idle wait.
@@ -294,9 +303,16 @@ def test_a_post_whose_sender_died_mid_claim_keeps_its_place_in_line(bot: Bot) ->
     bot.driver.command("U0ANA", "refund 5 #0 x")
     now = bot.clock()
     with bot.leeway.ctx.sessions.begin() as session:  # another instance claims it, then dies
-        taken = queries.claim_due(session, now=now, lease_until=now + timedelta(seconds=2), limit=50,
-                                  token="dead-instance", paced=POSTS, unpaced=UNPACED,
-                                  post_interval=timedelta(seconds=1))
+        taken = queries.claim_due(
+            session,
+            now=now,
+            lease_until=now + timedelta(seconds=2),
+            limit=50,
+            token="dead-instance",
+            paced=POSTS,
+            unpaced=UNPACED,
+            post_interval=timedelta(seconds=1),
+        )
     assert {m.kind for m in taken} == {"decision", "kudos"}
     for i in range(1, 6):  # the channel's line grows behind it
         bot.driver.command("U0ANA", f"refund 5 #{i} x")

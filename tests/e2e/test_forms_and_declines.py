@@ -30,8 +30,14 @@ def test_no_text_opens_the_form_with_every_field(bot: Bot) -> None:
     form = bot.api.views_opened()[-1]
     assert form["callback_id"] == "propose_form"
     labels = json.dumps([b.get("label") for b in form["blocks"]])
-    for label in ("Remedy", "Amount", "Case reference", "What happened",
-                  "What does the customer think would be fair?", "Peer to ask"):
+    for label in (
+        "Remedy",
+        "Amount",
+        "Case reference",
+        "What happened",
+        "What does the customer think would be fair?",
+        "Peer to ask",
+    ):
         assert label in labels, label
     remedies = next(b for b in form["blocks"] if b["block_id"] == "remedy_id")["element"]["options"]
     assert [o["value"] for o in remedies] == ["refund", "late_fee", "extension", "meal"]
@@ -52,10 +58,18 @@ def test_incomplete_text_opens_the_form_prefilled(bot: Bot) -> None:
 def test_submitting_the_form_follows_the_same_path(bot: Bot) -> None:
     bot.driver.command("U0ANA", "")
     form = opened_form(bot)
-    reply = bot.driver.submit_view("U0ANA", form, {
-        "remedy_id": {INPUT: "late_fee"}, "amount": {INPUT: "$45.50"}, "case_ref": {INPUT: "ACC-123"},
-        "summary": {INPUT: "billing outage <b>not</b> their fault"}, "fair": {INPUT: "40"}, "peer": {INPUT: None},
-    })
+    reply = bot.driver.submit_view(
+        "U0ANA",
+        form,
+        {
+            "remedy_id": {INPUT: "late_fee"},
+            "amount": {INPUT: "$45.50"},
+            "case_ref": {INPUT: "ACC-123"},
+            "summary": {INPUT: "billing outage <b>not</b> their fault"},
+            "fair": {INPUT: "40"},
+            "peer": {INPUT: None},
+        },
+    )
     assert reply.status == 200 and reply.body == ""  # the form closes
     note = bot.api.wait_for("chat.postMessage", channel="U0ANA")[0].args
     assert "I've asked <@U0BEN>" in note["text"]
@@ -63,14 +77,19 @@ def test_submitting_the_form_follows_the_same_path(bot: Bot) -> None:
     assert "&lt;b&gt;not&lt;/b&gt;" in json.dumps(request["blocks"])  # typed text never becomes markup
     proposal = bot.only_proposal()
     assert (proposal.remedy_id, proposal.amount, proposal.customer_fair, proposal.case_ref) == (
-        "late_fee", Decimal("45.50"), Decimal("40.00"), "ACC-123")
+        "late_fee",
+        Decimal("45.50"),
+        Decimal("40.00"),
+        "ACC-123",
+    )
 
 
 def test_a_form_within_your_authority_is_granted(bot: Bot) -> None:
     bot.driver.command("U0ANA", "meal")
     form = opened_form(bot)
-    bot.driver.submit_view("U0ANA", form, {
-        "amount": {INPUT: "18"}, "case_ref": {INPUT: "T-9"}, "summary": {INPUT: "cold food"}})
+    bot.driver.submit_view(
+        "U0ANA", form, {"amount": {INPUT: "18"}, "case_ref": {INPUT: "T-9"}, "summary": {INPUT: "cold food"}}
+    )
     assert "Granted — go ahead" in bot.api.wait_for("chat.postMessage", channel="U0ANA")[0].args["text"]
     assert len(bot.api.wait_for("chat.postMessage", channel="C0KUD")) == 1
 
@@ -78,20 +97,38 @@ def test_a_form_within_your_authority_is_granted(bot: Bot) -> None:
 def test_form_errors_show_in_place_and_nothing_is_stored(bot: Bot) -> None:
     bot.driver.command("U0ANA", "")
     form = opened_form(bot)
-    reply = bot.driver.submit_view("U0ANA", form, {
-        "remedy_id": {INPUT: "refund"}, "amount": {INPUT: "-3"}, "case_ref": {INPUT: ""},
-        "summary": {INPUT: "x\x00y"}, "fair": {INPUT: "lots"}})
+    reply = bot.driver.submit_view(
+        "U0ANA",
+        form,
+        {
+            "remedy_id": {INPUT: "refund"},
+            "amount": {INPUT: "-3"},
+            "case_ref": {INPUT: ""},
+            "summary": {INPUT: "x\x00y"},
+            "fair": {INPUT: "lots"},
+        },
+    )
     errors = reply.json["errors"]
     assert reply.json["response_action"] == "errors"
     assert set(errors) == {"amount", "case_ref", "summary", "fair"}
     assert "more than zero" in errors["amount"] and "control characters" in errors["summary"]
-    reply = bot.driver.submit_view("U0ANA", form, {
-        "remedy_id": {INPUT: "refund"}, "amount": {INPUT: "9000"}, "case_ref": {INPUT: "#1"},
-        "summary": {INPUT: "x"}})
+    reply = bot.driver.submit_view(
+        "U0ANA",
+        form,
+        {"remedy_id": {INPUT: "refund"}, "amount": {INPUT: "9000"}, "case_ref": {INPUT: "#1"}, "summary": {INPUT: "x"}},
+    )
     assert "outside policy" in reply.json["errors"]["amount"]
-    reply = bot.driver.submit_view("U0ANA", form, {
-        "remedy_id": {INPUT: "refund"}, "amount": {INPUT: "300"}, "case_ref": {INPUT: "#1"},
-        "summary": {INPUT: "x"}, "peer": {INPUT: "U0BEN"}})
+    reply = bot.driver.submit_view(
+        "U0ANA",
+        form,
+        {
+            "remedy_id": {INPUT: "refund"},
+            "amount": {INPUT: "300"},
+            "case_ref": {INPUT: "#1"},
+            "summary": {INPUT: "x"},
+            "peer": {INPUT: "U0BEN"},
+        },
+    )
     assert "only a lead" in reply.json["errors"]["peer"]
     bot.settle()
     assert bot.proposals() == []
@@ -100,8 +137,12 @@ def test_form_errors_show_in_place_and_nothing_is_stored(bot: Bot) -> None:
 def test_submitting_the_same_form_twice_proposes_once(bot: Bot) -> None:
     bot.driver.command("U0ANA", "")
     form = opened_form(bot)
-    values = {"remedy_id": {INPUT: "refund"}, "amount": {INPUT: "90"}, "case_ref": {INPUT: "#9"},
-              "summary": {INPUT: "x"}}
+    values = {
+        "remedy_id": {INPUT: "refund"},
+        "amount": {INPUT: "90"},
+        "case_ref": {INPUT: "#9"},
+        "summary": {INPUT: "x"},
+    }
     form = {**form, "id": "V0SAMEFORM"}
     for _ in range(3):
         assert bot.driver.submit_view("U0ANA", form, values).status == 200
@@ -135,8 +176,10 @@ def test_a_decline_is_private_and_the_request_just_reads_closed(bot: Bot) -> Non
     assert bot.posts_to("C0DEC") == [] and bot.posts_to("C0KUD") == []
     assert bot.api.message("C0REQ", request["ts"])["text"].endswith("is closed. Nothing more is needed here.")
     proposal = bot.only_proposal()
-    assert (proposal.status, proposal.decline_reason) == ("declined", "They already got a replacement, maybe a "
-                                                                      "voucher instead?")
+    assert (proposal.status, proposal.decline_reason) == (
+        "declined",
+        "They already got a replacement, maybe a voucher instead?",
+    )
 
 
 def test_a_decline_without_a_reason(bot: Bot) -> None:

@@ -41,8 +41,16 @@ def test_an_unexpected_failure_keeps_the_form_open_and_says_so(bot: Bot, monkeyp
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(services, "propose", broken)
-    reply = bot.driver.submit_view("U0ANA", form, {"remedy_id": {"input": "refund"}, "amount": {"input": "9"},
-                                                   "case_ref": {"input": "#1"}, "summary": {"input": "x"}})
+    reply = bot.driver.submit_view(
+        "U0ANA",
+        form,
+        {
+            "remedy_id": {"input": "refund"},
+            "amount": {"input": "9"},
+            "case_ref": {"input": "#1"},
+            "summary": {"input": "x"},
+        },
+    )
     assert reply.json["response_action"] == "errors"
     assert "Something went wrong on Leeway's side (ref" in reply.json["errors"]["remedy_id"]
 
@@ -79,14 +87,22 @@ def test_concurrent_proposals_spread_the_asks_fairly(bot: Bot) -> None:
 
 def test_unauthenticated_bytes_never_get_past_the_signature_check(bot: Bot) -> None:
     body = b"command=%2Fremedy&text=refund+10+%231+x&user_id=U0ANA"
-    assert bot.driver.post(body, "application/x-www-form-urlencoded", signature="v0=abc",
-                           extra_headers={"X-Slack-Request-Timestamp": "not-a-number"}).status == 401
+    assert (
+        bot.driver.post(
+            body,
+            "application/x-www-form-urlencoded",
+            signature="v0=abc",
+            extra_headers={"X-Slack-Request-Timestamp": "not-a-number"},
+        ).status
+        == 401
+    )
     latin1 = "text=caf\xe9".encode("latin-1")
     assert bot.driver.post(latin1, "application/x-www-form-urlencoded", signature="v0=abc").status == 401
     # Slack signs UTF-8; bytes that aren't can't be verified as Slack's, so they are refused as unsigned.
     now = int(time.time())
-    signed = bot.driver.post(latin1, "application/x-www-form-urlencoded", timestamp=now,
-                             signature=sign(SIGNING_SECRET, now, latin1))
+    signed = bot.driver.post(
+        latin1, "application/x-www-form-urlencoded", timestamp=now, signature=sign(SIGNING_SECRET, now, latin1)
+    )
     assert signed.status == 401
     bot.settle()
     assert bot.proposals() == []
@@ -111,8 +127,12 @@ def test_submitting_a_form_twice_says_so_once(bot: Bot) -> None:
     bot.driver.command("U0ANA", "")
     bot.api.wait_for("views.open")
     form = {**bot.api.views_opened()[-1], "id": "V0TWICE"}
-    values = {"remedy_id": {"input": "refund"}, "amount": {"input": "9"}, "case_ref": {"input": "#1"},
-              "summary": {"input": "x"}}
+    values = {
+        "remedy_id": {"input": "refund"},
+        "amount": {"input": "9"},
+        "case_ref": {"input": "#1"},
+        "summary": {"input": "x"},
+    }
     for _ in range(3):
         bot.driver.submit_view("U0ANA", form, values)
     bot.api.wait_for("chat.postMessage", channel="C0KUD")
@@ -121,7 +141,8 @@ def test_submitting_a_form_twice_says_so_once(bot: Bot) -> None:
 
 
 def test_withdrawing_before_working_hours_never_posts_the_request(
-        slack: Any, database_url: str, engine: Any, tmp_path: Path) -> None:
+    slack: Any, database_url: str, engine: Any, tmp_path: Path
+) -> None:
     from tests.conftest import FakeClock, wipe
     from tests.e2e.conftest import start_bot
     from tests.e2e.test_no_one_waits import HOURS_POLICY
@@ -149,8 +170,9 @@ def test_withdrawing_before_working_hours_never_posts_the_request(
 
 def test_out_of_policy_names_who_can_grant_the_most() -> None:
     policy = team_policy()
-    no_leads = Remedy(id="voucher", label="Voucher", alone_up_to=Decimal(10), peer_up_to=Decimal(40),
-                      lead_up_to=Decimal(0))
+    no_leads = Remedy(
+        id="voucher", label="Voucher", alone_up_to=Decimal(10), peer_up_to=Decimal(40), lead_up_to=Decimal(0)
+    )
     text = views.out_of_policy(no_leads, Decimal(50), policy).text
     assert "the most two agents can agree to is $40" in text and "lead" not in text.split("\n")[0]
 
@@ -186,8 +208,9 @@ def test_proposals_arriving_together_are_each_recorded_whole(bot: Bot) -> None:
     assert sorted(p.case_ref for p in proposals) == sorted(f"#{i}" for i in range(12))
     with bot.session() as session:
         for proposal in proposals:  # each with its own history, agreement, audit record and posts
-            kinds = session.scalars(select(ProposalEvent.kind).where(ProposalEvent.proposal_id == proposal.id)
-                                    .order_by(ProposalEvent.id)).all()
+            kinds = session.scalars(
+                select(ProposalEvent.kind).where(ProposalEvent.proposal_id == proposal.id).order_by(ProposalEvent.id)
+            ).all()
             assert kinds == ["proposed", "granted"]
         assert session.scalar(select(func.count()).select_from(Approval)) == 12
         assert session.scalar(select(func.count()).select_from(Decision)) == 12

@@ -25,8 +25,11 @@ def run_schedule(bot: Bot) -> tuple[int, int]:
 
 
 def thread_pings(bot: Bot, request_ts: str) -> list[str]:
-    return [c.args["text"] for c in bot.api.calls_to("chat.postMessage", channel="C0REQ")
-            if c.args.get("thread_ts") == request_ts]
+    return [
+        c.args["text"]
+        for c in bot.api.calls_to("chat.postMessage", channel="C0REQ")
+        if c.args.get("thread_ts") == request_ts
+    ]
 
 
 def test_an_unanswered_request_is_offered_to_the_next_person(bot: Bot) -> None:
@@ -94,8 +97,11 @@ def test_a_request_expires_and_nothing_can_grant_it_afterwards(bot: Bot) -> None
     bot.driver.click_button("U0ANA", channel=dm["channel"], ts=dm["ts"], action_id="propose_again")
     bot.api.wait_for("views.open")
     form = bot.api.views_opened()[-1]
-    values = {b["block_id"]: b["element"].get("initial_value") or (b["element"].get("initial_option") or {}).get(
-        "value") for b in form["blocks"] if b["type"] == "input"}
+    values = {
+        b["block_id"]: b["element"].get("initial_value") or (b["element"].get("initial_option") or {}).get("value")
+        for b in form["blocks"]
+        if b["type"] == "input"
+    }
     assert values["remedy_id"] == "refund" and values["amount"] == "$80" and values["fair"] == "$50"
     assert values["case_ref"] == "#4711" and values["summary"] == "parcel broken"
 
@@ -104,7 +110,8 @@ HOURS_POLICY = TEAM_POLICY + 'working_hours: {tz: Europe/Warsaw, days: mon-fri, 
 
 
 def test_outside_working_hours_no_one_is_pinged_and_the_clocks_pause(
-        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path) -> None:
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
     slack.reset()
     wipe(engine)
     friday_evening = FakeClock(FakeClock()().replace(day=27, hour=17, minute=55))  # 18:55 in Warsaw
@@ -198,7 +205,8 @@ def at_once(job: Callable[[Any], tuple[int, int]], *instances: Bot) -> list[tupl
 
 
 def test_two_instances_reroute_and_expire_each_request_once(
-        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path, bot: Bot) -> None:
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path, bot: Bot
+) -> None:
     for i in range(5):
         bot.driver.command("U0ANA", f"refund 80 #{i} x")
     bot.api.wait_for("chat.postMessage", channel="C0REQ", count=5)
@@ -237,7 +245,8 @@ def test_a_ping_is_never_sent_for_a_request_decided_meanwhile(bot: Bot) -> None:
 
 
 def test_a_request_held_for_working_hours_skips_someone_who_went_away(
-        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path) -> None:
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
     slack.reset()
     wipe(engine)
     friday_evening = FakeClock(FakeClock()().replace(day=27, hour=17, minute=55))

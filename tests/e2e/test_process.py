@@ -39,16 +39,26 @@ def free_port() -> int:
 
 
 def leeway_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "LEEWAY_")) and k not in ("DATABASE_URL", "PORT", "HOST")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "LEEWAY_")) and k not in ("DATABASE_URL", "PORT", "HOST")
+    }
     env["PYTHONPATH"] = str(REPO)
     env.update(extra)
     return env
 
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot", *args], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 30) -> dict[str, object]:
@@ -68,16 +78,25 @@ def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 30) 
 
 
 @pytest.fixture
-def running_bot(slack: StandInSlack, database_url: str, engine: Engine,
-                tmp_path: Path) -> Iterator[tuple[SlackDriver, str, subprocess.Popen[str]]]:
+def running_bot(
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> Iterator[tuple[SlackDriver, str, subprocess.Popen[str]]]:
     slack.reset()
     wipe(engine)
     (tmp_path / "policy.yml").write_text(PROCESS_POLICY)
     port = free_port()
-    env = leeway_env(SLACK_BOT_TOKEN="xoxb-process", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.url,
-                     DATABASE_URL=database_url, LEEWAY_POLICY="policy.yml", PORT=str(port), HOST="127.0.0.1")
-    process = subprocess.Popen([sys.executable, *RUN_COMMAND], env=env, cwd=tmp_path, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    env = leeway_env(
+        SLACK_BOT_TOKEN="xoxb-process",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.url,
+        DATABASE_URL=database_url,
+        LEEWAY_POLICY="policy.yml",
+        PORT=str(port),
+        HOST="127.0.0.1",
+    )
+    process = subprocess.Popen(
+        [sys.executable, *RUN_COMMAND], env=env, cwd=tmp_path, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         yield SlackDriver(f"{base}/slack/events", SECRET, api=slack), base, process
@@ -89,14 +108,21 @@ def running_bot(slack: StandInSlack, database_url: str, engine: Engine,
         slack.reset()
 
 
-def test_python_m_bot_run_serves_slack_over_http(running_bot: tuple[SlackDriver, str, subprocess.Popen[str]],
-                                                  slack: StandInSlack) -> None:
+def test_python_m_bot_run_serves_slack_over_http(
+    running_bot: tuple[SlackDriver, str, subprocess.Popen[str]], slack: StandInSlack
+) -> None:
     driver, base, process = running_bot
     health = wait_healthy(f"{base}/healthz", process)
     assert health["status"] == "ok" and health["database"] == "migrated"
     port = base.rsplit(":", 1)[1]
-    check = subprocess.run([sys.executable, *HEALTH_COMMAND], env=leeway_env(PORT=port), capture_output=True,
-                           text=True, timeout=30, check=False)
+    check = subprocess.run(
+        [sys.executable, *HEALTH_COMMAND],
+        env=leeway_env(PORT=port),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert check.returncode == 0, check.stderr  # the container's health check, against the real thing
     reply = driver.command("U0ANA", "refund 80 #4711 parcel broken")
     assert reply.status == 200 and "I've asked <@U0BEN>" in reply.json["text"]
@@ -116,21 +142,28 @@ def test_a_missing_setting_stops_start_up_with_one_clear_line(tmp_path: Path) ->
     result = run_cli("run", env=leeway_env(SLACK_SIGNING_SECRET="x" * 16), cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert lines == ["leeway: SLACK_BOT_TOKEN is missing: set SLACK_BOT_TOKEN to the app's Bot User OAuth Token "
-                     "(xoxb-…, under OAuth & Permissions)."]
+    assert lines == [
+        "leeway: SLACK_BOT_TOKEN is missing: set SLACK_BOT_TOKEN to the app's Bot User OAuth Token "
+        "(xoxb-…, under OAuth & Permissions)."
+    ]
 
 
 def test_an_invalid_setting_says_what_to_fix(tmp_path: Path) -> None:
-    result = run_cli("run", env=leeway_env(SLACK_BOT_TOKEN="xoxp-user-token", SLACK_SIGNING_SECRET="x" * 16),
-                     cwd=tmp_path)
+    result = run_cli(
+        "run", env=leeway_env(SLACK_BOT_TOKEN="xoxp-user-token", SLACK_SIGNING_SECRET="x" * 16), cwd=tmp_path
+    )
     assert result.returncode == 2
     assert result.stderr.strip().startswith("leeway: SLACK_BOT_TOKEN is invalid (Value error, must start with xoxb-)")
 
 
 def test_a_bad_policy_file_names_the_key_and_line(slack: StandInSlack, tmp_path: Path) -> None:
     (tmp_path / "policy.yml").write_text(TEAM_POLICY.replace("peer_up_to: 150", "peer_up_to: 15"))
-    env = leeway_env(SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="x" * 16, SLACK_API_URL=slack.url,
-                     DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
+    env = leeway_env(
+        SLACK_BOT_TOKEN="xoxb-x",
+        SLACK_SIGNING_SECRET="x" * 16,
+        SLACK_API_URL=slack.url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
+    )
     result = run_cli("run", env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert "policy.yml line 10: remedies[0].peer_up_to: limits must rise tier by tier" in result.stderr
@@ -143,8 +176,12 @@ def test_slack_rejecting_the_token_stops_start_up(slack: StandInSlack, tmp_path:
     (tmp_path / "policy.yml").write_text(TEAM_POLICY)
     slack.reset()
     slack.fail_next("auth.test", "invalid_auth")
-    env = leeway_env(SLACK_BOT_TOKEN="xoxb-revoked", SLACK_SIGNING_SECRET="x" * 16, SLACK_API_URL=slack.url,
-                     DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}")
+    env = leeway_env(
+        SLACK_BOT_TOKEN="xoxb-revoked",
+        SLACK_SIGNING_SECRET="x" * 16,
+        SLACK_API_URL=slack.url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'x.db'}",
+    )
     result = run_cli("run", env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert "Slack rejected SLACK_BOT_TOKEN (invalid_auth)" in result.stderr
@@ -155,18 +192,28 @@ def test_the_demo_shows_leeway_at_work_without_a_workspace(tmp_path: Path) -> No
     result = run_cli("demo", env=leeway_env(), cwd=tmp_path, timeout=120)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    for seen in ("Granted — go ahead", "@ben reacts ✅", "@ben agreed", "is closed. Nothing more is needed here",
-                 "wasn't agreed this time", "outside Leeway's policy", "2 decisions recorded"):
+    for seen in (
+        "Granted — go ahead",
+        "@ben reacts ✅",
+        "@ben agreed",
+        "is closed. Nothing more is needed here",
+        "wasn't agreed this time",
+        "outside Leeway's policy",
+        "2 decisions recorded",
+    ):
         assert seen in out, seen
     assert "agreed by @ben instantly" in out and "in instantly" not in out  # reads as a sentence
     assert list(tmp_path.iterdir()) == []  # the demo leaves nothing behind
 
 
-@pytest.mark.parametrize(("name", "value", "says"), [
-    ("LOG_LEVEL", "verbose", "LOG_LEVEL is invalid"),
-    ("DATABASE_URL", "mysql://u:p@h/db", "Leeway runs on SQLite or PostgreSQL, not mysql"),
-    ("DATABASE_URL", "sqlite://", "SQLite needs a file"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("LOG_LEVEL", "verbose", "LOG_LEVEL is invalid"),
+        ("DATABASE_URL", "mysql://u:p@h/db", "Leeway runs on SQLite or PostgreSQL, not mysql"),
+        ("DATABASE_URL", "sqlite://", "SQLite needs a file"),
+    ],
+)
 def test_settings_leeway_cannot_use_are_one_line(tmp_path: Path, name: str, value: str, says: str) -> None:
     env = leeway_env(SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="x" * 16, **{name: value})
     result = run_cli("run", env=env, cwd=tmp_path)
@@ -176,23 +223,35 @@ def test_settings_leeway_cannot_use_are_one_line(tmp_path: Path, name: str, valu
 
 
 def test_migrate_against_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
-    env = leeway_env(SLACK_BOT_TOKEN="xoxb-x", SLACK_SIGNING_SECRET="x" * 16,
-                     DATABASE_URL="postgresql://nobody:nothing@127.0.0.1:1/none")
+    env = leeway_env(
+        SLACK_BOT_TOKEN="xoxb-x",
+        SLACK_SIGNING_SECRET="x" * 16,
+        DATABASE_URL="postgresql://nobody:nothing@127.0.0.1:1/none",
+    )
     result = run_cli("migrate", env=env, cwd=tmp_path)
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("leeway: Can't migrate the database at DATABASE_URL (OperationalError")
 
 
-def start_process(slack: StandInSlack, database_url: str, cwd: Path, *, policy: str = PROCESS_POLICY,
-                  **extra: str) -> tuple[subprocess.Popen[str], SlackDriver, str]:
+def start_process(
+    slack: StandInSlack, database_url: str, cwd: Path, *, policy: str = PROCESS_POLICY, **extra: str
+) -> tuple[subprocess.Popen[str], SlackDriver, str]:
     (cwd / "policy.yml").write_text(policy)
     port = free_port()
-    env = leeway_env(SLACK_BOT_TOKEN="xoxb-process", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.url,
-                     DATABASE_URL=database_url, LEEWAY_POLICY="policy.yml", PORT=str(port), HOST="127.0.0.1",
-                     **extra)
-    process = subprocess.Popen([sys.executable, *RUN_COMMAND], env=env, cwd=cwd, text=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = leeway_env(
+        SLACK_BOT_TOKEN="xoxb-process",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.url,
+        DATABASE_URL=database_url,
+        LEEWAY_POLICY="policy.yml",
+        PORT=str(port),
+        HOST="127.0.0.1",
+        **extra,
+    )
+    process = subprocess.Popen(
+        [sys.executable, *RUN_COMMAND], env=env, cwd=cwd, text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     base = f"http://127.0.0.1:{port}"
     wait_healthy(f"{base}/healthz", process)
     return process, SlackDriver(f"{base}/slack/events", SECRET, api=slack), base
@@ -210,12 +269,12 @@ def outbox_status(engine: Engine, kind: str) -> str | None:
     from sqlalchemy import text
 
     with engine.connect() as connection:
-        return connection.execute(text("SELECT status FROM outbox_message WHERE kind = :kind"),
-                                  {"kind": kind}).scalar()
+        return connection.execute(text("SELECT status FROM outbox_message WHERE kind = :kind"), {"kind": kind}).scalar()
 
 
 def test_kill_9_between_the_grant_and_the_posts_loses_nothing(
-        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path) -> None:
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
     slack.reset()
     wipe(engine)
     first, driver, _ = start_process(slack, database_url, tmp_path, OUTBOX_LEASE_SECONDS="1")
@@ -239,8 +298,9 @@ def test_kill_9_between_the_grant_and_the_posts_loses_nothing(
             from sqlalchemy import text as sql
 
             with engine.connect() as connection:
-                rows = connection.execute(sql("SELECT kind, status, attempts, claimed_until, next_attempt_at, "
-                                              "last_error FROM outbox_message")).all()
+                rows = connection.execute(
+                    sql("SELECT kind, status, attempts, claimed_until, next_attempt_at, last_error FROM outbox_message")
+                ).all()
             raise AssertionError(f"{error}\noutbox: {rows}") from None
         time.sleep(1.5)  # long enough for a wrong third post to show up; the claims last 1 s
         assert len(slack.calls_to("chat.postMessage", channel="C0KUD")) == 1  # exactly once
@@ -254,7 +314,8 @@ def test_kill_9_between_the_grant_and_the_posts_loses_nothing(
 
 
 def test_kill_9_before_any_post_delivers_each_post_exactly_once(
-        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path) -> None:
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
     slack.reset()
     wipe(engine)
     slack.fail_next("chat.postMessage", "internal_error", times=2)  # so the grant's posts are still owed
@@ -278,7 +339,8 @@ def test_kill_9_before_any_post_delivers_each_post_exactly_once(
 
 
 def test_two_instances_serve_one_workspace_and_act_once(
-        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path) -> None:
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
     slack.reset()
     wipe(engine)
     (tmp_path / "a").mkdir()
@@ -301,10 +363,14 @@ def test_two_instances_serve_one_workspace_and_act_once(
                 driver.click_button("U0LEE", channel="C0REQ", ts=ts, action_id="approve")
 
         # Every request gets a ✅ through one instance and an Approve through the other, at once.
-        threads = [threading.Thread(target=agree, args=(drivers[i % 2], "react", r.response["ts"]))
-                   for i, r in enumerate(requests)]
-        threads += [threading.Thread(target=agree, args=(drivers[(i + 1) % 2], "click", r.response["ts"]))
-                    for i, r in enumerate(requests)]
+        threads = [
+            threading.Thread(target=agree, args=(drivers[i % 2], "react", r.response["ts"]))
+            for i, r in enumerate(requests)
+        ]
+        threads += [
+            threading.Thread(target=agree, args=(drivers[(i + 1) % 2], "click", r.response["ts"]))
+            for i, r in enumerate(requests)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -328,7 +394,8 @@ def test_two_instances_serve_one_workspace_and_act_once(
 
 
 def test_two_instances_run_each_scheduled_job_once(
-        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path) -> None:
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
     slack.reset()
     wipe(engine)
     # Re-routing every second and expiry after 6 s, with both instances looking every second.
@@ -338,14 +405,18 @@ def test_two_instances_run_each_scheduled_job_once(
     try:
         for name in ("a", "b"):
             (tmp_path / name).mkdir()
-            processes.append(start_process(slack, database_url, tmp_path / name, policy=policy,
-                                           SCHEDULE_INTERVAL_SECONDS="1"))
+            processes.append(
+                start_process(slack, database_url, tmp_path / name, policy=policy, SCHEDULE_INTERVAL_SECONDS="1")
+            )
         for i in range(2):
             processes[i % 2][1].command("U0ANA", f"refund 80 #{200 + i} waiting")
         slack.wait_for("chat.postMessage", channel="U0ANA", count=2, timeout=20)  # two expiry notes
         time.sleep(2.0)  # both instances keep looking: nothing more may happen
-        pings = [(c.args["thread_ts"], c.args["text"].split(">")[0])
-                 for c in slack.calls_to("chat.postMessage", channel="C0REQ") if c.args.get("thread_ts")]
+        pings = [
+            (c.args["thread_ts"], c.args["text"].split(">")[0])
+            for c in slack.calls_to("chat.postMessage", channel="C0REQ")
+            if c.args.get("thread_ts")
+        ]
         assert pings and len(pings) == len(set(pings))  # re-routed, and no one pinged twice about one request
         assert len(slack.calls_to("chat.postMessage", channel="U0ANA")) == 2  # each expired once
         with engine.connect() as connection:
@@ -358,8 +429,9 @@ def test_two_instances_run_each_scheduled_job_once(
         slack.reset()
 
 
-def test_json_logs_are_one_object_a_line(slack: StandInSlack, database_url: str, engine: Engine,
-                                         tmp_path: Path) -> None:
+def test_json_logs_are_one_object_a_line(
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
     slack.reset()
     wipe(engine)
     process, driver, _ = start_process(slack, database_url, tmp_path, LOG_FORMAT="json")

@@ -28,7 +28,11 @@ def test_alone_tier_is_granted_at_once_recorded_posted_and_celebrated(bot: Bot) 
 
     proposal = bot.only_proposal()
     assert (proposal.status, proposal.tier, proposal.amount, proposal.customer_fair) == (
-        "granted", Tier.ALONE, Decimal("40.00"), Decimal("25.00"))
+        "granted",
+        Tier.ALONE,
+        Decimal("40.00"),
+        Decimal("25.00"),
+    )
     assert bot.api.calls_to("chat.postMessage", channel="C0REQ") == []  # no one was asked
 
 
@@ -164,6 +168,14 @@ def test_help_and_limits(bot: Bot) -> None:
     limits = bot.driver.command("U0BEN", "limits").json
     assert "What you may grant" in limits["text"]
     shown = json.dumps(limits["blocks"])
-    for fact in ("Refund", "up to $50", "up to $150", "up to $500", "Extend a course", "up to 7 days",
-                 "Free meal", "never charged to you"):
+    for fact in (
+        "Refund",
+        "up to $50",
+        "up to $150",
+        "up to $500",
+        "Extend a course",
+        "up to 7 days",
+        "Free meal",
+        "never charged to you",
+    ):
         assert fact in shown, fact

@@ -35,8 +35,16 @@ def test_only_leads_see_the_review_queue_and_review_once(bot: Bot) -> None:
     queue = bot.driver.command("U0LEE", "review").json
     shown = blocks_text(queue)
     assert "Decisions to review* (3)" in shown and "Only leads see this" in shown
-    for fact in ("<@U0ANA>", "Refund: $90", "#2", "with <@U0BEN>", "decided in 2 min", "customer thought fair: $60",
-                 "Looks good", "Let's talk"):
+    for fact in (
+        "<@U0ANA>",
+        "Refund: $90",
+        "#2",
+        "with <@U0BEN>",
+        "decided in 2 min",
+        "customer thought fair: $60",
+        "Looks good",
+        "Let's talk",
+    ):
         assert fact in shown, fact
 
     proposal_id = str(bot.proposals()[0].id)
@@ -64,13 +72,17 @@ def test_lets_talk_sends_a_private_coaching_note(bot: Bot) -> None:
     assert "Write a few words" in empty.json["errors"]["reason"]
     bot.driver.submit_view("U0LEE", form, {"reason": {"input": "Great call. Next time, ask what feels fair first?"}})
     # Ana already has two "agreed" notes; the coaching note is the third.
-    note = [c.args for c in bot.api.wait_for("chat.postMessage", channel="U0ANA", count=3)
-            if "talk it through" in c.args["text"]]
+    note = [
+        c.args
+        for c in bot.api.wait_for("chat.postMessage", channel="U0ANA", count=3)
+        if "talk it through" in c.args["text"]
+    ]
     (coaching,) = note
     assert "<@U0LEE> looked back" in coaching["text"] and "ask what feels fair first" in coaching["text"]
     assert "coaching, not blame" in coaching["text"] and "never pay for it" in coaching["text"]
     with bot.session() as session:
         from storage import queries
+
         decision = queries.decision_of(session, proposal_id=int(third))
         assert decision is not None and (decision.review_outcome, decision.reviewed_by) == ("talk", "U0LEE")
 
@@ -104,7 +116,8 @@ def test_the_weekly_digest_and_celebration_go_out_once(bot: Bot) -> None:
     bot.settle()
     celebration = [p for p in bot.posts_to("C0KUD") if "This week" in p["text"]]
     assert [c["text"] for c in celebration] == [
-        ":tada: This week 1 person made 3 decisions for customers on the spot. Thank you, team!"]
+        ":tada: This week 1 person made 3 decisions for customers on the spot. Thank you, team!"
+    ]
     for lead in ("U0LEE", "U0LIZ"):
         (digest,) = bot.posts_to(lead)
         assert "weekly Leeway digest" in digest["text"] and "Not yet using their authority" in digest["text"]
@@ -125,8 +138,17 @@ def test_the_home_tab_shows_an_agent_what_they_may_grant_and_what_waits(bot: Bot
     bot.driver.event({"type": "app_home_opened", "user": "U0BEN", "channel": "D0BEN", "tab": "home"})
     bot.api.wait_for("views.publish", user_id="U0BEN")
     home = blocks_text(bot.api.home_view("U0BEN") or {})
-    for fact in ("Propose a remedy", "What you may grant", "up to $50", "never charged to you",
-                 "Waiting for you to agree", "<@U0CHO>", "#9", "Approve", "Celebrated in kudos 1 time"):
+    for fact in (
+        "Propose a remedy",
+        "What you may grant",
+        "up to $50",
+        "never charged to you",
+        "Waiting for you to agree",
+        "<@U0CHO>",
+        "#9",
+        "Approve",
+        "Celebrated in kudos 1 time",
+    ):
         assert fact in home, fact
     assert "Decisions to review" not in home  # agents never see the queue
 
@@ -142,8 +164,9 @@ def test_propose_from_home_and_approve_from_home(bot: Bot) -> None:
     bot.driver.event({"type": "app_home_opened", "user": "U0BEN", "channel": "D0BEN", "tab": "home"})
     bot.api.wait_for("views.publish", user_id="U0BEN")
     home = bot.api.home_view("U0BEN") or {}
-    approve = next(e for b in home["blocks"] if b["type"] == "actions" for e in b["elements"]
-                   if e["action_id"] == "approve")
+    approve = next(
+        e for b in home["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == "approve"
+    )
     bot.driver.click("U0BEN", action_id="approve", value=approve["value"], channel="D0BEN")
     bot.api.wait_for("chat.postMessage", channel="C0DEC")
     assert bot.only_proposal().decided_by == "U0BEN"
@@ -166,9 +189,16 @@ def test_a_digest_missed_while_leeway_was_down_is_caught_up_once(bot: Bot) -> No
 def test_proposals_from_the_form_and_home_can_be_withdrawn(bot: Bot) -> None:
     bot.driver.command("U0ANA", "")
     bot.api.wait_for("views.open")
-    bot.driver.submit_view("U0ANA", bot.api.views_opened()[-1], {
-        "remedy_id": {"input": "refund"}, "amount": {"input": "90"}, "case_ref": {"input": "#7"},
-        "summary": {"input": "x"}})
+    bot.driver.submit_view(
+        "U0ANA",
+        bot.api.views_opened()[-1],
+        {
+            "remedy_id": {"input": "refund"},
+            "amount": {"input": "90"},
+            "case_ref": {"input": "#7"},
+            "summary": {"input": "x"},
+        },
+    )
     note = bot.api.wait_for("chat.postMessage", channel="U0ANA")[0]
     assert "Withdraw" in json.dumps(note.args["blocks"])
     bot.driver.event({"type": "app_home_opened", "user": "U0ANA", "channel": "D0ANA", "tab": "home"})

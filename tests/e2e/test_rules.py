@@ -67,8 +67,9 @@ def test_redelivered_events_grant_once_and_post_once(bot: Bot) -> None:
     bot.driver.command("U0ANA", "refund 80 #1 x")
     request = bot.request_message()
     for retry in (None, 1, 2, 3):
-        reply = bot.driver.react("U0BEN", "white_check_mark", channel="C0REQ", ts=request["ts"],
-                                 event_id="Ev0SAME", retry_num=retry)
+        reply = bot.driver.react(
+            "U0BEN", "white_check_mark", channel="C0REQ", ts=request["ts"], event_id="Ev0SAME", retry_num=retry
+        )
         assert reply.status == 200
     bot.driver.react("U0CHO", "white_check_mark", channel="C0REQ", ts=request["ts"])  # a second agent, later
     bot.api.wait_for("chat.postMessage", channel="C0KUD")
@@ -104,6 +105,7 @@ def test_double_clicks_and_simultaneous_approvals_grant_once(bot: Bot) -> None:
         from sqlalchemy import func, select
 
         from storage.models import Approval, Decision
+
         assert session.scalar(select(func.count()).select_from(Approval)) == 1
         assert session.scalar(select(func.count()).select_from(Decision)) == 1
     # Everyone who lost the race hears who won, privately.
@@ -138,8 +140,17 @@ def _signed(body: bytes, *, secret: str, timestamp: int) -> str:
 
 @pytest.mark.parametrize("forgery", ["wrong secret", "stale", "missing", "garbage"])
 def test_forged_or_stale_signatures_get_401_and_change_nothing(bot: Bot, forgery: str) -> None:
-    body = urlencode({"command": "/remedy", "text": "refund 10 #1 x", "user_id": "U0ANA", "team_id": "T0LEEWAY",
-                      "channel_id": "C0GENERAL", "trigger_id": "1.2.3", "response_url": "http://127.0.0.1:9/x"}).encode()
+    body = urlencode(
+        {
+            "command": "/remedy",
+            "text": "refund 10 #1 x",
+            "user_id": "U0ANA",
+            "team_id": "T0LEEWAY",
+            "channel_id": "C0GENERAL",
+            "trigger_id": "1.2.3",
+            "response_url": "http://127.0.0.1:9/x",
+        }
+    ).encode()
     now = int(time.time())
     timestamp = now - 6 * 60 if forgery == "stale" else now
     secret = "not-the-secret" if forgery == "wrong secret" else SIGNING_SECRET
@@ -201,8 +212,10 @@ def test_no_text_through_the_real_endpoint_gets_a_500(bot: Bot) -> None:
     from hypothesis import strategies as st
 
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-    @given(st.text(max_size=300) | st.from_regex(r"(refund|late|ext|meal) [-$0-9.,dDaysUSD]{0,12} #?[0-9]{0,5} .{0,40}",
-                                                  fullmatch=True))
+    @given(
+        st.text(max_size=300)
+        | st.from_regex(r"(refund|late|ext|meal) [-$0-9.,dDaysUSD]{0,12} #?[0-9]{0,5} .{0,40}", fullmatch=True)
+    )
     def hostile(text: str) -> None:
         reply = bot.driver.command("U0ANA", text)
         assert reply.status == 200

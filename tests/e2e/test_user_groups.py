@@ -17,7 +17,8 @@ GROUP_POLICY = TEAM_POLICY.replace("agents: [U0ANA, U0BEN, U0CHO, U0DAN]", "agen
 
 
 def test_a_user_group_in_the_policy_is_resolved_to_its_members(
-        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path) -> None:
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
     slack.reset()
     wipe(engine)
     slack.set_usergroup("S0SUPPORT", ["U0ANA", "U0BEN"])
@@ -41,10 +42,14 @@ def test_a_user_group_in_the_policy_is_resolved_to_its_members(
 
 
 def test_a_group_slack_will_not_show_stops_start_up_clearly(
-        slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path) -> None:
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
     slack.reset()
     slack.fail_next("usergroups.users.list", "missing_scope")
-    with pytest.raises(StartupError, match="Can't read user group S0SUPPORT from Slack: missing_scope "
-                                           r"\(add the usergroups:read scope"):
+    with pytest.raises(
+        StartupError,
+        match="Can't read user group S0SUPPORT from Slack: missing_scope "
+        r"\(add the usergroups:read scope",
+    ):
         start_bot(slack, database_url, tmp_path, policy=GROUP_POLICY)
     slack.reset()

@@ -373,9 +373,7 @@ def test_click_response_url_replaces_the_message(
     ]
     ts = client.chat_postMessage(channel="C1", text="decide", blocks=blocks)["ts"]
     driver.click_button("U0LEAD", channel="C1", ts=ts, action_id="approve")
-    WebhookClient(recorder.last.payload()["response_url"]).send(
-        text="Approved by <@U0LEAD>", replace_original=True
-    )
+    WebhookClient(recorder.last.payload()["response_url"]).send(text="Approved by <@U0LEAD>", replace_original=True)
     stored = api.message("C1", ts)
     assert stored is not None
     assert stored["text"] == "Approved by <@U0LEAD>"

@@ -396,9 +396,7 @@ def test_unknown_extra_argument_is_only_a_warning(api: StandInSlack, client: Web
 
 
 def test_form_encoded_json_args_are_decoded(api: StandInSlack) -> None:
-    body = urlencode(
-        {"channel": "C1", "text": "form", "blocks": json.dumps([SECTION]), "token": "xoxb-form"}
-    ).encode()
+    body = urlencode({"channel": "C1", "text": "form", "blocks": json.dumps([SECTION]), "token": "xoxb-form"}).encode()
     status, answer, _ = raw_request(
         api.url + "chat.postMessage", body, {"Content-Type": "application/x-www-form-urlencoded"}
     )
@@ -445,9 +443,7 @@ def test_missing_token_is_not_authed_but_not_a_violation(api: StandInSlack) -> N
 
 def test_unknown_route_is_404(api: StandInSlack) -> None:
     base = api.url.removesuffix("/api/")
-    status, answer, _ = raw_request(
-        base + "/apichat.postMessage", b"{}", {"Content-Type": "application/json"}
-    )
+    status, answer, _ = raw_request(base + "/apichat.postMessage", b"{}", {"Content-Type": "application/json"})
     assert status == 404
     assert answer["ok"] is False
     status, _, _ = raw_request(base + "/response/abc", method="GET")

@@ -18,9 +18,18 @@ T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 def make_proposal(session: Session, **overrides: object) -> Proposal:
     fields: dict[str, object] = dict(
-        status="pending", remedy_id="refund", remedy_label="Refund", unit="USD", amount=Decimal("40.00"),
-        case_ref="#4711", summary="parcel arrived broken", tier="peer", proposer="U0ANA", asked="U0BEN",
-        created_at=T0)
+        status="pending",
+        remedy_id="refund",
+        remedy_label="Refund",
+        unit="USD",
+        amount=Decimal("40.00"),
+        case_ref="#4711",
+        summary="parcel arrived broken",
+        tier="peer",
+        proposer="U0ANA",
+        asked="U0BEN",
+        created_at=T0,
+    )
     fields.update(overrides)
     return queries.add_proposal(session, **fields)
 
@@ -46,10 +55,22 @@ def test_amounts_and_times_round_trip_exactly(session: Session) -> None:
 
 def test_change_status_is_conditional(session: Session) -> None:
     proposal = make_proposal(session)
-    first = queries.change_status(session, proposal_id=proposal.id, from_statuses=["pending"], to_status="granted",
-                                  decided_by="U0BEN", decided_at=T0)
-    second = queries.change_status(session, proposal_id=proposal.id, from_statuses=["pending"],
-                                   to_status="granted", decided_by="U0CHO", decided_at=T0)
+    first = queries.change_status(
+        session,
+        proposal_id=proposal.id,
+        from_statuses=["pending"],
+        to_status="granted",
+        decided_by="U0BEN",
+        decided_at=T0,
+    )
+    second = queries.change_status(
+        session,
+        proposal_id=proposal.id,
+        from_statuses=["pending"],
+        to_status="granted",
+        decided_by="U0CHO",
+        decided_at=T0,
+    )
     assert (first, second) == (True, False)
     loaded = queries.get_proposal(session, proposal_id=proposal.id)
     assert loaded is not None and loaded.decided_by == "U0BEN"
@@ -76,8 +97,9 @@ def test_outbox_claims_each_message_once_and_retakes_expired_leases(session: Ses
     clock = FakeClock(T0)
     proposal = make_proposal(session)
     for kind in ("decision", "kudos"):
-        queries.enqueue(session, kind=kind, channel="C0DEC", at=clock(), proposal_id=proposal.id,
-                        dedupe_key=f"{kind}:{proposal.id}")
+        queries.enqueue(
+            session, kind=kind, channel="C0DEC", at=clock(), proposal_id=proposal.id, dedupe_key=f"{kind}:{proposal.id}"
+        )
     session.flush()
     now = clock()
     first = queries.claim_due(session, now=now, lease_until=now + timedelta(seconds=60), limit=10, token="one")
@@ -85,18 +107,20 @@ def test_outbox_claims_each_message_once_and_retakes_expired_leases(session: Ses
     assert [m.kind for m in first] == ["decision", "kudos"]
     assert again == []
     later = clock.advance(seconds=61)  # the first sender stalled past its claim
-    retaken = queries.claim_due(session, now=later, lease_until=later + timedelta(seconds=60), limit=10,
-                                token="two")
+    retaken = queries.claim_due(session, now=later, lease_until=later + timedelta(seconds=60), limit=10, token="two")
     assert len(retaken) == 2
     # The stalled sender may no longer send or record anything about them.
     assert not queries.renew_claim(session, message_id=retaken[0].id, token="one", lease_until=later)
-    assert not queries.mark_sent(session, message_id=retaken[0].id, token="one", at=later, slack_channel="C0DEC",
-                                 slack_ts="1.000000")
+    assert not queries.mark_sent(
+        session, message_id=retaken[0].id, token="one", at=later, slack_channel="C0DEC", slack_ts="1.000000"
+    )
     assert queries.renew_claim(session, message_id=retaken[0].id, token="two", lease_until=later)
-    assert queries.mark_sent(session, message_id=retaken[0].id, token="two", at=later, slack_channel="C0DEC",
-                             slack_ts="1.000001")
-    queries.reschedule(session, message_id=retaken[1].id, token="two", at=later + timedelta(seconds=5),
-                       error="ratelimited")
+    assert queries.mark_sent(
+        session, message_id=retaken[0].id, token="two", at=later, slack_channel="C0DEC", slack_ts="1.000001"
+    )
+    queries.reschedule(
+        session, message_id=retaken[1].id, token="two", at=later + timedelta(seconds=5), error="ratelimited"
+    )
     assert queries.claim_due(session, now=later, lease_until=later, limit=10, token="one") == []
     count, oldest = queries.outbox_backlog(session)
     assert (count, oldest) == (1, T0)
@@ -108,11 +132,13 @@ def test_downgrade_and_upgrade_again(engine: Engine) -> None:
     migrate.upgrade(engine)
     assert migrate.is_current(engine)
     assert {"proposal", "approval", "decision", "proposal_event", "outbox_message"} <= set(
-        inspect(engine).get_table_names())
+        inspect(engine).get_table_names()
+    )
 
 
 def test_a_connection_in_use_is_not_pinged_and_one_dropped_while_idle_is_replaced(
-        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from storage import db
 
     engine = db.make_engine(database_url, pool_size=1, max_overflow=0)
@@ -142,19 +168,38 @@ def test_a_connection_in_use_is_not_pinged_and_one_dropped_while_idle_is_replace
 def _new_proposal(n: int, **overrides: object) -> queries.NewProposal:
     when = T0 + timedelta(seconds=n, microseconds=123456)
     fields: dict[str, object] = dict(
-        source_key=f"submission-{n}", status="granted", remedy_id="refund", remedy_label="Refund", unit="USD",
-        amount=Decimal("12.34") * n, customer_fair=None if n % 2 else Decimal("0.10"), case_ref=f"#{n}",
-        summary=f'parcel {n} "broken" \\ déjà vu 🎁', tier="alone", proposer="U0ANA", asked=None,
-        origin_channel="C0SUP" if n % 2 else None, created_at=when, decided_at=when, decided_by="U0ANA",
-        reroute_at=None, expire_at=None)
+        source_key=f"submission-{n}",
+        status="granted",
+        remedy_id="refund",
+        remedy_label="Refund",
+        unit="USD",
+        amount=Decimal("12.34") * n,
+        customer_fair=None if n % 2 else Decimal("0.10"),
+        case_ref=f"#{n}",
+        summary=f'parcel {n} "broken" \\ déjà vu 🎁',
+        tier="alone",
+        proposer="U0ANA",
+        asked=None,
+        origin_channel="C0SUP" if n % 2 else None,
+        created_at=when,
+        decided_at=when,
+        decided_by="U0ANA",
+        reroute_at=None,
+        expire_at=None,
+    )
     fields.update(overrides)
     return fields, queries.Rows(
-        events=[{"at": when, "kind": "proposed", "actor": "U0ANA", "detail": {"amount": str(n), "note": "ü \""}},
-                {"at": when, "kind": "granted", "actor": "U0ANA", "detail": {}}],
+        events=[
+            {"at": when, "kind": "proposed", "actor": "U0ANA", "detail": {"amount": str(n), "note": 'ü "'}},
+            {"at": when, "kind": "granted", "actor": "U0ANA", "detail": {}},
+        ],
         approvals=[{"approver": "U0ANA", "via": "alone", "at": when}],
         decisions=[{"tier": "alone", "agreed_by": None, "granted_at": when, "seconds_to_decision": n}],
-        outbox=[queries.outbox_row(kind=kind, channel=channel, at=when, dedupe_key=f"{kind}:{queries.THIS_PROPOSAL}")
-                for kind, channel in (("decision", "C0DEC"), ("kudos", "C0KUD"))])
+        outbox=[
+            queries.outbox_row(kind=kind, channel=channel, at=when, dedupe_key=f"{kind}:{queries.THIS_PROPOSAL}")
+            for kind, channel in (("decision", "C0DEC"), ("kudos", "C0KUD"))
+        ],
+    )
 
 
 def test_proposals_committed_together_come_back_whole(engine: Engine) -> None:
@@ -169,20 +214,24 @@ def test_proposals_committed_together_come_back_whole(engine: Engine) -> None:
                 assert loaded is not None
                 assert {name: getattr(loaded, name) for name in fields} == fields
                 assert loaded.created_at.tzinfo is not None
-                events = session.scalars(select(ProposalEvent).where(ProposalEvent.proposal_id == proposal_id)
-                                         .order_by(ProposalEvent.id)).all()
+                events = session.scalars(
+                    select(ProposalEvent).where(ProposalEvent.proposal_id == proposal_id).order_by(ProposalEvent.id)
+                ).all()
                 assert [(e.kind, e.detail) for e in events] == [
-                    ("proposed", {"amount": fields["case_ref"][1:], "note": "ü \""}), ("granted", {})]
+                    ("proposed", {"amount": fields["case_ref"][1:], "note": 'ü "'}),
+                    ("granted", {}),
+                ]
                 approval = session.scalars(select(Approval).where(Approval.proposal_id == proposal_id)).one()
                 assert (approval.approver, approval.via, approval.at) == ("U0ANA", "alone", fields["created_at"])
                 decision = session.scalars(select(Decision).where(Decision.proposal_id == proposal_id)).one()
-                assert (decision.tier, decision.agreed_by, decision.granted_at) == (
-                    "alone", None, fields["created_at"])
+                assert (decision.tier, decision.agreed_by, decision.granted_at) == ("alone", None, fields["created_at"])
             posts = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
             # Owed posts are queued in the order the proposals came, each named for its own proposal.
             assert [(m.proposal_id, m.kind, m.dedupe_key, m.status, m.next_attempt_at) for m in posts] == [
                 (proposal_id, kind, f"{kind}:{proposal_id}", "pending", fields["created_at"])
-                for proposal_id, (fields, _) in zip(ids, batch, strict=True) for kind in ("decision", "kudos")]
+                for proposal_id, (fields, _) in zip(ids, batch, strict=True)
+                for kind in ("decision", "kudos")
+            ]
     finally:
         wipe(engine)
 

@@ -46,20 +46,41 @@ def populate_first_schema(engine: Engine) -> None:
     ]
     with engine.begin() as connection:
         for pid, status, tier, asked, decided_by in rows:
-            connection.execute(text(
-                "INSERT INTO proposal (id, status, remedy_id, remedy_label, unit, amount, case_ref, summary, tier, "
-                "proposer, asked, created_at, decided_at, decided_by, request_channel, request_ts) VALUES "
-                "(:id, :status, 'refund', 'Refund', 'USD', :amount, :case, 'x', :tier, 'U0ANA', :asked, :t0, "
-                ":decided_at, :decided_by, 'C0REQ', :ts)"),
-                {"id": pid, "status": status, "amount": 4000 * pid, "case": f"#{pid}", "tier": tier,
-                 "asked": asked, "t0": T0, "decided_at": T0 if decided_by else None, "decided_by": decided_by,
-                 "ts": f"1763629200.00000{pid}"})
-            connection.execute(text("INSERT INTO proposal_event (proposal_id, at, kind, actor, detail) "
-                                    "VALUES (:id, :t0, 'proposed', 'U0ANA', '{}')"), {"id": pid, "t0": T0})
+            connection.execute(
+                text(
+                    "INSERT INTO proposal (id, status, remedy_id, remedy_label, unit, amount, case_ref, summary, tier, "
+                    "proposer, asked, created_at, decided_at, decided_by, request_channel, request_ts) VALUES "
+                    "(:id, :status, 'refund', 'Refund', 'USD', :amount, :case, 'x', :tier, 'U0ANA', :asked, :t0, "
+                    ":decided_at, :decided_by, 'C0REQ', :ts)"
+                ),
+                {
+                    "id": pid,
+                    "status": status,
+                    "amount": 4000 * pid,
+                    "case": f"#{pid}",
+                    "tier": tier,
+                    "asked": asked,
+                    "t0": T0,
+                    "decided_at": T0 if decided_by else None,
+                    "decided_by": decided_by,
+                    "ts": f"1763629200.00000{pid}",
+                },
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO proposal_event (proposal_id, at, kind, actor, detail) "
+                    "VALUES (:id, :t0, 'proposed', 'U0ANA', '{}')"
+                ),
+                {"id": pid, "t0": T0},
+            )
         for pid, agreed_by in ((1, None), (2, "U0BEN")):
-            connection.execute(text("INSERT INTO decision (proposal_id, tier, agreed_by, granted_at, "
-                                    "seconds_to_decision) VALUES (:id, 'peer', :by, :t0, 60)"),
-                               {"id": pid, "by": agreed_by, "t0": T0})
+            connection.execute(
+                text(
+                    "INSERT INTO decision (proposal_id, tier, agreed_by, granted_at, "
+                    "seconds_to_decision) VALUES (:id, 'peer', :by, :t0, 60)"
+                ),
+                {"id": pid, "by": agreed_by, "t0": T0},
+            )
 
 
 def test_upgrading_keeps_every_proposal_and_decision(old_database: Engine) -> None:
@@ -76,8 +97,9 @@ def test_upgrading_keeps_every_proposal_and_decision(old_database: Engine) -> No
 
     # The pending request from before joins the schedule: it can still be re-routed and expire.
     clock = FakeClock(T0 + timedelta(days=4))
-    ctx = services.Context(policy=team_policy(), roster=lambda: Roster(agents=AGENTS, leads=LEADS),
-                           sessions=sessions, clock=clock)
+    ctx = services.Context(
+        policy=team_policy(), roster=lambda: Roster(agents=AGENTS, leads=LEADS), sessions=sessions, clock=clock
+    )
     assert services.reroute_due(ctx) == 0  # adopted from now; nothing due yet
     with sessions.begin() as session:
         adopted = queries.get_proposal(session, proposal_id=4)

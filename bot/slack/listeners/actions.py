@@ -67,16 +67,18 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         if isinstance(checked, services.Refused | services.AlreadyDecided | services.NotFound):
             tell_outcome(ctx, body, checked)
             return
-        if not sender.open_view(trigger_id=body["trigger_id"], view=views.decline_form(checked,
-                                                                                      channel=channel_of(body))):
+        if not sender.open_view(
+            trigger_id=body["trigger_id"], view=views.decline_form(checked, channel=channel_of(body))
+        ):
             services.tell(ctx, user=user, channel=channel_of(body), text=views.FORM_DID_NOT_OPEN)
 
     def on_withdraw(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         user = body["user"]["id"]
         result = services.withdraw(ctx, user=user, proposal_id=proposal_id_of(body))
-        services.tell(ctx, user=user, channel=channel_of(body), response_url=reply_url(body),
-                      text=views.withdraw_result(result))
+        services.tell(
+            ctx, user=user, channel=channel_of(body), response_url=reply_url(body), text=views.withdraw_result(result)
+        )
 
     def open_form_again(body: dict[str, Any]) -> None:
         user = body["user"]["id"]
@@ -92,15 +94,17 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         ack()
         user = body["user"]["id"]
         result = services.review(ctx, user=user, proposal_id=proposal_id_of(body), outcome="looks_good")
-        services.tell(ctx, user=user, channel=channel_of(body), response_url=reply_url(body),
-                      text=views.reviewed(result))
+        services.tell(
+            ctx, user=user, channel=channel_of(body), response_url=reply_url(body), text=views.reviewed(result)
+        )
 
     def open_coaching_form(body: dict[str, Any]) -> None:
         user = body["user"]["id"]
         found = services.to_review(ctx, user=user, proposal_id=proposal_id_of(body))
         if not isinstance(found, Proposal):
-            services.tell(ctx, user=user, channel=channel_of(body), response_url=reply_url(body),
-                          text=views.reviewed(found))
+            services.tell(
+                ctx, user=user, channel=channel_of(body), response_url=reply_url(body), text=views.reviewed(found)
+            )
             return
         if not sender.open_view(trigger_id=body["trigger_id"], view=views.coaching_form(found)):
             services.tell(ctx, user=user, text=views.FORM_DID_NOT_OPEN)
@@ -109,8 +113,9 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         user = body["user"]["id"]
         if not ctx.roster().is_agent(user):
             return
-        if not sender.open_view(trigger_id=body["trigger_id"],
-                                view=views.proposal_form(ctx.policy, Draft(), origin_channel=None)):
+        if not sender.open_view(
+            trigger_id=body["trigger_id"], view=views.proposal_form(ctx.policy, Draft(), origin_channel=None)
+        ):
             services.tell(ctx, user=user, text=views.FORM_DID_NOT_OPEN)
 
     app.action(ids.Action.APPROVE)(on_approve)

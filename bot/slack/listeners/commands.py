@@ -50,18 +50,28 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             elif isinstance(parsed, Limits):
                 reply(ack, views.limits_message(ctx.policy))
             elif isinstance(parsed, Away):
-                reply(ack, views.Message(text=services.away(ctx, user=user, until_day=parsed.until,
-                                                            duration=parsed.duration)))
+                reply(
+                    ack,
+                    views.Message(text=services.away(ctx, user=user, until_day=parsed.until, duration=parsed.duration)),
+                )
             elif isinstance(parsed, Back):
                 reply(ack, views.Message(text=services.back(ctx, user=user)))
             elif isinstance(parsed, Review):
                 queue = services.review_queue(ctx, user=user)
-                reply(ack, views.Message(text=queue.reason) if isinstance(queue, services.Refused)
-                      else views.review_message(*queue))
+                reply(
+                    ack,
+                    views.Message(text=queue.reason)
+                    if isinstance(queue, services.Refused)
+                    else views.review_message(*queue),
+                )
             elif isinstance(parsed, Usage):
                 report = services.usage(ctx, user=user, days=parsed.days)
-                reply(ack, views.Message(text=report.reason) if isinstance(report, services.Refused)
-                      else views.usage_message(report))
+                reply(
+                    ack,
+                    views.Message(text=report.reason)
+                    if isinstance(report, services.Refused)
+                    else views.usage_message(report),
+                )
             elif isinstance(parsed, Withdraw):
                 withdrawn = services.withdraw(ctx, user=user, case_ref=parsed.case_ref)
                 reply(ack, views.Message(text=views.withdraw_result(withdrawn)))
@@ -70,8 +80,13 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
                 # The form opens after the ack (open_form below): nothing to say here.
                 reply(ack, views.Message(text=why_not)) if why_not else ack()
             else:
-                result = services.propose(ctx, proposer=user, draft=parsed, origin_channel=command.get("channel_id"),
-                                          source_key=f"trigger:{command['trigger_id']}")
+                result = services.propose(
+                    ctx,
+                    proposer=user,
+                    draft=parsed,
+                    origin_channel=command.get("channel_id"),
+                    source_key=f"trigger:{command['trigger_id']}",
+                )
                 reply(ack, views.propose_result(result, ctx.policy))
         except InputError as error:
             reply(ack, views.Message(text=f":warning: {error.message}\nUsage: `{USAGE}`, or `/remedy help`."))

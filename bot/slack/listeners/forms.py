@@ -50,8 +50,14 @@ def draft_from_form(values: dict[str, Any], policy: Policy) -> tuple[Draft | Non
     summary = check(ids.Block.SUMMARY, check_summary, _value(values, ids.Block.SUMMARY) or "")
     if errors:
         return None, errors
-    return Draft(remedy_id=remedy.id if remedy else None, amount=amount, case_ref=case_ref, summary=summary,
-                 fair=fair, peer=_value(values, ids.Block.PEER)), {}
+    return Draft(
+        remedy_id=remedy.id if remedy else None,
+        amount=amount,
+        case_ref=case_ref,
+        summary=summary,
+        fair=fair,
+        peer=_value(values, ids.Block.PEER),
+    ), {}
 
 
 def register(app: App, ctx: services.Context, sender: Sender) -> None:
@@ -63,22 +69,30 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             return
         metadata = json.loads(view.get("private_metadata") or "{}")
         try:
-            result = services.propose(ctx, proposer=user, draft=draft, origin_channel=metadata.get("channel"),
-                                      source_key=f"view:{view['id']}")
+            result = services.propose(
+                ctx, proposer=user, draft=draft, origin_channel=metadata.get("channel"), source_key=f"view:{view['id']}"
+            )
         except InputError as error:
             ack(response_action="errors", errors={error.field or ids.Block.PEER: error.message[:150]})
             return
         if isinstance(result, services.OutOfPolicy):
-            ack(response_action="errors", errors={ids.Block.AMOUNT: views.out_of_policy_short(
-                result.remedy, result.amount, ctx.policy)})
+            ack(
+                response_action="errors",
+                errors={ids.Block.AMOUNT: views.out_of_policy_short(result.remedy, result.amount, ctx.policy)},
+            )
             return
         if isinstance(result, services.Refused):
             ack(response_action="errors", errors={ids.Block.PEER: result.reason[:150]})
             return
         ack()
         message = views.propose_result(result, ctx.policy)
-        services.tell(ctx, user=user, text=message.text, dedupe_key=f"form-result:{view['id']}",
-                      blocks=message.as_kwargs().get("blocks"))
+        services.tell(
+            ctx,
+            user=user,
+            text=message.text,
+            dedupe_key=f"form-result:{view['id']}",
+            blocks=message.as_kwargs().get("blocks"),
+        )
 
     def on_decline_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body["user"]["id"]
@@ -105,8 +119,9 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         metadata = json.loads(view.get("private_metadata") or "{}")
         note = _value(view["state"]["values"], ids.Block.REASON)
         try:
-            result = services.review(ctx, user=user, proposal_id=int(metadata.get("proposal_id", -1)),
-                                     outcome="talk", note=note)
+            result = services.review(
+                ctx, user=user, proposal_id=int(metadata.get("proposal_id", -1)), outcome="talk", note=note
+            )
         except InputError as error:
             ack(response_action="errors", errors={ids.Block.REASON: error.message[:150]})
             return

@@ -17,8 +17,9 @@ def register(app: App, ctx: services.Context) -> None:
         item = event.get("item") or {}
         if item.get("type") != "message" or not item.get("channel") or not item.get("ts"):
             return
-        services.agree_by_reaction(ctx, channel=item["channel"], ts=item["ts"], user=event.get("user", ""),
-                                   reaction=event.get("reaction", ""))
+        services.agree_by_reaction(
+            ctx, channel=item["channel"], ts=item["ts"], user=event.get("user", ""), reaction=event.get("reaction", "")
+        )
 
     # After the ack: a ✅ can arrive moments before Leeway has recorded its request's ts.
     app.event("reaction_added")(ack=ack_at_once, lazy=[on_reaction])

@@ -82,8 +82,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(24), nullable=False),
         sa.Column("actor", sa.String(32), nullable=True),
         sa.Column("detail", sa.JSON(), nullable=False),
-        sa.ForeignKeyConstraint(["proposal_id"], ["proposal.id"],
-                                name="fk_proposal_event_proposal_id_proposal"),
+        sa.ForeignKeyConstraint(["proposal_id"], ["proposal.id"], name="fk_proposal_event_proposal_id_proposal"),
         sa.PrimaryKeyConstraint("id", name="pk_proposal_event"),
     )
     op.create_index("ix_proposal_event_proposal_id", "proposal_event", ["proposal_id"])
@@ -105,8 +104,7 @@ def upgrade() -> None:
         sa.Column("slack_channel", sa.String(32), nullable=True),
         sa.Column("slack_ts", sa.String(32), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(["proposal_id"], ["proposal.id"],
-                                name="fk_outbox_message_proposal_id_proposal"),
+        sa.ForeignKeyConstraint(["proposal_id"], ["proposal.id"], name="fk_outbox_message_proposal_id_proposal"),
         sa.PrimaryKeyConstraint("id", name="pk_outbox_message"),
         sa.UniqueConstraint("dedupe_key", name="uq_outbox_message_dedupe_key"),
     )

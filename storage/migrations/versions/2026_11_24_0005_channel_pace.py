@@ -24,8 +24,9 @@ def upgrade() -> None:
         sa.Column("next_post_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("channel", name="pk_channel_pace"),
     )
-    op.create_index("ix_outbox_message_status_kind_next_attempt_at", "outbox_message",
-                    ["status", "kind", "next_attempt_at"])
+    op.create_index(
+        "ix_outbox_message_status_kind_next_attempt_at", "outbox_message", ["status", "kind", "next_attempt_at"]
+    )
     op.create_index("ix_outbox_message_status_channel_id", "outbox_message", ["status", "channel", "id"])
 
 
