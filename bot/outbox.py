@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.core.policy import Policy
+from bot.core.vocabulary import OutboxKind as Kind
 from bot.metrics import Metrics
-from bot.services import Kind
 from bot.slack import views
 from storage import queries
 from storage.models import OutboxMessage, Proposal
@@ -51,7 +51,7 @@ POSTS = frozenset(
     {Kind.REQUEST, Kind.REROUTE_PING, Kind.DECISION, Kind.KUDOS, Kind.PROPOSER_NOTE, Kind.NOTICE, Kind.COACHING}
 )
 # Every other kind (updates, ephemeral lines, replies, Home tabs) goes as soon as it is due.
-UNPACED = frozenset(value for name, value in vars(Kind).items() if name.isupper()) - POSTS
+UNPACED = frozenset(Kind) - POSTS
 # Errors that another try cannot fix: a person has to. The fix goes to the log and the proposer.
 FIXES: dict[str, str] = {
     "not_in_channel": "invite @Leeway to <#{channel}> (type /invite @Leeway in the channel)",
@@ -123,8 +123,6 @@ class Sender:
         self.token = uuid.uuid4().hex
         # The App Home is rendered from the use case's view of the person (set by the runtime).
         self.home_of: Callable[[str], Any] = lambda user: None
-        # A request held for working hours may have been meant for someone who has since gone away.
-        self.before_request: Callable[[Proposal], Proposal] = lambda proposal: proposal
 
     # --- running ---------------------------------------------------------------------------
 
@@ -282,7 +280,6 @@ class Sender:
         if message.kind == Kind.REQUEST:
             if proposal.status != "pending":
                 raise Drop("the request was closed before it was posted")
-            proposal = self.before_request(proposal)
             rendered = views.request(proposal, self._asked(proposal))
             return Delivery("chat.postMessage", {"channel": message.channel, **rendered.as_kwargs()})
         if message.kind in (Kind.REQUEST_UPDATE, Kind.REROUTE_PING):

@@ -156,7 +156,6 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         policy=policy, roster=roster, sessions=sessions, clock=clock, wake_sender=sender.wake, metrics=metrics
     )
     sender.home_of = lambda user: services.home(ctx, user=user)
-    sender.before_request = lambda proposal: services.reask_if_away(ctx, proposal=proposal)
     bolt = build_app(
         client=client, signing_secret=settings.slack_signing_secret.get_secret_value(), ctx=ctx, sender=sender
     )

@@ -627,6 +627,23 @@ def asked_so_far(session: Session, *, proposal_id: int) -> list[str]:
     return [str(d["asked"]) for d in rows if d and d.get("asked") and d["asked"] not in replaced]
 
 
+def unposted_requests_asking(session: Session, *, user: str) -> list[tuple[Proposal, datetime]]:
+    """Pending requests that ask `user` and are not posted yet, each with when it is due to be posted."""
+    rows = session.execute(
+        select(Proposal, OutboxMessage.next_attempt_at)
+        .join(OutboxMessage, OutboxMessage.proposal_id == Proposal.id)
+        .where(
+            Proposal.asked == user,
+            Proposal.status == "pending",
+            Proposal.request_ts.is_(None),
+            OutboxMessage.kind == "request",
+            OutboxMessage.status == "pending",
+        )
+        .order_by(Proposal.id)
+    )
+    return [(proposal, due) for proposal, due in rows]
+
+
 def away_users(session: Session, *, now: datetime) -> dict[str, datetime | None]:
     rows = session.execute(
         select(Availability.user_id, Availability.away_until).where(

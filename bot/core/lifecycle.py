@@ -19,34 +19,24 @@ class Status(StrEnum):
 
 
 class Event(StrEnum):
-    GRANT = "grant"
-    DECLINE = "decline"
-    EXPIRE = "expire"
-    WITHDRAW = "withdraw"
+    """What happened to a proposal, as its history records it. A transition's event is spelled
+    as the status it reaches."""
+
+    PROPOSED = "proposed"
+    ASKED = "asked"
+    GRANTED = "granted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    REVIEWED = "reviewed"
 
 
 TRANSITIONS: dict[tuple[Status, Event], Status] = {
-    (Status.PENDING, Event.GRANT): Status.GRANTED,
-    (Status.PENDING, Event.DECLINE): Status.DECLINED,
-    (Status.PENDING, Event.EXPIRE): Status.EXPIRED,
-    (Status.PENDING, Event.WITHDRAW): Status.WITHDRAWN,
+    (Status.PENDING, Event.GRANTED): Status.GRANTED,
+    (Status.PENDING, Event.DECLINED): Status.DECLINED,
+    (Status.PENDING, Event.EXPIRED): Status.EXPIRED,
+    (Status.PENDING, Event.WITHDRAWN): Status.WITHDRAWN,
 }
-
-FINAL: frozenset[Status] = frozenset(s for s in Status if not any(k[0] == s for k in TRANSITIONS))
-
-
-class InvalidTransition(Exception):
-    def __init__(self, status: Status, event: Event) -> None:
-        super().__init__(f"a {status} proposal cannot be {event}ed")
-        self.status = status
-        self.event = event
-
-
-def next_status(status: Status, event: Event) -> Status:
-    try:
-        return TRANSITIONS[(status, event)]
-    except KeyError:
-        raise InvalidTransition(status, event) from None
 
 
 def sources(event: Event) -> frozenset[Status]:
@@ -55,6 +45,9 @@ def sources(event: Event) -> frozenset[Status]:
 
 
 def target(event: Event) -> Status:
+    """The state `event` leads to (ValueError for an event that is no transition)."""
     targets = {to for (_, ev), to in TRANSITIONS.items() if ev == event}
+    if len(targets) != 1:
+        raise ValueError(f"{event} is not a transition")
     (only,) = targets
     return only

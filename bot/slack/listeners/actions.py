@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 
 from bot import services
 from bot.core.parsing import Draft
+from bot.core.vocabulary import ReviewOutcome, Via
 from bot.outbox import Sender
 from bot.slack import ids, views
 from storage.models import Proposal
@@ -55,7 +56,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
     def on_approve(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         user = body["user"]["id"]
-        result = services.agree(ctx, proposal_id=proposal_id_of(body), user=user, via="button")
+        result = services.agree(ctx, proposal_id=proposal_id_of(body), user=user, via=Via.BUTTON)
         tell_outcome(ctx, body, result)
 
     def ack_only(ack: Ack) -> None:
@@ -93,7 +94,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
     def on_looks_good(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         user = body["user"]["id"]
-        result = services.review(ctx, user=user, proposal_id=proposal_id_of(body), outcome="looks_good")
+        result = services.review(ctx, user=user, proposal_id=proposal_id_of(body), outcome=ReviewOutcome.LOOKS_GOOD)
         services.tell(
             ctx, user=user, channel=channel_of(body), response_url=reply_url(body), text=views.reviewed(result)
         )

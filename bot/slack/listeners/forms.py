@@ -10,6 +10,7 @@ from slack_bolt import Ack, App
 from bot import services
 from bot.core.parsing import Draft, InputError, check_case_ref, check_summary, match_remedy, parse_amount
 from bot.core.policy import Policy
+from bot.core.vocabulary import ReviewOutcome
 from bot.outbox import Sender
 from bot.slack import ids, views
 
@@ -120,7 +121,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         note = _value(view["state"]["values"], ids.Block.REASON)
         try:
             result = services.review(
-                ctx, user=user, proposal_id=int(metadata.get("proposal_id", -1)), outcome="talk", note=note
+                ctx, user=user, proposal_id=int(metadata.get("proposal_id", -1)), outcome=ReviewOutcome.TALK, note=note
             )
         except InputError as error:
             ack(response_action="errors", errors={ids.Block.REASON: error.message[:150]})

@@ -1,0 +1,42 @@
+"""The words Leeway stores, each an enum used from column to view. (A proposal's `Status` and
+its history's `Event` live in `lifecycle`, its `Tier` in `policy`, beside their rules.)"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class OutboxKind(StrEnum):
+    """What an outbox message is; the sender renders it from the proposal's state."""
+
+    REQUEST = "request"  # the ask, in the requests channel
+    REQUEST_UPDATE = "request_update"  # the ask, brought up to date
+    DECISION = "decision"  # the audit record, in the decisions channel
+    KUDOS = "kudos"  # the celebration, in the kudos channel
+    PROPOSER_NOTE = "proposer_note"  # private word to the proposer about the outcome
+    REROUTE_PING = "reroute_ping"  # a mention of the next person, in the request's thread
+    EPHEMERAL = "ephemeral"  # a private line to one person in a channel
+    NOTICE = "notice"  # a direct message with given text
+    RESPONSE = "response"  # a private reply through an interaction's response_url
+    COACHING = "coaching"  # a lead's private coaching note to the agent
+    HOME = "home"  # the person's App Home, rendered fresh
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # owed, due at its next attempt
+    SENDING = "sending"  # claimed by a sender, until its lease ends
+    SENT = "sent"
+    FAILED = "failed"  # a person has to fix something; the log and the proposer say what
+
+
+class Via(StrEnum):
+    """How the agreement that granted a proposal came."""
+
+    ALONE = "alone"  # within the agent's own authority
+    BUTTON = "button"
+    REACTION = "reaction"
+
+
+class ReviewOutcome(StrEnum):
+    LOOKS_GOOD = "looks_good"
+    TALK = "talk"  # with a private coaching note to the agent

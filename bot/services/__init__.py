@@ -1,0 +1,71 @@
+"""Use cases. Each owns one transaction, commits the state change together with the messages
+it owes (the outbox), and returns what happened, for the edge to put into words.
+
+One module per capability: `proposing`, `deciding` (agree, decline, withdraw), `routing`
+(whom to ask, re-route, expire), `availability` (away, back), `review` (review, usage, the
+weekly digest), `home`, `notify` (private lines); `records` builds the rows a change writes."""
+
+from bot.services.availability import away, back
+from bot.services.context import Context
+from bot.services.deciding import agree, agree_by_reaction, decline, may_decide, withdraw
+from bot.services.home import Home, home, refresh_home
+from bot.services.notify import tell
+from bot.services.proposing import draft_again, propose
+from bot.services.results import (
+    AgreeResult,
+    AlreadyDecided,
+    Asked,
+    Declined,
+    DeclineResult,
+    Granted,
+    NotFound,
+    OutOfPolicy,
+    ProposeResult,
+    Refused,
+    Reviewed,
+    ReviewResult,
+    Withdrawn,
+    WithdrawResult,
+)
+from bot.services.review import review, review_queue, send_weekly, to_review, usage, usage_between, weekly_sent
+from bot.services.routing import expire_due, reroute_due
+
+__all__ = [
+    "AgreeResult",
+    "AlreadyDecided",
+    "Asked",
+    "Context",
+    "DeclineResult",
+    "Declined",
+    "Granted",
+    "Home",
+    "NotFound",
+    "OutOfPolicy",
+    "ProposeResult",
+    "Refused",
+    "ReviewResult",
+    "Reviewed",
+    "WithdrawResult",
+    "Withdrawn",
+    "agree",
+    "agree_by_reaction",
+    "away",
+    "back",
+    "decline",
+    "draft_again",
+    "expire_due",
+    "home",
+    "may_decide",
+    "propose",
+    "refresh_home",
+    "reroute_due",
+    "review",
+    "review_queue",
+    "send_weekly",
+    "tell",
+    "to_review",
+    "usage",
+    "usage_between",
+    "weekly_sent",
+    "withdraw",
+]

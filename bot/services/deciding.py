@@ -1,0 +1,209 @@
+"""Deciding a pending request: agree (the first valid agreement grants), decline, withdraw."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy.orm import Session
+
+from bot.core import authority, lifecycle
+from bot.core.lifecycle import Event, Status
+from bot.core.parsing import check_reason
+from bot.core.policy import Tier
+from bot.core.vocabulary import OutboxKind, Via
+from bot.services import records
+from bot.services.context import Context
+from bot.services.results import (
+    AgreeResult,
+    AlreadyDecided,
+    Declined,
+    DeclineResult,
+    Granted,
+    NotFound,
+    Refused,
+    Withdrawn,
+    WithdrawResult,
+)
+from storage import queries
+from storage.models import Proposal
+
+# Slack may deliver a ✅ before the sender has recorded the ts of the request it answers.
+REACTION_LOOKUP_TRIES = 20
+REACTION_LOOKUP_PAUSE_SECONDS = 0.1
+
+
+def _decidable(
+    session: Session, ctx: Context, *, proposal_id: int, user: str
+) -> Proposal | Refused | AlreadyDecided | NotFound:
+    """The pending proposal `user` may agree to or decline, or why not."""
+    proposal = queries.get_proposal(session, proposal_id=proposal_id)
+    if proposal is None:
+        return NotFound()
+    why_not = authority.refusal(Tier(proposal.tier), ctx.roster(), proposal.proposer, user)
+    if why_not:
+        return Refused(why_not)
+    if proposal.status != Status.PENDING:
+        return AlreadyDecided(proposal)
+    return proposal
+
+
+def agree(ctx: Context, *, proposal_id: int, user: str, via: Via) -> AgreeResult:
+    """`user` agrees: the first valid agreement grants; every later one finds it decided."""
+    with ctx.sessions.begin() as session:
+        proposal = _decidable(session, ctx, proposal_id=proposal_id, user=user)
+        if not isinstance(proposal, Proposal):
+            return proposal
+        if not _grant(session, ctx, proposal, approver=user, via=via):
+            session.refresh(proposal)  # the winner changed it: report what it is now
+            return AlreadyDecided(proposal)
+    ctx.wake_sender()
+    return Granted(proposal)
+
+
+def agree_by_reaction(ctx: Context, *, channel: str, ts: str, user: str, reaction: str) -> AgreeResult | None:
+    """A ✅ on a request message agrees; anything else about reactions is ignored, silently."""
+    if not authority.is_agreement_reaction(reaction):
+        return None
+    tries = REACTION_LOOKUP_TRIES if channel == ctx.policy.channels.requests else 1
+    for attempt in range(tries):
+        with ctx.sessions.begin() as session:
+            # This order matters under READ COMMITTED, where each statement sees its own snapshot:
+            # a request already marked sent here has its ts committed for the lookup after it.
+            being_posted = queries.request_being_posted(session, channel=channel)
+            proposal = queries.proposal_by_request_message(session, channel=channel, ts=ts)
+            found = proposal.id if proposal is not None else None
+        # Agree in a transaction of its own, after the lookup's has ended.
+        if found is not None:
+            return agree(ctx, proposal_id=found, user=user, via=Via.REACTION)
+        if not being_posted:
+            return None  # not a request of ours at all
+        if attempt + 1 < tries:
+            time.sleep(REACTION_LOOKUP_PAUSE_SECONDS)
+    return None
+
+
+def may_decide(ctx: Context, *, proposal_id: int, user: str) -> Proposal | Refused | AlreadyDecided | NotFound:
+    """Check before opening the decline form, so no one fills it in for nothing."""
+    with ctx.sessions.begin() as session:
+        return _decidable(session, ctx, proposal_id=proposal_id, user=user)
+
+
+def decline(ctx: Context, *, proposal_id: int, user: str, reason: str | None) -> DeclineResult:
+    """Declines are private: the proposer hears why; the request just reads "closed"."""
+    reason = check_reason(reason)
+    with ctx.sessions.begin() as session:
+        proposal = _decidable(session, ctx, proposal_id=proposal_id, user=user)
+        if not isinstance(proposal, Proposal):
+            return proposal
+        now = ctx.clock()
+        changed = queries.change_status(
+            session,
+            proposal_id=proposal.id,
+            from_statuses=lifecycle.sources(Event.DECLINED),
+            to_status=lifecycle.target(Event.DECLINED),
+            decided_at=now,
+            decided_by=user,
+            decline_reason=reason,
+        )
+        if not changed:
+            session.refresh(proposal)  # the winner changed it: report what it is now
+            return AlreadyDecided(proposal)
+        queries.add_event(
+            session,
+            proposal_id=proposal.id,
+            at=now,
+            kind=Event.DECLINED,
+            actor=user,
+            detail={"reason": reason} if reason else {},
+        )
+        ctx.metrics.outcome(proposal.tier, "declined")
+        queries.enqueue(
+            session,
+            kind=OutboxKind.REQUEST_UPDATE,
+            channel=ctx.policy.channels.requests,
+            at=now,
+            proposal_id=proposal.id,
+        )
+        queries.enqueue(
+            session,
+            kind=OutboxKind.PROPOSER_NOTE,
+            channel=proposal.proposer,
+            at=now,
+            proposal_id=proposal.id,
+            dedupe_key=f"{OutboxKind.PROPOSER_NOTE}:{proposal.id}",
+        )
+        records.mark(proposal, status=Status.DECLINED, decided_at=now, decided_by=user, decline_reason=reason)
+    ctx.wake_sender()
+    return Declined(proposal)
+
+
+def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str, via: Via) -> bool:
+    """The single conditional state change that grants, plus everything a grant owes."""
+    now = ctx.clock()
+    changed = queries.change_status(
+        session,
+        proposal_id=proposal.id,
+        from_statuses=lifecycle.sources(Event.GRANTED),
+        to_status=lifecycle.target(Event.GRANTED),
+        decided_at=now,
+        decided_by=approver,
+    )
+    if not changed:
+        return False
+    records.mark(proposal, status=Status.GRANTED, decided_at=now, decided_by=approver)
+    rows = records.grant_rows(
+        ctx,
+        tier=Tier(proposal.tier),
+        proposer=proposal.proposer,
+        created_at=proposal.created_at,
+        approver=approver,
+        via=via,
+        now=now,
+    )
+    queries.add_rows(session, [(proposal.id, rows)])
+    records.count_grant(ctx, Tier(proposal.tier), seconds=rows.decisions[0]["seconds_to_decision"])
+    return True
+
+
+def withdraw(ctx: Context, *, user: str, proposal_id: int | None = None, case_ref: str | None = None) -> WithdrawResult:
+    """Only the proposer withdraws, and only while it is pending."""
+    with ctx.sessions.begin() as session:
+        if proposal_id is None:
+            mine = queries.pending_of(session, proposer=user, case_ref=case_ref)
+            if not mine:
+                return Refused(f"You have no pending request for case `{case_ref}`.")
+            if len(mine) > 1:
+                return Refused(
+                    f"You have {len(mine)} pending requests for case `{case_ref}`; use the "
+                    "Withdraw button on the one you mean."
+                )
+            proposal_id = mine[0].id
+        proposal = queries.get_proposal(session, proposal_id=proposal_id)
+        if proposal is None:
+            return NotFound()
+        if proposal.proposer != user:
+            return Refused("Only the person who proposed it can withdraw a request.")
+        now = ctx.clock()
+        if not queries.change_status(
+            session,
+            proposal_id=proposal_id,
+            from_statuses=lifecycle.sources(Event.WITHDRAWN),
+            to_status=lifecycle.target(Event.WITHDRAWN),
+            decided_at=now,
+            decided_by=user,
+            reroute_at=None,
+        ):
+            session.refresh(proposal)
+            return AlreadyDecided(proposal)
+        queries.add_event(session, proposal_id=proposal_id, at=now, kind=Event.WITHDRAWN, actor=user)
+        ctx.metrics.outcome(proposal.tier, "withdrawn")
+        queries.enqueue(
+            session,
+            kind=OutboxKind.REQUEST_UPDATE,
+            channel=ctx.policy.channels.requests,
+            at=now,
+            proposal_id=proposal_id,
+        )
+        records.mark(proposal, status=Status.WITHDRAWN, decided_at=now, decided_by=user, reroute_at=None)
+    ctx.wake_sender()
+    return Withdrawn(proposal)

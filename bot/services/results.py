@@ -1,0 +1,69 @@
+"""What a use case tells its caller: the outcome, for the edge to put into words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.core.policy import Remedy
+from bot.core.vocabulary import ReviewOutcome
+from storage.models import Proposal
+
+
+@dataclass(frozen=True)
+class Granted:
+    proposal: Proposal
+
+
+@dataclass(frozen=True)
+class Asked:
+    proposal: Proposal
+
+
+@dataclass(frozen=True)
+class OutOfPolicy:
+    remedy: Remedy
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: str
+
+
+@dataclass(frozen=True)
+class AlreadyDecided:
+    proposal: Proposal
+
+
+@dataclass(frozen=True)
+class Declined:
+    proposal: Proposal
+
+
+@dataclass(frozen=True)
+class NotFound:
+    pass
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    proposal: Proposal
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    proposal: Proposal
+    outcome: ReviewOutcome
+
+
+ONLY_LEADS_REVIEW = "Only leads can see the review queue. Reviews happen later, privately, and without blame."
+ONLY_LEADS_USAGE = "Only leads can see usage."
+
+
+ProposeResult = Granted | Asked | OutOfPolicy | Refused
+AgreeResult = Granted | Refused | AlreadyDecided | NotFound
+DeclineResult = Declined | Refused | AlreadyDecided | NotFound
+
+WithdrawResult = Withdrawn | Refused | AlreadyDecided | NotFound
+ReviewResult = Reviewed | Refused | AlreadyDecided | NotFound

@@ -1,0 +1,134 @@
+"""Review later, without blame; usage made visible; the weekly digest."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.lifecycle import Event
+from bot.core.parsing import InputError, check_reason
+from bot.core.policy import Tier
+from bot.core.usage import GrantedRecord, UsageReport, usage_report
+from bot.core.vocabulary import OutboxKind, ReviewOutcome
+from bot.services.context import Context
+from bot.services.results import (
+    ONLY_LEADS_REVIEW,
+    ONLY_LEADS_USAGE,
+    AlreadyDecided,
+    NotFound,
+    Refused,
+    Reviewed,
+    ReviewResult,
+)
+from storage import queries
+from storage.models import Decision, Proposal
+
+REVIEW_PAGE = 10
+
+
+def review_queue(ctx: Context, *, user: str) -> tuple[list[tuple[Proposal, Decision]], int] | Refused:
+    """Granted decisions no lead has reviewed yet, oldest first, and how many there are."""
+    if not ctx.roster().is_lead(user):
+        return Refused(ONLY_LEADS_REVIEW)
+    with ctx.sessions.begin() as session:
+        return queries.review_queue(session, limit=REVIEW_PAGE), queries.review_queue_size(session)
+
+
+def to_review(ctx: Context, *, user: str, proposal_id: int) -> Proposal | Refused | AlreadyDecided | NotFound:
+    """The decision a lead is about to write a coaching note on, if it still needs a review."""
+    if not ctx.roster().is_lead(user):
+        return Refused(ONLY_LEADS_REVIEW)
+    with ctx.sessions.begin() as session:
+        proposal = queries.get_proposal(session, proposal_id=proposal_id)
+        decision = queries.decision_of(session, proposal_id=proposal_id)
+    if proposal is None or decision is None:
+        return NotFound()
+    return AlreadyDecided(proposal) if decision.reviewed_at is not None else proposal
+
+
+def review(
+    ctx: Context, *, user: str, proposal_id: int, outcome: ReviewOutcome, note: str | None = None
+) -> ReviewResult:
+    """A lead reviews a decision once. "Let's talk" sends the agent a private coaching note."""
+    if not ctx.roster().is_lead(user):
+        return Refused(ONLY_LEADS_REVIEW)
+    outcome = ReviewOutcome(outcome)
+    note = check_reason(note)
+    if outcome is ReviewOutcome.TALK and not note:
+        raise InputError("Write a few words for the agent: what went well, and what to try next time.", "reason")
+    now = ctx.clock()
+    with ctx.sessions.begin() as session:
+        proposal = queries.get_proposal(session, proposal_id=proposal_id)
+        if proposal is None or queries.decision_of(session, proposal_id=proposal_id) is None:
+            return NotFound()
+        if not queries.record_review(session, proposal_id=proposal_id, at=now, by=user, outcome=outcome, note=note):
+            return AlreadyDecided(proposal)
+        queries.add_event(
+            session, proposal_id=proposal_id, at=now, kind=Event.REVIEWED, actor=user, detail={"outcome": outcome}
+        )
+        if outcome is ReviewOutcome.TALK:
+            queries.enqueue(
+                session,
+                kind=OutboxKind.COACHING,
+                channel=proposal.proposer,
+                at=now,
+                proposal_id=proposal_id,
+                dedupe_key=f"{OutboxKind.COACHING}:{proposal_id}",
+            )
+        queries.enqueue(session, kind=OutboxKind.HOME, channel=user, at=now)
+    ctx.wake_sender()
+    return Reviewed(proposal, outcome)
+
+
+def usage_between(ctx: Context, *, start: datetime, end: datetime) -> UsageReport:
+    with ctx.sessions.begin() as session:
+        rows = queries.granted_between(session, start=start, end=end)
+    records = [
+        GrantedRecord(
+            proposer=p.proposer,
+            agreed_by=d.agreed_by,
+            tier=Tier(p.tier),
+            amount=p.amount,
+            unit=p.unit,
+            fair=p.customer_fair,
+            seconds_to_decision=d.seconds_to_decision,
+        )
+        for p, d in rows
+    ]
+    roster = ctx.roster()
+    return usage_report(records, roster.agents, leads=roster.leads, start=start, end=end)
+
+
+def usage(ctx: Context, *, user: str, days: int) -> UsageReport | Refused:
+    if not ctx.roster().is_lead(user):
+        return Refused(ONLY_LEADS_USAGE)
+    end = ctx.clock()
+    return usage_between(ctx, start=end - timedelta(days=days), end=end)
+
+
+def weekly_sent(ctx: Context, *, week: str) -> bool:
+    with ctx.sessions.begin() as session:
+        return queries.outbox_has(session, dedupe_key=f"weekly:{week}:{ctx.policy.channels.kudos}")
+
+
+def send_weekly(ctx: Context, *, week: str, digests: dict[str, str], celebration: str) -> int:
+    """Queue the week's digest to each lead and the celebration; once per week, however many
+    instances run the job (the dedupe keys make a second run a no-op)."""
+    queued = 0
+    for lead, text in [*digests.items(), (ctx.policy.channels.kudos, celebration)]:
+        try:
+            with ctx.sessions.begin() as session:
+                queries.enqueue(
+                    session,
+                    kind=OutboxKind.NOTICE,
+                    channel=lead,
+                    at=ctx.clock(),
+                    detail={"text": text},
+                    dedupe_key=f"weekly:{week}:{lead}",
+                )
+            queued += 1
+        except IntegrityError:
+            continue
+    ctx.wake_sender()
+    return queued
