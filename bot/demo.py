@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from bot.runtime import Leeway, StartupError, build
 from bot.settings import Settings
 from bot.standin import SlackDriver, StandInSlack, default_spec_path
@@ -71,8 +73,8 @@ class Demo:
                 self.api.add_user(user, name=name)
         secret = secrets.token_hex(16)
         settings = Settings(
-            slack_bot_token="xoxb-demo",  # type: ignore[arg-type]
-            slack_signing_secret=secret,  # type: ignore[arg-type]
+            slack_bot_token=SecretStr("xoxb-demo"),
+            slack_signing_secret=SecretStr(secret),
             slack_api_url=self.api.url,
             leeway_policy=EXAMPLE_POLICY,
             database_url=f"sqlite:///{Path(self.workdir.name) / 'leeway-demo.db'}",

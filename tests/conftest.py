@@ -7,39 +7,17 @@ Without it those tests skip, unless LEEWAY_REQUIRE_POSTGRES=1, when they fail in
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from storage import migrate
 from storage.db import make_engine
-from storage.models import Base
+from tests.support import FakeClock, reset_postgres
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 POSTGRES_URL_VAR = "LEEWAY_TEST_POSTGRES_URL"
-
-
-class FakeClock:
-    """The injected clock. Tests move it; nothing sleeps."""
-
-    def __init__(self, start: datetime = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)) -> None:
-        self._now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, **delta: float) -> datetime:
-        with self._lock:
-            self._now += timedelta(**delta)
-            return self._now
 
 
 @pytest.fixture(autouse=True)
@@ -60,14 +38,6 @@ def _postgres_url() -> str:
     return url
 
 
-def reset_postgres(url: str) -> None:
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
@@ -83,12 +53,6 @@ def engine(database_url: str) -> Iterator[Engine]:
     migrate.upgrade(engine)
     yield engine
     engine.dispose()
-
-
-def wipe(engine: Engine) -> None:
-    with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
 
 
 @pytest.fixture

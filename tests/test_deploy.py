@@ -8,8 +8,8 @@ from typing import Any
 import yaml
 
 from bot.settings import Settings
-from tests.conftest import REPO
 from tests.e2e.test_process import HEALTH_COMMAND, RUN_COMMAND
+from tests.support import REPO
 
 
 def dockerfile() -> dict[str, list[str]]:

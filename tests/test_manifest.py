@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from tests.conftest import REPO, SHARED
+from tests.support import REPO, SHARED
 
 SCHEMA = SHARED / "slack" / "manifest-schema" / "manifest.schema.2.0.0.json"
 WEB_API = SHARED / "slack" / "web-api" / "slack_web_openapi_v2_without_examples.json"
@@ -61,9 +61,9 @@ def test_subscribed_events_are_the_ones_the_bot_handles() -> None:
             return lambda *args, **kwargs: lambda *a, **k: None
 
     for module in (reactions, home):
-        module.register(Recorder(), ctx=None)  # type: ignore[arg-type]
+        module.register(Recorder(), ctx=None)
     for module in (actions, commands, forms):
-        module.register(Recorder(), ctx=None, sender=None)  # type: ignore[arg-type]
+        module.register(Recorder(), ctx=None, sender=None)
     assert set(manifest()["settings"]["event_subscriptions"]["bot_events"]) == handled
 
 

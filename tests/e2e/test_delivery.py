@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.standin import StandInSlack
-from tests.e2e.conftest import Bot, start_bot
+from tests.e2e.support import Bot, start_bot
 
 
 def test_a_rate_limited_post_waits_for_retry_after_and_is_delivered_once(bot: Bot) -> None:

@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from tests.e2e.conftest import Bot
+from tests.e2e.support import Bot
 
 INPUT = "input"
 
@@ -174,7 +174,9 @@ def test_a_decline_is_private_and_the_request_just_reads_closed(bot: Bot) -> Non
         assert secret not in shown, secret
     bot.settle()
     assert bot.posts_to("C0DEC") == [] and bot.posts_to("C0KUD") == []
-    assert bot.api.message("C0REQ", request["ts"])["text"].endswith("is closed. Nothing more is needed here.")
+    closed = bot.api.message("C0REQ", request["ts"])
+    assert closed is not None
+    assert closed["text"].endswith("is closed. Nothing more is needed here.")
     proposal = bot.only_proposal()
     assert (proposal.status, proposal.decline_reason) == (
         "declined",

@@ -15,7 +15,7 @@ from bot import services
 from bot.core.policy import Remedy
 from bot.slack import views
 from bot.standin.driver import sign
-from tests.e2e.conftest import SIGNING_SECRET, Bot
+from tests.e2e.support import SIGNING_SECRET, Bot
 from tests.policies import team_policy
 
 
@@ -143,9 +143,9 @@ def test_submitting_a_form_twice_says_so_once(bot: Bot) -> None:
 def test_withdrawing_before_working_hours_never_posts_the_request(
     slack: Any, database_url: str, engine: Any, tmp_path: Path
 ) -> None:
-    from tests.conftest import FakeClock, wipe
-    from tests.e2e.conftest import start_bot
+    from tests.e2e.support import start_bot
     from tests.e2e.test_no_one_waits import HOURS_POLICY
+    from tests.support import FakeClock, wipe
 
     slack.reset()
     wipe(engine)

@@ -13,9 +13,9 @@ from sqlalchemy import Engine
 
 from bot import jobs
 from bot.standin import StandInSlack
-from tests.conftest import FakeClock, wipe
-from tests.e2e.conftest import Bot, start_bot
+from tests.e2e.support import Bot, start_bot
 from tests.policies import TEAM_POLICY
+from tests.support import FakeClock, wipe
 
 
 def run_schedule(bot: Bot) -> tuple[int, int]:
@@ -78,7 +78,9 @@ def test_a_request_expires_and_nothing_can_grant_it_afterwards(bot: Bot) -> None
     bot.clock.advance(minutes=1)
     assert run_schedule(bot)[0] == 1
 
-    assert "expired with no answer, so nothing was granted" in bot.api.message("C0REQ", request["ts"])["text"]
+    expired = bot.api.message("C0REQ", request["ts"])
+    assert expired is not None
+    assert "expired with no answer, so nothing was granted" in expired["text"]
     note = bot.api.wait_for("chat.postMessage", channel="U0ANA")[0].args
     assert "expired before anyone could answer" in note["text"]
     assert "Propose again" in json.dumps(note["blocks"])
@@ -175,7 +177,9 @@ def test_the_proposer_can_withdraw_with_the_button_or_the_command(bot: Bot) -> N
     assert "Withdrawn" in bot.api.wait_for("chat.postEphemeral", user="U0ANA")[0].args["text"]
     bot.api.wait_for("chat.update", channel="C0REQ")
     # The same neutral words as a decline: a closed request never says how it closed.
-    assert "is closed. Nothing more is needed here" in bot.api.message("C0REQ", request["ts"])["text"]
+    closed = bot.api.message("C0REQ", request["ts"])
+    assert closed is not None
+    assert "is closed. Nothing more is needed here" in closed["text"]
     bot.driver.react("U0BEN", "white_check_mark", channel="C0REQ", ts=request["ts"])
     bot.clock.advance(hours=5)
     run_schedule(bot)

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.standin import SlackDriver, StandInSlack
-from tests.conftest import REPO, wipe
 from tests.policies import TEAM_POLICY
+from tests.support import REPO, wipe
 
 SECRET = "process-signing-secret"
 # What the Dockerfile runs; tests/test_deploy.py holds the image to exactly these.

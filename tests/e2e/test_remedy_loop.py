@@ -6,7 +6,7 @@ import json
 from decimal import Decimal
 
 from bot.core.policy import Tier
-from tests.e2e.conftest import Bot
+from tests.e2e.support import Bot
 
 
 def test_alone_tier_is_granted_at_once_recorded_posted_and_celebrated(bot: Bot) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import jobs
-from tests.e2e.conftest import Bot
+from tests.e2e.support import Bot
 
 
 def grant_some(bot: Bot) -> None:

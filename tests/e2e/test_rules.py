@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.e2e.conftest import SIGNING_SECRET, Bot
+from tests.e2e.support import SIGNING_SECRET, Bot
 
 
 def test_the_proposer_cannot_agree_to_their_own(bot: Bot) -> None:

@@ -9,9 +9,9 @@ from sqlalchemy import Engine
 
 from bot.runtime import StartupError
 from bot.standin import StandInSlack
-from tests.conftest import wipe
-from tests.e2e.conftest import start_bot
+from tests.e2e.support import start_bot
 from tests.policies import TEAM_POLICY
+from tests.support import wipe
 
 GROUP_POLICY = TEAM_POLICY.replace("agents: [U0ANA, U0BEN, U0CHO, U0DAN]", "agents: [S0SUPPORT, U0DAN]")
 

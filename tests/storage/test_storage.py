@@ -1,5 +1,6 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from storage import migrate, queries
 from storage.db import make_engine, make_sessions
 from storage.models import Approval, Base, Decision, OutboxMessage, Proposal, ProposalEvent
-from tests.conftest import FakeClock, wipe
+from tests.support import FakeClock, wipe
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -144,7 +145,12 @@ def test_a_connection_in_use_is_not_pinged_and_one_dropped_while_idle_is_replace
     engine = db.make_engine(database_url, pool_size=1, max_overflow=0)
     pings: list[object] = []
     ping = engine.dialect.do_ping
-    monkeypatch.setattr(engine.dialect, "do_ping", lambda connection: pings.append(connection) or ping(connection))
+
+    def counted_ping(connection: Any) -> bool:
+        pings.append(connection)
+        return bool(ping(connection))
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted_ping)
     try:
         for _ in range(3):
             with engine.begin() as connection:

@@ -12,8 +12,8 @@ from bot import services
 from bot.core.authority import Roster
 from storage import migrate, queries
 from storage.db import make_engine, make_sessions
-from tests.conftest import FakeClock, reset_postgres
 from tests.policies import AGENTS, LEADS, team_policy
+from tests.support import FakeClock, reset_postgres
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
