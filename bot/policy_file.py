@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from yaml.constructor import SafeConstructor
 
 from bot.core.policy import Policy
 
@@ -17,6 +18,9 @@ class PolicyError(Exception):
 
 
 Location = tuple[str | int, ...]
+
+# A policy is a few hundred values; YAML aliases can make a short file expand without bound.
+MAX_VALUES = 100_000
 
 
 def load_policy(path: Path) -> Policy:
@@ -47,7 +51,7 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
         raise PolicyError(f"{source}: the policy file is empty")
     lines: dict[Location, int] = {}
     try:
-        data = _plain(node, (), lines)
+        data = _Reader(lines).plain(node, ())
     except PolicyError as error:
         raise PolicyError(f"{source} {error}") from None
     if not isinstance(data, dict):
@@ -55,30 +59,42 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as error:
-        raise PolicyError("\n".join(_describe(e, lines, source) for e in error.errors())) from None
+        raise PolicyError("\n".join(_describe(e, lines, source, text) for e in error.errors())) from None
 
 
-def _plain(node: yaml.Node, loc: Location, lines: dict[Location, int]) -> Any:
+class _Reader:
     """YAML node → plain data, remembering the line of every key and item."""
-    lines[loc] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if key in out:
-                where = ".".join(str(part) for part in (*loc, key))
-                raise PolicyError(f"line {key_node.start_mark.line + 1}: {where} is given twice")
-            lines[(*loc, key)] = key_node.start_mark.line + 1
-            out[key] = _plain(value_node, (*loc, key), lines)
-            lines[(*loc, key)] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_plain(item, (*loc, i), lines) for i, item in enumerate(node.value)]
-    # Scalars: let YAML resolve numbers and booleans, but keep IDs as written.
-    return yaml.safe_load(yaml.serialize(node))
+
+    def __init__(self, lines: dict[Location, int]) -> None:
+        self.lines = lines
+        self.values = 0
+        self.scalars = SafeConstructor()
+
+    def plain(self, node: yaml.Node, loc: Location) -> Any:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise PolicyError(
+                f"line 1: the policy file is too large once its aliases are expanded (over {MAX_VALUES:,} values)"
+            )
+        self.lines[loc] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                if key in out:
+                    where = ".".join(str(part) for part in (*loc, key))
+                    raise PolicyError(f"line {key_node.start_mark.line + 1}: {where} is given twice")
+                self.lines[(*loc, key)] = key_node.start_mark.line + 1
+                out[key] = self.plain(value_node, (*loc, key))
+                self.lines[(*loc, key)] = key_node.start_mark.line + 1
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.plain(item, (*loc, i)) for i, item in enumerate(node.value)]
+        # Scalars: let YAML resolve numbers, booleans and empty values, but keep IDs as written.
+        return self.scalars.construct_object(node)
 
 
-def _describe(error: Any, lines: dict[Location, int], source: str) -> str:
+def _describe(error: Any, lines: dict[Location, int], source: str, text: str) -> str:
     loc: Location = tuple(error["loc"])
     # Pydantic may point inside a value (e.g. a tuple index); find the nearest known line.
     probe = loc
@@ -86,10 +102,14 @@ def _describe(error: Any, lines: dict[Location, int], source: str) -> str:
         probe = probe[:-1]
     line = lines.get(probe, 1)
     key = _dotted(loc) or "policy"
-    if error["type"] == "extra_forbidden":
+    if loc[:1] == ("channels",) and _names_a_channel(error.get("input"), text, line):
+        message = "use the channel ID (C…), not its name (in Slack: channel details → About → Channel ID)"
+    elif error["type"] == "extra_forbidden":
         message = f"unknown key '{loc[-1]}'"
     elif error["type"] == "missing":
         message = "is missing"
+    elif error.get("input", "") is None:
+        message = "is empty"
     else:
         message = str(error["msg"]).removeprefix("Value error, ")
         # A rule across several keys names the offending key first: point at its line.
@@ -98,6 +118,14 @@ def _describe(error: Any, lines: dict[Location, int], source: str) -> str:
                 line, key = lines[(*loc, word)], _dotted((*loc, word))
                 break
     return f"{source} line {line}: {key}: {message}"
+
+
+def _names_a_channel(value: Any, text: str, line: int) -> bool:
+    """`#kudos` written as a channel: quoted, it is the name; bare, YAML reads it as a comment."""
+    if isinstance(value, str):
+        return value.startswith("#")
+    written = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""
+    return value is None and re.search(r":\s+#", written) is not None
 
 
 def _dotted(loc: Location) -> str:
