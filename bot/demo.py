@@ -71,7 +71,7 @@ class Demo:
                 self.api.add_user(user, name=name)
         secret = secrets.token_hex(16)
         settings = Settings(
-            slack_bot_token="xoxb-demo",
+            slack_bot_token="xoxb-demo",  # type: ignore[arg-type]
             slack_signing_secret=secret,  # type: ignore[arg-type]
             slack_api_url=self.api.url,
             leeway_policy=EXAMPLE_POLICY,
