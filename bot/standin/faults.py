@@ -1,0 +1,96 @@
+"""Failures a test switches on: an error answer, a 429 with ``Retry-After``, a call held in flight.
+
+Each applies to the next call(s) to one method whose arguments match, in the order switched on.
+:class:`Faults` does not lock; the stand-in holds its one lock around every use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.standin.calls import matches
+from bot.standin.server import Answer
+
+__all__ = ["Faults", "Hold"]
+
+# A held call is let on after this long even if the test never releases it.
+HOLD_LIMIT_SECONDS = 60
+
+
+@dataclass
+class Hold:
+    """A call kept in flight: `arrived` is set when it reaches the stand-in; `release()` lets it on."""
+
+    method: str
+    match: dict[str, Any]
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self.released.set()
+
+    def wait_released(self) -> None:
+        self.released.wait(HOLD_LIMIT_SECONDS)
+
+
+@dataclass
+class _Fault:
+    method: str
+    match: dict[str, Any]
+    remaining: int
+    error: str | None = None  # fail_next
+    retry_after: int | None = None  # rate_limit_next
+
+
+class Faults:
+    def __init__(self) -> None:
+        self._faults: list[_Fault] = []
+        self._holds: list[Hold] = []
+
+    def fail_next(self, method: str, error: str, *, times: int, match: Mapping[str, Any]) -> None:
+        self._faults.append(_Fault(method=method, match=dict(match), remaining=times, error=error))
+
+    def rate_limit_next(self, method: str, *, retry_after: int, times: int, match: Mapping[str, Any]) -> None:
+        self._faults.append(_Fault(method=method, match=dict(match), remaining=times, retry_after=retry_after))
+
+    def hold_next(self, method: str, match: Mapping[str, Any]) -> Hold:
+        hold = Hold(method=method, match=dict(match))
+        self._holds.append(hold)
+        return hold
+
+    @property
+    def holding(self) -> bool:
+        """Whether any hold waits for its call (cheap enough to ask without the lock)."""
+        return bool(self._holds)
+
+    def take_hold(self, method: str, args: Mapping[str, Any]) -> Hold | None:
+        """The first hold this call meets, now marked arrived; None if it meets none."""
+        for hold in self._holds:
+            if hold.method == method and matches(args, hold.match):
+                self._holds.remove(hold)
+                hold.arrived.set()
+                return hold
+        return None
+
+    def take_fault(self, method: str, args: Mapping[str, Any]) -> Answer | None:
+        """The answer of the first fault this call meets, counted off; None if it meets none."""
+        for fault in self._faults:
+            if fault.method != method or not matches(args, fault.match):
+                continue
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                self._faults.remove(fault)
+            if fault.retry_after is not None:
+                return Answer(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fault.retry_after)})
+            return Answer(200, {"ok": False, "error": fault.error or "fatal_error"})
+        return None
+
+    def clear(self) -> None:
+        """Forget every fault; let every held call on (nothing stays held across a reset)."""
+        for hold in self._holds:
+            hold.release()
+        self._faults = []
+        self._holds = []
