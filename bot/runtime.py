@@ -149,13 +149,14 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         client=client,
         policy=policy,
         clock=clock,
+        # Called only when a Home is rendered, by which time `ctx` (built just below) exists.
+        home_of=lambda user: services.home(ctx, user=user),
         lease=timedelta(seconds=settings.outbox_lease_seconds),
         metrics=metrics,
     )
     ctx = services.Context(
         policy=policy, roster=roster, sessions=sessions, clock=clock, wake_sender=sender.wake, metrics=metrics
     )
-    sender.home_of = lambda user: services.home(ctx, user=user)
     bolt = build_app(
         client=client, signing_secret=settings.slack_signing_secret.get_secret_value(), ctx=ctx, sender=sender
     )

@@ -217,6 +217,8 @@ def test_a_429_holds_the_whole_channel_until_retry_after(bot: Bot) -> None:
 def test_the_sender_knows_when_the_next_slot_frees(bot: Bot) -> None:
     from datetime import timedelta
 
+    from bot.outbox import seconds_until
+
     bot.leeway.sender.stop()  # drive the passes by hand
     bot.leeway.sender.post_interval = timedelta(seconds=1)
     for i in range(3):
@@ -224,9 +226,9 @@ def test_the_sender_knows_when_the_next_slot_frees(bot: Bot) -> None:
     bot.settle()
     assert len(bot.posts_to("C0DEC")) == 1
     # Posts wait behind their channel's slot: the sender sleeps until it frees, not a fixed while.
-    assert bot.leeway.sender._until_next_slot() == 1.0
+    assert seconds_until(bot.leeway.sender.next_slot, bot.clock()) == 1.0
     bot.clock.advance(seconds=0.4)
-    assert abs(bot.leeway.sender._until_next_slot() - 0.6) < 1e-9
+    assert abs(seconds_until(bot.leeway.sender.next_slot, bot.clock()) - 0.6) < 1e-9
     bot.clock.advance(seconds=0.6)
     bot.settle()
     assert len(bot.posts_to("C0DEC")) == 2
@@ -244,6 +246,21 @@ def _while_each_pass_runs(monkeypatch: pytest.MonkeyPatch, then: Callable[[Sessi
         return claimed
 
     monkeypatch.setattr(queries, "claim_due", claim_and_then)
+
+
+def _pause_after(bot: Bot, handled: int) -> tuple[float, float]:
+    """The sender's rest after a pass, just now, that handled `handled` messages in no time."""
+    from bot.outbox import pause
+
+    sender = bot.leeway.sender
+    return pause(
+        handled,
+        elapsed=0.0,
+        now=sender.clock(),
+        next_slot=sender.next_slot,
+        next_attempt=sender.next_attempt,
+        idle_wait=sender.idle_wait,
+    )
 
 
 def test_posts_written_during_a_pass_do_not_keep_the_sender_awake(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -264,8 +281,8 @@ def test_posts_written_during_a_pass_do_not_keep_the_sender_awake(bot: Bot, monk
     assert bot.leeway.sender.deliver_due() == 2
     # The new post woke the sender itself, and waits behind the slot just taken. Taking it for a
     # retry falling due would cut the gathering short: under load, one pass straight after another.
-    gather_after_this_pass, _ = bot.leeway.sender._pause(2, elapsed=0.0)
-    gather_after_one_that_sends_nothing, _ = bot.leeway.sender._pause(0, elapsed=0.0)
+    gather_after_this_pass, _ = _pause_after(bot, 2)
+    gather_after_one_that_sends_nothing, _ = _pause_after(bot, 0)
     assert (gather_after_this_pass, gather_after_one_that_sends_nothing) == (PASS_GAP, QUIET_GAP)
 
 
@@ -289,7 +306,7 @@ def test_a_retry_falling_due_during_a_pass_is_looked_at_straight_after(
     _while_each_pass_runs(monkeypatch, lambda session: bot.clock.advance(seconds=0.01))
     assert bot.leeway.sender.deliver_due() == 0
     # Nothing will wake the sender for it: it looks again after the gathering, not its idle wait.
-    assert bot.leeway.sender._pause(0, elapsed=0.0) == (PASS_GAP, PASS_GAP)
+    assert _pause_after(bot, 0) == (PASS_GAP, PASS_GAP)
 
 
 def test_a_post_whose_sender_died_mid_claim_keeps_its_place_in_line(bot: Bot) -> None:

@@ -1,0 +1,182 @@
+"""Turns a claimed message into the Slack call that delivers it: one renderer per kind.
+
+A renderer reads the state already decided (the proposal, who was asked, the person's Home) and
+puts it into a call. It decides nothing: `Defer` and `Drop` are how it says "not yet" and "never".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.lifecycle import Status
+from bot.core.policy import Policy
+from bot.core.vocabulary import OutboxKind, OutboxStatus
+from bot.slack import views
+from storage import queries
+from storage.models import Decision, OutboxMessage, Proposal
+
+# Not a Web API method: the reply goes through the interaction's response_url.
+RESPOND = "response_url"
+
+
+class Defer(Exception):
+    """Not yet deliverable (e.g. an update whose original post has not gone out)."""
+
+    def __init__(self, why: str, until: datetime | None = None) -> None:
+        super().__init__(why)
+        self.until = until
+
+
+class Drop(Exception):
+    """Never deliverable; nothing to retry."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    method: str  # a Web API method, or RESPOND
+    args: dict[str, Any]
+
+
+class Reader:
+    """What renderers read, each in its own short transaction."""
+
+    def __init__(self, sessions: sessionmaker[Session], policy: Policy, home_of: Callable[[str], Any]) -> None:
+        self.sessions = sessions
+        self.policy = policy
+        # The App Home is rendered from the use case's view of the person.
+        self.home_of = home_of
+
+    def proposal(self, message: OutboxMessage) -> Proposal:
+        with self.sessions.begin() as session:
+            proposal = queries.get_proposal(session, proposal_id=message.proposal_id or 0)
+        if proposal is None:
+            raise Drop("its proposal no longer exists")
+        return proposal
+
+    def asked(self, proposal: Proposal) -> list[str]:
+        with self.sessions.begin() as session:
+            return queries.asked_so_far(session, proposal_id=proposal.id)
+
+    def decision(self, proposal: Proposal) -> Decision | None:
+        with self.sessions.begin() as session:
+            return queries.decision_of(session, proposal_id=proposal.id)
+
+    def request_due(self, proposal: Proposal) -> datetime:
+        """When the original request is next tried: updates wait for it, not in a tight loop."""
+        with self.sessions.begin() as session:
+            original = queries.outbox_message(session, proposal_id=proposal.id, kind=OutboxKind.REQUEST)
+        if original is None or original.status == OutboxStatus.FAILED:
+            raise Drop("the request message was never posted")
+        return original.next_attempt_at
+
+
+Renderer = Callable[[OutboxMessage, Reader], Delivery]
+
+
+def render(message: OutboxMessage, read: Reader) -> Delivery:
+    try:
+        kind = OutboxKind(message.kind)
+    except ValueError:
+        raise Drop(f"unknown message kind {message.kind!r}") from None
+    return RENDERERS[kind](message, read)
+
+
+def _post(message: OutboxMessage, rendered: views.Message) -> Delivery:
+    return Delivery("chat.postMessage", {"channel": message.channel, **rendered.as_kwargs()})
+
+
+def _ephemeral(message: OutboxMessage, read: Reader) -> Delivery:
+    text = (message.detail or {})["text"]
+    return Delivery("chat.postEphemeral", {"channel": message.channel, "user": message.user, "text": text})
+
+
+def _notice(message: OutboxMessage, read: Reader) -> Delivery:
+    detail = message.detail or {}
+    blocks = {"blocks": detail["blocks"]} if detail.get("blocks") else {}
+    return Delivery("chat.postMessage", {"channel": message.channel, "text": detail["text"], **blocks})
+
+
+def _home(message: OutboxMessage, read: Reader) -> Delivery:
+    view = views.home(read.home_of(message.channel), read.policy)
+    return Delivery("views.publish", {"user_id": message.channel, "view": view.to_dict()})
+
+
+def _response(message: OutboxMessage, read: Reader) -> Delivery:
+    detail = message.detail or {}
+    return Delivery(
+        RESPOND,
+        {
+            "url": detail["response_url"],
+            "text": detail["text"],
+            "response_type": "ephemeral",
+            "replace_original": False,
+        },
+    )
+
+
+def _request(message: OutboxMessage, read: Reader) -> Delivery:
+    proposal = read.proposal(message)
+    if proposal.status != Status.PENDING:
+        raise Drop("the request was closed before it was posted")
+    return _post(message, views.request(proposal, read.asked(proposal)))
+
+
+def _posted_request(proposal: Proposal, read: Reader) -> tuple[str, str]:
+    """The request message's channel and ts; what refers to it waits until it is posted."""
+    if not proposal.request_ts or not proposal.request_channel:
+        raise Defer("the request message has not been posted yet", until=read.request_due(proposal))
+    return proposal.request_channel, proposal.request_ts
+
+
+def _request_update(message: OutboxMessage, read: Reader) -> Delivery:
+    proposal = read.proposal(message)
+    channel, ts = _posted_request(proposal, read)
+    rendered = views.request(proposal, read.asked(proposal))
+    return Delivery("chat.update", {"channel": channel, "ts": ts, **rendered.as_kwargs()})
+
+
+def _reroute_ping(message: OutboxMessage, read: Reader) -> Delivery:
+    proposal = read.proposal(message)
+    channel, ts = _posted_request(proposal, read)
+    asked = (message.detail or {})["asked"]
+    if proposal.status != Status.PENDING or proposal.asked != asked:
+        raise Drop("the request was decided or moved on before the ping went out")
+    ping = views.reroute_ping(proposal, str(asked))
+    return Delivery("chat.postMessage", {"channel": channel, "thread_ts": ts, **ping.as_kwargs()})
+
+
+def _decision(message: OutboxMessage, read: Reader) -> Delivery:
+    return _post(message, views.decision(read.proposal(message)))
+
+
+def _kudos(message: OutboxMessage, read: Reader) -> Delivery:
+    return _post(message, views.kudos(read.proposal(message)))
+
+
+def _coaching(message: OutboxMessage, read: Reader) -> Delivery:
+    proposal = read.proposal(message)
+    return _post(message, views.coaching_note(proposal, read.decision(proposal)))
+
+
+def _proposer_note(message: OutboxMessage, read: Reader) -> Delivery:
+    return _post(message, views.proposer_note(read.proposal(message)))
+
+
+RENDERERS: dict[OutboxKind, Renderer] = {
+    OutboxKind.EPHEMERAL: _ephemeral,
+    OutboxKind.NOTICE: _notice,
+    OutboxKind.HOME: _home,
+    OutboxKind.RESPONSE: _response,
+    OutboxKind.REQUEST: _request,
+    OutboxKind.REQUEST_UPDATE: _request_update,
+    OutboxKind.REROUTE_PING: _reroute_ping,
+    OutboxKind.DECISION: _decision,
+    OutboxKind.KUDOS: _kudos,
+    OutboxKind.COACHING: _coaching,
+    OutboxKind.PROPOSER_NOTE: _proposer_note,
+}
