@@ -1,42 +1,38 @@
-"""The floor: a bare Bolt app that only acknowledges /remedy.
+"""The floor: a bare Bolt app that only acknowledges /remedy, on the fastest plain Python stack.
 
-    python bench/floor.py PORT SIGNING_SECRET SLACK_API_URL THREADS [waitress|leeway-stack]
+    python bench/floor.py PORT SIGNING_SECRET SLACK_API_URL
 
-`waitress` (the floor the targets are read against): a plain synchronous Bolt app with Bolt's
-defaults, served by waitress with one thread per concurrent sender, as a team would start one.
-`leeway-stack`: the same app on Leeway's own server stack (uvicorn, Bolt's ASGI adapter
-dispatching in worker threads, Leeway's ASGI edge), so the gap is Leeway's own work."""
+Bolt's own ASGI adapter on uvicorn (with httptools and uvloop), dispatching on the event loop: no
+threads, no database, nothing but Bolt's signature check, parsing and ack. It is bound by the CPU,
+so Leeway's figures read against it mean the same on a fast machine and a slow one (a floor bound
+by its server's own latency would flatter the one and damn the other)."""
 
 from __future__ import annotations
 
-import logging
 import sys
 
+import uvicorn
 from slack_bolt import Ack, App
+from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_sdk import WebClient
 
 
 def main() -> None:
-    port, secret, api_url, threads = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
-    server = sys.argv[5] if len(sys.argv) > 5 else "waitress"
+    port, secret, api_url = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     client = WebClient(token="xoxb-floor", base_url=api_url)
-    if server == "waitress":
-        import waitress
-        from slack_bolt.adapter.wsgi import SlackRequestHandler
-
-        app = App(client=client, signing_secret=secret, token_verification_enabled=False)
-        app.command("/remedy")(only_ack)
-        logging.getLogger("waitress").setLevel(logging.ERROR)  # "task queue depth" lines under load
-        waitress.serve(SlackRequestHandler(app), host="127.0.0.1", port=port, threads=threads)
-        return
-    import uvicorn
-
-    from bot.web import LeewayASGI
-
+    # process_before_response: the ack is the answer, with no thread pool and no ack-polling loop.
     app = App(client=client, signing_secret=secret, token_verification_enabled=False, process_before_response=True)
     app.command("/remedy")(only_ack)
-    edge = LeewayASGI(app, lambda: (200, {"status": "ok"}), secret)
-    uvicorn.run(edge, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+    uvicorn.run(
+        SlackRequestHandler(app),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        http="httptools",
+        loop="uvloop",
+    )
 
 
 def only_ack(ack: Ack) -> None:
