@@ -1,13 +1,17 @@
-"""Engine and sessions. SQLite by default (WAL, busy timeout); PostgreSQL via DATABASE_URL."""
+"""Engine and sessions. SQLite by default (WAL, busy timeout); PostgreSQL via DATABASE_URL.
+
+This opens connections and transactions for the use cases; the queries run on what it opens."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,10 +33,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}, **kwargs
         )
         _configure_sqlite(engine)
-        _ping_if_idle(engine)
-        return engine
-    kwargs.setdefault("pool_size", 10)
-    engine = create_engine(url, **kwargs)
+    else:
+        kwargs.setdefault("pool_size", 10)
+        engine = create_engine(url, **kwargs)
     _ping_if_idle(engine)
     return engine
 
@@ -77,7 +80,7 @@ def _configure_sqlite(engine: Engine) -> None:
     writer = threading.Lock()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
+    def _on_begin(connection: Connection) -> None:
         if not writer.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
             raise sqlite3.OperationalError("database is locked (another writer held it too long)")
         connection.info["leeway_writer"] = True
@@ -92,10 +95,25 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
-    def _on_end(connection: Any) -> None:
+    def _on_end(connection: Connection) -> None:
         if connection.info.pop("leeway_writer", False):  # only the connection that took it
             writer.release()
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def batch_connection(sessions: sessionmaker[Session]) -> Iterator[Connection]:
+    """A connection to write one batch of new proposals on (`storage.batch.add_proposals`),
+    committed when the block ends: all of it or none. On PostgreSQL the batch is one statement,
+    atomic by itself, so the connection is in autocommit: no BEGIN and COMMIT, two round trips
+    fewer. Elsewhere it is a transaction."""
+    engine: Engine = sessions.kw["bind"]
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            yield connection
+    else:
+        with engine.begin() as connection:
+            yield connection

@@ -24,7 +24,7 @@ from bot.services.results import (
     Withdrawn,
     WithdrawResult,
 )
-from storage import queries
+from storage import batch, queries
 from storage.models import Proposal
 
 # Slack may deliver a ✅ before the sender has recorded the ts of the request it answers.
@@ -160,8 +160,8 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
         via=via,
         now=now,
     )
-    queries.add_rows(session, [(proposal.id, rows)])
-    records.count_grant(ctx, Tier(proposal.tier), seconds=rows.decisions[0]["seconds_to_decision"])
+    batch.add_rows(session, [(proposal.id, rows)])
+    records.count_grant(ctx, Tier(proposal.tier), seconds=rows.decisions[0].seconds_to_decision)
     return True
 
 
