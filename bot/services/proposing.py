@@ -137,7 +137,7 @@ def _write_together(ctx: Context, proposals: Sequence[NewProposal]) -> list[int]
 def _already_recorded(ctx: Context, source_key: str | None, error: IntegrityError) -> Granted | Asked:
     """The same submission arrived twice at once; the other one recorded it."""
     if source_key:
-        with ctx.sessions.begin() as session:
+        with db.reading(ctx.sessions) as session:
             existing = queries.proposal_by_source_key(session, key=source_key)
         if existing is not None:
             return Granted(existing) if existing.status == Status.GRANTED else Asked(existing)
@@ -146,7 +146,7 @@ def _already_recorded(ctx: Context, source_key: str | None, error: IntegrityErro
 
 def draft_again(ctx: Context, *, proposal_id: int, user: str) -> Draft | Refused:
     """The proposer's own earlier proposal, as a draft to send again (facts from the database)."""
-    with ctx.sessions.begin() as session:
+    with db.reading(ctx.sessions) as session:
         proposal = queries.get_proposal(session, proposal_id=proposal_id)
     if proposal is None or proposal.proposer != user:
         return Refused("Only the person who proposed it can propose it again.")

@@ -189,6 +189,28 @@ def commit_proposals(sessions: sessionmaker[Session], proposals: Sequence[NewPro
         return batch.add_proposals(connection, proposals)
 
 
+def test_a_transaction_that_only_reads_runs_beside_a_writer(engine: Engine) -> None:
+    """On SQLite a reader takes no writer lock: it reads its snapshot while a writer works."""
+    sessions = make_sessions(engine)
+    try:
+        with sessions.begin() as writer:
+            make_proposal(writer, source_key="not yet committed")
+            with db.reading(sessions) as reader:
+                assert reader.scalars(select(Proposal)).all() == []
+        with db.reading(sessions) as reader:
+            assert [p.source_key for p in reader.scalars(select(Proposal))] == ["not yet committed"]
+    finally:
+        wipe(engine)
+
+
+def test_a_transaction_that_only_reads_may_not_write(engine: Engine) -> None:
+    sessions = make_sessions(engine)
+    with pytest.raises(db.WriteWhileReading), db.reading(sessions) as session:
+        make_proposal(session)
+    with db.reading(sessions) as session:
+        assert session.scalars(select(Proposal)).all() == []
+
+
 def _new_proposal(n: int, **overrides: Any) -> NewProposal:
     when = T0 + timedelta(seconds=n, microseconds=123456)
     fields: dict[str, Any] = dict(
