@@ -1,15 +1,17 @@
-"""Tables. Statuses are stored as their string values; times are UTC-aware."""
+"""Tables. Statuses, tiers and kinds are enums, stored as their string values; times are UTC-aware."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -20,6 +22,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from bot.core.lifecycle import Event, Status
+from bot.core.policy import Tier
+from bot.core.vocabulary import OutboxKind, OutboxStatus, ReviewOutcome, Via
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -67,6 +73,20 @@ class Hundredths(TypeDecorator[Decimal]):
         return (Decimal(value) / 100).quantize(Decimal("0.01"))
 
 
+def stored(words: type[StrEnum], length: int) -> Enum:
+    """An enum column: the VARCHAR(length) it always was, holding the members' values, read
+    back as members. SQLAlchemy's own Enum, made neither a database enum type nor a CHECK
+    constraint, renders as that VARCHAR on every database, so the schema (and the comparison
+    of the models with the migrations) is unchanged; a new word needs no migration."""
+    return Enum(
+        words,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
@@ -82,7 +102,7 @@ class Proposal(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Slack's trigger or view id: a double submission finds the proposal it already made.
     source_key: Mapped[str | None] = mapped_column(String(255), unique=True)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[Status] = mapped_column(stored(Status, 16))
     remedy_id: Mapped[str] = mapped_column(String(40))
     remedy_label: Mapped[str] = mapped_column(String(100))
     unit: Mapped[str] = mapped_column(String(8))  # a currency code, or "days"
@@ -90,7 +110,7 @@ class Proposal(Base):
     customer_fair: Mapped[Decimal | None]
     case_ref: Mapped[str] = mapped_column(String(100))
     summary: Mapped[str] = mapped_column(Text)
-    tier: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[Tier] = mapped_column(stored(Tier, 16))
     proposer: Mapped[str] = mapped_column(String(32))
     asked: Mapped[str | None] = mapped_column(String(32))
     origin_channel: Mapped[str | None] = mapped_column(String(32))
@@ -122,7 +142,7 @@ class Approval(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), unique=True)
     approver: Mapped[str] = mapped_column(String(32))
-    via: Mapped[str] = mapped_column(String(16))  # alone, button, reaction
+    via: Mapped[Via] = mapped_column(stored(Via, 16))
     at: Mapped[datetime]
 
 
@@ -134,7 +154,7 @@ class ProposalEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), index=True)
     at: Mapped[datetime]
-    kind: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[Event] = mapped_column(stored(Event, 24))
     actor: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
@@ -146,14 +166,14 @@ class Decision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(ForeignKey("proposal.id"), unique=True)
-    tier: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[Tier] = mapped_column(stored(Tier, 16))
     agreed_by: Mapped[str | None] = mapped_column(String(32))
     granted_at: Mapped[datetime]
     seconds_to_decision: Mapped[int] = mapped_column(Integer)
-    # Reviewed later by a lead, privately: "looks_good" or "talk" (with a coaching note to the agent).
+    # Reviewed later by a lead, privately (a talk comes with a coaching note to the agent).
     reviewed_at: Mapped[datetime | None]
     reviewed_by: Mapped[str | None] = mapped_column(String(32))
-    review_outcome: Mapped[str | None] = mapped_column(String(16))
+    review_outcome: Mapped[ReviewOutcome | None] = mapped_column(stored(ReviewOutcome, 16))
     coaching_note: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_decision_reviewed_at", "reviewed_at"), Index("ix_decision_granted_at", "granted_at"))
@@ -175,13 +195,13 @@ class OutboxMessage(Base):
     __tablename__ = "outbox_message"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(24))
+    kind: Mapped[OutboxKind] = mapped_column(stored(OutboxKind, 24))
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"), index=True)
     channel: Mapped[str] = mapped_column(String(32))  # channel ID, or a user ID for a DM
     user: Mapped[str | None] = mapped_column(String(32))  # for ephemeral messages
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[OutboxStatus] = mapped_column(stored(OutboxStatus, 16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]

@@ -24,7 +24,7 @@ from bot.services.results import (
     Withdrawn,
     WithdrawResult,
 )
-from storage import queries
+from storage import batch, db, queries
 from storage.models import Proposal
 
 # Slack may deliver a ✅ before the sender has recorded the ts of the request it answers.
@@ -66,7 +66,7 @@ def agree_by_reaction(ctx: Context, *, channel: str, ts: str, user: str, reactio
         return None
     tries = REACTION_LOOKUP_TRIES if channel == ctx.policy.channels.requests else 1
     for attempt in range(tries):
-        with ctx.sessions.begin() as session:
+        with db.reading(ctx.sessions) as session:
             # This order matters under READ COMMITTED, where each statement sees its own snapshot:
             # a request already marked sent here has its ts committed for the lookup after it.
             being_posted = queries.request_being_posted(session, channel=channel)
@@ -84,7 +84,7 @@ def agree_by_reaction(ctx: Context, *, channel: str, ts: str, user: str, reactio
 
 def may_decide(ctx: Context, *, proposal_id: int, user: str) -> Proposal | Refused | AlreadyDecided | NotFound:
     """Check before opening the decline form, so no one fills it in for nothing."""
-    with ctx.sessions.begin() as session:
+    with db.reading(ctx.sessions) as session:
         return _decidable(session, ctx, proposal_id=proposal_id, user=user)
 
 
@@ -160,8 +160,8 @@ def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str,
         via=via,
         now=now,
     )
-    queries.add_rows(session, [(proposal.id, rows)])
-    records.count_grant(ctx, Tier(proposal.tier), seconds=rows.decisions[0]["seconds_to_decision"])
+    batch.add_rows(session, [(proposal.id, rows)])
+    records.count_grant(ctx, Tier(proposal.tier), seconds=rows.decisions[0].seconds_to_decision)
     return True
 
 

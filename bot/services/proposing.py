@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +17,8 @@ from bot.services import records
 from bot.services.context import Context
 from bot.services.results import Asked, Granted, OutOfPolicy, ProposeResult, Refused
 from bot.services.routing import whom_to_ask
-from storage import queries
+from storage import batch, db, queries
+from storage.batch import EventRow, NewProposal, Rows
 from storage.models import Proposal
 
 
@@ -54,31 +56,31 @@ def propose(
             if isinstance(asked, Refused):
                 return asked
             hours = ctx.policy.hours
-            fields = records.proposal_fields(
+            new = records.new_proposal(
                 ctx,
                 remedy,
                 draft,
+                status=Status.PENDING,
                 tier=tier,
                 proposer=proposer,
                 origin_channel=origin_channel,
                 source_key=source_key,
                 now=now,
             )
-            proposal = queries.add_proposal(
-                session,
-                **fields,
-                status=Status.PENDING,
-                asked=asked,
-                decided_at=None,
-                decided_by=None,
-                reroute_at=add_working_time(now, ctx.policy.reroute_after, hours),
-                expire_at=add_working_time(now, ctx.policy.expire_after, hours),
+            history = (
+                records.proposed(now, proposer, tier, draft),
+                EventRow(at=now, kind=Event.ASKED, actor=None, detail={"asked": asked}),
             )
-            history = [
-                records.event(now, Event.PROPOSED, proposer, tier=str(tier), amount=str(draft.amount)),
-                records.event(now, Event.ASKED, None, asked=asked),
-            ]
-            queries.add_rows(session, [(proposal.id, queries.Rows(events=history))])
+            proposal = batch.add_proposal(
+                session,
+                replace(
+                    new,
+                    asked=asked,
+                    reroute_at=add_working_time(now, ctx.policy.reroute_after, hours),
+                    expire_at=add_working_time(now, ctx.policy.expire_after, hours),
+                    rows=Rows(events=history),
+                ),
+            )
             # Outside working hours no one is pinged: the request waits for the day to begin.
             queries.enqueue(
                 session,
@@ -101,44 +103,41 @@ def _grant_alone(
     """Within the agent's own authority the new row is itself the grant: no one else can race
     for it, so it is stored granted, and the history still reads proposed → granted."""
     now = ctx.clock()
-    fields = {
-        **records.proposal_fields(
-            ctx,
-            remedy,
-            draft,
-            tier=Tier.ALONE,
-            proposer=proposer,
-            origin_channel=origin_channel,
-            source_key=source_key,
-            now=now,
-        ),
-        "status": Status.GRANTED,
-        "asked": None,
-        "decided_at": now,
-        "decided_by": proposer,
-        "reroute_at": None,
-        "expire_at": None,
-    }
+    new = records.new_proposal(
+        ctx,
+        remedy,
+        draft,
+        status=Status.GRANTED,
+        tier=Tier.ALONE,
+        proposer=proposer,
+        origin_channel=origin_channel,
+        source_key=source_key,
+        now=now,
+    )
     grant = records.grant_rows(
         ctx, tier=Tier.ALONE, proposer=proposer, created_at=now, approver=proposer, via=Via.ALONE, now=now
     )
-    proposed = records.event(now, Event.PROPOSED, proposer, tier=str(Tier.ALONE), amount=str(draft.amount))
-    rows = replace(grant, events=[proposed, *grant.events])
+    proposed = records.proposed(now, proposer, Tier.ALONE, draft)
+    new = replace(new, decided_at=now, decided_by=proposer, rows=replace(grant, events=(proposed, *grant.events)))
     try:
-        proposal_id = ctx.alone_grants.submit(
-            (fields, rows), lambda batch: queries.commit_proposals(ctx.sessions, batch)
-        )
+        proposal_id = ctx.alone_grants.submit(new, lambda proposals: _write_together(ctx, proposals))
     except IntegrityError as error:
         return _already_recorded(ctx, source_key, error)
     records.count_grant(ctx, Tier.ALONE, seconds=0)
     ctx.wake_sender()
-    return Granted(Proposal(id=proposal_id, **fields))
+    return Granted(Proposal(id=proposal_id, **new.values()))
+
+
+def _write_together(ctx: Context, proposals: Sequence[NewProposal]) -> list[int]:
+    """Write a batch of grants, all or nothing, on a connection this use case owns."""
+    with db.batch_connection(ctx.sessions) as connection:
+        return batch.add_proposals(connection, proposals)
 
 
 def _already_recorded(ctx: Context, source_key: str | None, error: IntegrityError) -> Granted | Asked:
     """The same submission arrived twice at once; the other one recorded it."""
     if source_key:
-        with ctx.sessions.begin() as session:
+        with db.reading(ctx.sessions) as session:
             existing = queries.proposal_by_source_key(session, key=source_key)
         if existing is not None:
             return Granted(existing) if existing.status == Status.GRANTED else Asked(existing)
@@ -147,7 +146,7 @@ def _already_recorded(ctx: Context, source_key: str | None, error: IntegrityErro
 
 def draft_again(ctx: Context, *, proposal_id: int, user: str) -> Draft | Refused:
     """The proposer's own earlier proposal, as a draft to send again (facts from the database)."""
-    with ctx.sessions.begin() as session:
+    with db.reading(ctx.sessions) as session:
         proposal = queries.get_proposal(session, proposal_id=proposal_id)
     if proposal is None or proposal.proposer != user:
         return Refused("Only the person who proposed it can propose it again.")

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -7,18 +8,22 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from storage import migrate, queries
-from storage.db import make_engine, make_sessions
+from bot.core.lifecycle import Status
+from bot.core.policy import Tier
+from bot.core.vocabulary import OutboxKind, OutboxStatus
+from storage import batch, db, migrate, queries
+from storage.batch import ApprovalRow, DecisionRow, EventRow, NewProposal, Rows
+from storage.db import batch_connection, make_engine, make_sessions
 from storage.models import Approval, Base, Decision, OutboxMessage, Proposal, ProposalEvent
 from tests.support import FakeClock, wipe
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
-def make_proposal(session: Session, **overrides: object) -> Proposal:
-    fields: dict[str, object] = dict(
+def make_proposal(session: Session, **overrides: Any) -> Proposal:
+    fields: dict[str, Any] = dict(
         status="pending",
         remedy_id="refund",
         remedy_label="Refund",
@@ -32,7 +37,7 @@ def make_proposal(session: Session, **overrides: object) -> Proposal:
         created_at=T0,
     )
     fields.update(overrides)
-    return queries.add_proposal(session, **fields)
+    return batch.add_proposal(session, NewProposal(**fields))
 
 
 def test_migrations_match_the_models(engine: Engine) -> None:
@@ -52,6 +57,20 @@ def test_amounts_and_times_round_trip_exactly(session: Session) -> None:
     assert loaded.customer_fair == Decimal("0.10")
     assert loaded.created_at == when
     assert loaded.created_at.tzinfo is not None
+
+
+def test_words_are_stored_as_their_values_and_read_back_as_enums(session: Session) -> None:
+    proposal = make_proposal(session, status=Status.PENDING, tier=Tier.LEAD)
+    queries.enqueue(session, kind=OutboxKind.REQUEST, channel="C0REQ", at=T0, proposal_id=proposal.id)
+    stored = session.execute(text("SELECT status, tier FROM proposal WHERE id = :id"), {"id": proposal.id}).one()
+    assert tuple(stored) == ("pending", "lead")
+    assert session.execute(text("SELECT kind, status FROM outbox_message")).one() == ("request", "pending")
+    session.expire_all()
+    loaded = queries.get_proposal(session, proposal_id=proposal.id)
+    assert loaded is not None and (loaded.status, loaded.tier) == (Status.PENDING, Tier.LEAD)
+    assert type(loaded.status) is Status and type(loaded.tier) is Tier
+    message = queries.outbox_message(session, proposal_id=proposal.id, kind=OutboxKind.REQUEST)
+    assert message is not None and type(message.kind) is OutboxKind and type(message.status) is OutboxStatus
 
 
 def test_change_status_is_conditional(session: Session) -> None:
@@ -140,8 +159,6 @@ def test_downgrade_and_upgrade_again(engine: Engine) -> None:
 def test_a_connection_in_use_is_not_pinged_and_one_dropped_while_idle_is_replaced(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from storage import db
-
     engine = db.make_engine(database_url, pool_size=1, max_overflow=0)
     pings: list[object] = []
     ping = engine.dialect.do_ping
@@ -171,9 +188,37 @@ def test_a_connection_in_use_is_not_pinged_and_one_dropped_while_idle_is_replace
         engine.dispose()
 
 
-def _new_proposal(n: int, **overrides: object) -> queries.NewProposal:
+def commit_proposals(sessions: sessionmaker[Session], proposals: Sequence[NewProposal]) -> list[int]:
+    """As a use case writes a batch: on a connection it owns, all or nothing."""
+    with batch_connection(sessions) as connection:
+        return batch.add_proposals(connection, proposals)
+
+
+def test_a_transaction_that_only_reads_runs_beside_a_writer(engine: Engine) -> None:
+    """On SQLite a reader takes no writer lock: it reads its snapshot while a writer works."""
+    sessions = make_sessions(engine)
+    try:
+        with sessions.begin() as writer:
+            make_proposal(writer, source_key="not yet committed")
+            with db.reading(sessions) as reader:
+                assert reader.scalars(select(Proposal)).all() == []
+        with db.reading(sessions) as reader:
+            assert [p.source_key for p in reader.scalars(select(Proposal))] == ["not yet committed"]
+    finally:
+        wipe(engine)
+
+
+def test_a_transaction_that_only_reads_may_not_write(engine: Engine) -> None:
+    sessions = make_sessions(engine)
+    with pytest.raises(db.WriteWhileReading), db.reading(sessions) as session:
+        make_proposal(session)
+    with db.reading(sessions) as session:
+        assert session.scalars(select(Proposal)).all() == []
+
+
+def _new_proposal(n: int, **overrides: Any) -> NewProposal:
     when = T0 + timedelta(seconds=n, microseconds=123456)
-    fields: dict[str, object] = dict(
+    fields: dict[str, Any] = dict(
         source_key=f"submission-{n}",
         status="granted",
         remedy_id="refund",
@@ -194,28 +239,29 @@ def _new_proposal(n: int, **overrides: object) -> queries.NewProposal:
         expire_at=None,
     )
     fields.update(overrides)
-    return fields, queries.Rows(
-        events=[
-            {"at": when, "kind": "proposed", "actor": "U0ANA", "detail": {"amount": str(n), "note": 'ü "'}},
-            {"at": when, "kind": "granted", "actor": "U0ANA", "detail": {}},
-        ],
-        approvals=[{"approver": "U0ANA", "via": "alone", "at": when}],
-        decisions=[{"tier": "alone", "agreed_by": None, "granted_at": when, "seconds_to_decision": n}],
-        outbox=[
+    rows = Rows(
+        events=(
+            EventRow(at=when, kind="proposed", actor="U0ANA", detail={"amount": str(n), "note": 'ü "'}),
+            EventRow(at=when, kind="granted", actor="U0ANA", detail={}),
+        ),
+        approvals=(ApprovalRow(approver="U0ANA", via="alone", at=when),),
+        decisions=(DecisionRow(tier="alone", agreed_by=None, granted_at=when, seconds_to_decision=n),),
+        outbox=tuple(
             queries.outbox_row(kind=kind, channel=channel, at=when, dedupe_key=f"{kind}:{queries.THIS_PROPOSAL}")
             for kind, channel in (("decision", "C0DEC"), ("kudos", "C0KUD"))
-        ],
+        ),
     )
+    return NewProposal(**fields, rows=rows)
 
 
 def test_proposals_committed_together_come_back_whole(engine: Engine) -> None:
     sessions = make_sessions(engine)
-    batch = [_new_proposal(n) for n in (1, 2, 3)]
+    proposals = [_new_proposal(n) for n in (1, 2, 3)]
     try:
-        ids = queries.commit_proposals(sessions, batch)
+        ids = commit_proposals(sessions, proposals)
         with sessions() as session:  # a fresh session: only what was committed
             assert len(set(ids)) == 3 and ids == sorted(ids)  # drawn in the order the proposals came
-            for proposal_id, (fields, _) in zip(ids, batch, strict=True):
+            for proposal_id, fields in zip(ids, [p.values() for p in proposals], strict=True):
                 loaded = queries.get_proposal(session, proposal_id=proposal_id)
                 assert loaded is not None
                 assert {name: getattr(loaded, name) for name in fields} == fields
@@ -235,7 +281,7 @@ def test_proposals_committed_together_come_back_whole(engine: Engine) -> None:
             # Owed posts are queued in the order the proposals came, each named for its own proposal.
             assert [(m.proposal_id, m.kind, m.dedupe_key, m.status, m.next_attempt_at) for m in posts] == [
                 (proposal_id, kind, f"{kind}:{proposal_id}", "pending", fields["created_at"])
-                for proposal_id, (fields, _) in zip(ids, batch, strict=True)
+                for proposal_id, fields in zip(ids, [p.values() for p in proposals], strict=True)
                 for kind in ("decision", "kudos")
             ]
     finally:
@@ -245,9 +291,9 @@ def test_proposals_committed_together_come_back_whole(engine: Engine) -> None:
 def test_a_batch_with_one_repeated_submission_writes_nothing(engine: Engine) -> None:
     sessions = make_sessions(engine)
     try:
-        queries.commit_proposals(sessions, [_new_proposal(1)])
+        commit_proposals(sessions, [_new_proposal(1)])
         with pytest.raises(IntegrityError):
-            queries.commit_proposals(sessions, [_new_proposal(2), _new_proposal(3, source_key="submission-1")])
+            commit_proposals(sessions, [_new_proposal(2), _new_proposal(3, source_key="submission-1")])
         with sessions() as session:
             assert [p.source_key for p in session.scalars(select(Proposal))] == ["submission-1"]
             assert len(session.scalars(select(ProposalEvent)).all()) == 2
@@ -260,8 +306,8 @@ def test_after_a_batch_its_connection_is_back_to_transactions(engine: Engine, da
     one_connection = make_engine(database_url, pool_size=1, max_overflow=0)
     sessions = make_sessions(one_connection)
     try:
-        assert queries.commit_proposals(sessions, []) == []
-        queries.commit_proposals(sessions, [_new_proposal(1)])  # on PostgreSQL, without a transaction
+        assert commit_proposals(sessions, []) == []
+        commit_proposals(sessions, [_new_proposal(1)])  # on PostgreSQL, without a transaction
         with pytest.raises(RuntimeError), sessions.begin() as session:
             make_proposal(session, source_key="undone")
             raise RuntimeError("the use case fails after writing")

@@ -1,0 +1,91 @@
+"""Leads' review of granted decisions, and what people see of their own and others' work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.core.lifecycle import Status
+from bot.core.policy import Tier
+from bot.core.vocabulary import ReviewOutcome
+from storage.models import Decision, Proposal
+from storage.queries._updates import updated
+
+
+def review_queue(session: Session, *, limit: int) -> list[tuple[Proposal, Decision]]:
+    rows = session.execute(
+        select(Proposal, Decision)
+        .join(Decision, Decision.proposal_id == Proposal.id)
+        .where(Decision.reviewed_at.is_(None))
+        .order_by(Decision.granted_at)
+        .limit(limit)
+    )
+    return [(p, d) for p, d in rows]
+
+
+def review_queue_size(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Decision).where(Decision.reviewed_at.is_(None))) or 0)
+
+
+def record_review(
+    session: Session, *, proposal_id: int, at: datetime, by: str, outcome: ReviewOutcome, note: str | None
+) -> bool:
+    """Conditional: a decision is reviewed once, whoever clicks first."""
+    changed = updated(
+        session,
+        update(Decision)
+        .where(Decision.proposal_id == proposal_id, Decision.reviewed_at.is_(None))
+        .values(reviewed_at=at, reviewed_by=by, review_outcome=outcome, coaching_note=note),
+    )
+    return changed == 1
+
+
+def granted_between(session: Session, *, start: datetime, end: datetime) -> list[tuple[Proposal, Decision]]:
+    rows = session.execute(
+        select(Proposal, Decision)
+        .join(Decision, Decision.proposal_id == Proposal.id)
+        .where(Decision.granted_at > start, Decision.granted_at <= end)
+        .order_by(Decision.granted_at)
+    )
+    return [(p, d) for p, d in rows]
+
+
+def recent_of(session: Session, *, user: str, limit: int) -> list[Proposal]:
+    return list(
+        session.scalars(
+            select(Proposal)
+            .where(Proposal.proposer == user)
+            .order_by(Proposal.created_at.desc(), Proposal.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def pending_for_others(session: Session, *, user: str, limit: int) -> list[Proposal]:
+    """Pending requests someone else proposed, the ones `user` was asked about first."""
+    asked_first = (Proposal.asked == user).desc()
+    return list(
+        session.scalars(
+            select(Proposal)
+            .where(
+                Proposal.status == Status.PENDING,
+                Proposal.proposer != user,
+                Proposal.tier.in_([Tier.PEER, Tier.LEAD]),
+            )
+            .order_by(asked_first, Proposal.created_at)
+            .limit(limit)
+        )
+    )
+
+
+def kudos_count(session: Session, *, user: str) -> int:
+    """Celebrations a person has been part of: as the one who decided, or the one who agreed."""
+    query = (
+        select(func.count())
+        .select_from(Decision)
+        .join(Proposal, Proposal.id == Decision.proposal_id)
+        .where(or_(Proposal.proposer == user, Decision.agreed_by == user))
+    )
+    return int(session.scalar(query) or 0)

@@ -1,0 +1,90 @@
+"""New proposals' typed rows, and a batch written after another."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Engine, Table, select
+
+from bot.core.lifecycle import Event
+from bot.core.vocabulary import OutboxKind, OutboxStatus
+from storage import batch
+from storage.batch import THIS_PROPOSAL, ApprovalRow, DecisionRow, EventRow, NewProposal, OutboxRow, outbox_row
+from storage.db import make_sessions
+from storage.models import Approval, Decision, OutboxMessage, Proposal, ProposalEvent
+from tests.conftest import wipe
+from tests.storage.test_storage import _new_proposal, commit_proposals
+
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("row_type", "model"),
+    [
+        (NewProposal, Proposal),
+        (EventRow, ProposalEvent),
+        (ApprovalRow, Approval),
+        (DecisionRow, Decision),
+        (OutboxRow, OutboxMessage),
+    ],
+)
+def test_each_row_type_gives_columns_of_its_table_and_every_defaulted_one(row_type: Any, model: Any) -> None:
+    table = cast(Table, model.__table__)
+    given = set(batch.columns_of(row_type))
+    assert given <= set(table.c.keys())
+    assert {c.name for c in table.c if c.default is not None} <= given
+    assert "id" not in given and "proposal_id" not in given
+
+
+@pytest.mark.parametrize(
+    ("dedupe_key", "proposal_id", "expected"),
+    [
+        (None, 7, None),
+        (f"decision:{THIS_PROPOSAL}", 7, "decision:7"),
+        (f"kudos:{THIS_PROPOSAL}", 12345, "kudos:12345"),
+        ("notice:U0ANA:weekly", 7, "notice:U0ANA:weekly"),
+    ],
+)
+def test_a_child_row_names_its_proposal_by_id(dedupe_key: str | None, proposal_id: int, expected: str | None) -> None:
+    row = outbox_row(kind=OutboxKind.DECISION, channel="C0DEC", at=T0, dedupe_key=dedupe_key)
+    values = batch.child_values(row, proposal_id)
+    assert (values["proposal_id"], values["dedupe_key"]) == (proposal_id, expected)
+
+
+def test_an_owed_message_is_first_written_pending_and_due_when_made() -> None:
+    row = outbox_row(kind=OutboxKind.KUDOS, channel="C0KUD", at=T0)
+    assert row.values() == {
+        "kind": OutboxKind.KUDOS,
+        "channel": "C0KUD",
+        "created_at": T0,
+        "next_attempt_at": T0,
+        "user": None,
+        "detail": {},
+        "dedupe_key": None,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+    }
+
+
+def test_a_later_batch_names_its_own_proposals(engine: Engine) -> None:
+    """Children name their proposal by place in the batch; the ids they end up with are the
+    ones drawn, whatever came before."""
+    sessions = make_sessions(engine)
+    try:
+        first = commit_proposals(sessions, [_new_proposal(n) for n in (1, 2)])
+        later = commit_proposals(sessions, [_new_proposal(n) for n in (3, 4, 5)])
+        assert later == sorted(later) and min(later) > max(first)
+        with sessions() as session:
+            posts = session.scalars(
+                select(OutboxMessage).where(OutboxMessage.proposal_id.in_(later)).order_by(OutboxMessage.id)
+            ).all()
+            assert [(m.proposal_id, m.dedupe_key) for m in posts] == [
+                (proposal_id, f"{kind}:{proposal_id}") for proposal_id in later for kind in ("decision", "kudos")
+            ]
+            events = session.scalars(select(ProposalEvent).where(ProposalEvent.proposal_id.in_(later))).all()
+            assert sorted(e.proposal_id for e in events) == sorted(later * 2)
+            assert {e.kind for e in events} == {Event.PROPOSED, Event.GRANTED}
+    finally:
+        wipe(engine)
