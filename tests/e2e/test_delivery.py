@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from bot.core.vocabulary import OutboxKind
 from bot.standin import StandInSlack
 from tests.e2e.support import Bot, start_bot
 
@@ -275,7 +276,7 @@ def test_posts_written_during_a_pass_do_not_keep_the_sender_awake(bot: Bot, monk
 
     def another_grant_commits(session: Session) -> None:
         bot.clock.advance(seconds=0.001)
-        queries.enqueue(session, kind="decision", channel="C0DEC", at=bot.clock())
+        queries.enqueue(session, kind=OutboxKind.DECISION, channel="C0DEC", at=bot.clock())
 
     _while_each_pass_runs(monkeypatch, another_grant_commits)
     assert bot.leeway.sender.deliver_due() == 2
@@ -298,7 +299,7 @@ def test_a_retry_falling_due_during_a_pass_is_looked_at_straight_after(
     with bot.leeway.ctx.sessions.begin() as session:  # written a while ago, to be tried again in 5 ms
         queries.enqueue(
             session,
-            kind="notice",
+            kind=OutboxKind.NOTICE,
             channel="U0ANA",
             at=bot.clock() + timedelta(milliseconds=5),
             detail={"text": "hello"},

@@ -10,9 +10,9 @@ from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.lifecycle import Status
+from bot.core.lifecycle import Event, Status
 from bot.core.policy import Tier
-from bot.core.vocabulary import OutboxKind, OutboxStatus
+from bot.core.vocabulary import OutboxKind, OutboxStatus, Via
 from storage import batch, db, migrate, queries
 from storage.batch import ApprovalRow, DecisionRow, EventRow, NewProposal, Rows
 from storage.db import batch_connection, make_engine, make_sessions
@@ -78,16 +78,16 @@ def test_change_status_is_conditional(session: Session) -> None:
     first = queries.change_status(
         session,
         proposal_id=proposal.id,
-        from_statuses=["pending"],
-        to_status="granted",
+        from_statuses=[Status.PENDING],
+        to_status=Status.GRANTED,
         decided_by="U0BEN",
         decided_at=T0,
     )
     second = queries.change_status(
         session,
         proposal_id=proposal.id,
-        from_statuses=["pending"],
-        to_status="granted",
+        from_statuses=[Status.PENDING],
+        to_status=Status.GRANTED,
         decided_by="U0CHO",
         decided_at=T0,
     )
@@ -116,7 +116,7 @@ def test_find_by_request_message(session: Session) -> None:
 def test_outbox_claims_each_message_once_and_retakes_expired_leases(session: Session) -> None:
     clock = FakeClock(T0)
     proposal = make_proposal(session)
-    for kind in ("decision", "kudos"):
+    for kind in (OutboxKind.DECISION, OutboxKind.KUDOS):
         queries.enqueue(
             session, kind=kind, channel="C0DEC", at=clock(), proposal_id=proposal.id, dedupe_key=f"{kind}:{proposal.id}"
         )
@@ -241,14 +241,14 @@ def _new_proposal(n: int, **overrides: Any) -> NewProposal:
     fields.update(overrides)
     rows = Rows(
         events=(
-            EventRow(at=when, kind="proposed", actor="U0ANA", detail={"amount": str(n), "note": 'ü "'}),
-            EventRow(at=when, kind="granted", actor="U0ANA", detail={}),
+            EventRow(at=when, kind=Event.PROPOSED, actor="U0ANA", detail={"amount": str(n), "note": 'ü "'}),
+            EventRow(at=when, kind=Event.GRANTED, actor="U0ANA", detail={}),
         ),
-        approvals=(ApprovalRow(approver="U0ANA", via="alone", at=when),),
-        decisions=(DecisionRow(tier="alone", agreed_by=None, granted_at=when, seconds_to_decision=n),),
+        approvals=(ApprovalRow(approver="U0ANA", via=Via.ALONE, at=when),),
+        decisions=(DecisionRow(tier=Tier.ALONE, agreed_by=None, granted_at=when, seconds_to_decision=n),),
         outbox=tuple(
             queries.outbox_row(kind=kind, channel=channel, at=when, dedupe_key=f"{kind}:{queries.THIS_PROPOSAL}")
-            for kind, channel in (("decision", "C0DEC"), ("kudos", "C0KUD"))
+            for kind, channel in ((OutboxKind.DECISION, "C0DEC"), (OutboxKind.KUDOS, "C0KUD"))
         ),
     )
     return NewProposal(**fields, rows=rows)
