@@ -17,7 +17,7 @@ from bot.core.lifecycle import Status
 from bot.core.policy import Policy
 from bot.core.vocabulary import OutboxKind, OutboxStatus
 from bot.slack import views
-from storage import queries
+from storage import db, queries
 from storage.models import Decision, OutboxMessage, Proposal
 
 # Not a Web API method: the reply goes through the interaction's response_url.
@@ -52,23 +52,23 @@ class Reader:
         self.home_of = home_of
 
     def proposal(self, message: OutboxMessage) -> Proposal:
-        with self.sessions.begin() as session:
+        with db.reading(self.sessions) as session:
             proposal = queries.get_proposal(session, proposal_id=message.proposal_id or 0)
         if proposal is None:
             raise Drop("its proposal no longer exists")
         return proposal
 
     def asked(self, proposal: Proposal) -> list[str]:
-        with self.sessions.begin() as session:
+        with db.reading(self.sessions) as session:
             return queries.asked_so_far(session, proposal_id=proposal.id)
 
     def decision(self, proposal: Proposal) -> Decision | None:
-        with self.sessions.begin() as session:
+        with db.reading(self.sessions) as session:
             return queries.decision_of(session, proposal_id=proposal.id)
 
     def request_due(self, proposal: Proposal) -> datetime:
         """When the original request is next tried: updates wait for it, not in a tight loop."""
-        with self.sessions.begin() as session:
+        with db.reading(self.sessions) as session:
             original = queries.outbox_message(session, proposal_id=proposal.id, kind=OutboxKind.REQUEST)
         if original is None or original.status == OutboxStatus.FAILED:
             raise Drop("the request message was never posted")

@@ -29,7 +29,7 @@ from bot.outbox.failures import Fail, Hold, Outcome, Retry, classify, deferred, 
 from bot.outbox.kinds import POSTS, UNPACED, WARN_PROPOSER
 from bot.outbox.pacing import LEASE, POST_INTERVAL, pause
 from bot.outbox.rendering import Defer, Drop, Reader, render
-from storage import queries
+from storage import db, queries
 from storage.models import OutboxMessage
 
 log = logging.getLogger("leeway.outbox")
@@ -264,6 +264,6 @@ class Sender:
 
 def backlog(sessions: sessionmaker[Session], now: datetime) -> tuple[int, float]:
     """How many messages are owed, and the age in seconds of the oldest."""
-    with sessions.begin() as session:
+    with db.reading(sessions) as session:
         count, oldest = queries.outbox_backlog(session)
     return count, (now - oldest).total_seconds() if oldest else 0.0

@@ -12,7 +12,7 @@ from bot.core.usage import UsageReport
 from bot.core.vocabulary import OutboxKind
 from bot.services.context import Context
 from bot.services.review import usage_between
-from storage import queries
+from storage import db, queries
 from storage.models import Decision, Proposal
 
 
@@ -36,7 +36,7 @@ HOME_LIST = 5
 def home(ctx: Context, *, user: str) -> Home:
     roster, now = ctx.roster(), ctx.clock()
     is_lead = roster.is_lead(user)
-    with ctx.sessions.begin() as session:
+    with db.reading(ctx.sessions) as session:
         pending = queries.pending_of(session, proposer=user)[:HOME_LIST]
         # Everything they may agree to, not only what they were asked: earlier people may still answer.
         waiting = [

@@ -21,7 +21,7 @@ from bot.services.results import (
     Reviewed,
     ReviewResult,
 )
-from storage import queries
+from storage import db, queries
 from storage.models import Decision, Proposal
 
 REVIEW_PAGE = 10
@@ -31,7 +31,7 @@ def review_queue(ctx: Context, *, user: str) -> tuple[list[tuple[Proposal, Decis
     """Granted decisions no lead has reviewed yet, oldest first, and how many there are."""
     if not ctx.roster().is_lead(user):
         return Refused(ONLY_LEADS_REVIEW)
-    with ctx.sessions.begin() as session:
+    with db.reading(ctx.sessions) as session:
         return queries.review_queue(session, limit=REVIEW_PAGE), queries.review_queue_size(session)
 
 
@@ -39,7 +39,7 @@ def to_review(ctx: Context, *, user: str, proposal_id: int) -> Proposal | Refuse
     """The decision a lead is about to write a coaching note on, if it still needs a review."""
     if not ctx.roster().is_lead(user):
         return Refused(ONLY_LEADS_REVIEW)
-    with ctx.sessions.begin() as session:
+    with db.reading(ctx.sessions) as session:
         proposal = queries.get_proposal(session, proposal_id=proposal_id)
         decision = queries.decision_of(session, proposal_id=proposal_id)
     if proposal is None or decision is None:
@@ -82,7 +82,7 @@ def review(
 
 
 def usage_between(ctx: Context, *, start: datetime, end: datetime) -> UsageReport:
-    with ctx.sessions.begin() as session:
+    with db.reading(ctx.sessions) as session:
         rows = queries.granted_between(session, start=start, end=end)
     records = [
         GrantedRecord(
@@ -108,7 +108,7 @@ def usage(ctx: Context, *, user: str, days: int) -> UsageReport | Refused:
 
 
 def weekly_sent(ctx: Context, *, week: str) -> bool:
-    with ctx.sessions.begin() as session:
+    with db.reading(ctx.sessions) as session:
         return queries.outbox_has(session, dedupe_key=f"weekly:{week}:{ctx.policy.channels.kudos}")
 
 

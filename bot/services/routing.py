@@ -16,7 +16,7 @@ from bot.core.timing import add_working_time, next_open
 from bot.core.vocabulary import OutboxKind
 from bot.services.context import Context
 from bot.services.results import Refused
-from storage import queries
+from storage import db, queries
 
 DUE_BATCH = 100
 
@@ -70,7 +70,7 @@ def until_words(until: datetime | None) -> str:
 def expire_due(ctx: Context) -> int:
     """Requests no one answered in time expire: nothing can grant them afterwards."""
     now, hours = ctx.clock(), ctx.policy.hours
-    with ctx.sessions.begin() as session:
+    with db.reading(ctx.sessions) as session:
         due = [p.id for p in queries.due_for_expiry(session, now=now, limit=DUE_BATCH)]
     expired = 0
     for proposal_id in due:
@@ -121,7 +121,7 @@ def reroute_due(ctx: Context) -> int:
         )
     if hours is not None and not hours.is_open(now):
         return 0
-    with ctx.sessions.begin() as session:
+    with db.reading(ctx.sessions) as session:
         due = [(p.id, p.reroute_at) for p in queries.due_for_reroute(session, now=now, limit=DUE_BATCH)]
     roster, moved = ctx.roster(), 0
     for proposal_id, was_due_at in due:

@@ -14,8 +14,8 @@ from storage import batch
 from storage.batch import THIS_PROPOSAL, ApprovalRow, DecisionRow, EventRow, NewProposal, OutboxRow, outbox_row
 from storage.db import make_sessions
 from storage.models import Approval, Decision, OutboxMessage, Proposal, ProposalEvent
-from tests.support import wipe
 from tests.storage.test_storage import _new_proposal, commit_proposals
+from tests.support import wipe
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
