@@ -8,8 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot import services
-from bot.core.parsing import Draft, InputError, check_case_ref, check_summary, match_remedy, parse_amount
-from bot.core.policy import Policy
+from bot.core.parsing import Draft, InputError, parse_form
 from bot.core.vocabulary import ReviewOutcome
 from bot.outbox import Sender
 from bot.slack import ids, views
@@ -25,48 +24,21 @@ def _value(values: dict[str, Any], block: ids.Block) -> Any:
     return element.get("value")
 
 
-def draft_from_form(values: dict[str, Any], policy: Policy) -> tuple[Draft | None, dict[str, str]]:
-    """Every field is checked, so all problems show at once."""
-    errors: dict[str, str] = {}
-
-    def check(block: ids.Block, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except InputError as error:
-            errors[block] = error.message[:150]
-            return None
-
-    remedy_id = _value(values, ids.Block.REMEDY)
-    remedy = check(ids.Block.REMEDY, match_remedy, remedy_id, policy) if remedy_id else None
-    if not remedy_id:
-        errors[ids.Block.REMEDY] = "Choose a remedy."
-    amount_text = _value(values, ids.Block.AMOUNT) or ""
-    fair_text = _value(values, ids.Block.FAIR) or ""
-    amount = fair = None
-    if remedy is not None:
-        amount = check(ids.Block.AMOUNT, parse_amount, amount_text, remedy, policy)
-        if fair_text.strip():
-            fair = check(ids.Block.FAIR, parse_amount, fair_text, remedy, policy, what="fair", allow_zero=True)
-    case_ref = check(ids.Block.CASE, check_case_ref, _value(values, ids.Block.CASE) or "")
-    summary = check(ids.Block.SUMMARY, check_summary, _value(values, ids.Block.SUMMARY) or "")
-    if errors:
-        return None, errors
-    return Draft(
-        remedy_id=remedy.id if remedy else None,
-        amount=amount,
-        case_ref=case_ref,
-        summary=summary,
-        fair=fair,
-        peer=_value(values, ids.Block.PEER),
-    ), {}
-
-
 def register(app: App, ctx: services.Context, sender: Sender) -> None:
     def on_proposal_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body["user"]["id"]
-        draft, errors = draft_from_form(view["state"]["values"], ctx.policy)
-        if draft is None:
-            ack(response_action="errors", errors=errors)
+        values = view["state"]["values"]
+        draft = parse_form(
+            ctx.policy,
+            remedy_id=_value(values, ids.Block.REMEDY),
+            amount=_value(values, ids.Block.AMOUNT),
+            case_ref=_value(values, ids.Block.CASE),
+            summary=_value(values, ids.Block.SUMMARY),
+            fair=_value(values, ids.Block.FAIR),
+            peer=_value(values, ids.Block.PEER),
+        )
+        if not isinstance(draft, Draft):
+            ack(response_action="errors", errors={field: text[:150] for field, text in draft.items()})
             return
         metadata = json.loads(view.get("private_metadata") or "{}")
         try:
