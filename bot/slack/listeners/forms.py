@@ -1,8 +1,10 @@
-"""Form submissions: the proposal form and the decline form. Input errors show in place."""
+"""Form submissions: the proposal form, the decline form and the coaching form. Input errors
+show in place."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -24,6 +26,11 @@ def _value(values: dict[str, Any], block: ids.Block) -> Any:
     return element.get("value")
 
 
+def keep_open(ack: Ack, errors: Mapping[str, str]) -> None:
+    """Keep the form open, with what was typed, and say what is wrong under each field named."""
+    ack(response_action="errors", errors=views.form_errors(errors))
+
+
 def register(app: App, ctx: services.Context, sender: Sender) -> None:
     def on_proposal_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body["user"]["id"]
@@ -38,7 +45,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             peer=_value(values, ids.Block.PEER),
         )
         if not isinstance(draft, Draft):
-            ack(response_action="errors", errors={field: text[:150] for field, text in draft.items()})
+            keep_open(ack, draft)
             return
         metadata = json.loads(view.get("private_metadata") or "{}")
         try:
@@ -46,19 +53,13 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
                 ctx, proposer=user, draft=draft, origin_channel=metadata.get("channel"), source_key=f"view:{view['id']}"
             )
         except InputError as error:
-            ack(response_action="errors", errors={error.field or ids.Block.PEER: error.message[:150]})
+            keep_open(ack, {error.field or ids.Block.PEER: error.message})
             return
-        if isinstance(result, services.OutOfPolicy):
-            ack(
-                response_action="errors",
-                errors={ids.Block.AMOUNT: views.out_of_policy_short(result.remedy, result.amount, ctx.policy)},
-            )
-            return
-        if isinstance(result, services.Refused):
-            ack(response_action="errors", errors={ids.Block.PEER: result.reason[:150]})
+        if isinstance(result, services.OutOfPolicy | services.Refused):
+            keep_open(ack, views.proposal_form_errors(result, ctx.policy))
             return
         ack()
-        message = views.propose_result(result, ctx.policy)
+        message = views.outcome_words(result, ctx.policy)
         services.tell(
             ctx,
             user=user,
@@ -74,18 +75,12 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         try:
             result = services.decline(ctx, proposal_id=int(metadata.get("proposal_id", -1)), user=user, reason=reason)
         except InputError as error:
-            ack(response_action="errors", errors={ids.Block.REASON: error.message[:150]})
+            keep_open(ack, {ids.Block.REASON: error.message})
             return
         if isinstance(result, services.Declined):
             ack()
             return
-        if isinstance(result, services.Refused):
-            message = result.reason
-        elif isinstance(result, services.AlreadyDecided):
-            message = views.already_decided(result.proposal)
-        else:
-            message = "That request no longer exists."
-        ack(response_action="errors", errors={ids.Block.REASON: message[:150]})
+        keep_open(ack, {ids.Block.REASON: views.outcome_words(result, ctx.policy).text})
 
     def on_coaching_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body["user"]["id"]
@@ -96,12 +91,12 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
                 ctx, user=user, proposal_id=int(metadata.get("proposal_id", -1)), outcome=ReviewOutcome.TALK, note=note
             )
         except InputError as error:
-            ack(response_action="errors", errors={ids.Block.REASON: error.message[:150]})
+            keep_open(ack, {ids.Block.REASON: error.message})
             return
         if isinstance(result, services.Reviewed):
             ack()
             return
-        ack(response_action="errors", errors={ids.Block.REASON: views.reviewed(result)[:150]})
+        keep_open(ack, {ids.Block.REASON: views.outcome_words(result, ctx.policy).text})
 
     app.view(ids.Callback.PROPOSE)(on_proposal_form)
     app.view(ids.Callback.COACHING)(on_coaching_form)

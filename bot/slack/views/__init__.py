@@ -7,9 +7,12 @@ review, usage, the weekly digest), `app_home`; `markup` holds what they are all 
 
 from bot.slack.views.app_home import home
 from bot.slack.views.forms import (
+    FORM_ERROR_LIMIT,
     coaching_form,
     decline_form,
+    form_errors,
     proposal_form,
+    proposal_form_errors,
 )
 from bot.slack.views.markup import (
     SECTION_LIMIT,
@@ -25,17 +28,17 @@ from bot.slack.views.markup import (
 from bot.slack.views.posts import coaching_note, decision, kudos, proposer_note, request, reroute_ping
 from bot.slack.views.replies import (
     FORM_DID_NOT_OPEN,
-    already_decided,
+    Outcome,
     already_proposed,
     asked,
     granted_alone,
     help_message,
     limits_message,
+    not_understood,
     out_of_policy,
     out_of_policy_short,
-    propose_result,
-    reviewed,
-    withdraw_result,
+    outcome_words,
+    went_wrong,
 )
 from bot.slack.views.review import (
     celebration_text,
@@ -50,9 +53,10 @@ from bot.slack.views.review import (
 
 __all__ = [
     "FORM_DID_NOT_OPEN",
+    "FORM_ERROR_LIMIT",
     "SECTION_LIMIT",
     "Message",
-    "already_decided",
+    "Outcome",
     "already_proposed",
     "amount_of",
     "asked",
@@ -64,28 +68,30 @@ __all__ = [
     "digest_text",
     "duration",
     "escape",
+    "form_errors",
     "granted_alone",
     "help_message",
     "home",
     "kudos",
     "limits_message",
+    "not_understood",
     "out_of_policy",
     "out_of_policy_short",
+    "outcome_words",
     "proposal_form",
-    "propose_result",
+    "proposal_form_errors",
     "proposer_note",
     "quote",
     "request",
     "reroute_ping",
     "review_blocks",
     "review_message",
-    "reviewed",
     "seconds_between",
     "section",
     "usage_lines",
     "usage_message",
     "usage_rows",
     "usage_summary",
+    "went_wrong",
     "what",
-    "withdraw_result",
 ]

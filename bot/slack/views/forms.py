@@ -1,8 +1,10 @@
-"""The forms: a proposal, a decline, a lead's coaching note."""
+"""The forms: a proposal, a decline, a lead's coaching note; and what a form shows under a field
+when its submission can't go through."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -18,11 +20,28 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot import services
 from bot.core.parsing import Draft
 from bot.core.policy import Policy
 from bot.slack import ids
 from bot.slack.views.markup import escape, section, what
+from bot.slack.views.replies import out_of_policy_short, outcome_words
 from storage.models import Proposal
+
+# Slack shows at most this much of an error under a form field.
+FORM_ERROR_LIMIT = 150
+
+
+def form_errors(errors: Mapping[str, str]) -> dict[str, str]:
+    """What to show under each field named, each cut to what Slack shows there."""
+    return {field: text[:FORM_ERROR_LIMIT] for field, text in errors.items()}
+
+
+def proposal_form_errors(result: services.OutOfPolicy | services.Refused, policy: Policy) -> dict[str, str]:
+    """Why a proposal went no further, under the field to fix: its form stays open."""
+    if isinstance(result, services.OutOfPolicy):
+        return {ids.Block.AMOUNT: out_of_policy_short(result.remedy, result.amount, policy)}
+    return {ids.Block.PEER: outcome_words(result, policy).text}
 
 
 def _input(

@@ -1,9 +1,10 @@
 """Private replies: what a use case's result means, in words, for the person who acted; help;
-and the limits."""
+the limits; and what to say when something couldn't be done."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import assert_never
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -17,24 +18,96 @@ from slack_sdk.models.blocks import (
 
 from bot import services
 from bot.core.lifecycle import Status
-from bot.core.parsing import USAGE
+from bot.core.parsing import USAGE, InputError
 from bot.core.policy import GRANTING_TIERS, TIER_WORDS, Policy, Remedy, Tier
 from bot.core.vocabulary import ReviewOutcome
+from bot.services.routing import until_words
 from bot.slack import ids
 from bot.slack.views.markup import Message, escape, section, what
 from storage.models import Proposal
+
+# Every result a use case reports to the person who acted. (A decline has no words of its own:
+# its form just closes, and the request and the proposer's note say the rest.)
+Outcome = (
+    services.Granted
+    | services.Asked
+    | services.OutOfPolicy
+    | services.Refused
+    | services.AlreadyDecided
+    | services.NotFound
+    | services.Withdrawn
+    | services.Reviewed
+    | services.AlreadyReviewed
+    | services.NoSuchDecision
+    | services.MarkedAway
+    | services.MarkedBack
+)
 
 FORM_DID_NOT_OPEN = (
     f"Slack didn't let me open the form in time. Please try again, or type the whole proposal: `{USAGE}`."
 )
 
 
-def already_decided(proposal: Proposal) -> str:
+def outcome_words(result: Outcome, policy: Policy) -> Message:
+    """The one place a use case's result becomes words, for the person who acted."""
+    match result:
+        case services.Granted():
+            return already_proposed(result.proposal, policy)
+        case services.Asked():
+            return asked(result.proposal, policy)
+        case services.OutOfPolicy():
+            return out_of_policy(result.remedy, result.amount, policy)
+        case services.Refused():
+            return Message(text=result.reason)
+        case services.AlreadyDecided():
+            return Message(text=_already_decided(result.proposal))
+        case services.NotFound():
+            return Message(text="That request no longer exists.")
+        case services.Withdrawn():
+            return Message(
+                text=f"Withdrawn: your {what(result.proposal)} for case *{escape(result.proposal.case_ref)}*. "
+                "Nothing was granted, and no one will be asked about it."
+            )
+        case services.Reviewed():
+            how = "looks good" if result.outcome == ReviewOutcome.LOOKS_GOOD else "you'll talk it through"
+            return Message(text=f"Reviewed: <@{result.proposal.proposer}>'s {what(result.proposal)} ({how}).")
+        case services.AlreadyReviewed():
+            return Message(text="Someone already reviewed that decision.")
+        case services.NoSuchDecision():
+            return Message(text="That decision no longer exists.")
+        case services.MarkedAway():
+            return Message(
+                text=f":palm_tree: You're away{until_words(result.until)}. Leeway won't ask you to agree to "
+                "anything or ping you until then. Type `/remedy back` when you return."
+            )
+        case services.MarkedBack():
+            return Message(
+                text="Welcome back! Leeway will ask you again when a peer is needed."
+                if result.was_away
+                else "You weren't marked away, so nothing changed."
+            )
+    assert_never(result)
+
+
+def _already_decided(proposal: Proposal) -> str:
     if proposal.status == Status.GRANTED:
         return f"This one is already granted: <@{proposal.decided_by}> agreed first. Thanks for jumping in!"
     if proposal.status in (Status.DECLINED, Status.WITHDRAWN):
         return "This request is already closed."  # the same words for both: closing says nothing more
     return f"This request is already {proposal.status}; nothing can change it now."
+
+
+def not_understood(error: InputError) -> Message:
+    """A command Leeway couldn't read: what was wrong, and how to write it."""
+    return Message(text=f":warning: {error.message}\nUsage: `{USAGE}`, or `/remedy help`.")
+
+
+def went_wrong(reference: str) -> str:
+    """An unexpected failure, with the reference that finds it in the log."""
+    return (
+        f":warning: Something went wrong on Leeway's side (ref `{reference}`). Nothing was recorded, "
+        "so it's safe to try again."
+    )
 
 
 # --- what a proposal did ---------------------------------------------------------------------
@@ -101,7 +174,8 @@ def out_of_policy(remedy: Remedy, amount: Decimal, policy: Policy) -> Message:
 
 
 def out_of_policy_short(remedy: Remedy, amount: Decimal, policy: Policy) -> str:
-    return f"{policy.format_amount(remedy, amount)} is outside policy: {_most(remedy, policy)}."[:150]
+    """The same, in the line a form shows under the amount."""
+    return f"{policy.format_amount(remedy, amount)} is outside policy: {_most(remedy, policy)}."
 
 
 # --- help and limits -------------------------------------------------------------------------
@@ -158,42 +232,3 @@ def limits_message(policy: Policy) -> Message:
         )
     )
     return Message(text="What you may grant:\n" + "\n".join(lines), blocks=blocks)
-
-
-# --- results in words ----------------------------------------------------------------------
-
-
-def propose_result(result: object, policy: Policy) -> Message:
-    if isinstance(result, services.Granted):
-        return already_proposed(result.proposal, policy)
-    if isinstance(result, services.Asked):
-        return asked(result.proposal, policy)
-    if isinstance(result, services.OutOfPolicy):
-        return out_of_policy(result.remedy, result.amount, policy)
-    if isinstance(result, services.Refused):
-        return Message(text=result.reason)
-    raise TypeError(f"not a proposal result: {result!r}")
-
-
-def withdraw_result(result: object) -> str:
-    if isinstance(result, services.Withdrawn):
-        return (
-            f"Withdrawn: your {what(result.proposal)} for case *{escape(result.proposal.case_ref)}*. "
-            "Nothing was granted, and no one will be asked about it."
-        )
-    if isinstance(result, services.Refused):
-        return result.reason
-    if isinstance(result, services.AlreadyDecided):
-        return already_decided(result.proposal)
-    return "That request no longer exists."
-
-
-def reviewed(result: object) -> str:
-    if isinstance(result, services.Reviewed):
-        how = "looks good" if result.outcome == ReviewOutcome.LOOKS_GOOD else "you'll talk it through"
-        return f"Reviewed: <@{result.proposal.proposer}>'s {what(result.proposal)} ({how})."
-    if isinstance(result, services.Refused):
-        return result.reason
-    if isinstance(result, services.AlreadyDecided):
-        return "Someone already reviewed that decision."
-    return "That decision no longer exists."
