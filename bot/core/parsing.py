@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import ParamSpec, TypeVar
 
 from bot.core.policy import CURRENCY_SYMBOLS, Policy, Remedy
 from bot.core.timing import parse_duration
@@ -24,6 +26,9 @@ MAX_REASON = 1000
 MAX_INTEGER_DIGITS = 9
 
 USAGE = "/remedy <remedy> <amount> <case> <what happened> [@peer] [fair:<amount>]"
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 class InputError(Exception):
@@ -215,6 +220,49 @@ def parse_command(text: str, policy: Policy) -> Command:
     if rest:
         draft = replace(draft, summary=check_summary(" ".join(rest)))
     return draft
+
+
+def parse_form(
+    policy: Policy,
+    *,
+    remedy_id: str | None,
+    amount: str | None,
+    case_ref: str | None,
+    summary: str | None,
+    fair: str | None = None,
+    peer: str | None = None,
+) -> Draft | dict[str, str]:
+    """The proposal form's fields as submitted (None for one left empty) → a complete draft, or
+    what is wrong, keyed by the field's name. Every field is checked, so all problems show at once."""
+    errors: dict[str, str] = {}
+
+    def check(name: str, parse: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T | None:
+        try:
+            return parse(*args, **kwargs)
+        except InputError as error:
+            errors[name] = error.message
+            return None
+
+    remedy = check("remedy_id", match_remedy, remedy_id, policy) if remedy_id else None
+    if not remedy_id:
+        errors["remedy_id"] = "Choose a remedy."
+    amount_value = fair_value = None
+    if remedy is not None:
+        amount_value = check("amount", parse_amount, amount or "", remedy, policy)
+        if (fair or "").strip():
+            fair_value = check("fair", parse_amount, fair or "", remedy, policy, what="fair", allow_zero=True)
+    case = check("case_ref", check_case_ref, case_ref or "")
+    story = check("summary", check_summary, summary or "")
+    if errors:
+        return errors
+    return Draft(
+        remedy_id=remedy.id if remedy else None,
+        amount=amount_value,
+        case_ref=case,
+        summary=story,
+        fair=fair_value,
+        peer=peer,
+    )
 
 
 def check_text(text: str, *, limit: int, what: str, field: str | None = None) -> str:

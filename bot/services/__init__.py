@@ -1,10 +1,12 @@
 """Use cases. Each owns one transaction, commits the state change together with the messages
 it owes (the outbox), and returns what happened, for the edge to put into words.
 
-One module per capability: `proposing`, `deciding` (agree, decline, withdraw), `routing`
-(whom to ask, re-route, expire), `availability` (away, back), `review` (review, usage, the
-weekly digest), `home`, `notify` (private lines); `records` builds the rows a change writes."""
+One module per capability: `access` (who may propose), `proposing`, `deciding` (agree,
+decline, withdraw), `routing` (whom to ask, re-route, expire), `availability` (away, back),
+`review` (review, usage, the weekly digest), `home`, `notify` (private lines); `records`
+builds the rows a change writes."""
 
+from bot.services.access import may_propose
 from bot.services.availability import away, back
 from bot.services.context import Context
 from bot.services.deciding import agree, agree_by_reaction, decline, may_decide, withdraw
@@ -14,10 +16,15 @@ from bot.services.proposing import draft_again, propose
 from bot.services.results import (
     AgreeResult,
     AlreadyDecided,
+    AlreadyReviewed,
     Asked,
+    AwayResult,
     Declined,
     DeclineResult,
     Granted,
+    MarkedAway,
+    MarkedBack,
+    NoSuchDecision,
     NotFound,
     OutOfPolicy,
     ProposeResult,
@@ -33,12 +40,17 @@ from bot.services.routing import expire_due, reroute_due
 __all__ = [
     "AgreeResult",
     "AlreadyDecided",
+    "AlreadyReviewed",
     "Asked",
+    "AwayResult",
     "Context",
     "DeclineResult",
     "Declined",
     "Granted",
     "Home",
+    "MarkedAway",
+    "MarkedBack",
+    "NoSuchDecision",
     "NotFound",
     "OutOfPolicy",
     "ProposeResult",
@@ -56,6 +68,7 @@ __all__ = [
     "expire_due",
     "home",
     "may_decide",
+    "may_propose",
     "propose",
     "refresh_home",
     "reroute_due",

@@ -7,19 +7,21 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.core import authority
 from bot.core.lifecycle import Event
 from bot.core.parsing import InputError
 from bot.core.policy import Tier
+from bot.services.access import may_propose
 from bot.services.context import Context
-from bot.services.routing import pick_someone_around, until_words
+from bot.services.results import AwayResult, MarkedAway, MarkedBack
+from bot.services.routing import pick_someone_around
 from storage import queries
 
 
-def away(ctx: Context, *, user: str, until_day: date | None = None, duration: timedelta | None = None) -> str:
-    """The away are never picked and never pinged. Returns what to tell them."""
-    if not ctx.roster().is_agent(user):
-        return authority.may_propose(ctx.roster(), user) or ""
+def away(ctx: Context, *, user: str, until_day: date | None = None, duration: timedelta | None = None) -> AwayResult:
+    """The away are never picked and never pinged. Only agents can be away: no one else is asked."""
+    refused = may_propose(ctx, user=user)
+    if refused is not None:
+        return refused
     now = ctx.clock()
     until: datetime | None = None
     if until_day is not None:  # "until 2026-12-01": back on that day, in the policy's time zone
@@ -37,10 +39,7 @@ def away(ctx: Context, *, user: str, until_day: date | None = None, duration: ti
     except IntegrityError:  # the same person said it twice at once; the second one updates
         with ctx.sessions.begin() as session:
             _go_away(session, ctx, user=user, now=now, until=until)
-    return (
-        f":palm_tree: You're away{until_words(until)}. Leeway won't ask you to agree to anything or ping you "
-        "until then. Type `/remedy back` when you return."
-    )
+    return MarkedAway(until)
 
 
 def _go_away(session: Session, ctx: Context, *, user: str, now: datetime, until: datetime | None) -> None:
@@ -74,11 +73,7 @@ def _go_away(session: Session, ctx: Context, *, user: str, now: datetime, until:
             )
 
 
-def back(ctx: Context, *, user: str) -> str:
+def back(ctx: Context, *, user: str) -> MarkedBack:
     with ctx.sessions.begin() as session:
         was_away = queries.set_back(session, user=user)
-    return (
-        "Welcome back! Leeway will ask you again when a peer is needed."
-        if was_away
-        else "You weren't marked away, so nothing changed."
-    )
+    return MarkedBack(was_away)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from bot.core.policy import Remedy
@@ -57,6 +58,30 @@ class Reviewed:
     outcome: ReviewOutcome
 
 
+@dataclass(frozen=True)
+class AlreadyReviewed:
+    """Another lead reviewed the decision first."""
+
+    proposal: Proposal
+
+
+@dataclass(frozen=True)
+class NoSuchDecision:
+    """The decision to review isn't there (or was never granted)."""
+
+
+@dataclass(frozen=True)
+class MarkedAway:
+    """Leeway won't ask or ping them until `until` (None: until they say they're back)."""
+
+    until: datetime | None
+
+
+@dataclass(frozen=True)
+class MarkedBack:
+    was_away: bool
+
+
 ONLY_LEADS_REVIEW = "Only leads can see the review queue. Reviews happen later, privately, and without blame."
 ONLY_LEADS_USAGE = "Only leads can see usage."
 
@@ -66,4 +91,5 @@ AgreeResult = Granted | Refused | AlreadyDecided | NotFound
 DeclineResult = Declined | Refused | AlreadyDecided | NotFound
 
 WithdrawResult = Withdrawn | Refused | AlreadyDecided | NotFound
-ReviewResult = Reviewed | Refused | AlreadyDecided | NotFound
+ReviewResult = Reviewed | Refused | AlreadyReviewed | NoSuchDecision
+AwayResult = MarkedAway | Refused

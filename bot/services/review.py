@@ -15,8 +15,8 @@ from bot.services.context import Context
 from bot.services.results import (
     ONLY_LEADS_REVIEW,
     ONLY_LEADS_USAGE,
-    AlreadyDecided,
-    NotFound,
+    AlreadyReviewed,
+    NoSuchDecision,
     Refused,
     Reviewed,
     ReviewResult,
@@ -35,7 +35,7 @@ def review_queue(ctx: Context, *, user: str) -> tuple[list[tuple[Proposal, Decis
         return queries.review_queue(session, limit=REVIEW_PAGE), queries.review_queue_size(session)
 
 
-def to_review(ctx: Context, *, user: str, proposal_id: int) -> Proposal | Refused | AlreadyDecided | NotFound:
+def to_review(ctx: Context, *, user: str, proposal_id: int) -> Proposal | Refused | AlreadyReviewed | NoSuchDecision:
     """The decision a lead is about to write a coaching note on, if it still needs a review."""
     if not ctx.roster().is_lead(user):
         return Refused(ONLY_LEADS_REVIEW)
@@ -43,8 +43,8 @@ def to_review(ctx: Context, *, user: str, proposal_id: int) -> Proposal | Refuse
         proposal = queries.get_proposal(session, proposal_id=proposal_id)
         decision = queries.decision_of(session, proposal_id=proposal_id)
     if proposal is None or decision is None:
-        return NotFound()
-    return AlreadyDecided(proposal) if decision.reviewed_at is not None else proposal
+        return NoSuchDecision()
+    return AlreadyReviewed(proposal) if decision.reviewed_at is not None else proposal
 
 
 def review(
@@ -61,9 +61,9 @@ def review(
     with ctx.sessions.begin() as session:
         proposal = queries.get_proposal(session, proposal_id=proposal_id)
         if proposal is None or queries.decision_of(session, proposal_id=proposal_id) is None:
-            return NotFound()
+            return NoSuchDecision()
         if not queries.record_review(session, proposal_id=proposal_id, at=now, by=user, outcome=outcome, note=note):
-            return AlreadyDecided(proposal)
+            return AlreadyReviewed(proposal)
         queries.add_event(
             session, proposal_id=proposal_id, at=now, kind=Event.REVIEWED, actor=user, detail={"outcome": outcome}
         )

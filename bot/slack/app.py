@@ -13,6 +13,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import services
 from bot.outbox import Sender
+from bot.slack import views
 from bot.slack.listeners import actions, commands, forms, home, reactions
 
 log = logging.getLogger("leeway.slack")
@@ -37,17 +38,14 @@ def build_app(*, client: WebClient, signing_secret: str, ctx: services.Context, 
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
         reference = uuid.uuid4().hex[:8]
         log.exception("unexpected error (ref %s) while handling %s", reference, _what(body), exc_info=error)
-        text = (
-            f":warning: Something went wrong on Leeway's side (ref `{reference}`). Nothing was recorded, "
-            "so it's safe to try again."
-        )
+        text = views.went_wrong(reference)
         if body.get("command"):
             return _json({"response_type": "ephemeral", "text": text})
         if body.get("type") == "view_submission":
             # Keep the form open, with what was typed, and say so on its first field.
             inputs = [b["block_id"] for b in (body.get("view") or {}).get("blocks", []) if b.get("type") == "input"]
             if inputs:
-                return _json({"response_action": "errors", "errors": {inputs[0]: text[:150]}})
+                return _json({"response_action": "errors", "errors": views.form_errors({inputs[0]: text})})
         elif body.get("response_url"):
             # Straight to Slack, not through the outbox: the database may be what failed.
             try:

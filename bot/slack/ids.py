@@ -30,3 +30,12 @@ class Block(StrEnum):
     PEER = "peer"
     REASON = "reason"
     REQUEST_ACTIONS = "request_actions"
+    HOME_ACTIONS = "home_actions"
+    # One of these per proposal in a list (block ids must be unique in a view): see `item_block`.
+    REVIEW_ITEM = "review"
+    WAITING_ITEM = "waiting"
+
+
+def item_block(block: Block, proposal_id: int) -> str:
+    """The block id of one proposal's item in a list: `review_42`."""
+    return f"{block}_{proposal_id}"

@@ -1,10 +1,11 @@
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.parsing import Command, Draft, Help, InputError, Limits, parse_amount, parse_command
+from bot.core.parsing import Command, Draft, Help, InputError, Limits, parse_amount, parse_command, parse_form
 from bot.core.policy import Tier
 from tests.policies import team_policy
 
@@ -239,3 +240,72 @@ def test_a_case_reference_carries_a_number() -> None:
 def test_lone_surrogates_are_refused() -> None:
     with pytest.raises(InputError, match="control characters"):
         parse_command("refund 40 #1 bad \ud800 text", POLICY)
+
+
+FORM: dict[str, str | None] = {
+    "remedy_id": "refund",
+    "amount": "40",
+    "case_ref": "#4711",
+    "summary": "parcel arrived broken",
+    "fair": None,
+    "peer": None,
+}
+GOOD = Draft(remedy_id="refund", amount=Decimal("40.00"), case_ref="#4711", summary="parcel arrived broken")
+
+
+def form(**typed: str | None) -> Draft | dict[str, str]:
+    """The proposal form, filled in well, with `typed` over it (None: left empty)."""
+    return parse_form(POLICY, **{**FORM, **typed})
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ({}, GOOD),
+        (
+            {"amount": " $1,234.5 ", "case_ref": " #4711 ", "summary": " broken \n"},
+            replace(GOOD, amount=Decimal("1234.50"), summary="broken"),
+        ),
+        ({"fair": "25", "peer": "U0BEN"}, replace(GOOD, fair=Decimal("25.00"), peer="U0BEN")),
+        # the customer may think nothing at all is fair; a blank answer is no answer
+        ({"fair": "0"}, replace(GOOD, fair=Decimal("0.00"))),
+        ({"fair": "  "}, GOOD),
+        ({"remedy_id": "extension", "amount": "7d"}, replace(GOOD, remedy_id="extension", amount=Decimal("7"))),
+    ],
+)
+def test_a_filled_form_is_a_complete_draft(typed: dict[str, str | None], expected: Draft) -> None:
+    draft = form(**typed)
+    assert draft == expected
+    assert isinstance(draft, Draft) and draft.complete
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        # every problem at once, in the form's order
+        (
+            {"remedy_id": None, "amount": None, "case_ref": None, "summary": None},
+            {
+                "remedy_id": "Choose a remedy.",
+                "case_ref": "The case reference is missing.",
+                "summary": "Say in a few words what happened.",
+            },
+        ),
+        # without a remedy the amount can't be read, so it isn't judged
+        ({"remedy_id": None, "amount": "abc"}, {"remedy_id": "Choose a remedy."}),
+        ({"remedy_id": "teleport"}, {"remedy_id": "I don't know the remedy `teleport`"}),
+        ({"amount": None}, {"amount": "The amount is missing."}),
+        ({"amount": "-4", "fair": "abc"}, {"amount": "more than zero", "fair": "isn't an amount"}),
+        ({"remedy_id": "extension", "amount": "7.5"}, {"amount": "whole days"}),
+        ({"case_ref": "a b c d e"}, {"case_ref": "should be short"}),
+        ({"case_ref": "#1\x00"}, {"case_ref": "control characters"}),
+        ({"summary": "x" * 2000}, {"summary": "characters long"}),
+        ({"summary": "   "}, {"summary": "Say in a few words what happened."}),
+    ],
+)
+def test_a_form_with_problems_says_each_under_its_field(typed: dict[str, str | None], expected: dict[str, str]) -> None:
+    errors = form(**typed)
+    assert isinstance(errors, dict)
+    assert list(errors) == list(expected)
+    for field, says in expected.items():
+        assert says in errors[field]

@@ -39,17 +39,11 @@ def reply_url(body: dict[str, Any]) -> str | None:
     return None
 
 
-def tell_outcome(ctx: services.Context, body: dict[str, Any], result: object) -> None:
-    """Private words for a click that changed nothing."""
-    if isinstance(result, services.Refused):
-        text = result.reason
-    elif isinstance(result, services.AlreadyDecided):
-        text = views.already_decided(result.proposal)
-    elif isinstance(result, services.NotFound):
-        text = "That request no longer exists."
-    else:
-        return
-    services.tell(ctx, user=body["user"]["id"], channel=channel_of(body), response_url=reply_url(body), text=text)
+def tell(ctx: services.Context, body: dict[str, Any], message: views.Message) -> None:
+    """A private line to whoever clicked, where they clicked."""
+    services.tell(
+        ctx, user=body["user"]["id"], channel=channel_of(body), response_url=reply_url(body), text=message.text
+    )
 
 
 def register(app: App, ctx: services.Context, sender: Sender) -> None:
@@ -57,7 +51,8 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         ack()
         user = body["user"]["id"]
         result = services.agree(ctx, proposal_id=proposal_id_of(body), user=user, via=Via.BUTTON)
-        tell_outcome(ctx, body, result)
+        if not isinstance(result, services.Granted):  # a grant shows in the request and the proposer's note
+            tell(ctx, body, views.outcome_words(result, ctx.policy))
 
     def ack_only(ack: Ack) -> None:
         ack()
@@ -65,8 +60,8 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
     def open_decline_form(body: dict[str, Any]) -> None:
         user = body["user"]["id"]
         checked = services.may_decide(ctx, proposal_id=proposal_id_of(body), user=user)
-        if isinstance(checked, services.Refused | services.AlreadyDecided | services.NotFound):
-            tell_outcome(ctx, body, checked)
+        if not isinstance(checked, Proposal):
+            tell(ctx, body, views.outcome_words(checked, ctx.policy))
             return
         if not sender.open_view(
             trigger_id=body["trigger_id"], view=views.decline_form(checked, channel=channel_of(body))
@@ -77,15 +72,13 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         ack()
         user = body["user"]["id"]
         result = services.withdraw(ctx, user=user, proposal_id=proposal_id_of(body))
-        services.tell(
-            ctx, user=user, channel=channel_of(body), response_url=reply_url(body), text=views.withdraw_result(result)
-        )
+        tell(ctx, body, views.outcome_words(result, ctx.policy))
 
     def open_form_again(body: dict[str, Any]) -> None:
         user = body["user"]["id"]
         draft = services.draft_again(ctx, proposal_id=proposal_id_of(body), user=user)
         if isinstance(draft, services.Refused):
-            services.tell(ctx, user=user, text=draft.reason)
+            services.tell(ctx, user=user, text=views.outcome_words(draft, ctx.policy).text)
             return
         form = views.proposal_form(ctx.policy, draft, origin_channel=None)
         if not sender.open_view(trigger_id=body["trigger_id"], view=form):
@@ -95,25 +88,21 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         ack()
         user = body["user"]["id"]
         result = services.review(ctx, user=user, proposal_id=proposal_id_of(body), outcome=ReviewOutcome.LOOKS_GOOD)
-        services.tell(
-            ctx, user=user, channel=channel_of(body), response_url=reply_url(body), text=views.reviewed(result)
-        )
+        tell(ctx, body, views.outcome_words(result, ctx.policy))
 
     def open_coaching_form(body: dict[str, Any]) -> None:
         user = body["user"]["id"]
         found = services.to_review(ctx, user=user, proposal_id=proposal_id_of(body))
         if not isinstance(found, Proposal):
-            services.tell(
-                ctx, user=user, channel=channel_of(body), response_url=reply_url(body), text=views.reviewed(found)
-            )
+            tell(ctx, body, views.outcome_words(found, ctx.policy))
             return
         if not sender.open_view(trigger_id=body["trigger_id"], view=views.coaching_form(found)):
             services.tell(ctx, user=user, text=views.FORM_DID_NOT_OPEN)
 
     def open_empty_form(body: dict[str, Any]) -> None:
         user = body["user"]["id"]
-        if not ctx.roster().is_agent(user):
-            return
+        if services.may_propose(ctx, user=user) is not None:
+            return  # the Home shows this button only to agents; a stale one does nothing
         if not sender.open_view(
             trigger_id=body["trigger_id"], view=views.proposal_form(ctx.policy, Draft(), origin_channel=None)
         ):

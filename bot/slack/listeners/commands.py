@@ -8,9 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot import services
-from bot.core import authority
 from bot.core.parsing import (
-    USAGE,
     Away,
     Back,
     Command,
@@ -50,17 +48,15 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             elif isinstance(parsed, Limits):
                 reply(ack, views.limits_message(ctx.policy))
             elif isinstance(parsed, Away):
-                reply(
-                    ack,
-                    views.Message(text=services.away(ctx, user=user, until_day=parsed.until, duration=parsed.duration)),
-                )
+                away = services.away(ctx, user=user, until_day=parsed.until, duration=parsed.duration)
+                reply(ack, views.outcome_words(away, ctx.policy))
             elif isinstance(parsed, Back):
-                reply(ack, views.Message(text=services.back(ctx, user=user)))
+                reply(ack, views.outcome_words(services.back(ctx, user=user), ctx.policy))
             elif isinstance(parsed, Review):
                 queue = services.review_queue(ctx, user=user)
                 reply(
                     ack,
-                    views.Message(text=queue.reason)
+                    views.outcome_words(queue, ctx.policy)
                     if isinstance(queue, services.Refused)
                     else views.review_message(*queue),
                 )
@@ -68,17 +64,17 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
                 report = services.usage(ctx, user=user, days=parsed.days)
                 reply(
                     ack,
-                    views.Message(text=report.reason)
+                    views.outcome_words(report, ctx.policy)
                     if isinstance(report, services.Refused)
                     else views.usage_message(report),
                 )
             elif isinstance(parsed, Withdraw):
                 withdrawn = services.withdraw(ctx, user=user, case_ref=parsed.case_ref)
-                reply(ack, views.Message(text=views.withdraw_result(withdrawn)))
+                reply(ack, views.outcome_words(withdrawn, ctx.policy))
             elif not parsed.complete:
-                why_not = authority.may_propose(ctx.roster(), user)
+                refused = services.may_propose(ctx, user=user)
                 # The form opens after the ack (open_form below): nothing to say here.
-                reply(ack, views.Message(text=why_not)) if why_not else ack()
+                reply(ack, views.outcome_words(refused, ctx.policy)) if refused else ack()
             else:
                 result = services.propose(
                     ctx,
@@ -87,9 +83,9 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
                     origin_channel=command.get("channel_id"),
                     source_key=f"trigger:{command['trigger_id']}",
                 )
-                reply(ack, views.propose_result(result, ctx.policy))
+                reply(ack, views.outcome_words(result, ctx.policy))
         except InputError as error:
-            reply(ack, views.Message(text=f":warning: {error.message}\nUsage: `{USAGE}`, or `/remedy help`."))
+            reply(ack, views.not_understood(error))
 
     def open_form(command: dict[str, Any]) -> None:
         try:
@@ -98,8 +94,8 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             return
         if not isinstance(parsed, Draft) or parsed.complete:
             return
-        if authority.may_propose(ctx.roster(), command["user_id"]):
-            return
+        if services.may_propose(ctx, user=command["user_id"]) is not None:
+            return  # the ack already said why
         form = views.proposal_form(ctx.policy, parsed, origin_channel=command.get("channel_id"))
         if not sender.open_view(trigger_id=command["trigger_id"], view=form):
             services.tell(ctx, user=command["user_id"], text=views.FORM_DID_NOT_OPEN)

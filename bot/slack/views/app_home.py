@@ -1,0 +1,92 @@
+"""The agent's App Home: what they may grant, what waits for them, and, for leads, what to review."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot import services
+from bot.core.lifecycle import Status
+from bot.core.policy import Policy
+from bot.slack import ids
+from bot.slack.views.markup import chunks, escape, section, what
+from bot.slack.views.replies import limits_message
+from bot.slack.views.review import review_blocks, usage_rows, usage_summary
+from storage.models import Proposal
+
+
+def _proposal_line(proposal: Proposal) -> str:
+    state: dict[str, str] = {
+        Status.PENDING: f"waiting for <@{proposal.asked}>" if proposal.asked else "waiting",
+        Status.GRANTED: "granted",
+        Status.DECLINED: "not agreed",
+        Status.EXPIRED: "expired",
+        Status.WITHDRAWN: "withdrawn",
+    }
+    return f"{what(proposal)} · case *{escape(proposal.case_ref)}* · {state.get(proposal.status, proposal.status)}"
+
+
+def home(data: services.Home, policy: Policy) -> View:
+    blocks: list[Block] = [HeaderBlock(text="Leeway: fix it on the spot")]
+    if not data.is_agent:
+        blocks.append(section("You're not listed as an agent in Leeway's policy yet. Ask a lead to add you."))
+        return View(type="home", blocks=blocks)
+    blocks.append(
+        ActionsBlock(
+            block_id=ids.Block.HOME_ACTIONS,
+            elements=[
+                ButtonElement(text="Propose a remedy", action_id=ids.Action.OPEN_FORM, value="new", style="primary")
+            ],
+        )
+    )
+    blocks.extend(limits_message(policy).blocks or [])
+    blocks.append(section("*Your pending requests*" + ("" if data.pending else "\nNone right now.")))
+    for proposal in data.pending:
+        blocks.append(
+            SectionBlock(
+                text=MarkdownTextObject(text=_proposal_line(proposal)),
+                accessory=ButtonElement(text="Withdraw", action_id=ids.Action.WITHDRAW, value=str(proposal.id)),
+            )
+        )
+    blocks.append(section("*Waiting for you to agree*" + ("" if data.waiting else "\nNothing right now.")))
+    for proposal in data.waiting:
+        blocks.append(section(f"<@{proposal.proposer}>: {_proposal_line(proposal)}"))
+        blocks.append(
+            ActionsBlock(
+                block_id=ids.item_block(ids.Block.WAITING_ITEM, proposal.id),
+                elements=[
+                    ButtonElement(
+                        text="Approve", action_id=ids.Action.APPROVE, value=str(proposal.id), style="primary"
+                    ),
+                    ButtonElement(text="Decline", action_id=ids.Action.DECLINE, value=str(proposal.id)),
+                ],
+            )
+        )
+    blocks.append(
+        section(
+            "*Your last decisions*\n"
+            + ("\n".join(_proposal_line(p) for p in data.recent) or "None yet: your first one is a `/remedy` away.")
+        )
+    )
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f":tada: Celebrated in kudos {data.kudos} {'time' if data.kudos == 1 else 'times'}."
+                )
+            ]
+        )
+    )
+    if data.is_lead:
+        blocks.extend(review_blocks(data.review, data.review_total))
+        if data.week is not None:  # the headline and who to invite first; the rows as room allows
+            blocks.extend(section(c) for c in chunks([*usage_summary(data.week), *usage_rows(data.week)]))
+    return View(type="home", blocks=blocks[:100])

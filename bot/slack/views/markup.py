@@ -1,0 +1,84 @@
+"""What every view is made of: a message, a section that fits, and safe, readable text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
+
+from bot.core.policy import format_amount
+from storage.models import Proposal
+
+
+@dataclass(frozen=True)
+class Message:
+    """Text (the notification fallback) and blocks."""
+
+    text: str
+    blocks: list[Block] | None = None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"text": self.text}
+        if self.blocks:
+            out["blocks"] = [b.to_dict() for b in self.blocks]
+        return out
+
+
+SECTION_LIMIT = 3000
+
+
+def section(text: str) -> SectionBlock:
+    """A text section, cut to fit Slack's limit (escaping can lengthen what people typed)."""
+    return SectionBlock(
+        text=MarkdownTextObject(text=text if len(text) <= SECTION_LIMIT else text[: SECTION_LIMIT - 1] + "…")
+    )
+
+
+def chunks(lines: list[str], limit: int = SECTION_LIMIT) -> list[str]:
+    """Lines packed into as few sections as Slack's limits allow."""
+    packed: list[str] = []
+    for line in lines:
+        if packed and len(packed[-1]) + 1 + len(line) <= limit:
+            packed[-1] += "\n" + line
+        else:
+            packed.append(line[:limit])
+    return packed
+
+
+def escape(text: str) -> str:
+    """What people typed must not turn into mentions or links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def quote(text: str) -> str:
+    return "\n".join("> " + line for line in escape(text).splitlines() or [""])
+
+
+def amount_of(proposal: Proposal) -> str:
+    return format_amount(proposal.amount, proposal.unit)
+
+
+def what(proposal: Proposal) -> str:
+    """ "*Refund: $40*", "*Extend a course: 7 days*": reads right whatever the label."""
+    return f"*{escape(proposal.remedy_label)}: {amount_of(proposal)}*"
+
+
+def duration(seconds: int) -> str:
+    if seconds < 1:
+        return "instantly"
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+def seconds_between(start: datetime, end: datetime | None) -> int:
+    return max(0, int(((end or start) - start).total_seconds()))

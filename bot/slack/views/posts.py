@@ -1,0 +1,220 @@
+"""What Leeway posts: the request, the decision and the kudos in their channels, the ping to the
+next person asked, and the private notes to the proposer (the outcome, a lead's coaching)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.core.lifecycle import Status
+from bot.core.policy import TIER_WORDS, Tier, format_amount
+from bot.slack import ids
+from bot.slack.views.markup import Message, amount_of, duration, escape, quote, seconds_between, section, what
+from storage.models import Decision, Proposal
+
+
+def _facts(proposal: Proposal, *, with_fair: bool = True) -> SectionBlock:
+    fields = [
+        MarkdownTextObject(text=f"*Remedy*\n{escape(proposal.remedy_label)}"),
+        MarkdownTextObject(text=f"*Amount*\n{amount_of(proposal)}"),
+        MarkdownTextObject(text=f"*Case*\n{escape(proposal.case_ref)}"),
+        MarkdownTextObject(text=f"*Tier*\n{Tier(proposal.tier)} ({TIER_WORDS[Tier(proposal.tier)]})"),
+    ]
+    if with_fair and proposal.customer_fair is not None:
+        fields.append(
+            MarkdownTextObject(text=f"*Customer thinks fair*\n{format_amount(proposal.customer_fair, proposal.unit)}")
+        )
+    return SectionBlock(fields=fields)
+
+
+def _story(proposal: Proposal) -> SectionBlock:
+    return section(f"*What happened*\n{quote(proposal.summary)}")
+
+
+# --- the request, in the requests channel ----------------------------------------------------
+
+
+def request(proposal: Proposal, asked_before: Sequence[str] = ()) -> Message:
+    status = proposal.status
+    if status == Status.GRANTED:
+        return _request_granted(proposal)
+    if status != Status.PENDING:
+        return _request_closed(proposal)
+    who = "a lead" if proposal.tier == Tier.LEAD else "a peer"
+    ask = f"<@{proposal.asked}>, can you agree?" if proposal.asked else f"Can {who} agree?"
+    head = f"{ask} <@{proposal.proposer}> proposes {what(proposal)} for case *{escape(proposal.case_ref)}*."
+    anyone = "Any lead" if proposal.tier == Tier.LEAD else "Any agent"
+    blocks: list[Block] = [
+        section(head),
+        _facts(proposal),
+        _story(proposal),
+        ActionsBlock(
+            block_id=ids.Block.REQUEST_ACTIONS,
+            elements=[
+                ButtonElement(text="Approve", action_id=ids.Action.APPROVE, value=str(proposal.id), style="primary"),
+                ButtonElement(text="Decline", action_id=ids.Action.DECLINE, value=str(proposal.id)),
+            ],
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text=f"{anyone} can also agree by reacting :white_check_mark: to this message.")
+            ]
+        ),
+    ]
+    earlier = [u for u in dict.fromkeys(asked_before) if u != proposal.asked]
+    if earlier:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="Also asked: " + ", ".join(f"<@{u}>" for u in earlier) + ". They can still answer too."
+                    )
+                ]
+            )
+        )
+    text = (
+        f"<@{proposal.asked}>: <@{proposal.proposer}> asks you to agree: {escape(proposal.remedy_label)} "
+        f"{amount_of(proposal)} for case {escape(proposal.case_ref)}"
+    )
+    return Message(text=text, blocks=blocks)
+
+
+def _request_granted(proposal: Proposal) -> Message:
+    took = duration(seconds_between(proposal.created_at, proposal.decided_at))
+    when = took if took == "instantly" else f"in {took}"
+    line = (
+        f":white_check_mark: *Granted*: <@{proposal.proposer}>'s {what(proposal)} for case "
+        f"*{escape(proposal.case_ref)}*, agreed by <@{proposal.decided_by}> {when}."
+    )
+    return Message(
+        text=f"Granted: {escape(proposal.remedy_label)} {amount_of(proposal)} for case "
+        f"{escape(proposal.case_ref)}, agreed by <@{proposal.decided_by}>",
+        blocks=[section(line), _facts(proposal)],
+    )
+
+
+def _request_closed(proposal: Proposal) -> Message:
+    case = escape(proposal.case_ref)
+    if proposal.status == Status.EXPIRED:
+        text = f"This request for case {case} expired with no answer, so nothing was granted."
+    else:
+        # Neutral on purpose, and the same for a decline and a withdrawal: a closed request
+        # never says who declined, why, or even that anyone did.
+        text = f"This request for case {case} is closed. Nothing more is needed here."
+    return Message(text=text, blocks=[section(f"_{text}_")])
+
+
+def reroute_ping(proposal: Proposal, asked: str) -> Message:
+    # Mentions only the person now asked: no one is pinged twice, and no one is named as slow.
+    text = (
+        f"<@{asked}>, could you take a look at this one? It's waiting for a second pair of eyes: "
+        f"{escape(proposal.remedy_label)} {amount_of(proposal)} for case {escape(proposal.case_ref)}."
+    )
+    return Message(text=text)
+
+
+# --- decisions and kudos ---------------------------------------------------------------------
+
+
+def decision(proposal: Proposal) -> Message:
+    seconds = seconds_between(proposal.created_at, proposal.decided_at)
+    alone = proposal.tier == Tier.ALONE
+    agreed = "decided alone, within their own authority" if alone else f"<@{proposal.decided_by}>"
+    fields = [
+        MarkdownTextObject(text=f"*Agent*\n<@{proposal.proposer}>"),
+        MarkdownTextObject(text=f"*Agreed by*\n{agreed}"),
+        MarkdownTextObject(text=f"*Remedy*\n{escape(proposal.remedy_label)}"),
+        MarkdownTextObject(text=f"*Amount*\n{amount_of(proposal)}"),
+        MarkdownTextObject(text=f"*Case*\n{escape(proposal.case_ref)}"),
+        MarkdownTextObject(text=f"*Tier*\n{Tier(proposal.tier)}"),
+        MarkdownTextObject(text=f"*Time to decision*\n{duration(seconds)}"),
+    ]
+    if proposal.customer_fair is not None:
+        fields.append(
+            MarkdownTextObject(text=f"*Customer thought fair*\n{format_amount(proposal.customer_fair, proposal.unit)}")
+        )
+    when = (proposal.decided_at or proposal.created_at).strftime("%Y-%m-%d %H:%M UTC")
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f":white_check_mark: {what(proposal)} granted for case *{escape(proposal.case_ref)}*"
+            )
+        ),
+        SectionBlock(fields=fields),
+        _story(proposal),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Decision #{proposal.id} · granted {when}")]),
+    ]
+    text = (
+        f"Granted: {escape(proposal.remedy_label)} {amount_of(proposal)} for case {escape(proposal.case_ref)} "
+        f"by <@{proposal.proposer}>" + ("" if alone else f", agreed by <@{proposal.decided_by}>")
+    )
+    return Message(text=text, blocks=blocks)
+
+
+def kudos(proposal: Proposal) -> Message:
+    remedy = f"{escape(proposal.remedy_label)}: {amount_of(proposal)}"
+    if proposal.tier == Tier.ALONE:
+        text = (
+            f":tada: <@{proposal.proposer}> used their own authority to fix case {escape(proposal.case_ref)} "
+            f"on the spot ({remedy}). That's exactly what Leeway is for!"
+        )
+    else:
+        text = (
+            f":tada: <@{proposal.proposer}> and <@{proposal.decided_by}> fixed case "
+            f"{escape(proposal.case_ref)} together ({remedy}). Thank you for taking care of the customer!"
+        )
+    return Message(text=text, blocks=[section(text)])
+
+
+# --- private notes to the proposer -----------------------------------------------------------
+
+
+def proposer_note(proposal: Proposal) -> Message:
+    case = escape(proposal.case_ref)
+    if proposal.status == Status.GRANTED:
+        text = (
+            f":white_check_mark: <@{proposal.decided_by}> agreed: your {what(proposal)} for case *{case}* "
+            "is granted. Go ahead!"
+        )
+    elif proposal.status == Status.EXPIRED:
+        text = (
+            f"Your {what(proposal)} for case *{case}* expired before anyone could answer, so nothing was "
+            "granted. No one said no: it just didn't reach the right person in time."
+        )
+        return Message(
+            text=text,
+            blocks=[
+                section(text),
+                ActionsBlock(
+                    block_id=ids.Block.REQUEST_ACTIONS,
+                    elements=[
+                        ButtonElement(
+                            text="Propose again",
+                            action_id=ids.Action.PROPOSE_AGAIN,
+                            value=str(proposal.id),
+                            style="primary",
+                        )
+                    ],
+                ),
+            ],
+        )
+    else:
+        text = f"Your {what(proposal)} for case *{case}* wasn't agreed this time."
+        if proposal.decline_reason:
+            text += f" <@{proposal.decided_by}> said:\n{quote(proposal.decline_reason)}"
+        else:
+            text += f" <@{proposal.decided_by}> didn't give a reason; feel free to ask them."
+        text += "\nYou can talk it through, or propose a different remedy. Only you can see this."
+    return Message(text=text, blocks=[section(text)])
+
+
+def coaching_note(proposal: Proposal, decision: Decision | None) -> Message:
+    lead = f"<@{decision.reviewed_by}>" if decision and decision.reviewed_by else "Your lead"
+    note = quote(decision.coaching_note or "") if decision else ""
+    text = (
+        f"{lead} looked back at your {what(proposal)} for case *{escape(proposal.case_ref)}* and would like to "
+        f"talk it through:\n{note}\nThis is coaching, not blame: you made a good-faith decision, it stands, "
+        "and you never pay for it. Only you can see this."
+    )
+    return Message(text=text, blocks=[section(text)])

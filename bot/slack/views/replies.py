@@ -1,0 +1,234 @@
+"""Private replies: what a use case's result means, in words, for the person who acted; help;
+the limits; and what to say when something couldn't be done."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import assert_never
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot import services
+from bot.core.lifecycle import Status
+from bot.core.parsing import USAGE, InputError
+from bot.core.policy import GRANTING_TIERS, TIER_WORDS, Policy, Remedy, Tier
+from bot.core.vocabulary import ReviewOutcome
+from bot.services.routing import until_words
+from bot.slack import ids
+from bot.slack.views.markup import Message, escape, section, what
+from storage.models import Proposal
+
+# Every result a use case reports to the person who acted. (A decline has no words of its own:
+# its form just closes, and the request and the proposer's note say the rest.)
+Outcome = (
+    services.Granted
+    | services.Asked
+    | services.OutOfPolicy
+    | services.Refused
+    | services.AlreadyDecided
+    | services.NotFound
+    | services.Withdrawn
+    | services.Reviewed
+    | services.AlreadyReviewed
+    | services.NoSuchDecision
+    | services.MarkedAway
+    | services.MarkedBack
+)
+
+FORM_DID_NOT_OPEN = (
+    f"Slack didn't let me open the form in time. Please try again, or type the whole proposal: `{USAGE}`."
+)
+
+
+def outcome_words(result: Outcome, policy: Policy) -> Message:
+    """The one place a use case's result becomes words, for the person who acted."""
+    match result:
+        case services.Granted():
+            return already_proposed(result.proposal, policy)
+        case services.Asked():
+            return asked(result.proposal, policy)
+        case services.OutOfPolicy():
+            return out_of_policy(result.remedy, result.amount, policy)
+        case services.Refused():
+            return Message(text=result.reason)
+        case services.AlreadyDecided():
+            return Message(text=_already_decided(result.proposal))
+        case services.NotFound():
+            return Message(text="That request no longer exists.")
+        case services.Withdrawn():
+            return Message(
+                text=f"Withdrawn: your {what(result.proposal)} for case *{escape(result.proposal.case_ref)}*. "
+                "Nothing was granted, and no one will be asked about it."
+            )
+        case services.Reviewed():
+            how = "looks good" if result.outcome == ReviewOutcome.LOOKS_GOOD else "you'll talk it through"
+            return Message(text=f"Reviewed: <@{result.proposal.proposer}>'s {what(result.proposal)} ({how}).")
+        case services.AlreadyReviewed():
+            return Message(text="Someone already reviewed that decision.")
+        case services.NoSuchDecision():
+            return Message(text="That decision no longer exists.")
+        case services.MarkedAway():
+            return Message(
+                text=f":palm_tree: You're away{until_words(result.until)}. Leeway won't ask you to agree to "
+                "anything or ping you until then. Type `/remedy back` when you return."
+            )
+        case services.MarkedBack():
+            return Message(
+                text="Welcome back! Leeway will ask you again when a peer is needed."
+                if result.was_away
+                else "You weren't marked away, so nothing changed."
+            )
+    assert_never(result)
+
+
+def _already_decided(proposal: Proposal) -> str:
+    if proposal.status == Status.GRANTED:
+        return f"This one is already granted: <@{proposal.decided_by}> agreed first. Thanks for jumping in!"
+    if proposal.status in (Status.DECLINED, Status.WITHDRAWN):
+        return "This request is already closed."  # the same words for both: closing says nothing more
+    return f"This request is already {proposal.status}; nothing can change it now."
+
+
+def not_understood(error: InputError) -> Message:
+    """A command Leeway couldn't read: what was wrong, and how to write it."""
+    return Message(text=f":warning: {error.message}\nUsage: `{USAGE}`, or `/remedy help`.")
+
+
+def went_wrong(reference: str) -> str:
+    """An unexpected failure, with the reference that finds it in the log."""
+    return (
+        f":warning: Something went wrong on Leeway's side (ref `{reference}`). Nothing was recorded, "
+        "so it's safe to try again."
+    )
+
+
+# --- what a proposal did ---------------------------------------------------------------------
+
+
+def granted_alone(proposal: Proposal, policy: Policy) -> Message:
+    text = (
+        f":white_check_mark: *Granted — go ahead.* {what(proposal)} for case *{escape(proposal.case_ref)}* "
+        f"is within your own authority. It's recorded in <#{policy.channels.decisions}>, and the team is "
+        f"celebrating it in <#{policy.channels.kudos}>."
+    )
+    return Message(text=text, blocks=[section(text)])
+
+
+def asked(proposal: Proposal, policy: Policy) -> Message:
+    who = "a lead's" if proposal.tier == Tier.LEAD else "a peer's"
+    when = "I've asked"
+    hours = policy.hours
+    if hours is not None and not hours.is_open(proposal.created_at):
+        opens = hours.next_open(proposal.created_at).astimezone(hours.tz).strftime("%a %H:%M")
+        when = f"outside working hours, so I'll ask at {opens}:"
+    text = (
+        f":raised_hands: Proposed {what(proposal)} for case *{escape(proposal.case_ref)}*. It needs {who} "
+        f"agreement, so {when} <@{proposal.asked}> in <#{policy.channels.requests}>. "
+        "I'll message you the moment it's decided."
+    )
+    return Message(
+        text=text,
+        blocks=[
+            section(text),
+            ActionsBlock(
+                block_id=ids.Block.REQUEST_ACTIONS,
+                elements=[ButtonElement(text="Withdraw", action_id=ids.Action.WITHDRAW, value=str(proposal.id))],
+            ),
+        ],
+    )
+
+
+def already_proposed(proposal: Proposal, policy: Policy) -> Message:
+    if proposal.status == Status.GRANTED and proposal.tier == Tier.ALONE:
+        return granted_alone(proposal, policy)
+    return (
+        asked(proposal, policy)
+        if proposal.status == Status.PENDING
+        else Message(text=f"That proposal for case {escape(proposal.case_ref)} is already {proposal.status}.")
+    )
+
+
+def _most(remedy: Remedy, policy: Policy) -> str:
+    """Who can grant the most, and how much: a lead, unless the policy skips the lead tier."""
+    top = next(t for t in reversed(GRANTING_TIERS) if remedy.limit(t) > 0)
+    who = {Tier.LEAD: "a lead can approve", Tier.PEER: "two agents can agree to", Tier.ALONE: "anyone can grant"}
+    return f"the most {who[top]} is {policy.format_amount(remedy, remedy.highest_limit)}"
+
+
+def out_of_policy(remedy: Remedy, amount: Decimal, policy: Policy) -> Message:
+    text = (
+        f"*{escape(remedy.label)}: {policy.format_amount(remedy, amount)}* is outside Leeway's "
+        f"policy ({_most(remedy, policy)}), so nothing was routed or granted.\n"
+        f"{_limits_line(remedy, policy)}\n"
+        "You could offer something within these limits, or take this one to your lead directly."
+    )
+    return Message(text=text, blocks=[section(text)])
+
+
+def out_of_policy_short(remedy: Remedy, amount: Decimal, policy: Policy) -> str:
+    """The same, in the line a form shows under the amount."""
+    return f"{policy.format_amount(remedy, amount)} is outside policy: {_most(remedy, policy)}."
+
+
+# --- help and limits -------------------------------------------------------------------------
+
+
+def help_message(policy: Policy) -> Message:
+    remedies = ", ".join(f"`{r.id}`" for r in policy.remedies)
+    text = (
+        "*Leeway lets you fix a customer's problem on the spot.*\n"
+        f"`{USAGE}`\n"
+        "• Example: `/remedy refund 40 #4711 parcel arrived broken fair:25`\n"
+        "• Within your own authority it's granted at once. Above that, Leeway asks one peer (or a lead) "
+        "who agrees with a button or a :white_check_mark:. Mention someone to choose who's asked.\n"
+        "• `fair:<amount>` records what the customer said would be fair. Ask them: it's often less than you'd think.\n"
+        f"• Remedies: {remedies}. A prefix is enough (`ref` for `refund`).\n"
+        "• `/remedy` on its own opens a form. `/remedy limits` shows what you may grant.\n"
+        "• `/remedy away` (or `away until 2026-12-01`, `away for 3d`) and `/remedy back`: whether Leeway may "
+        "ask you to agree. `/remedy withdraw <case>` withdraws your pending request.\n"
+        "• Leads: `/remedy review` for decisions to look back on, privately; `/remedy usage [7d|30d]`."
+    )
+    return Message(text=text, blocks=[section(text)])
+
+
+def _limits_line(remedy: Remedy, policy: Policy) -> str:
+    parts = []
+    for tier in GRANTING_TIERS:
+        limit = remedy.limit(tier)
+        if limit > 0:
+            parts.append(f"{TIER_WORDS[tier]} up to *{policy.format_amount(remedy, limit)}*")
+    return f"{escape(remedy.label)}: " + " · ".join(parts)
+
+
+def limits_message(policy: Policy) -> Message:
+    blocks: list[Block] = [HeaderBlock(text="What you may grant")]
+    lines = []
+    for remedy in policy.remedies:
+        fields = []
+        for tier in GRANTING_TIERS:
+            limit = remedy.limit(tier)
+            shown = f"up to {policy.format_amount(remedy, limit)}" if limit > 0 else "—"
+            fields.append(MarkdownTextObject(text=f"*{TIER_WORDS[tier].capitalize()}*\n{shown}"))
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=f"*{escape(remedy.label)}* (`{remedy.id}`)"), fields=fields)
+        )
+        lines.append(_limits_line(remedy, policy))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Above the lead limit a remedy is out of policy. Decisions made in good faith are never "
+                    "charged to you: using your authority is the job."
+                )
+            ]
+        )
+    )
+    return Message(text="What you may grant:\n" + "\n".join(lines), blocks=blocks)

@@ -1,0 +1,133 @@
+"""What leads look back on: decisions to review, usage, the weekly digest and celebration."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject
+
+from bot.core.policy import Tier, format_amount
+from bot.core.usage import UsageReport
+from bot.slack import ids
+from bot.slack.views.markup import Message, chunks, duration, escape, quote, section, what
+from storage.models import Decision, Proposal
+
+# --- decisions to review ---------------------------------------------------------------------
+
+
+def _review_item(proposal: Proposal, decision: Decision) -> list[Block]:
+    agreed = Tier.ALONE if decision.agreed_by is None else f"with <@{decision.agreed_by}>"
+    fair = (
+        f" · customer thought fair: {format_amount(proposal.customer_fair, proposal.unit)}"
+        if proposal.customer_fair is not None
+        else ""
+    )
+    line = (
+        f"<@{proposal.proposer}> · {what(proposal)} · case *{escape(proposal.case_ref)}* · {agreed} · "
+        f"decided in {duration(decision.seconds_to_decision)}{fair}\n{quote(proposal.summary)}"
+    )
+    return [
+        section(line),
+        ActionsBlock(
+            block_id=ids.item_block(ids.Block.REVIEW_ITEM, proposal.id),
+            elements=[
+                ButtonElement(
+                    text="Looks good", action_id=ids.Action.REVIEW_OK, value=str(proposal.id), style="primary"
+                ),
+                ButtonElement(text="Let's talk", action_id=ids.Action.REVIEW_TALK, value=str(proposal.id)),
+            ],
+        ),
+    ]
+
+
+def review_blocks(items: Sequence[tuple[Proposal, Decision]], total: int) -> list[Block]:
+    if not items:
+        return [section("Nothing to review: every decision has been looked at. :sparkles:")]
+    blocks: list[Block] = [
+        section(
+            f"*Decisions to review* ({total}). Only leads see this. Review to learn, "
+            "never to blame: these were good-faith decisions, and they stand."
+        )
+    ]
+    for proposal, decision in items:
+        blocks.extend(_review_item(proposal, decision))
+    if total > len(items):
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {total - len(items)} more.")]))
+    return blocks
+
+
+def review_message(items: Sequence[tuple[Proposal, Decision]], total: int) -> Message:
+    return Message(text=f"Decisions to review: {total}", blocks=review_blocks(items, total))
+
+
+# --- usage, the digest and the celebration -----------------------------------------------------
+
+
+def _money(values: dict[str, Decimal]) -> str:
+    return " + ".join(format_amount(v, unit) for unit, v in sorted(values.items())) or "nothing"
+
+
+def usage_summary(report: UsageReport) -> list[str]:
+    """The headline, who hasn't used their authority yet, and what asking "what's fair" did."""
+    days = max(1, round((report.end - report.start).total_seconds() / 86400))
+    lines = [
+        f"*Usage over the last {days} days*: {report.decisions} decisions; "
+        f"{report.used} of {report.team_size} agents used their authority ({report.share:.0%})."
+    ]
+    if report.not_yet:
+        lines.append(
+            "*Not yet using their authority*: "
+            + ", ".join(f"<@{u}>" for u in report.not_yet)
+            + ". An invitation to coach, not a ranking: ask what would help them decide."
+        )
+    if report.fair_count:
+        other = report.fair_count - report.fair_taken
+        lines.append(
+            f"*Asking what's fair*: in {report.fair_count} decisions the customer named a figure. "
+            f"Taking it would have cost {_money(report.fair_figures)}; agents granted "
+            f"{_money(report.granted_where_fair)}. The customer's own figure was granted in "
+            f"{report.fair_taken} ({_money(report.fair_taken_value)}), a different amount in {other}."
+        )
+    return lines
+
+
+def usage_rows(report: UsageReport) -> list[str]:
+    rows = []
+    for agent in report.agents:  # in the policy's order: a picture of the team, not a ranking
+        median = duration(int(agent.median_seconds)) if agent.median_seconds is not None else "—"
+        rows.append(
+            f"• <@{agent.user}>: {agent.decisions} decided ({agent.alone} alone, {agent.with_peer} with a "
+            f"peer, {agent.with_lead} with a lead) · {agent.agreements_given} agreements given to others · "
+            f"{_money(agent.value)} · median time to decision {median}"
+        )
+    return rows
+
+
+def usage_lines(report: UsageReport) -> list[str]:
+    summary = usage_summary(report)
+    return [summary[0], *usage_rows(report), *summary[1:]]
+
+
+def usage_message(report: UsageReport) -> Message:
+    lines = usage_lines(report)
+    blocks: list[Block] = []
+    blocks.extend(section(c) for c in chunks(lines)[:50])
+    return Message(text="\n".join(lines)[:3000], blocks=blocks)
+
+
+def digest_text(report: UsageReport) -> str:
+    return ("Your weekly Leeway digest (only you can see this).\n" + "\n".join(usage_lines(report)))[:3000]
+
+
+def celebration_text(report: UsageReport) -> str:
+    if not report.decisions:
+        return (
+            ":seedling: A quiet week for Leeway. Remember: you can fix a customer's problem on the spot. "
+            "`/remedy limits` shows what you may grant."
+        )
+    people = report.people_deciding
+    return (
+        f":tada: This week {people} {'person' if people == 1 else 'people'} made {report.decisions} "
+        f"{'decision' if report.decisions == 1 else 'decisions'} for customers on the spot. Thank you, team!"
+    )
