@@ -5,8 +5,8 @@ from sqlalchemy.orm import sessionmaker
 
 from bot import services
 from bot.core.authority import Roster
-from tests.conftest import FakeClock
 from tests.policies import team_policy
+from tests.support import FakeClock
 
 
 @pytest.mark.parametrize(
