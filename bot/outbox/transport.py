@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from http.client import HTTPException
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -10,6 +12,9 @@ from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
 from bot.outbox.rendering import RESPOND, Delivery
+
+# Calls that show a new message each time they land: sent twice, they are seen twice.
+REPEATS_SHOW = frozenset({"chat.postMessage", "chat.postEphemeral", RESPOND})
 
 
 def send(client: WebClient, delivery: Delivery) -> SlackResponse:
@@ -21,7 +26,8 @@ def send(client: WebClient, delivery: Delivery) -> SlackResponse:
 def _respond(client: WebClient, args: dict[str, Any]) -> SlackResponse:
     """Reply through an interaction's response_url: it works in channels Leeway isn't in."""
     url = str(args["url"])
-    result = WebhookClient(url, timeout=15).send_dict({k: v for k, v in args.items() if k != "url"})
+    # No retry inside the call: like every post, a reply whose answer was lost is the outbox's to resend.
+    result = WebhookClient(url, timeout=15, retry_handlers=[]).send_dict({k: v for k, v in args.items() if k != "url"})
     if result.status_code >= 400:
         raise RuntimeError(f"response_url answered {result.status_code}")
     return SlackResponse(
@@ -33,6 +39,16 @@ def _respond(client: WebClient, args: dict[str, Any]) -> SlackResponse:
         headers={},
         status_code=result.status_code,
     )
+
+
+def may_have_landed(method: str, error: Exception) -> bool:
+    """Whether a post that failed with `error` may be in Slack all the same, so that sending it
+    again now could show it twice: the request went out, and the connection dropped or timed
+    out before the answer came back. (urllib wraps what fails before the request is sent, such
+    as a refused connection, in URLError.)"""
+    if method not in REPEATS_SHOW or isinstance(error, URLError):
+        return False
+    return isinstance(error, OSError | HTTPException)
 
 
 def posted_at(response: SlackResponse) -> tuple[str | None, str | None]:
