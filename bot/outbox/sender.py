@@ -179,6 +179,9 @@ class Sender:
                 return  # another sender took it after our claim lapsed; it sends it
         try:
             response = transport.send(self.client, delivery)
+        except Drop as why:  # nowhere Leeway may send it: never fetched, never tried again
+            self._settle(message, dropped(str(why)))
+            return
         except SlackApiError as error:
             status, code, retry_after = transport.refusal(error)
             self.metrics.slack_errors.labels(code="ratelimited" if status == 429 else code).inc()

@@ -3,8 +3,14 @@ aren't Slack's, malformed payloads that carry a good signature, and who may read
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
+import pytest
 from pydantic import SecretStr
 
 from bot.outbox import transport
@@ -12,6 +18,7 @@ from bot.outbox.rendering import RESPOND, Delivery
 from bot.runtime import slack_client
 from bot.settings import Settings
 from bot.standin import StandInSlack
+from bot.standin.driver import payloads
 from storage.models import OutboxMessage
 from tests.e2e.support import Bot
 
@@ -25,14 +32,14 @@ def _settings(api: StandInSlack) -> Settings:
     )  # type: ignore[call-arg]
 
 
-def _settled(bot: Bot, kind: str, timeout: float = 10.0) -> OutboxMessage:
-    """The message of `kind` once its first try is over: sent, or back in line with an error."""
+def _outbox_once(bot: Bot, kind: str, ready: Callable[[OutboxMessage], bool], timeout: float = 10.0) -> OutboxMessage:
+    """The message of `kind` once `ready` holds for it (the sender works on its own thread)."""
     deadline = time.monotonic() + timeout
     while True:
         found = [m for m in bot.outbox() if m.kind == kind]
-        if found and (found[0].status == "sent" or found[0].last_error is not None):
+        if found and ready(found[0]):
             return found[0]
-        assert time.monotonic() < deadline, f"the {kind} was never tried: {found}"
+        assert time.monotonic() < deadline, f"the {kind} never got there: {found}"
         time.sleep(0.02)
 
 
@@ -42,7 +49,7 @@ def _settled(bot: Bot, kind: str, timeout: float = 10.0) -> OutboxMessage:
 def test_a_post_whose_answer_is_lost_is_posted_again_only_once_its_claim_lapses(bot: Bot) -> None:
     bot.api.drop_answer_next("chat.postMessage", channel="C0DEC")
     bot.driver.command("U0ANA", "refund 20 #1 x")
-    owed = _settled(bot, "decision")
+    owed = _outbox_once(bot, "decision", lambda m: m.status == "sent" or m.last_error is not None)
     assert len(bot.api.messages_in("C0DEC")) == 1  # Slack has it; Leeway never heard back
     assert owed.status == "pending" and "RemoteDisconnected" in (owed.last_error or "")
     bot.clock.advance(seconds=119)  # the claim would still hold: nothing is posted again
@@ -97,3 +104,78 @@ def test_reads_are_still_tried_again_when_the_connection_drops(slack: StandInSla
     assert client.auth_test()["ok"] is True
     assert len(slack.calls_to("auth.test")) == 2
     slack.reset()
+
+
+# --- reply URLs that aren't Slack's ---------------------------------------------------------------
+
+
+class _Foreign(BaseHTTPRequestHandler):
+    seen: list[str]
+
+    def do_POST(self) -> None:
+        self.seen.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def foreign() -> Iterator[tuple[str, list[str]]]:
+    """A host that is not Slack's, on 127.0.0.1 like the stand-in but on another port."""
+    seen: list[str] = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Foreign,), {"seen": seen}))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _click_on_a_private_message(bot: Bot, *, response_url: str) -> None:
+    """A click on one of Leeway's private messages, for a request that doesn't exist: its answer
+    goes back through the click's response_url."""
+    driver = bot.driver
+    app = payloads.Installation(
+        team_id=driver.team_id,
+        team_domain=driver.team_domain,
+        api_app_id=driver.api_app_id,
+        verification_token=driver.verification_token,
+        bot_user_id=driver.bot_user_id,
+    )
+    ts = f"{time.time():.6f}"
+    payload = payloads.block_actions(
+        app,
+        user=app.user("U0BEN", "ben"),
+        channel="C0GENERAL",
+        message={"type": "message", "text": "", "ts": ts},
+        message_ts=ts,
+        action=payloads.button_action(
+            action_id="approve", block_id="actions", value="999", text="Approve", action_ts=ts
+        ),
+        trigger_id=driver.new_trigger_id(),
+        response_url=response_url,
+    )
+    payload["container"]["is_ephemeral"] = True
+    assert driver.post_payload(payload).status == 200
+
+
+def test_a_reply_url_that_is_not_slacks_is_never_fetched(
+    bot: Bot, foreign: tuple[str, list[str]], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="leeway.outbox")
+    base, seen = foreign
+    _click_on_a_private_message(bot, response_url=f"{base}/actions/T0LEEWAY/1/secret")
+    reply = _outbox_once(bot, "response", lambda m: m.status in ("sent", "failed"))
+    assert seen == []
+    assert reply.status == "failed" and "dropped" in (reply.last_error or "")
+    assert reply.attempts == 1  # never tried again
+    assert f"refused a response_url on {base}, which is not Slack's" in caplog.text
+    # The stand-in's own reply URLs (the configured SLACK_API_URL's host and port) still work.
+    _click_on_a_private_message(bot, response_url=bot.api.response_url("ok", channel="C0GENERAL", user="U0BEN"))
+    assert "no longer exists" in bot.api.wait_for("response_url", key="ok")[0].args["text"]
+    assert seen == []
