@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,6 +18,7 @@ from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.metrics import CONTENT_TYPE, Metrics
+from bot.request_shape import shape_problem
 
 log = logging.getLogger("leeway.web")
 
@@ -33,7 +35,9 @@ Health = Callable[[], tuple[int, dict[str, Any]]]
 
 class ThreadedSlackRequestHandler(SlackRequestHandler):
     """Bolt's ASGI adapter calls the synchronous App on the event loop, one request at a
-    time. Run each dispatch in a worker thread instead; answer unparseable bodies 400."""
+    time. Run each dispatch in a worker thread instead. A signed body that isn't what Slack
+    sends (unparseable, missing what its kind always carries, or one Bolt chokes on) gets a
+    400: it says nothing about Leeway, so it is one log line, not a traceback."""
 
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
         body = await request.get_raw_body()
@@ -41,11 +45,42 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):
         def run() -> BoltResponse:
             try:
                 bolt_request = BoltRequest(body=body, query=request.query_string, headers=request.get_headers())
-            except Exception:
-                return BoltResponse(status=400, body="malformed request")
-            return self.app.dispatch(bolt_request)
+            except Exception as error:
+                return _malformed(f"unparseable ({type(error).__name__})")
+            problem = shape_problem(bolt_request.body)
+            if problem is not None:
+                return _malformed(problem)
+            try:
+                return self.app.dispatch(bolt_request)
+            except Exception as error:
+                # Bolt hands listener errors to Leeway's error handler; what escapes is Bolt's
+                # own reading of the payload failing, unless Leeway's code is in the traceback.
+                if raised_in_leeway(error):
+                    log.exception("unexpected error while dispatching a Slack request")
+                    return BoltResponse(status=500, body="")
+                return _malformed(f"Bolt could not read it ({type(error).__name__}: {str(error)[:100]})")
 
         return await asyncio.to_thread(run)
+
+
+def _malformed(why: str) -> BoltResponse:
+    log.warning("refused a signed request that Slack would not send: %s", why)
+    return BoltResponse(status=400, body="malformed request")
+
+
+def raised_in_leeway(error: BaseException) -> bool:
+    """Whether Leeway's own code (beyond this edge) is in the traceback of `error`, or of an
+    error it was raised while handling."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for frame, _ in traceback.walk_tb(current.__traceback__):
+            module = str(frame.f_globals.get("__name__", ""))
+            if module.startswith("bot.") and module != __name__:
+                return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 class LeewayASGI:

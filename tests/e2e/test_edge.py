@@ -3,6 +3,7 @@ aren't Slack's, malformed payloads that carry a good signature, and who may read
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -179,3 +180,120 @@ def test_a_reply_url_that_is_not_slacks_is_never_fetched(
     _click_on_a_private_message(bot, response_url=bot.api.response_url("ok", channel="C0GENERAL", user="U0BEN"))
     assert "no longer exists" in bot.api.wait_for("response_url", key="ok")[0].args["text"]
     assert seen == []
+
+
+# --- malformed payloads under a good signature -------------------------------------------------
+
+
+def _form(bot: Bot) -> dict[str, Any]:
+    """A filled-in proposal form as Slack sends it on submission: well formed, it grants."""
+    values = {
+        block: {"input": {"type": "plain_text_input", "value": value}}
+        for block, value in (("remedy_id", "refund"), ("amount", "9"), ("case_ref", "#1"), ("summary", "x"))
+    }
+    view = {"type": "modal", "callback_id": "propose_form", "blocks": [], "private_metadata": ""}
+    app = payloads.Installation(
+        team_id="T0LEEWAY",
+        team_domain="leeway-standin",
+        api_app_id="A0LEEWAY",
+        verification_token="t",
+        bot_user_id="U0L",
+    )
+    submitted = payloads.submitted_view(app, view, view_id="V0EDGE", view_hash="1.a", state=values)
+    return payloads.view_submission(
+        app, user=app.user("U0ANA", "ana"), view=submitted, trigger_id=bot.driver.new_trigger_id()
+    )
+
+
+def _click(bot: Bot) -> dict[str, Any]:
+    app = payloads.Installation(
+        team_id="T0LEEWAY",
+        team_domain="leeway-standin",
+        api_app_id="A0LEEWAY",
+        verification_token="t",
+        bot_user_id="U0L",
+    )
+    ts = f"{time.time():.6f}"
+    return payloads.block_actions(
+        app,
+        user=app.user("U0BEN", "ben"),
+        channel="C0REQ",
+        message={"type": "message", "text": "", "ts": ts},
+        message_ts=ts,
+        action=payloads.button_action(action_id="approve", block_id="actions", value="1", text="Approve", action_ts=ts),
+        trigger_id=bot.driver.new_trigger_id(),
+        response_url=bot.api.response_url("click", channel="C0REQ", user="U0BEN"),
+    )
+
+
+def _without(payload: dict[str, Any], *path: str) -> dict[str, Any]:
+    inner = payload
+    for key in path[:-1]:
+        inner = inner[key]
+    del inner[path[-1]]
+    return payload
+
+
+def _with(payload: dict[str, Any], value: Any, *path: str) -> dict[str, Any]:
+    inner = payload
+    for key in path[:-1]:
+        inner = inner[key]
+    inner[path[-1]] = value
+    return payload
+
+
+MALFORMED: dict[str, Callable[[Bot], dict[str, Any] | str]] = {
+    "a view without its type": lambda bot: _without(_form(bot), "view", "type"),
+    "a view that is not an object": lambda bot: _with(_form(bot), "modal", "view"),
+    "values that are not objects": lambda bot: _with(_form(bot), {"amount": "9"}, "view", "state", "values"),
+    "private metadata that is not JSON": lambda bot: _with(_form(bot), "{", "view", "private_metadata"),
+    "a view Bolt misreads": lambda bot: _with(_form(bot), "workflow_step", "view", "type"),  # Bolt's KeyError
+    "no user": lambda bot: _without(_form(bot), "user"),
+    "actions that are not a list": lambda bot: _with(_click(bot), "approve", "actions"),
+    "an action that is not an object": lambda bot: _with(_click(bot), ["approve"], "actions"),
+    "a click without its user": lambda bot: _without(_click(bot), "user"),
+    "a user without an id": lambda bot: _with(_click(bot), {"name": "ben"}, "user"),
+    "a channel that is not an object": lambda bot: _with(_click(bot), "C0REQ", "channel"),
+    "payload that is not JSON": lambda bot: "{not json",
+    "payload that is a list": lambda bot: "[1, 2]",
+}
+
+
+@pytest.mark.parametrize("kind", list(MALFORMED))
+def test_a_malformed_signed_payload_gets_a_400_and_records_nothing(
+    bot: Bot, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    payload = MALFORMED[kind](bot)
+    encoded = payload if isinstance(payload, str) else json.dumps(payload)
+    reply = bot.driver.post_form({"payload": encoded})
+    assert reply.status == 400, (reply.status, reply.body)
+    # One short line: it says nothing about Leeway's code, so no traceback.
+    assert "refused a signed request that Slack would not send" in caplog.text
+    assert [r.getMessage() for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []
+    bot.settle()
+    assert bot.proposals() == [] and bot.outbox() == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"command": "/remedy", "text": "refund 9 #1 x", "trigger_id": "1.2.3"},  # no user_id
+        {"command": "/remedy", "text": "refund 9 #1 x", "user_id": "U0ANA", "trigger_id": ""},
+    ],
+)
+def test_a_command_without_what_slack_always_sends_gets_a_400(bot: Bot, fields: dict[str, str]) -> None:
+    assert bot.driver.post_form({"team_id": "T0LEEWAY", "channel_id": "C0GENERAL", **fields}).status == 400
+    bot.settle()
+    assert bot.proposals() == [] and bot.outbox() == []
+
+
+def test_an_event_that_is_not_an_object_gets_a_400(bot: Bot) -> None:
+    assert bot.driver.post_json({"type": "event_callback", "event": "reaction_added", "event_id": "Ev1"}).status == 400
+
+
+def test_the_same_payloads_well_formed_are_served(bot: Bot) -> None:
+    assert bot.driver.post_payload(_click(bot)).status == 200
+    assert "no longer exists" in bot.api.wait_for("chat.postEphemeral", user="U0BEN")[0].args["text"]
+    assert bot.driver.post_payload(_form(bot)).status == 200
+    assert bot.only_proposal().status == "granted"
