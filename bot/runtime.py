@@ -21,7 +21,7 @@ from sqlalchemy import Engine, text
 from bot import jobs, services
 from bot.clock import Clock, system_clock
 from bot.core.policy import Policy
-from bot.metrics import Metrics
+from bot.metrics import Metrics, MetricsServer
 from bot.outbox import Sender, backlog
 from bot.policy_file import load_policy
 from bot.roster import RosterDirectory
@@ -53,11 +53,25 @@ class Leeway:
     bolt: App
     scheduler: BackgroundScheduler
 
+    metrics_server: MetricsServer | None = None
+
     def start_background(self) -> None:
+        if self.settings.metrics_port is not None:
+            self.serve_metrics(host=self.settings.metrics_host, port=self.settings.metrics_port)
         self.sender.start()
         self.scheduler.start()
 
+    def serve_metrics(self, *, host: str, port: int) -> MetricsServer:
+        """The metrics on their own port (0: any free one), until `close()`."""
+        try:
+            self.metrics_server = MetricsServer(self.ctx.metrics, host=host, port=port).start()
+        except OSError as error:
+            raise StartupError(f"Can't serve metrics on {host}:{port} (METRICS_HOST, METRICS_PORT): {error}") from None
+        return self.metrics_server
+
     def close(self) -> None:
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.sender.stop()
@@ -84,8 +98,13 @@ class Leeway:
         return 200, {"status": "ok", **report}
 
     def asgi(self) -> LeewayASGI:
+        token = self.settings.metrics_token
         return LeewayASGI(
-            self.bolt, self.health, self.settings.slack_signing_secret.get_secret_value(), self.ctx.metrics
+            self.bolt,
+            self.health,
+            self.settings.slack_signing_secret.get_secret_value(),
+            self.ctx.metrics,
+            metrics_token=token.get_secret_value() if token is not None else None,
         )
 
 

@@ -1,8 +1,10 @@
-"""The HTTP edge: Bolt's ASGI adapter, `/healthz`, and a body-size cap, served by uvicorn."""
+"""The HTTP edge: Bolt's ASGI adapter, `/healthz`, `/metrics` behind a token, and a body-size
+cap, served by uvicorn."""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import threading
@@ -84,11 +86,22 @@ def raised_in_leeway(error: BaseException) -> bool:
 
 
 class LeewayASGI:
-    def __init__(self, bolt: App, health: Health, signing_secret: str, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        bolt: App,
+        health: Health,
+        signing_secret: str,
+        metrics: Metrics | None = None,
+        *,
+        metrics_token: str | None = None,
+    ) -> None:
+        """With `metrics_token`, /metrics is served here too, to requests bearing it; without,
+        this port has no /metrics (METRICS_PORT serves them on their own)."""
         self.slack = ThreadedSlackRequestHandler(bolt, path=EVENTS_PATH)
         self.health = health
         self.verifier = SignatureVerifier(signing_secret)
         self.metrics = metrics or Metrics()
+        self.metrics_token = metrics_token
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,7 +111,10 @@ class LeewayASGI:
             status, report = await asyncio.to_thread(self.health)
             await _respond(send, status, json.dumps(report).encode(), "application/json")
             return
-        if scope["path"] == METRICS_PATH and scope["method"] == "GET":
+        if scope["path"] == METRICS_PATH and scope["method"] == "GET" and self.metrics_token is not None:
+            if not bearer_matches(_headers(scope).get("authorization", ""), self.metrics_token):
+                await _respond(send, 401, b"metrics need a bearer token", "text/plain", challenge=True)
+                return
             await _respond(send, 200, await asyncio.to_thread(self.metrics.render), CONTENT_TYPE)
             return
         started = time.perf_counter()
@@ -136,7 +152,7 @@ class LeewayASGI:
         await self.slack(scope, replay, send)
 
     def _authentic(self, scope: dict[str, Any], body: bytes) -> bool:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = _headers(scope)
         try:
             return bool(
                 self.verifier.is_valid(
@@ -145,6 +161,16 @@ class LeewayASGI:
             )
         except Exception:
             return False
+
+
+def _headers(scope: dict[str, Any]) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+def bearer_matches(authorization: str, token: str) -> bool:
+    """Whether an Authorization header carries `token` as its bearer token (compared in constant time)."""
+    scheme, _, given = authorization.strip().partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode("latin-1"), token.encode())
 
 
 async def _read_capped(receive: Receive) -> bytes | None:
@@ -160,14 +186,11 @@ async def _read_capped(receive: Receive) -> bytes | None:
             return bytes(chunks)
 
 
-async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())],
-        }
-    )
+async def _respond(send: Send, status: int, body: bytes, content_type: str, *, challenge: bool = False) -> None:
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    if challenge:  # a 401 says which scheme it wants
+        headers.append((b"www-authenticate", b'Bearer realm="metrics"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

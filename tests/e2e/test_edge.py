@@ -7,12 +7,16 @@ import json
 import logging
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import Engine
 
 from bot.outbox import transport
 from bot.outbox.rendering import RESPOND, Delivery
@@ -20,8 +24,11 @@ from bot.runtime import slack_client
 from bot.settings import Settings
 from bot.standin import StandInSlack
 from bot.standin.driver import payloads
+from bot.web import ServerThread
 from storage.models import OutboxMessage
 from tests.e2e.support import Bot
+from tests.e2e.test_process import free_port, start_process, stop_all
+from tests.support import wipe
 
 
 def _settings(api: StandInSlack) -> Settings:
@@ -297,3 +304,59 @@ def test_the_same_payloads_well_formed_are_served(bot: Bot) -> None:
     assert "no longer exists" in bot.api.wait_for("chat.postEphemeral", user="U0BEN")[0].args["text"]
     assert bot.driver.post_payload(_form(bot)).status == 200
     assert bot.only_proposal().status == "granted"
+
+
+# --- who may read the metrics -------------------------------------------------------------------
+
+
+def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.read().decode()
+
+
+def test_metrics_are_not_served_on_the_main_port_without_a_token(bot: Bot) -> None:
+    assert _get(f"{bot.server.url}/metrics")[0] == 404
+    assert _get(f"{bot.server.url}/metrics", {"Authorization": "Bearer anything"})[0] == 404
+
+
+def test_metrics_on_the_main_port_need_the_token(bot: Bot) -> None:
+    token = "a-token-only-prometheus-knows"
+    bot.leeway.settings = bot.leeway.settings.model_copy(update={"metrics_token": SecretStr(token)})
+    server = ServerThread(bot.leeway.asgi()).start()
+    try:
+        url = f"{server.url}/metrics"
+        assert _get(url)[0] == 401
+        assert _get(url, {"Authorization": "Bearer not-the-token"})[0] == 401
+        assert _get(url, {"Authorization": f"Basic {token}"})[0] == 401
+        assert _get(url, {"Authorization": f"Bearer {token}x"})[0] == 401
+        status, text = _get(url, {"Authorization": f"Bearer {token}"})
+        assert status == 200 and "leeway_outbox_backlog " in text
+        assert _get(f"{server.url}/healthz")[0] == 200  # the rest of the port is as it was
+    finally:
+        server.stop()
+
+
+def test_python_m_bot_run_serves_metrics_on_their_own_port_and_stops_them_with_it(
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    slack.reset()
+    wipe(engine)
+    metrics_port = free_port()
+    process, driver, base = start_process(slack, database_url, tmp_path, METRICS_PORT=str(metrics_port))
+    try:
+        assert "Granted" in driver.command("U0ANA", "refund 20 #1 x").json["text"]
+        status, text = _get(f"http://127.0.0.1:{metrics_port}/metrics")
+        assert status == 200 and 'leeway_proposals_total{outcome="granted",tier="alone"} 1.0' in text
+        assert _get(f"{base}/metrics")[0] == 404  # not on the port Slack reaches
+    finally:
+        stop_all(process)
+        wipe(engine)
+        slack.reset()
+    assert process.returncode == 0
+    with pytest.raises(OSError):  # stopped with it
+        _get(f"http://127.0.0.1:{metrics_port}/metrics")
