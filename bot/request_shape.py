@@ -70,7 +70,7 @@ def _view(view: Mapping[str, Any], *, submitted: bool) -> str | None:
         return problem
     for block, inputs in view["state"]["values"].items():
         if not isinstance(inputs, dict) or not all(isinstance(v, dict) for v in inputs.values()):
-            return f"view.state.values.{block} is not an object of objects"
+            return f"view.state.values[{block[:40]!r}] is not an object of objects"
     return None
 
 

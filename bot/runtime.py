@@ -52,8 +52,7 @@ class Leeway:
     roster: RosterDirectory
     bolt: App
     scheduler: BackgroundScheduler
-
-    metrics_server: MetricsServer | None = None
+    metrics_server: MetricsServer | None = None  # with METRICS_PORT, from start_background() to close()
 
     def start_background(self) -> None:
         if self.settings.metrics_port is not None:

@@ -60,7 +60,7 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):
                 if raised_in_leeway(error):
                     log.exception("unexpected error while dispatching a Slack request")
                     return BoltResponse(status=500, body="")
-                return _malformed(f"Bolt could not read it ({type(error).__name__}: {str(error)[:100]})")
+                return _malformed(f"Bolt could not read it ({type(error).__name__}: {str(error)[:100]!r})")
 
         return await asyncio.to_thread(run)
 

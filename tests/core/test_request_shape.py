@@ -37,10 +37,10 @@ FORM: dict[str, Any] = {
 COMMAND = {"command": "/remedy", "user_id": "U0ANA", "trigger_id": "1.2.3", "text": ""}
 EVENT = {"type": "event_callback", "event": {"type": "reaction_added", "item": {}}}
 NOT_LEEWAYS_METADATA = "view.private_metadata is not what Leeway keeps there (a JSON object)"
-NOT_INPUTS = "view.state.values.amount is not an object of objects"
+NOT_INPUTS = "view.state.values['amount'] is not an object of objects"
 
 
-def _changed(body: dict[str, Any], path: str, value: Any = ...) -> dict[str, Any]:
+def changed(body: dict[str, Any], path: str, value: Any = ...) -> dict[str, Any]:
     """`body` with the field at dotted `path` set to `value`, or removed (no value)."""
     changed = copy.deepcopy(body)
     *outer, last = path.split(".")
@@ -60,47 +60,47 @@ def _changed(body: dict[str, Any], path: str, value: Any = ...) -> dict[str, Any
         # As Slack sends them.
         (CLICK, None),
         (FORM, None),
-        (_changed(FORM, "view.private_metadata", '{"channel": "C0GENERAL"}'), None),
-        (_changed(FORM, "view.callback_id", ""), None),
-        (_changed(CLICK, "channel"), None),  # a click in a modal names no channel
-        (_changed(CLICK, "response_url"), None),
-        (_changed(_changed(FORM, "type", "view_closed"), "view.state"), None),  # closing submits nothing
+        (changed(FORM, "view.private_metadata", '{"channel": "C0GENERAL"}'), None),
+        (changed(FORM, "view.callback_id", ""), None),
+        (changed(CLICK, "channel"), None),  # a click in a modal names no channel
+        (changed(CLICK, "response_url"), None),
+        (changed(changed(FORM, "type", "view_closed"), "view.state"), None),  # closing submits nothing
         (COMMAND, None),
         (EVENT, None),
         ({"type": "url_verification", "challenge": "x"}, None),  # Bolt's to answer
         ({"ssl_check": "1", "token": "x"}, None),
         # Missing what every request of its kind carries.
-        (_changed(FORM, "view.type"), "view.type is missing"),
-        (_changed(FORM, "view.id", ""), "view.id is missing"),
-        (_changed(FORM, "view.callback_id"), "view.callback_id is missing"),
-        (_changed(FORM, "view.state"), "view.state is missing"),
-        (_changed(FORM, "view.state.values"), "view.state.values is missing"),
-        (_changed(FORM, "user"), "user is missing"),
-        (_changed(FORM, "view"), "view is missing"),
-        (_changed(CLICK, "user.id"), "user.id is missing"),
-        (_changed(CLICK, "actions"), "actions is missing"),
-        (_changed(CLICK, "trigger_id"), "trigger_id is missing"),
-        (_changed(CLICK, "actions", [{}]), "actions[0].action_id is missing"),
-        (_changed(COMMAND, "user_id"), "user_id is missing"),
-        (_changed(COMMAND, "trigger_id", ""), "trigger_id is missing"),
-        (_changed(EVENT, "event"), "event is missing"),
-        (_changed(EVENT, "event.type"), "event.type is missing"),
+        (changed(FORM, "view.type"), "view.type is missing"),
+        (changed(FORM, "view.id", ""), "view.id is missing"),
+        (changed(FORM, "view.callback_id"), "view.callback_id is missing"),
+        (changed(FORM, "view.state"), "view.state is missing"),
+        (changed(FORM, "view.state.values"), "view.state.values is missing"),
+        (changed(FORM, "user"), "user is missing"),
+        (changed(FORM, "view"), "view is missing"),
+        (changed(CLICK, "user.id"), "user.id is missing"),
+        (changed(CLICK, "actions"), "actions is missing"),
+        (changed(CLICK, "trigger_id"), "trigger_id is missing"),
+        (changed(CLICK, "actions", [{}]), "actions[0].action_id is missing"),
+        (changed(COMMAND, "user_id"), "user_id is missing"),
+        (changed(COMMAND, "trigger_id", ""), "trigger_id is missing"),
+        (changed(EVENT, "event"), "event is missing"),
+        (changed(EVENT, "event.type"), "event.type is missing"),
         # Of the wrong type.
-        (_changed(FORM, "view", "modal"), "view is not an object"),
-        (_changed(FORM, "view.type", 5), "view.type is not a string"),
-        (_changed(FORM, "view.private_metadata", 5), "view.private_metadata is not a string"),
-        (_changed(FORM, "view.private_metadata", "{"), NOT_LEEWAYS_METADATA),
-        (_changed(FORM, "view.private_metadata", "[]"), NOT_LEEWAYS_METADATA),
-        (_changed(FORM, "view.state.values", {"amount": "9"}), NOT_INPUTS),
-        (_changed(FORM, "view.state.values", {"amount": {"input": "9"}}), NOT_INPUTS),
-        (_changed(FORM, "user", "U0ANA"), "user is not an object"),
-        (_changed(CLICK, "actions", "approve"), "actions is not a list"),
-        (_changed(CLICK, "actions", ["approve"]), "actions[0] is not an object"),
-        (_changed(CLICK, "actions", [{"action_id": 5}]), "actions[0].action_id is not a string"),
-        (_changed(CLICK, "channel", "C0REQ"), "channel is not an object"),
-        (_changed(CLICK, "response_url", 5), "response_url is not a string"),
-        (_changed(CLICK, "user.id", 5), "user.id is not a string"),
-        (_changed(EVENT, "event", "reaction_added"), "event is not an object"),
+        (changed(FORM, "view", "modal"), "view is not an object"),
+        (changed(FORM, "view.type", 5), "view.type is not a string"),
+        (changed(FORM, "view.private_metadata", 5), "view.private_metadata is not a string"),
+        (changed(FORM, "view.private_metadata", "{"), NOT_LEEWAYS_METADATA),
+        (changed(FORM, "view.private_metadata", "[]"), NOT_LEEWAYS_METADATA),
+        (changed(FORM, "view.state.values", {"amount": "9"}), NOT_INPUTS),
+        (changed(FORM, "view.state.values", {"amount": {"input": "9"}}), NOT_INPUTS),
+        (changed(FORM, "user", "U0ANA"), "user is not an object"),
+        (changed(CLICK, "actions", "approve"), "actions is not a list"),
+        (changed(CLICK, "actions", ["approve"]), "actions[0] is not an object"),
+        (changed(CLICK, "actions", [{"action_id": 5}]), "actions[0].action_id is not a string"),
+        (changed(CLICK, "channel", "C0REQ"), "channel is not an object"),
+        (changed(CLICK, "response_url", 5), "response_url is not a string"),
+        (changed(CLICK, "user.id", 5), "user.id is not a string"),
+        (changed(EVENT, "event", "reaction_added"), "event is not an object"),
         ({"type": 5}, "type is not a string"),
         ([1, 2], "the body is not an object"),
     ],
