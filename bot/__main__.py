@@ -56,13 +56,13 @@ def _run(settings: Settings) -> int:
     from bot.web import make_server
 
     leeway = build(settings)
-    leeway.start_background()
     log = logging.getLogger("leeway")
-    # uvicorn shuts down gracefully on SIGTERM/SIGINT and then re-raises the signal; end
-    # with a clean exit instead, so the sender and scheduler stop in the `finally` below.
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT and then re-raises the signal; end with a
+    # clean exit instead, so the sender, scheduler and metrics server stop in the `finally` below.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_cleanly)
     try:
+        leeway.start_background()
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -1,10 +1,16 @@
-"""Prometheus metrics, one registry per running Leeway (so tests can run several)."""
+"""Prometheus metrics, one registry per running Leeway (so tests can run several), and the
+server that offers them on a port of their own."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
+from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, start_http_server
+
+log = logging.getLogger("leeway.metrics")
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -46,3 +52,39 @@ class Metrics:
 
     def render(self) -> bytes:
         return bytes(generate_latest(self.registry))
+
+
+class MetricsServer:
+    """prometheus_client's own server, on a daemon thread: /metrics (or any path) on
+    `host:port`, apart from the port Slack reaches. port=0 takes a free one."""
+
+    def __init__(self, metrics: Metrics, *, host: str, port: int) -> None:
+        self.metrics = metrics
+        self.host = host
+        self.requested_port = port
+        self._server: WSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> MetricsServer:
+        """Raises OSError when the address can't be bound."""
+        if self._server is None:
+            self._server, self._thread = start_http_server(
+                self.requested_port, addr=self.host, registry=self.metrics.registry
+            )
+            log.info("metrics are served on http://%s:%s/metrics", self.host, self.port)
+        return self
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the metrics server is not started")
+        return int(self._server.server_port)
+
+    def stop(self) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if thread is not None:
+            thread.join(5)

@@ -6,18 +6,22 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from sqlalchemy import Engine, text
 
 from bot import jobs, services
 from bot.clock import Clock, system_clock
 from bot.core.policy import Policy
-from bot.metrics import Metrics
+from bot.metrics import Metrics, MetricsServer
 from bot.outbox import Sender, backlog
 from bot.policy_file import load_policy
 from bot.roster import RosterDirectory
@@ -30,6 +34,8 @@ from storage.db import make_engine, make_sessions
 log = logging.getLogger("leeway")
 
 ROSTER_REFRESH_MINUTES = 10
+# The Web API calls Leeway makes that only read: asked twice, Slack answers the same.
+READS = frozenset({"auth.test", "usergroups.users.list"})
 
 
 class StartupError(Exception):
@@ -46,12 +52,25 @@ class Leeway:
     roster: RosterDirectory
     bolt: App
     scheduler: BackgroundScheduler
+    metrics_server: MetricsServer | None = None  # with METRICS_PORT, from start_background() to close()
 
     def start_background(self) -> None:
+        if self.settings.metrics_port is not None:
+            self.serve_metrics(host=self.settings.metrics_host, port=self.settings.metrics_port)
         self.sender.start()
         self.scheduler.start()
 
+    def serve_metrics(self, *, host: str, port: int) -> MetricsServer:
+        """The metrics on their own port (0: any free one), until `close()`."""
+        try:
+            self.metrics_server = MetricsServer(self.ctx.metrics, host=host, port=port).start()
+        except OSError as error:
+            raise StartupError(f"Can't serve metrics on {host}:{port} (METRICS_HOST, METRICS_PORT): {error}") from None
+        return self.metrics_server
+
     def close(self) -> None:
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.sender.stop()
@@ -78,20 +97,45 @@ class Leeway:
         return 200, {"status": "ok", **report}
 
     def asgi(self) -> LeewayASGI:
+        token = self.settings.metrics_token
         return LeewayASGI(
-            self.bolt, self.health, self.settings.slack_signing_secret.get_secret_value(), self.ctx.metrics
+            self.bolt,
+            self.health,
+            self.settings.slack_signing_secret.get_secret_value(),
+            self.ctx.metrics,
+            metrics_token=token.get_secret_value() if token is not None else None,
         )
 
 
 def slack_client(settings: Settings) -> WebClient:
     # 429s and 5xx are not retried inside the call: the outbox reschedules them without holding
-    # up other channels, and without re-posting inside one claim what Slack may already have.
+    # up other channels. Nor is a dropped connection, but on a read: Slack may already have a
+    # post whose answer was lost, and only the outbox knows when it may be sent again.
     return WebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_url,
         timeout=15,
-        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)],
+        retry_handlers=[ReadRetryHandler(max_retry_count=2)],
     )
+
+
+def is_read(url: str) -> bool:
+    """Whether a Web API call, by its URL, only reads (see READS)."""
+    return urlsplit(url).path.rsplit("/", 1)[-1] in READS
+
+
+class ReadRetryHandler(ConnectionErrorRetryHandler):
+    """slack_sdk's retry on a dropped connection, for reads only."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return is_read(request.url) and super()._can_retry(state=state, request=request, response=response, error=error)
 
 
 def build(settings: Settings, *, clock: Clock = system_clock, apply_migrations: bool = True) -> Leeway:

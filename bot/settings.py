@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -26,6 +26,9 @@ _FIXES = {
     "outbox_max_age_seconds": "OUTBOX_MAX_AGE_SECONDS must be a number of seconds, at least 10",
     "outbox_lease_seconds": "OUTBOX_LEASE_SECONDS must be a number of seconds, at least 1",
     "schedule_interval_seconds": "SCHEDULE_INTERVAL_SECONDS must be a number of seconds, at least 1",
+    "metrics_port": "METRICS_PORT must be a number from 1 to 65535, other than PORT, or unset",
+    "metrics_host": "METRICS_HOST must be an address to listen on, such as 127.0.0.1",
+    "metrics_token": "METRICS_TOKEN must be at least 16 characters (try `openssl rand -hex 32`), or unset",
 }
 
 
@@ -48,6 +51,11 @@ class Settings(BaseSettings):
     outbox_lease_seconds: int = Field(default=120, ge=1)
     # How often each instance looks for requests to re-route or expire.
     schedule_interval_seconds: int = Field(default=30, ge=1)
+    # Prometheus metrics on a port of their own, on METRICS_HOST (unset: not served there).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = Field(default="127.0.0.1", min_length=1)
+    # When set, /metrics is served on PORT too, to requests that carry it as a bearer token.
+    metrics_token: SecretStr | None = None
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -63,6 +71,25 @@ class Settings(BaseSettings):
             return None
         if value is not None and not value.get_secret_value().startswith("xapp-"):
             raise ValueError("must start with xapp-")
+        return value
+
+    @field_validator("metrics_port", "metrics_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("metrics_port")
+    @classmethod
+    def _metrics_port(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and value == info.data.get("port"):
+            raise ValueError("PORT serves Slack; metrics need a port of their own")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
         return value
 
     @field_validator("slack_api_url")

@@ -1,12 +1,15 @@
-"""The HTTP edge: Bolt's ASGI adapter, `/healthz`, and a body-size cap, served by uvicorn."""
+"""The HTTP edge: Bolt's ASGI adapter, `/healthz`, `/metrics` behind a token, and a body-size
+cap, served by uvicorn."""
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import threading
 import time
+import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -17,6 +20,7 @@ from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.metrics import CONTENT_TYPE, Metrics
+from bot.request_shape import shape_problem
 
 log = logging.getLogger("leeway.web")
 
@@ -33,7 +37,9 @@ Health = Callable[[], tuple[int, dict[str, Any]]]
 
 class ThreadedSlackRequestHandler(SlackRequestHandler):
     """Bolt's ASGI adapter calls the synchronous App on the event loop, one request at a
-    time. Run each dispatch in a worker thread instead; answer unparseable bodies 400."""
+    time. Run each dispatch in a worker thread instead. A signed body that isn't what Slack
+    sends (unparseable, missing what its kind always carries, or one Bolt chokes on) gets a
+    400: it says nothing about Leeway, so it is one log line, not a traceback."""
 
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
         body = await request.get_raw_body()
@@ -41,19 +47,61 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):
         def run() -> BoltResponse:
             try:
                 bolt_request = BoltRequest(body=body, query=request.query_string, headers=request.get_headers())
-            except Exception:
-                return BoltResponse(status=400, body="malformed request")
-            return self.app.dispatch(bolt_request)
+            except Exception as error:
+                return _malformed(f"unparseable ({type(error).__name__})")
+            problem = shape_problem(bolt_request.body)
+            if problem is not None:
+                return _malformed(problem)
+            try:
+                return self.app.dispatch(bolt_request)
+            except Exception as error:
+                # Bolt hands listener errors to Leeway's error handler; what escapes is Bolt's
+                # own reading of the payload failing, unless Leeway's code is in the traceback.
+                if raised_in_leeway(error):
+                    log.exception("unexpected error while dispatching a Slack request")
+                    return BoltResponse(status=500, body="")
+                return _malformed(f"Bolt could not read it ({type(error).__name__}: {str(error)[:100]!r})")
 
         return await asyncio.to_thread(run)
 
 
+def _malformed(why: str) -> BoltResponse:
+    log.warning("refused a signed request that Slack would not send: %s", why)
+    return BoltResponse(status=400, body="malformed request")
+
+
+def raised_in_leeway(error: BaseException) -> bool:
+    """Whether Leeway's own code (beyond this edge) is in the traceback of `error`, or of an
+    error it was raised while handling."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        for frame, _ in traceback.walk_tb(current.__traceback__):
+            module = str(frame.f_globals.get("__name__", ""))
+            if module.startswith("bot.") and module != __name__:
+                return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 class LeewayASGI:
-    def __init__(self, bolt: App, health: Health, signing_secret: str, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        bolt: App,
+        health: Health,
+        signing_secret: str,
+        metrics: Metrics | None = None,
+        *,
+        metrics_token: str | None = None,
+    ) -> None:
+        """With `metrics_token`, /metrics is served here too, to requests bearing it; without,
+        this port has no /metrics (METRICS_PORT serves them on their own)."""
         self.slack = ThreadedSlackRequestHandler(bolt, path=EVENTS_PATH)
         self.health = health
         self.verifier = SignatureVerifier(signing_secret)
         self.metrics = metrics or Metrics()
+        self.metrics_token = metrics_token
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,7 +111,10 @@ class LeewayASGI:
             status, report = await asyncio.to_thread(self.health)
             await _respond(send, status, json.dumps(report).encode(), "application/json")
             return
-        if scope["path"] == METRICS_PATH and scope["method"] == "GET":
+        if scope["path"] == METRICS_PATH and scope["method"] == "GET" and self.metrics_token is not None:
+            if not bearer_matches(_headers(scope).get("authorization", ""), self.metrics_token):
+                await _respond(send, 401, b"metrics need a bearer token", "text/plain", challenge=True)
+                return
             await _respond(send, 200, await asyncio.to_thread(self.metrics.render), CONTENT_TYPE)
             return
         started = time.perf_counter()
@@ -101,7 +152,7 @@ class LeewayASGI:
         await self.slack(scope, replay, send)
 
     def _authentic(self, scope: dict[str, Any], body: bytes) -> bool:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = _headers(scope)
         try:
             return bool(
                 self.verifier.is_valid(
@@ -110,6 +161,16 @@ class LeewayASGI:
             )
         except Exception:
             return False
+
+
+def _headers(scope: dict[str, Any]) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+def bearer_matches(authorization: str, token: str) -> bool:
+    """Whether an Authorization header carries `token` as its bearer token (compared in constant time)."""
+    scheme, _, given = authorization.strip().partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode("latin-1"), token.encode())
 
 
 async def _read_capped(receive: Receive) -> bytes | None:
@@ -125,14 +186,11 @@ async def _read_capped(receive: Receive) -> bytes | None:
             return bytes(chunks)
 
 
-async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())],
-        }
-    )
+async def _respond(send: Send, status: int, body: bytes, content_type: str, *, challenge: bool = False) -> None:
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
+    if challenge:  # a 401 says which scheme it wants
+        headers.append((b"www-authenticate", b'Bearer realm="metrics"'))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 

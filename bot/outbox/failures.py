@@ -82,6 +82,13 @@ def retry_or_give_up(error: str, *, attempts: int) -> Retry | Fail:
     return Retry(timedelta(seconds=min(300, 2**attempts)), error)
 
 
+def answer_lost(error: str, *, attempts: int, lease: timedelta) -> Retry | Fail:
+    """Slack may have the post, and only its answer was lost: like a post whose sender died
+    mid-claim, it goes again at most once, and only when the claim would have lapsed."""
+    outcome = retry_or_give_up(f"answer lost: {error}", attempts=attempts)
+    return Retry(lease, outcome.error) if isinstance(outcome, Retry) else outcome
+
+
 def retry_after_seconds(value: str | list[str] | None) -> int:
     """Slack's Retry-After header in whole seconds: at least 1, and 1 when missing or unreadable."""
     if isinstance(value, list):

@@ -25,7 +25,18 @@ from bot.core.policy import Policy
 from bot.core.vocabulary import OutboxKind
 from bot.metrics import Metrics
 from bot.outbox import transport
-from bot.outbox.failures import Fail, Hold, Outcome, Retry, classify, deferred, dropped, retry_or_give_up, warning
+from bot.outbox.failures import (
+    Fail,
+    Hold,
+    Outcome,
+    Retry,
+    answer_lost,
+    classify,
+    deferred,
+    dropped,
+    retry_or_give_up,
+    warning,
+)
 from bot.outbox.kinds import POSTS, UNPACED, WARN_PROPOSER
 from bot.outbox.pacing import LEASE, POST_INTERVAL, pause
 from bot.outbox.rendering import Defer, Drop, Reader, render
@@ -168,6 +179,9 @@ class Sender:
                 return  # another sender took it after our claim lapsed; it sends it
         try:
             response = transport.send(self.client, delivery)
+        except Drop as why:  # nowhere Leeway may send it: never fetched, never tried again
+            self._settle(message, dropped(str(why)))
+            return
         except SlackApiError as error:
             status, code, retry_after = transport.refusal(error)
             self.metrics.slack_errors.labels(code="ratelimited" if status == 429 else code).inc()
@@ -182,7 +196,11 @@ class Sender:
             self._settle(message, outcome)
             return
         except Exception as error:  # network trouble: Slack may be unreachable for a moment
-            self._settle(message, retry_or_give_up(f"{type(error).__name__}: {error}", attempts=message.attempts))
+            error_text = f"{type(error).__name__}: {error}"
+            if transport.may_have_landed(delivery.method, error):
+                self._settle(message, answer_lost(error_text, attempts=message.attempts, lease=self.lease))
+            else:
+                self._settle(message, retry_or_give_up(error_text, attempts=message.attempts))
             return
         channel, ts = transport.posted_at(response)
         with self.sessions.begin() as session:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+from http.client import HTTPException
 from typing import Any
+from urllib.error import URLError
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
-from bot.outbox.rendering import RESPOND, Delivery
+from bot.outbox.rendering import RESPOND, Delivery, Drop
+
+log = logging.getLogger("leeway.outbox")
+
+# Slack's own hosts, where its response_urls point (hooks.slack.com among them).
+SLACK_HOSTS = ".slack.com"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Calls that show a new message each time they land: sent twice, they are seen twice.
+REPEATS_SHOW = frozenset({"chat.postMessage", "chat.postEphemeral", RESPOND})
 
 
 def send(client: WebClient, delivery: Delivery) -> SlackResponse:
@@ -21,7 +33,12 @@ def send(client: WebClient, delivery: Delivery) -> SlackResponse:
 def _respond(client: WebClient, args: dict[str, Any]) -> SlackResponse:
     """Reply through an interaction's response_url: it works in channels Leeway isn't in."""
     url = str(args["url"])
-    result = WebhookClient(url, timeout=15).send_dict({k: v for k, v in args.items() if k != "url"})
+    if not may_reply_to(url, api_url=client.base_url):
+        # Slack's payloads only ever name its own hosts: whatever named this one is not Slack.
+        log.warning("refused a response_url on %s, which is not Slack's", _where(url))
+        raise Drop("its response_url is not Slack's")
+    # No retry inside the call: like every post, a reply whose answer was lost is the outbox's to resend.
+    result = WebhookClient(url, timeout=15, retry_handlers=[]).send_dict({k: v for k, v in args.items() if k != "url"})
     if result.status_code >= 400:
         raise RuntimeError(f"response_url answered {result.status_code}")
     return SlackResponse(
@@ -33,6 +50,50 @@ def _respond(client: WebClient, args: dict[str, Any]) -> SlackResponse:
         headers={},
         status_code=result.status_code,
     )
+
+
+def may_reply_to(url: str, *, api_url: str) -> bool:
+    """Whether a response_url from a payload may be posted to: Slack's own hosts over https, or
+    the scheme, host and port of the configured Web API (the stand-in, in tests and the demo)."""
+    if any(c <= " " or c == "\\" for c in url):  # parsers disagree about these; Slack never sends them
+        return False
+    try:
+        where = _origin(url)
+        if where is None:
+            return False
+        scheme, host, port = where
+        return where == _origin(api_url) or ((scheme, port) == ("https", 443) and host.endswith(SLACK_HOSTS))
+    except ValueError:  # an unreadable port
+        return False
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """Scheme, host and port (the scheme's own when none is written); None without a host, or
+    with a user name in front of it."""
+    parts = urlsplit(url)
+    if "@" in parts.netloc or not parts.hostname:
+        return None
+    port = parts.port if parts.port is not None else _DEFAULT_PORTS.get(parts.scheme, 0)
+    return parts.scheme, parts.hostname, port
+
+
+def _where(url: str) -> str:
+    """Enough of a refused URL to recognise it by, and no more (it may carry anything)."""
+    try:
+        origin = _origin(url)
+    except ValueError:
+        origin = None
+    return "{}://{}:{}".format(*origin)[:120] if origin else "an unreadable host"
+
+
+def may_have_landed(method: str, error: Exception) -> bool:
+    """Whether a post that failed with `error` may be in Slack all the same, so that sending it
+    again now could show it twice: the request went out, and the connection dropped or timed
+    out before the answer came back. (urllib wraps what fails before the request is sent, such
+    as a refused connection, in URLError.)"""
+    if method not in REPEATS_SHOW or isinstance(error, URLError):
+        return False
+    return isinstance(error, OSError | HTTPException)
 
 
 def posted_at(response: SlackResponse) -> tuple[str | None, str | None]:

@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -122,7 +123,7 @@ class Dispatcher:
             answer = Answer(200, {"ok": True, **result})
         except ApiError as err:
             answer = Answer(200, {"ok": False, "error": err.error, **err.extra})
-        return self._record(method, args, answer, at)
+        return self._record(method, args, self._maybe_dropped(method, args, answer), at)
 
     def _response_post(self, key: str, headers: Mapping[str, str], raw: bytes) -> Answer:
         at = time.monotonic()
@@ -144,4 +145,8 @@ class Dispatcher:
             answer = Answer(200, {"ok": True})
         except ApiError as err:
             answer = Answer(400, {"ok": False, "error": err.error})
-        return self._record("response_url", args, answer, at)
+        return self._record("response_url", args, self._maybe_dropped("response_url", args, answer), at)
+
+    def _maybe_dropped(self, method: str, args: dict[str, Any], answer: Answer) -> Answer:
+        """The call has taken effect; a switched-on fault loses its answer all the same."""
+        return replace(answer, dropped=True) if self._faults.take_drop(method, args) else answer

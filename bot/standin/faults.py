@@ -1,4 +1,5 @@
-"""Failures a test switches on: an error answer, a 429 with ``Retry-After``, a call held in flight.
+"""Failures a test switches on: an error answer, a 429 with ``Retry-After``, a call held in flight,
+an answer lost after the call took effect.
 
 Each applies to the next call(s) to one method whose arguments match, in the order switched on.
 :class:`Faults` does not lock; the stand-in holds its one lock around every use.
@@ -45,9 +46,21 @@ class _Fault:
     retry_after: int | None = None  # rate_limit_next
 
 
+def _count_off(faults: list[_Fault], method: str, args: Mapping[str, Any]) -> _Fault | None:
+    """The first of `faults` this call meets, counted off (and forgotten when used up)."""
+    for fault in faults:
+        if fault.method == method and matches(args, fault.match):
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                faults.remove(fault)
+            return fault
+    return None
+
+
 class Faults:
     def __init__(self) -> None:
         self._faults: list[_Fault] = []
+        self._drops: list[_Fault] = []
         self._holds: list[Hold] = []
 
     def fail_next(self, method: str, error: str, *, times: int, match: Mapping[str, Any]) -> None:
@@ -55,6 +68,9 @@ class Faults:
 
     def rate_limit_next(self, method: str, *, retry_after: int, times: int, match: Mapping[str, Any]) -> None:
         self._faults.append(_Fault(method=method, match=dict(match), remaining=times, retry_after=retry_after))
+
+    def drop_answer_next(self, method: str, *, times: int, match: Mapping[str, Any]) -> None:
+        self._drops.append(_Fault(method=method, match=dict(match), remaining=times))
 
     def hold_next(self, method: str, match: Mapping[str, Any]) -> Hold:
         hold = Hold(method=method, match=dict(match))
@@ -77,20 +93,21 @@ class Faults:
 
     def take_fault(self, method: str, args: Mapping[str, Any]) -> Answer | None:
         """The answer of the first fault this call meets, counted off; None if it meets none."""
-        for fault in self._faults:
-            if fault.method != method or not matches(args, fault.match):
-                continue
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                self._faults.remove(fault)
-            if fault.retry_after is not None:
-                return Answer(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fault.retry_after)})
-            return Answer(200, {"ok": False, "error": fault.error or "fatal_error"})
-        return None
+        fault = _count_off(self._faults, method, args)
+        if fault is None:
+            return None
+        if fault.retry_after is not None:
+            return Answer(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(fault.retry_after)})
+        return Answer(200, {"ok": False, "error": fault.error or "fatal_error"})
+
+    def take_drop(self, method: str, args: Mapping[str, Any]) -> bool:
+        """Whether this call, which has taken effect, loses its answer (counted off)."""
+        return _count_off(self._drops, method, args) is not None
 
     def clear(self) -> None:
         """Forget every fault; let every held call on (nothing stays held across a reset)."""
         for hold in self._holds:
             hold.release()
         self._faults = []
+        self._drops = []
         self._holds = []

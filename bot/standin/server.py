@@ -24,6 +24,8 @@ class Answer:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
+    # The connection is closed instead of answering: the caller never learns what happened.
+    dropped: bool = False
 
 
 class Responder(Protocol):
@@ -127,6 +129,9 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # a bug in the stand-in: answer like Slack's 500s, and say so
             self.server.responder.note_internal_error(f"{self.command} {self.path}: {exc!r}")
             answer = Answer(500, {"ok": False, "error": "internal_error"})
+        if answer.dropped:
+            self.close_connection = True
+            return
         payload = json.dumps(answer.body).encode("utf-8")
         self.send_response(answer.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")

@@ -4,7 +4,7 @@ Point a ``slack_sdk.WebClient`` (or a Bolt app) at :attr:`StandInSlack.url` and 
 makes is recorded, checked against Slack's OpenAPI description (when one is given) and answered
 the way Slack would answer it.  Tests then look at what the bot did through :attr:`StandInSlack.calls`,
 :meth:`StandInSlack.message`, :meth:`StandInSlack.views_opened` and friends, and inject failures with
-:meth:`StandInSlack.fail_next` / :meth:`StandInSlack.rate_limit_next`.
+:meth:`StandInSlack.fail_next` / :meth:`StandInSlack.rate_limit_next` / :meth:`StandInSlack.drop_answer_next`.
 
 :class:`StandInSlack` is the face of its parts: ``server`` (HTTP), ``dispatch`` (one request to
 its answer), ``spec`` (checks against the description), ``methods`` (the handlers, by method
@@ -204,6 +204,12 @@ class StandInSlack:
     def rate_limit_next(self, method: str, *, retry_after: int = 1, times: int = 1, **match: Any) -> None:
         with self._lock:
             self._faults.rate_limit_next(method, retry_after=retry_after, times=times, match=match)
+
+    def drop_answer_next(self, method: str, *, times: int = 1, **match: Any) -> None:
+        """The next matching call takes effect (a post is posted), then the connection closes
+        without an answer: a stand-in for a network that drops Slack's reply on the way back."""
+        with self._lock:
+            self._faults.drop_answer_next(method, times=times, match=match)
 
     def hold_next(self, method: str, **match: Any) -> Hold:
         """The next matching call stays in flight (unanswered) until released: a stand-in for

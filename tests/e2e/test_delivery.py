@@ -117,7 +117,8 @@ def test_metrics_count_outcomes_acks_backlog_and_slack_errors(bot: Bot) -> None:
     bot.driver.command("U0ANA", "refund 20 #1 x")
     bot.driver.command("U0ANA", "refund 900 #2 x")
     bot.api.wait_for("chat.postMessage", channel="U0ANA")  # the warning about kudos
-    with urllib.request.urlopen(f"{bot.server.url}/metrics", timeout=5) as response:
+    metrics = bot.leeway.serve_metrics(host="127.0.0.1", port=0)  # their own port, as METRICS_PORT gives them
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics.port}/metrics", timeout=5) as response:
         assert response.headers["content-type"].startswith("text/plain")
         text = response.read().decode()
     assert 'leeway_proposals_total{outcome="granted",tier="alone"} 1.0' in text
