@@ -27,6 +27,7 @@ from bot.policy_file import load_policy
 from bot.roster import RosterDirectory
 from bot.settings import Settings
 from bot.slack.app import build_app
+from bot.slack.installation import Installation
 from bot.web import LeewayASGI
 from storage import migrate
 from storage.db import make_engine, make_sessions
@@ -173,7 +174,7 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
     sessions = make_sessions(engine)
     client = slack_client(settings)
     try:
-        bot_user = client.auth_test().get("user_id")
+        identity = client.auth_test()
     except SlackApiError as error:
         raise StartupError(
             f"Slack rejected SLACK_BOT_TOKEN ({error.response.get('error')}): copy the Bot User "
@@ -181,7 +182,14 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         ) from None
     except Exception as error:
         raise StartupError(f"Can't reach Slack at {settings.slack_api_url} ({type(error).__name__}).") from None
-    roster = RosterDirectory(policy, client, bot_user=bot_user)
+    installation = Installation(
+        team_id=str(identity.get("team_id") or ""),
+        bot_user_id=str(identity.get("user_id") or ""),
+        bot_id=identity.get("bot_id"),
+        bot_token=settings.slack_bot_token.get_secret_value(),
+        app_id=settings.slack_app_id,
+    )
+    roster = RosterDirectory(policy, client, bot_user=installation.bot_user_id or None)
     try:
         roster.refresh(strict=True)
     except RosterError as error:
@@ -202,7 +210,11 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         policy=policy, roster=roster, sessions=sessions, clock=clock, wake_sender=sender.wake, metrics=metrics
     )
     bolt = build_app(
-        client=client, signing_secret=settings.slack_signing_secret.get_secret_value(), ctx=ctx, sender=sender
+        client=client,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        ctx=ctx,
+        sender=sender,
+        installation=installation,
     )
     scheduler = BackgroundScheduler(timezone=UTC)
     scheduler.add_job(

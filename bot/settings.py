@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr = Field(min_length=8)
     slack_app_token: SecretStr | None = None
     slack_api_url: str = SLACK_API_URL
+    # The app's ID (A…, Basic Information): requests from any other app are ignored. Unset: learned
+    # from the first request from Leeway's own workspace.
+    slack_app_id: str | None = Field(default=None, pattern=r"^A[A-Z0-9]{2,}$")
     database_url: str = "sqlite:///leeway.db"
     leeway_policy: Path = Path("policy.yml")
     host: str = "0.0.0.0"

@@ -14,19 +14,24 @@ from slack_sdk.webhook import WebhookClient
 from bot import services
 from bot.outbox import Sender
 from bot.slack import views
+from bot.slack.installation import Installation
 from bot.slack.listeners import actions, commands, forms, home, reactions
 
 log = logging.getLogger("leeway.slack")
 
 
-def build_app(*, client: WebClient, signing_secret: str, ctx: services.Context, sender: Sender) -> App:
+def build_app(
+    *, client: WebClient, signing_secret: str, ctx: services.Context, sender: Sender, installation: Installation
+) -> App:
     app = App(
         client=client,
         signing_secret=signing_secret,
         # Listeners do their quick database work before the ack and leave Slack calls to the
         # outbox, so the ack is the reply; this also skips Bolt's 10 ms ack-polling loop.
         process_before_response=True,
-        token_verification_enabled=False,  # Leeway calls auth.test itself at start, with a clearer error
+        # What auth.test said at start: Bolt never calls Slack before an ack.
+        authorize=installation.authorizer(),
+        before_authorize=installation.only_ours,
     )
     commands.register(app, ctx, sender)
     actions.register(app, ctx, sender)
