@@ -1,4 +1,5 @@
-"""Failures a test switches on: an error answer, a 429 with ``Retry-After``, a call held in flight.
+"""Failures a test switches on: an error answer, a 429 with ``Retry-After``, a call held in flight
+(before Slack carries it out, or after, with only its answer held).
 
 Each applies to the next call(s) to one method whose arguments match, in the order switched on.
 :class:`Faults` does not lock; the stand-in holds its one lock around every use.
@@ -22,10 +23,13 @@ HOLD_LIMIT_SECONDS = 60
 
 @dataclass
 class Hold:
-    """A call kept in flight: `arrived` is set when it reaches the stand-in; `release()` lets it on."""
+    """A call kept in flight: `arrived` is set when it reaches the stand-in; `release()` lets it on.
+    With `answer_only`, the call is carried out at once (a posted message is there to see and react
+    to) and only its answer waits for the release."""
 
     method: str
     match: dict[str, Any]
+    answer_only: bool = False
     arrived: threading.Event = field(default_factory=threading.Event)
     released: threading.Event = field(default_factory=threading.Event)
 
@@ -56,8 +60,8 @@ class Faults:
     def rate_limit_next(self, method: str, *, retry_after: int, times: int, match: Mapping[str, Any]) -> None:
         self._faults.append(_Fault(method=method, match=dict(match), remaining=times, retry_after=retry_after))
 
-    def hold_next(self, method: str, match: Mapping[str, Any]) -> Hold:
-        hold = Hold(method=method, match=dict(match))
+    def hold_next(self, method: str, match: Mapping[str, Any], *, answer_only: bool = False) -> Hold:
+        hold = Hold(method=method, match=dict(match), answer_only=answer_only)
         self._holds.append(hold)
         return hold
 
