@@ -15,12 +15,17 @@ log = logging.getLogger("leeway.jobs")
 
 
 def requests_due(ctx: services.Context) -> tuple[int, int]:
-    """Expire what is past its time, then offer the rest to the next person. Safe to run on
-    every instance at once: each due request is claimed with a conditional update."""
+    """Expire what is past its time, then offer the rest to the next person; apply or forget the
+    reactions kept for requests not yet posted (see `services.early_reactions_due`). Safe to run
+    on every instance at once: each due request is claimed with a conditional update, each kept
+    reaction taken with a DELETE."""
     expired = services.expire_due(ctx)
     rerouted = services.reroute_due(ctx)
     if expired or rerouted:
         log.info("expired %d request(s), re-routed %d", expired, rerouted)
+    applied, forgotten = services.early_reactions_due(ctx)
+    if applied or forgotten:
+        log.info("applied early reactions to %d request(s), forgot %d that matched none", applied, forgotten)
     return expired, rerouted
 
 

@@ -201,10 +201,11 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         client=client,
         policy=policy,
         clock=clock,
-        # Called only when a Home is rendered, by which time `ctx` (built just below) exists.
+        # Both called only once the sender runs, by which time `ctx` (built just below) exists.
         home_of=lambda user: services.home(ctx, user=user),
         lease=timedelta(seconds=settings.outbox_lease_seconds),
         metrics=metrics,
+        request_posted=lambda channel, ts: services.reactions_to_request(ctx, channel=channel, ts=ts),
     )
     ctx = services.Context(
         policy=policy, roster=roster, sessions=sessions, clock=clock, wake_sender=sender.wake, metrics=metrics

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -228,3 +229,25 @@ class ChannelPace(Base):
 
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     next_post_at: Mapped[datetime]
+
+
+class EarlyReaction(Base):
+    """An agreeing reaction to a message in a channel where a request was being posted, before
+    Slack's answer gave Leeway that request's ts. Applied once the ts is recorded, as if it had
+    arrived then; one that never matches a request is pruned after a while. The reaction is
+    Slack's emoji name, not a word of Leeway's: any of several agree."""
+
+    __tablename__ = "early_reaction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[str] = mapped_column(String(32))
+    user: Mapped[str] = mapped_column(String(32))
+    reaction: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime]
+
+    __table_args__ = (
+        # Slack redelivers an event it thinks was lost, and every instance may receive one: kept once.
+        UniqueConstraint("channel", "ts", "user", "reaction"),
+        Index("ix_early_reaction_received_at", "received_at"),
+    )

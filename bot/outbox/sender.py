@@ -60,8 +60,10 @@ class Sender:
         lease: timedelta = LEASE,
         post_interval: timedelta = POST_INTERVAL,
         metrics: Metrics | None = None,
+        request_posted: Callable[[str, str], object] = lambda channel, ts: None,
     ) -> None:
-        """`home_of(user)` is the use case's view of a person, which their App Home is rendered from."""
+        """`home_of(user)` is the use case's view of a person, which their App Home is rendered
+        from; `request_posted(channel, ts)` is told of each request once its ts is recorded."""
         self.sessions = sessions
         self.client = client
         self.clock = clock
@@ -71,6 +73,7 @@ class Sender:
         self.post_interval = post_interval
         self.metrics = metrics or Metrics()
         self.reader = Reader(sessions, policy, home_of)
+        self.request_posted = request_posted
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -203,13 +206,24 @@ class Sender:
                 self._settle(message, retry_or_give_up(error_text, attempts=message.attempts))
             return
         channel, ts = transport.posted_at(response)
+        request: tuple[str, str] | None = None
         with self.sessions.begin() as session:
             queries.mark_sent(
                 session, message_id=message.id, token=self.token, at=self.clock(), slack_channel=channel, slack_ts=ts
             )
             if message.kind == OutboxKind.REQUEST and message.proposal_id is not None and channel and ts:
                 queries.set_request_message(session, proposal_id=message.proposal_id, channel=channel, ts=ts)
+                request = (channel, ts)
         log.info("sent %s #%s via %s to %s", message.kind, message.id, delivery.method, channel or message.channel)
+        if request is not None:
+            self._tell_request_posted(*request)
+
+    def _tell_request_posted(self, channel: str, ts: str) -> None:
+        # Only once the ts is committed: what is told (reactions that came before it) looks it up.
+        try:
+            self.request_posted(channel, ts)
+        except Exception:  # sent and recorded all the same; the schedule catches up on the rest
+            log.exception("could not act on the request just posted at %s/%s", channel, ts)
 
     # --- outcomes ------------------------------------------------------------------------------
 

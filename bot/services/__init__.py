@@ -9,7 +9,15 @@ builds the rows a change writes."""
 from bot.services.access import may_propose
 from bot.services.availability import away, back
 from bot.services.context import Context
-from bot.services.deciding import agree, agree_by_reaction, decline, may_decide, withdraw
+from bot.services.deciding import (
+    agree,
+    agree_by_reaction,
+    decline,
+    early_reactions_due,
+    may_decide,
+    reactions_to_request,
+    withdraw,
+)
 from bot.services.home import Home, home, refresh_home
 from bot.services.notify import tell
 from bot.services.proposing import draft_again, propose
@@ -65,11 +73,13 @@ __all__ = [
     "back",
     "decline",
     "draft_again",
+    "early_reactions_due",
     "expire_due",
     "home",
     "may_decide",
     "may_propose",
     "propose",
+    "reactions_to_request",
     "refresh_home",
     "reroute_due",
     "review",

@@ -1,8 +1,9 @@
-"""Deciding a pending request: agree (the first valid agreement grants), decline, withdraw."""
+"""Deciding a pending request: agree (the first valid agreement grants, by button or reaction,
+including a reaction kept from before its request's ts was known), decline, withdraw."""
 
 from __future__ import annotations
 
-import time
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -27,9 +28,8 @@ from bot.services.results import (
 from storage import batch, db, queries
 from storage.models import Proposal
 
-# Slack may deliver a ✅ before the sender has recorded the ts of the request it answers.
-REACTION_LOOKUP_TRIES = 20
-REACTION_LOOKUP_PAUSE_SECONDS = 0.1
+# A kept reaction that has matched no request in this long was on some other message.
+KEEP_EARLY_REACTIONS = timedelta(hours=1)
 
 
 def _decidable(
@@ -50,36 +50,82 @@ def _decidable(
 def agree(ctx: Context, *, proposal_id: int, user: str, via: Via) -> AgreeResult:
     """`user` agrees: the first valid agreement grants; every later one finds it decided."""
     with ctx.sessions.begin() as session:
-        proposal = _decidable(session, ctx, proposal_id=proposal_id, user=user)
-        if not isinstance(proposal, Proposal):
-            return proposal
-        if not _grant(session, ctx, proposal, approver=user, via=via):
-            session.refresh(proposal)  # the winner changed it: report what it is now
-            return AlreadyDecided(proposal)
-    ctx.wake_sender()
+        result = _agree(session, ctx, proposal_id=proposal_id, user=user, via=via)
+    if isinstance(result, Granted):
+        ctx.wake_sender()
+    return result
+
+
+def _agree(session: Session, ctx: Context, *, proposal_id: int, user: str, via: Via) -> AgreeResult:
+    proposal = _decidable(session, ctx, proposal_id=proposal_id, user=user)
+    if not isinstance(proposal, Proposal):
+        return proposal
+    if not _grant(session, ctx, proposal, approver=user, via=via):
+        session.refresh(proposal)  # the winner changed it: report what it is now
+        return AlreadyDecided(proposal)
     return Granted(proposal)
 
 
 def agree_by_reaction(ctx: Context, *, channel: str, ts: str, user: str, reaction: str) -> AgreeResult | None:
-    """A ✅ on a request message agrees; anything else about reactions is ignored, silently."""
+    """A ✅ on a request message agrees; anything else about reactions is ignored, silently.
+
+    Slack may deliver a ✅ before its answer to the request's post, which carries the ts, has
+    been recorded. Such a reaction, made where a request is being posted, is kept, and counts
+    when the ts is recorded (see `reactions_to_request`). Elsewhere, with no request on its way,
+    the ✅ can't be on a request of ours: it is ignored without a write."""
     if not authority.is_agreement_reaction(reaction):
         return None
-    tries = REACTION_LOOKUP_TRIES if channel == ctx.policy.channels.requests else 1
-    for attempt in range(tries):
-        with db.reading(ctx.sessions) as session:
-            # This order matters under READ COMMITTED, where each statement sees its own snapshot:
-            # a request already marked sent here has its ts committed for the lookup after it.
-            being_posted = queries.request_being_posted(session, channel=channel)
-            proposal = queries.proposal_by_request_message(session, channel=channel, ts=ts)
-            found = proposal.id if proposal is not None else None
-        # Agree in a transaction of its own, after the lookup's has ended.
-        if found is not None:
-            return agree(ctx, proposal_id=found, user=user, via=Via.REACTION)
-        if not being_posted:
-            return None  # not a request of ours at all
-        if attempt + 1 < tries:
-            time.sleep(REACTION_LOOKUP_PAUSE_SECONDS)
-    return None
+    with db.reading(ctx.sessions) as session:
+        # This order matters under READ COMMITTED, where each statement sees its own snapshot:
+        # a request already marked sent here has its ts committed for the lookup after it.
+        being_posted = queries.request_being_posted(session, channel=channel)
+        proposal = queries.proposal_by_request_message(session, channel=channel, ts=ts)
+        found = proposal.id if proposal is not None else None
+    # Agree in a transaction of its own, after the lookup's has ended.
+    if found is not None:
+        return agree(ctx, proposal_id=found, user=user, via=Via.REACTION)
+    if not being_posted:
+        return None  # not a request of ours at all
+    with ctx.sessions.begin() as session:
+        queries.keep_reaction(session, channel=channel, ts=ts, user=user, reaction=reaction, at=ctx.clock())
+    # Look again now that it is committed: the sender may have recorded the ts since the lookup
+    # and looked for kept reactions before this one was there. Whichever looks last finds both.
+    return reactions_to_request(ctx, channel=channel, ts=ts).get(user)
+
+
+def reactions_to_request(ctx: Context, *, channel: str, ts: str) -> dict[str, AgreeResult]:
+    """Apply the reactions kept for the message at `channel`/`ts`, if it is now known as a
+    request: each is an agreement by reaction, first come first, exactly as if it had arrived
+    now. Taking them deletes them, so of everyone who calls this at once (the sender that
+    recorded the ts, the listener that kept one, the schedule, any instance) each reaction is
+    applied by one. Returns each reacting user's result."""
+    with db.reading(ctx.sessions) as session:
+        if not queries.has_kept_reactions(session, channel=channel, ts=ts):
+            return {}  # the usual case, answered without a write
+    with ctx.sessions.begin() as session:
+        proposal = queries.proposal_by_request_message(session, channel=channel, ts=ts)
+        if proposal is None:
+            return {}
+        users = queries.take_reactions(session, channel=channel, ts=ts)
+        results = {user: _agree(session, ctx, proposal_id=proposal.id, user=user, via=Via.REACTION) for user in users}
+    if any(isinstance(result, Granted) for result in results.values()):
+        ctx.wake_sender()
+    return results
+
+
+def early_reactions_due(ctx: Context) -> tuple[int, int]:
+    """Apply the kept reactions whose request has been recorded without them being applied (the
+    process stopped in between), and forget those that never matched a request. Returns how
+    many requests had reactions applied, and how many reactions were forgotten."""
+    before = ctx.clock() - KEEP_EARLY_REACTIONS
+    with db.reading(ctx.sessions) as session:
+        matched = queries.reacted_requests(session)
+        stale = queries.has_reactions_before(session, before=before)
+    applied = sum(1 for channel, ts in matched if reactions_to_request(ctx, channel=channel, ts=ts))
+    if not stale:
+        return applied, 0
+    with ctx.sessions.begin() as session:
+        return applied, queries.prune_reactions(session, before=before)
 
 
 def may_decide(ctx: Context, *, proposal_id: int, user: str) -> Proposal | Refused | AlreadyDecided | NotFound:

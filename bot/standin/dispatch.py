@@ -51,6 +51,7 @@ class Dispatcher:
     def answer(self, verb: str, path: str, headers: Mapping[str, str], raw: bytes) -> Answer:
         parts = urlsplit(path)
         route = parts.path
+        hold = None
         if route.startswith(_API) and self._faults.holding:
             # Like a slow Slack: a held call stays in flight, outside the lock, until released.
             try:
@@ -60,13 +61,19 @@ class Dispatcher:
                 peek = {}
             with self._lock:
                 hold = self._faults.take_hold(route[len(_API) :], peek)
-            if hold is not None:
+            if hold is not None and not hold.answer_only:
                 hold.wait_released()
+        answer = self._carry_out(verb, route, parts.query, headers, raw)
+        if hold is not None and hold.answer_only:
+            hold.wait_released()  # done, and recorded; only the answer is slow to come back
+        return answer
+
+    def _carry_out(self, verb: str, route: str, query: str, headers: Mapping[str, str], raw: bytes) -> Answer:
         with self._lock:
             if route.startswith(_API) and verb in ("GET", "POST"):
                 method = route[len(_API) :]
                 if _METHOD_RE.match(method):
-                    return self._api_call(method, parts.query, headers, raw)
+                    return self._api_call(method, query, headers, raw)
             elif route.startswith(_RESPONSE) and verb == "POST" and len(route) > len(_RESPONSE):
                 return self._response_post(unquote(route[len(_RESPONSE) :]), headers, raw)
             self._log.violations.append(f"{verb} {route}: no such endpoint (404)")

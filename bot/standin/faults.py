@@ -1,5 +1,6 @@
-"""Failures a test switches on: an error answer, a 429 with ``Retry-After``, a call held in flight,
-an answer lost after the call took effect.
+"""Failures a test switches on: an error answer, a 429 with ``Retry-After``, a call held in flight
+(before Slack carries it out, or after, with only its answer held), an answer lost after the call
+took effect.
 
 Each applies to the next call(s) to one method whose arguments match, in the order switched on.
 :class:`Faults` does not lock; the stand-in holds its one lock around every use.
@@ -23,10 +24,13 @@ HOLD_LIMIT_SECONDS = 60
 
 @dataclass
 class Hold:
-    """A call kept in flight: `arrived` is set when it reaches the stand-in; `release()` lets it on."""
+    """A call kept in flight: `arrived` is set when it reaches the stand-in; `release()` lets it on.
+    With `answer_only`, the call is carried out at once (a posted message is there to see and react
+    to) and only its answer waits for the release."""
 
     method: str
     match: dict[str, Any]
+    answer_only: bool = False
     arrived: threading.Event = field(default_factory=threading.Event)
     released: threading.Event = field(default_factory=threading.Event)
 
@@ -72,8 +76,8 @@ class Faults:
     def drop_answer_next(self, method: str, *, times: int, match: Mapping[str, Any]) -> None:
         self._drops.append(_Fault(method=method, match=dict(match), remaining=times))
 
-    def hold_next(self, method: str, match: Mapping[str, Any]) -> Hold:
-        hold = Hold(method=method, match=dict(match))
+    def hold_next(self, method: str, match: Mapping[str, Any], *, answer_only: bool = False) -> Hold:
+        hold = Hold(method=method, match=dict(match), answer_only=answer_only)
         self._holds.append(hold)
         return hold
 

@@ -217,6 +217,12 @@ class StandInSlack:
         with self._lock:
             return self._faults.hold_next(method, match)
 
+    def hold_answer_next(self, method: str, **match: Any) -> Hold:
+        """The next matching call is carried out, but its answer stays in flight until released:
+        Slack has posted the message (people see it and react) and its reply to the bot is slow."""
+        with self._lock:
+            return self._faults.hold_next(method, match, answer_only=True)
+
     def set_usergroup(self, usergroup_id: str, users: list[str]) -> None:
         with self._lock:
             self._workspace.usergroups[usergroup_id] = list(users)

@@ -47,6 +47,14 @@ from storage.queries.proposals import (
     proposal_by_source_key,
     set_request_message,
 )
+from storage.queries.reactions import (
+    has_kept_reactions,
+    has_reactions_before,
+    keep_reaction,
+    prune_reactions,
+    reacted_requests,
+    take_reactions,
+)
 from storage.queries.review import (
     granted_between,
     kudos_count,
@@ -78,7 +86,10 @@ __all__ = [
     "events_of",
     "get_proposal",
     "granted_between",
+    "has_kept_reactions",
+    "has_reactions_before",
     "hold_channel",
+    "keep_reaction",
     "kudos_count",
     "last_asked",
     "lock_routing",
@@ -95,6 +106,8 @@ __all__ = [
     "pending_of",
     "proposal_by_request_message",
     "proposal_by_source_key",
+    "prune_reactions",
+    "reacted_requests",
     "recent_of",
     "record_review",
     "renew_claim",
@@ -105,6 +118,7 @@ __all__ = [
     "set_away",
     "set_back",
     "set_request_message",
+    "take_reactions",
     "take_slot",
     "unposted_requests_asking",
 ]

@@ -605,3 +605,19 @@ def test_a_held_call_stays_in_flight_until_released() -> None:
         hold.release()
         worker.join(10)
         assert len(done) == 1 and len(api.calls_to("chat.postMessage", channel="C0SLOW")) == 1
+
+
+def test_a_held_answer_comes_back_only_when_released_though_the_call_is_done() -> None:
+    with StandInSlack() as api:
+        hold = api.hold_answer_next("chat.postMessage", channel="C0SLOW")
+        client = WebClient(token="xoxb-test", base_url=api.url)
+        done: list[str] = []
+        worker = threading.Thread(target=lambda: done.append(client.chat_postMessage(channel="C0SLOW", text="x")["ts"]))
+        worker.start()
+        (call,) = api.wait_for("chat.postMessage", channel="C0SLOW")  # carried out: the message is there
+        assert api.message("C0SLOW", call.response["ts"]) is not None
+        assert hold.arrived.is_set() and done == []  # ...but the caller has no answer yet
+        client.chat_postMessage(channel="C0FAST", text="not held")
+        hold.release()
+        worker.join(10)
+        assert done == [call.response["ts"]]

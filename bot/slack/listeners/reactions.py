@@ -21,5 +21,5 @@ def register(app: App, ctx: services.Context) -> None:
             ctx, channel=item["channel"], ts=item["ts"], user=event.get("user", ""), reaction=event.get("reaction", "")
         )
 
-    # After the ack: a ✅ can arrive moments before Leeway has recorded its request's ts.
+    # After the ack, which stays cheap: the ✅ may grant, or be kept until its request's ts is known.
     app.event("reaction_added")(ack=ack_at_once, lazy=[on_reaction])
