@@ -24,7 +24,8 @@ def build_app(
     *, client: WebClient, signing_secret: str, ctx: services.Context, sender: Sender, installation: Installation
 ) -> App:
     app = App(
-        client=client,
+        # Bolt takes the token from `authorize`; listeners never call Slack themselves (the outbox does).
+        client=WebClient(base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers),
         signing_secret=signing_secret,
         # Listeners do their quick database work before the ack and leave Slack calls to the
         # outbox, so the ack is the reply; this also skips Bolt's 10 ms ack-polling loop.
