@@ -40,12 +40,14 @@ from storage.queries.proposals import (
     events_of,
     get_proposal,
     last_asked,
+    lock_cases,
     lock_routing,
     open_asks,
     pending_of,
     proposal_by_request_message,
     proposal_by_source_key,
     set_request_message,
+    so_far_on_cases,
 )
 from storage.queries.review import (
     granted_between,
@@ -81,6 +83,7 @@ __all__ = [
     "hold_channel",
     "kudos_count",
     "last_asked",
+    "lock_cases",
     "lock_routing",
     "mark_failed",
     "mark_sent",
@@ -105,6 +108,7 @@ __all__ = [
     "set_away",
     "set_back",
     "set_request_message",
+    "so_far_on_cases",
     "take_slot",
     "unposted_requests_asking",
 ]
