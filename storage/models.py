@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -133,6 +134,10 @@ class Proposal(Base):
         Index("ix_proposal_asked_status", "asked", "status"),
         Index("ix_proposal_proposer_created_at", "proposer", "created_at"),
     )
+
+
+# What a case already has of a remedy (`queries.so_far_on_cases`), whatever its letters' case.
+Index("ix_proposal_remedy_case_created_at", Proposal.remedy_id, func.lower(Proposal.case_ref), Proposal.created_at)
 
 
 class Approval(Base):

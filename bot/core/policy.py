@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -99,16 +100,32 @@ class Remedy(_Frozen):
             tier, Decimal(0)
         )
 
-    def tier_for(self, amount: Decimal) -> Tier:
+    def tier_for(self, amount: Decimal, *, already: Decimal = Decimal(0)) -> Tier:
+        """The tier of `amount` on a case that `already` has this much of the remedy (granted
+        or waiting, within the policy's `case_window`): a limit can't be split across proposals."""
+        total = already + amount
         for tier in GRANTING_TIERS:
             limit = self.limit(tier)
-            if limit > 0 and amount <= limit:
+            if limit > 0 and total <= limit:
                 return tier
         return Tier.OUT_OF_POLICY
 
     @property
     def highest_limit(self) -> Decimal:
         return max(self.alone_up_to, self.peer_up_to, self.lead_up_to)
+
+
+@dataclass(frozen=True)
+class CaseSoFar:
+    """What one case already has of one remedy within the policy's `case_window`: granted, and
+    asked for and still waiting for an answer."""
+
+    granted: Decimal = Decimal(0)
+    waiting: Decimal = Decimal(0)
+
+    @property
+    def total(self) -> Decimal:
+        return self.granted + self.waiting
 
 
 class Channels(_Frozen):
@@ -216,6 +233,8 @@ class Policy(_Frozen):
     remedies: tuple[Remedy, ...] = Field(min_length=1)
     reroute_after: Duration = timedelta(minutes=10)  # no answer by then: offer it to the next person
     expire_after: Duration = timedelta(hours=4)  # no answer by then: it expires, nothing granted
+    # What a case had of a remedy this recently counts toward the tier of its next proposal.
+    case_window: Duration = timedelta(days=30)
     working_hours: WorkingHoursSpec | None = None
     timezone: str = "UTC"  # for the digest when there are no working hours (which carry their own tz)
     digest: DigestSpec = DigestSpec()

@@ -24,7 +24,8 @@ class Context:
     clock: Clock
     wake_sender: Callable[[], None] = lambda: None
     metrics: Metrics = field(default_factory=Metrics)
-    # Grants within the agent's own authority that arrive together are written together.
-    alone_grants: GroupCommit[queries.NewProposal, int] = field(
+    # Grants within the agent's own authority that arrive together are written together; None
+    # for one that, with what its case already has, no longer fits (see services.proposing).
+    alone_grants: GroupCommit[queries.NewProposal, int | None] = field(
         default_factory=lambda: GroupCommit(alone_on=(IntegrityError, DataError))
     )

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.core import authority
+from bot.core.authority import Roster
 from bot.core.lifecycle import Event, Status
 from bot.core.parsing import Draft, InputError
 from bot.core.policy import Remedy, Tier
@@ -27,7 +30,9 @@ def propose(
 ) -> ProposeResult:
     """Record a complete draft: grant it at once in the alone tier, or ask one peer or lead.
 
-    Raises InputError for a draft that names a person who may not agree."""
+    The tier is that of the amount together with what the case already has of the remedy,
+    granted or waiting, within the policy's `case_window`: a limit can't be split across
+    proposals. Raises InputError for a draft that names a person who may not agree."""
     roster = ctx.roster()
     why_not = authority.may_propose(roster, proposer)
     if why_not:
@@ -39,99 +44,174 @@ def propose(
         raise InputError("Choose one of the remedies in your policy.", "remedy_id")
     assert draft.amount is not None and draft.case_ref is not None and draft.summary is not None
     tier = remedy.tier_for(draft.amount)
-    if tier is Tier.OUT_OF_POLICY:
+    if tier is Tier.OUT_OF_POLICY:  # too much on its own: what the case has can only add to it
         ctx.metrics.outcome(tier, "out_of_policy")
-        return OutOfPolicy(remedy, draft.amount)
-
-    if tier is Tier.ALONE:
-        return _grant_alone(
-            ctx, proposer=proposer, remedy=remedy, draft=draft, origin_channel=origin_channel, source_key=source_key
-        )
-    try:
-        with ctx.sessions.begin() as session:
-            # A repeat of the same submission hits the unique source key (handled below).
-            now = ctx.clock()
-            queries.lock_routing(session)
-            asked = whom_to_ask(session, tier=tier, roster=roster, proposer=proposer, named=draft.peer, now=now)
-            if isinstance(asked, Refused):
-                return asked
-            hours = ctx.policy.hours
-            new = records.new_proposal(
-                ctx,
-                remedy,
-                draft,
-                status=Status.PENDING,
-                tier=tier,
-                proposer=proposer,
-                origin_channel=origin_channel,
-                source_key=source_key,
-                now=now,
-            )
-            history = (
-                records.proposed(now, proposer, tier, draft),
-                EventRow(at=now, kind=Event.ASKED, actor=None, detail={"asked": asked}),
-            )
-            proposal = batch.add_proposal(
-                session,
-                replace(
-                    new,
-                    asked=asked,
-                    reroute_at=add_working_time(now, ctx.policy.reroute_after, hours),
-                    expire_at=add_working_time(now, ctx.policy.expire_after, hours),
-                    rows=Rows(events=history),
-                ),
-            )
-            # Outside working hours no one is pinged: the request waits for the day to begin.
-            queries.enqueue(
-                session,
-                kind=OutboxKind.REQUEST,
-                channel=ctx.policy.channels.requests,
-                at=next_open(now, hours),
-                proposal_id=proposal.id,
-                dedupe_key=f"{OutboxKind.REQUEST}:{proposal.id}",
-            )
-    except IntegrityError as error:
-        return _already_recorded(ctx, source_key, error)
-    ctx.metrics.outcome(tier, "asked")
-    ctx.wake_sender()
-    return Asked(proposal)
-
-
-def _grant_alone(
-    ctx: Context, *, proposer: str, remedy: Remedy, draft: Draft, origin_channel: str | None, source_key: str | None
-) -> ProposeResult:
-    """Within the agent's own authority the new row is itself the grant: no one else can race
-    for it, so it is stored granted, and the history still reads proposed → granted."""
-    now = ctx.clock()
+        return OutOfPolicy(remedy, draft.amount, draft.case_ref)
     new = records.new_proposal(
         ctx,
         remedy,
         draft,
-        status=Status.GRANTED,
-        tier=Tier.ALONE,
+        status=Status.PENDING,
+        tier=tier,
         proposer=proposer,
         origin_channel=origin_channel,
         source_key=source_key,
-        now=now,
+        now=ctx.clock(),
     )
-    grant = records.grant_rows(
-        ctx, tier=Tier.ALONE, proposer=proposer, created_at=now, approver=proposer, via=Via.ALONE, now=now
-    )
-    proposed = records.proposed(now, proposer, Tier.ALONE, draft)
-    new = replace(new, decided_at=now, decided_by=proposer, rows=replace(grant, events=(proposed, *grant.events)))
+    if tier is Tier.ALONE:
+        granted = _grant_alone(ctx, _as_granted_alone(ctx, new, draft))
+        if granted is not None:
+            return granted
+    try:
+        return _propose_counting_the_case(ctx, remedy, new, draft, roster)
+    except IntegrityError as error:  # a repeat of the same submission hits the unique source key
+        return _already_recorded(ctx, source_key, error)
+
+
+# Simultaneous proposals on one case must each count the others. Every path reads what the case
+# has and writes its proposal in one transaction holding the case's lock (`queries.lock_cases`;
+# on SQLite, the writer lock every write takes), so of two proposals on one case the second
+# reads the first, on any instance. Grants within the agent's own authority still go through
+# group commit: the batch's transaction locks its cases, reads them, and writes only the grants
+# that still fit the alone limit, counting those before them in the batch; the others come back
+# None and take `_propose_counting_the_case`, which decides their tier afresh. Deciding outside
+# the lock whether a case is new would not do: two twins on a fresh case would both find it new.
+# The price is on PostgreSQL: a batch is a transaction of the locks, the read and the write, no
+# longer one statement on its own. Locking only the cases in hand keeps proposals on different
+# cases from waiting on each other.
+
+
+def _grant_alone(ctx: Context, new: NewProposal) -> Granted | Asked | None:
+    """Written with the grants arriving meanwhile (group commit); None when, with what its case
+    already has, it no longer fits the alone limit."""
     try:
         proposal_id = ctx.alone_grants.submit(new, lambda proposals: _write_together(ctx, proposals))
     except IntegrityError as error:
-        return _already_recorded(ctx, source_key, error)
+        return _already_recorded(ctx, new.source_key, error)
+    if proposal_id is None:
+        return None
     records.count_grant(ctx, Tier.ALONE, seconds=0)
     ctx.wake_sender()
     return Granted(Proposal(id=proposal_id, **new.values()))
 
 
-def _write_together(ctx: Context, proposals: Sequence[NewProposal]) -> list[int]:
-    """Write a batch of grants, all or nothing, on a connection this use case owns."""
-    with db.batch_connection(ctx.sessions) as connection:
-        return batch.add_proposals(connection, proposals)
+def _write_together(ctx: Context, proposals: Sequence[NewProposal]) -> list[int | None]:
+    """Write a batch of grants within the agents' own authority, all or nothing: each one only if
+    it still fits the alone limit with what its case has (and the batch's grants before it on
+    the same case). The ids, in order; None for each one left out."""
+    cases = {_case(p): (p.remedy_id, p.case_ref) for p in proposals}
+    since = min(p.created_at for p in proposals) - ctx.policy.case_window
+    keys = [p.source_key for p in proposals if p.source_key]
+    with ctx.sessions.begin() as session:
+        queries.lock_cases(session, cases=cases.values())
+        found = queries.so_far_on_cases(session, cases=list(cases.values()), since=since, except_source_keys=keys)
+        so_far = {case: already.total for case, already in zip(cases, found, strict=True)}
+        fits = []
+        for proposal in proposals:
+            remedy = ctx.policy.remedy(proposal.remedy_id)
+            assert remedy is not None
+            fit = remedy.tier_for(proposal.amount, already=so_far[_case(proposal)]) is Tier.ALONE
+            if fit:
+                so_far[_case(proposal)] += proposal.amount
+            fits.append(fit)
+        ids = iter(
+            batch.add_proposals(session.connection(), [p for p, fit in zip(proposals, fits, strict=True) if fit])
+        )
+        return [next(ids) if fit else None for fit in fits]
+
+
+def _case(proposal: NewProposal) -> tuple[str, str]:
+    """A remedy and case, whatever the case reference's letters' case."""
+    return (proposal.remedy_id, proposal.case_ref.lower())
+
+
+def _propose_counting_the_case(
+    ctx: Context, remedy: Remedy, new: NewProposal, draft: Draft, roster: Roster
+) -> ProposeResult:
+    """Under the case's lock: the tier of the amount with what the case already has, then the
+    grant, or the ask (under the routing lock too), or out of policy."""
+    with ctx.sessions.begin() as session:
+        now = ctx.clock()
+        new = replace(new, created_at=now)
+        case = [(remedy.id, new.case_ref)]
+        queries.lock_cases(session, cases=case)
+        (already,) = queries.so_far_on_cases(
+            session,
+            cases=case,
+            since=now - ctx.policy.case_window,
+            except_source_keys=[new.source_key] if new.source_key else (),
+        )
+        tier = remedy.tier_for(new.amount, already=already.total)
+        if tier is Tier.OUT_OF_POLICY:
+            ctx.metrics.outcome(tier, "out_of_policy")
+            return OutOfPolicy(remedy, new.amount, new.case_ref, already)
+        if tier is Tier.ALONE:  # what the case had shrank meanwhile (a decline, say)
+            proposal = batch.add_proposal(session, _as_granted_alone(ctx, new, draft))
+        else:
+            asked = _ask(ctx, session, replace(new, tier=tier), draft, roster, now)
+            if isinstance(asked, Refused):
+                return asked
+            proposal = asked
+    if tier is Tier.ALONE:
+        records.count_grant(ctx, Tier.ALONE, seconds=0)
+        ctx.wake_sender()
+        return Granted(proposal)
+    ctx.metrics.outcome(tier, "asked")
+    ctx.wake_sender()
+    return Asked(proposal, already)
+
+
+def _ask(
+    ctx: Context, session: Session, new: NewProposal, draft: Draft, roster: Roster, now: datetime
+) -> Proposal | Refused:
+    """Choose whom to ask and write the request, with the post it owes."""
+    queries.lock_routing(session)
+    asked = whom_to_ask(session, tier=new.tier, roster=roster, proposer=new.proposer, named=draft.peer, now=now)
+    if isinstance(asked, Refused):
+        return asked
+    hours = ctx.policy.hours
+    history = (
+        records.proposed(now, new.proposer, new.tier, draft),
+        EventRow(at=now, kind=Event.ASKED, actor=None, detail={"asked": asked}),
+    )
+    proposal = batch.add_proposal(
+        session,
+        replace(
+            new,
+            asked=asked,
+            reroute_at=add_working_time(now, ctx.policy.reroute_after, hours),
+            expire_at=add_working_time(now, ctx.policy.expire_after, hours),
+            rows=Rows(events=history),
+        ),
+    )
+    # Outside working hours no one is pinged: the request waits for the day to begin.
+    queries.enqueue(
+        session,
+        kind=OutboxKind.REQUEST,
+        channel=ctx.policy.channels.requests,
+        at=next_open(now, hours),
+        proposal_id=proposal.id,
+        dedupe_key=f"{OutboxKind.REQUEST}:{proposal.id}",
+    )
+    return proposal
+
+
+def _as_granted_alone(ctx: Context, new: NewProposal, draft: Draft) -> NewProposal:
+    """Within the agent's own authority the new row is itself the grant: no one else can race
+    for it, so it is stored granted, and the history still reads proposed → granted."""
+    now, proposer = new.created_at, new.proposer
+    grant = records.grant_rows(
+        ctx, tier=Tier.ALONE, proposer=proposer, created_at=now, approver=proposer, via=Via.ALONE, now=now
+    )
+    proposed = records.proposed(now, proposer, Tier.ALONE, draft)
+    return replace(
+        new,
+        status=Status.GRANTED,
+        tier=Tier.ALONE,
+        decided_at=now,
+        decided_by=proposer,
+        rows=replace(grant, events=(proposed, *grant.events)),
+    )
 
 
 def _already_recorded(ctx: Context, source_key: str | None, error: IntegrityError) -> Granted | Asked:

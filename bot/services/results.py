@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from bot.core.policy import Remedy
+from bot.core.policy import CaseSoFar, Remedy
 from bot.core.vocabulary import ReviewOutcome
 from storage.models import Proposal
 
@@ -19,12 +19,17 @@ class Granted:
 @dataclass(frozen=True)
 class Asked:
     proposal: Proposal
+    # What its case already had of the remedy (within the policy's case_window): part of its tier.
+    already: CaseSoFar = field(default_factory=CaseSoFar)
 
 
 @dataclass(frozen=True)
 class OutOfPolicy:
     remedy: Remedy
     amount: Decimal
+    case_ref: str = ""
+    # What the case already has of the remedy: out of policy with it, perhaps not without.
+    already: CaseSoFar = field(default_factory=CaseSoFar)
 
 
 @dataclass(frozen=True)

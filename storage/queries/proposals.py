@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import hashlib
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from bot.core.lifecycle import Event, Status
+from bot.core.policy import CaseSoFar
 from storage.batch import EventRow, child_values
-from storage.models import Decision, Proposal, ProposalEvent
+from storage.models import Decision, Proposal, ProposalEvent, UTCDateTime
 from storage.queries._updates import updated
 
 _EVENT = cast(Table, ProposalEvent.__table__)
@@ -104,3 +123,81 @@ def lock_routing(session: Session) -> None:
     BEGIN IMMEDIATE already serialises writers; PostgreSQL needs a transaction lock."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(7352002)"))
+
+
+def so_far_on_cases(
+    session: Session, *, cases: Sequence[tuple[str, str]], since: datetime, except_source_keys: Collection[str] = ()
+) -> list[CaseSoFar]:
+    """What each (remedy id, case reference) already has from its proposals made since `since`:
+    the amounts granted and the amounts still waiting for an answer, one per case, in order.
+    Cases must be distinct; a case reference matches whatever its letters' case. Proposals of
+    `except_source_keys` don't count (a submission arriving again must not count itself).
+    One query, on the index of remedy, case and time."""
+    if not cases:
+        return []
+    assert len({(remedy_id, case_ref.lower()) for remedy_id, case_ref in cases}) == len(cases), "cases repeat"
+    params: dict[str, Any] = {"since": since, "except": list(except_source_keys)}
+    for index, (remedy_id, case_ref) in enumerate(cases):
+        params[f"remedy_{index}"], params[f"case_{index}"] = remedy_id, case_ref
+    rows = session.connection().execute(_so_far_query(len(cases), bool(except_source_keys)), params)
+    totals: dict[tuple[int, Status], Decimal] = {(index, status): amount for index, status, amount in rows}
+    zero = Decimal(0)
+    return [
+        CaseSoFar(granted=totals.get((index, Status.GRANTED), zero), waiting=totals.get((index, Status.PENDING), zero))
+        for index in range(len(cases))
+    ]
+
+
+@functools.cache
+def _so_far_query(count: int, excepting: bool) -> Select[int, Status, Decimal]:
+    """Built once for each number of cases: a new proposal waits on this read."""
+    matches = [
+        and_(
+            Proposal.remedy_id == bindparam(f"remedy_{index}", type_=String),
+            func.lower(Proposal.case_ref) == func.lower(bindparam(f"case_{index}", type_=String)),
+        )
+        for index in range(count)
+    ]
+    place = case(*((match, literal(index, Integer)) for index, match in enumerate(matches)))
+    query = select(place, Proposal.status, func.sum(Proposal.amount)).where(
+        or_(*matches),
+        Proposal.created_at >= bindparam("since", type_=UTCDateTime()),
+        Proposal.status.in_([Status.GRANTED, Status.PENDING]),
+    )
+    if excepting:
+        query = query.where(
+            or_(Proposal.source_key.is_(None), Proposal.source_key.not_in(bindparam("except", expanding=True)))
+        )
+    return query.group_by(place, Proposal.status)
+
+
+# PostgreSQL's advisory locks of two 32-bit keys: this first key names the (remedy, case) locks.
+# (lock_routing's single 64-bit key lives in a space of its own.)
+_CASE_LOCKS = 7352003
+
+
+def lock_cases(session: Session, *, cases: Iterable[tuple[str, str]]) -> None:
+    """Serialise reading what a case already has (`so_far_on_cases`) with writing a proposal on
+    it, per remedy and case, so simultaneous proposals on one case each count the others.
+    SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL takes a transaction lock per
+    case, in one order, so two transactions locking several cases never wait on each other.
+    Take these before `lock_routing`."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({_case_lock(remedy_id, case_ref) for remedy_id, case_ref in cases})
+    if keys:
+        session.connection().execute(_lock_query(len(keys)), {f"key_{i}": key for i, key in enumerate(keys)})
+
+
+@functools.cache
+def _lock_query(count: int) -> Select[Any]:
+    """One row, its locks taken left to right."""
+    return select(
+        *(func.pg_advisory_xact_lock(_CASE_LOCKS, bindparam(f"key_{i}", type_=Integer)) for i in range(count))
+    )
+
+
+def _case_lock(remedy_id: str, case_ref: str) -> int:
+    """A case's lock, the same in every process (Python's own hash is not)."""
+    digest = hashlib.blake2b(f"{remedy_id}\0{case_ref.lower()}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big", signed=True)

@@ -1,8 +1,9 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
-from bot.core.policy import Remedy, Tier, format_amount
+from bot.core.policy import CaseSoFar, Remedy, Tier, format_amount
 from bot.policy_file import PolicyError, parse_policy
 from tests.policies import TEAM_POLICY, team_policy
 
@@ -33,6 +34,60 @@ def test_tier_at_the_boundaries(remedy: str, amount: str, tier: Tier) -> None:
     found = POLICY.remedy(remedy)
     assert found is not None
     assert found.tier_for(Decimal(amount)) is tier
+
+
+@pytest.mark.parametrize(
+    ("remedy", "already", "amount", "tier"),
+    [
+        # The late fee: alone up to $20, with a peer up to $100, with a lead up to $300.
+        ("late_fee", "0", "20", Tier.ALONE),
+        ("late_fee", "15", "5", Tier.ALONE),
+        ("late_fee", "15", "5.01", Tier.PEER),
+        ("late_fee", "19.99", "0.01", Tier.ALONE),
+        ("late_fee", "20", "0.01", Tier.PEER),
+        ("late_fee", "20", "20", Tier.PEER),
+        ("late_fee", "80", "20", Tier.PEER),
+        ("late_fee", "80", "20.01", Tier.LEAD),
+        ("late_fee", "100", "200", Tier.LEAD),
+        ("late_fee", "280", "20", Tier.LEAD),
+        ("late_fee", "280", "20.01", Tier.OUT_OF_POLICY),
+        ("late_fee", "300", "0.01", Tier.OUT_OF_POLICY),
+        ("late_fee", "250", "60", Tier.OUT_OF_POLICY),  # $60 alone would need only a peer
+        # Days add up like money.
+        ("extension", "6", "1", Tier.ALONE),
+        ("extension", "7", "1", Tier.PEER),
+        ("extension", "89", "2", Tier.OUT_OF_POLICY),
+        # Meal skips the peer tier: what a case has can carry it straight to a lead.
+        ("meal", "20", "5", Tier.ALONE),
+        ("meal", "20", "6", Tier.LEAD),
+        ("meal", "59", "2", Tier.OUT_OF_POLICY),
+    ],
+)
+def test_what_a_case_already_has_counts_toward_the_tier(remedy: str, already: str, amount: str, tier: Tier) -> None:
+    found = POLICY.remedy(remedy)
+    assert found is not None
+    assert found.tier_for(Decimal(amount), already=Decimal(already)) is tier
+
+
+@pytest.mark.parametrize(
+    ("granted", "waiting", "total"),
+    [("0", "0", "0"), ("20", "0", "20"), ("0", "40", "40"), ("20", "60.50", "80.50")],
+)
+def test_what_a_case_has_is_its_grants_and_what_waits(granted: str, waiting: str, total: str) -> None:
+    assert CaseSoFar(granted=Decimal(granted), waiting=Decimal(waiting)).total == Decimal(total)
+
+
+@pytest.mark.parametrize(
+    ("extra", "window"),
+    [("", timedelta(days=30)), ("case_window: 7d\n", timedelta(days=7)), ("case_window: 36h\n", timedelta(hours=36))],
+)
+def test_the_case_window_is_a_duration_like_the_others(extra: str, window: timedelta) -> None:
+    assert parse_policy(TEAM_POLICY + extra).case_window == window
+
+
+def test_a_case_window_that_is_not_a_duration_names_the_line() -> None:
+    with pytest.raises(PolicyError, match=r"policy.yml line 28: case_window: 'a month' is not a duration"):
+        parse_policy(TEAM_POLICY + "case_window: a month\n", source="policy.yml")
 
 
 def test_skipped_alone_tier_means_everything_needs_someone() -> None:
@@ -134,3 +189,16 @@ def test_no_amount_reaches_a_tier_above_its_limits(
         order = (Tier.ALONE, Tier.PEER, Tier.LEAD)
         cheaper = order[: order.index(tier)]
         assert all(remedy.limit(t) == 0 or amount > remedy.limit(t) for t in cheaper)  # no cheaper tier fits
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.decimals(min_value=Decimal(0), max_value=Decimal(1_000), places=2),
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal(1_000), places=2),
+)
+def test_a_limit_cannot_be_split(already: Decimal, amount: Decimal) -> None:
+    """Whatever was granted before, a case's total never gets past a tier's limit in that tier."""
+    remedy = POLICY.remedy("refund")
+    assert remedy is not None
+    tier = remedy.tier_for(amount, already=already)
+    assert tier is remedy.tier_for(already + amount)

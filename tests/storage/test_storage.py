@@ -40,6 +40,9 @@ def make_proposal(session: Session, **overrides: Any) -> Proposal:
     return batch.add_proposal(session, NewProposal(**fields))
 
 
+# SQLite's reflection can't read an index on an expression (lower(case_ref)), so there that one
+# index goes uncompared; PostgreSQL compares it.
+@pytest.mark.filterwarnings("ignore:.*expression-based index")
 def test_migrations_match_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)

@@ -40,7 +40,11 @@ def form_errors(errors: Mapping[str, str]) -> dict[str, str]:
 def proposal_form_errors(result: services.OutOfPolicy | services.Refused, policy: Policy) -> dict[str, str]:
     """Why a proposal went no further, under the field to fix: its form stays open."""
     if isinstance(result, services.OutOfPolicy):
-        return {ids.Block.AMOUNT: out_of_policy_short(result.remedy, result.amount, policy)}
+        return {
+            ids.Block.AMOUNT: out_of_policy_short(
+                result.remedy, result.amount, policy, already=result.already, case_ref=result.case_ref
+            )
+        }
     return {ids.Block.PEER: outcome_words(result, policy).text}
 
 

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 from bot import services
 from bot.core.lifecycle import Status
 from bot.core.parsing import USAGE, InputError
-from bot.core.policy import GRANTING_TIERS, TIER_WORDS, Policy, Remedy, Tier
+from bot.core.policy import GRANTING_TIERS, TIER_WORDS, CaseSoFar, Policy, Remedy, Tier, format_amount
 from bot.core.vocabulary import ReviewOutcome
 from bot.services.routing import until_words
 from bot.slack import ids
@@ -54,9 +54,9 @@ def outcome_words(result: Outcome, policy: Policy) -> Message:
         case services.Granted():
             return already_proposed(result.proposal, policy)
         case services.Asked():
-            return asked(result.proposal, policy)
+            return asked(result.proposal, policy, result.already)
         case services.OutOfPolicy():
-            return out_of_policy(result.remedy, result.amount, policy)
+            return out_of_policy(result.remedy, result.amount, policy, already=result.already, case_ref=result.case_ref)
         case services.Refused():
             return Message(text=result.reason)
         case services.AlreadyDecided():
@@ -122,15 +122,21 @@ def granted_alone(proposal: Proposal, policy: Policy) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
-def asked(proposal: Proposal, policy: Policy) -> Message:
+def asked(proposal: Proposal, policy: Policy, already: CaseSoFar | None = None) -> Message:
+    """`already`: what the case had of the remedy before, which is why it needs who it needs."""
     who = "a lead's" if proposal.tier == Tier.LEAD else "a peer's"
     when = "I've asked"
     hours = policy.hours
     if hours is not None and not hours.is_open(proposal.created_at):
         opens = hours.next_open(proposal.created_at).astimezone(hours.tz).strftime("%a %H:%M")
         when = f"outside working hours, so I'll ask at {opens}:"
+    why = (
+        f": {_already(already, proposal.unit, proposal.case_ref)} this needs"
+        if already is not None and already.total > 0
+        else ". It needs"
+    )
     text = (
-        f":raised_hands: Proposed {what(proposal)} for case *{escape(proposal.case_ref)}*. It needs {who} "
+        f":raised_hands: Proposed {what(proposal)} for case *{escape(proposal.case_ref)}*{why} {who} "
         f"agreement, so {when} <@{proposal.asked}> in <#{policy.channels.requests}>. "
         "I'll message you the moment it's decided."
     )
@@ -163,19 +169,49 @@ def _most(remedy: Remedy, policy: Policy) -> str:
     return f"the most {who[top]} is {policy.format_amount(remedy, remedy.highest_limit)}"
 
 
-def out_of_policy(remedy: Remedy, amount: Decimal, policy: Policy) -> Message:
+def out_of_policy(
+    remedy: Remedy, amount: Decimal, policy: Policy, *, already: CaseSoFar | None = None, case_ref: str = ""
+) -> Message:
+    """`already`: what the case has of the remedy, when the amount is too much only with it."""
+    asked_for = f"*{escape(remedy.label)}: {policy.format_amount(remedy, amount)}*"
+    if already is None or already.total == 0:
+        text = (
+            f"{asked_for} is outside Leeway's policy ({_most(remedy, policy)}), so nothing was routed or granted.\n"
+            f"{_limits_line(remedy, policy)}\n"
+            "You could offer something within these limits, or take this one to your lead directly."
+        )
+        return Message(text=text, blocks=[section(text)])
+    room = remedy.highest_limit - already.total
     text = (
-        f"*{escape(remedy.label)}: {policy.format_amount(remedy, amount)}* is outside Leeway's "
-        f"policy ({_most(remedy, policy)}), so nothing was routed or granted.\n"
+        f"{asked_for} is outside Leeway's policy: {_already(already, policy.unit_of(remedy), case_ref)} "
+        f"it comes to {policy.format_amount(remedy, already.total + amount)}, and {_most(remedy, policy)}. "
+        "Nothing was routed or granted.\n"
         f"{_limits_line(remedy, policy)}\n"
-        "You could offer something within these limits, or take this one to your lead directly."
+        + (
+            f"You could offer up to {policy.format_amount(remedy, room)} more on this case, or take this one to "
+            "your lead directly."
+            if room > 0
+            else "Nothing more fits on this case for now: take this one to your lead directly."
+        )
     )
     return Message(text=text, blocks=[section(text)])
 
 
-def out_of_policy_short(remedy: Remedy, amount: Decimal, policy: Policy) -> str:
+def out_of_policy_short(
+    remedy: Remedy, amount: Decimal, policy: Policy, *, already: CaseSoFar | None = None, case_ref: str = ""
+) -> str:
     """The same, in the line a form shows under the amount."""
-    return f"{policy.format_amount(remedy, amount)} is outside policy: {_most(remedy, policy)}."
+    shown = policy.format_amount(remedy, amount)
+    if already is None or already.total == 0:
+        return f"{shown} is outside policy: {_most(remedy, policy)}."
+    with_it = _already(already, policy.unit_of(remedy), case_ref)
+    return f"{with_it[0].upper()}{with_it[1:]}, {shown} is outside policy: {_most(remedy, policy)}."
+
+
+def _already(already: CaseSoFar, unit: str, case_ref: str) -> str:
+    """Why a case's next proposal needs more: "with the $80 already granted on #99001"."""
+    how = "granted or waiting" if already.waiting > 0 else "granted"
+    return f"with the {format_amount(already.total, unit)} already {how} on {escape(case_ref)}"
 
 
 # --- help and limits -------------------------------------------------------------------------
