@@ -85,7 +85,7 @@ def _grant_alone(ctx: Context, new: NewProposal) -> Granted | Asked | None:
     """Written with the grants arriving meanwhile (group commit); None when, with what its case
     already has, it no longer fits the alone limit."""
     try:
-        proposal_id = ctx.alone_grants.submit(new, lambda proposals: _write_together(ctx, proposals))
+        proposal_id = ctx.alone_grants.submit(new, lambda proposals: write_alone_grants(ctx, proposals))
     except IntegrityError as error:
         return _already_recorded(ctx, new.source_key, error)
     if proposal_id is None:
@@ -95,10 +95,15 @@ def _grant_alone(ctx: Context, new: NewProposal) -> Granted | Asked | None:
     return Granted(Proposal(id=proposal_id, **new.values()))
 
 
-def _write_together(ctx: Context, proposals: Sequence[NewProposal]) -> list[int | None]:
+def write_alone_grants(ctx: Context, proposals: Sequence[NewProposal]) -> list[int | None]:
     """Write a batch of grants within the agents' own authority, all or nothing: each one only if
     it still fits the alone limit with what its case has (and the batch's grants before it on
-    the same case). The ids, in order; None for each one left out."""
+    the same case). The ids, in order; None for each one left out.
+
+    A submission Slack redelivered (the same source key, already recorded or twice in the
+    batch) is left out too, so it costs the batch nothing: on its own it finds what the first
+    one recorded. Written, it would fail the whole batch on the unique key, and every grant in
+    it would then be written one by one."""
     cases = {_case(p): (p.remedy_id, p.case_ref) for p in proposals}
     since = min(p.created_at for p in proposals) - ctx.policy.case_window
     keys = [p.source_key for p in proposals if p.source_key]
@@ -106,8 +111,14 @@ def _write_together(ctx: Context, proposals: Sequence[NewProposal]) -> list[int 
         queries.lock_cases(session, cases=cases.values())
         found = queries.so_far_on_cases(session, cases=list(cases.values()), since=since, except_source_keys=keys)
         so_far = {case: already.total for case, already in zip(cases, found, strict=True)}
+        seen = queries.recorded_source_keys(session, keys=keys)
         fits = []
         for proposal in proposals:
+            if proposal.source_key is not None:
+                if proposal.source_key in seen:
+                    fits.append(False)
+                    continue
+                seen.add(proposal.source_key)
             remedy = ctx.policy.remedy(proposal.remedy_id)
             assert remedy is not None
             fit = remedy.tier_for(proposal.amount, already=so_far[_case(proposal)]) is Tier.ALONE

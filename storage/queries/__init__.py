@@ -46,6 +46,7 @@ from storage.queries.proposals import (
     pending_of,
     proposal_by_request_message,
     proposal_by_source_key,
+    recorded_source_keys,
     set_request_message,
     so_far_on_cases,
 )
@@ -113,6 +114,7 @@ __all__ = [
     "reacted_requests",
     "recent_of",
     "record_review",
+    "recorded_source_keys",
     "renew_claim",
     "request_being_posted",
     "reschedule",

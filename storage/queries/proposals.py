@@ -44,6 +44,14 @@ def proposal_by_source_key(session: Session, *, key: str) -> Proposal | None:
     return session.scalars(select(Proposal).where(Proposal.source_key == key)).first()
 
 
+def recorded_source_keys(session: Session, *, keys: Collection[str]) -> set[str]:
+    """Which of these submissions are recorded already (a redelivery finds its first one)."""
+    if not keys:
+        return set()
+    found = session.scalars(select(Proposal.source_key).where(Proposal.source_key.in_(list(keys))))
+    return {key for key in found if key is not None}
+
+
 def proposal_by_request_message(session: Session, *, channel: str, ts: str) -> Proposal | None:
     return session.scalars(
         select(Proposal).where(Proposal.request_channel == channel, Proposal.request_ts == ts)
