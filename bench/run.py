@@ -37,8 +37,11 @@ from urllib.parse import urlencode
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from sqlalchemy import text  # noqa: E402
+
 from bot.standin import SlackDriver, StandInSlack  # noqa: E402
 from bot.standin.driver import sign  # noqa: E402
+from storage.db import make_engine  # noqa: E402
 
 SECRET = "bench-signing-secret"
 AGENTS = [f"U0A{i:03d}" for i in range(20)]
@@ -161,9 +164,6 @@ def reset_database(url: str, workdir: Path, name: str) -> str:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"
-    from sqlalchemy import text
-
-    from storage.db import make_engine
 
     engine = make_engine(url)
     with engine.begin() as connection:
@@ -200,9 +200,6 @@ def leeway(api: StandInSlack, database_url: str, workdir: Path, checkout: Path =
 
 
 def recorded(database_url: str) -> tuple[int, int]:
-    from sqlalchemy import text
-
-    from storage.db import make_engine
 
     engine = make_engine(database_url)
     with engine.connect() as connection:

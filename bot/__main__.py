@@ -102,7 +102,7 @@ def _configure_logging(level: str, form: str) -> None:
             logging.getLogger(name).propagate = False
 
 
-def _exit_cleanly(signum: int, frame: object) -> None:
+def _exit_cleanly(_signum: int, _frame: object) -> None:
     raise SystemExit(0)
 
 

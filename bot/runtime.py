@@ -23,8 +23,8 @@ from bot.clock import Clock, system_clock
 from bot.core.policy import Policy
 from bot.metrics import Metrics, MetricsServer
 from bot.outbox import Sender, backlog
-from bot.policy_file import load_policy
-from bot.roster import RosterDirectory
+from bot.policy_file import PolicyError, load_policy
+from bot.roster import RosterDirectory, RosterError
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.installation import Installation
@@ -140,7 +140,6 @@ class ReadRetryHandler(ConnectionErrorRetryHandler):
 
 
 def build(settings: Settings, *, clock: Clock = system_clock, apply_migrations: bool = True) -> Leeway:
-    from bot.policy_file import PolicyError
 
     try:
         policy = load_policy(settings.leeway_policy)
@@ -158,7 +157,6 @@ def build(settings: Settings, *, clock: Clock = system_clock, apply_migrations: 
 
 
 def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, apply_migrations: bool) -> Leeway:
-    from bot.roster import RosterError
 
     try:
         if apply_migrations:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from typing import Any
 
@@ -14,7 +15,6 @@ from tests.support import REPO
 
 def dockerfile() -> dict[str, list[str]]:
     """Instruction → arguments (of the last stage), with JSON-form commands parsed."""
-    import json
 
     found: dict[str, list[str]] = {}
     text = (REPO / "Dockerfile").read_text().replace("\\\n", " ")
@@ -49,7 +49,8 @@ def test_compose_runs_leeway_with_postgresql() -> None:
     assert db["image"].startswith("postgres:")
     assert leeway["depends_on"]["db"]["condition"] == "service_healthy"
     environment = leeway["environment"]
-    assert environment["DATABASE_URL"].startswith("postgresql://") and "@db:5432/" in environment["DATABASE_URL"]
+    assert environment["DATABASE_URL"].startswith("postgresql://")
+    assert "@db:5432/" in environment["DATABASE_URL"]
     assert environment["SLACK_BOT_TOKEN"].startswith("${SLACK_BOT_TOKEN:?")  # a clear message when missing
     assert "3000:3000" in leeway["ports"]
     assert any(v.endswith(":" + environment["LEEWAY_POLICY"] + ":ro") for v in leeway["volumes"])

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
+from bot.slack.listeners import actions, commands, forms, home, reactions
+from bot.slack.listeners.commands import COMMAND
+from bot.web import EVENTS_PATH
 from tests.support import REPO, SHARED
 
 SCHEMA = SHARED / "slack" / "manifest-schema" / "manifest.schema.2.0.0.json"
@@ -44,11 +46,11 @@ def test_scopes_are_real_slack_scopes() -> None:
 
 def test_the_home_and_messages_tabs_are_on() -> None:
     app_home = manifest()["features"]["app_home"]
-    assert app_home["home_tab_enabled"] is True and app_home["messages_tab_enabled"] is True
+    assert app_home["home_tab_enabled"] is True
+    assert app_home["messages_tab_enabled"] is True
 
 
 def test_subscribed_events_are_the_ones_the_bot_handles() -> None:
-    from bot.slack.listeners import actions, commands, forms, home, reactions
 
     handled = set()
 
@@ -60,16 +62,14 @@ def test_subscribed_events_are_the_ones_the_bot_handles() -> None:
         def __getattr__(self, name: str) -> Any:  # command, action, view: not events
             return lambda *args, **kwargs: lambda *a, **k: None
 
-    for module in (reactions, home):
+    for module in (reactions, home, forms):
         module.register(Recorder(), ctx=None)
-    for module in (actions, commands, forms):
+    for module in (actions, commands):
         module.register(Recorder(), ctx=None, sender=None)
     assert set(manifest()["settings"]["event_subscriptions"]["bot_events"]) == handled
 
 
 def test_the_command_and_urls_point_at_the_bot() -> None:
-    from bot.slack.listeners.commands import COMMAND
-    from bot.web import EVENTS_PATH
 
     data = manifest()
     (command,) = data["features"]["slash_commands"]
@@ -85,5 +85,5 @@ def test_the_command_and_urls_point_at_the_bot() -> None:
     assert settings["interactivity"]["is_enabled"] is True
 
 
-def test_the_example_policy_file_is_shipped(tmp_path: Path) -> None:
+def test_the_example_policy_file_is_shipped() -> None:
     assert (REPO / "bot" / "policy.example.yml").is_file()

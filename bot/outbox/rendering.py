@@ -90,12 +90,12 @@ def _post(message: OutboxMessage, rendered: views.Message) -> Delivery:
     return Delivery("chat.postMessage", {"channel": message.channel, **rendered.as_kwargs()})
 
 
-def _ephemeral(message: OutboxMessage, read: Reader) -> Delivery:
+def _ephemeral(message: OutboxMessage, _read: Reader) -> Delivery:
     text = (message.detail or {})["text"]
     return Delivery("chat.postEphemeral", {"channel": message.channel, "user": message.user, "text": text})
 
 
-def _notice(message: OutboxMessage, read: Reader) -> Delivery:
+def _notice(message: OutboxMessage, _read: Reader) -> Delivery:
     detail = message.detail or {}
     blocks = {"blocks": detail["blocks"]} if detail.get("blocks") else {}
     return Delivery("chat.postMessage", {"channel": message.channel, "text": detail["text"], **blocks})
@@ -106,7 +106,7 @@ def _home(message: OutboxMessage, read: Reader) -> Delivery:
     return Delivery("views.publish", {"user_id": message.channel, "view": view.to_dict()})
 
 
-def _response(message: OutboxMessage, read: Reader) -> Delivery:
+def _response(message: OutboxMessage, _read: Reader) -> Delivery:
     detail = message.detail or {}
     return Delivery(
         RESPOND,

@@ -60,7 +60,7 @@ class Sender:
         lease: timedelta = LEASE,
         post_interval: timedelta = POST_INTERVAL,
         metrics: Metrics | None = None,
-        request_posted: Callable[[str, str], object] = lambda channel, ts: None,
+        request_posted: Callable[[str, str], object] = lambda _channel, _ts: None,
     ) -> None:
         """`home_of(user)` is the use case's view of a person, which their App Home is rendered
         from; `request_posted(channel, ts)` is told of each request once its ts is recorded."""

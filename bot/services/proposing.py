@@ -42,7 +42,9 @@ def propose(
     remedy = ctx.policy.remedy(draft.remedy_id or "")
     if remedy is None:
         raise InputError("Choose one of the remedies in your policy.", "remedy_id")
-    assert draft.amount is not None and draft.case_ref is not None and draft.summary is not None
+    assert draft.amount is not None
+    assert draft.case_ref is not None
+    assert draft.summary is not None
     tier = remedy.tier_for(draft.amount)
     if tier is Tier.OUT_OF_POLICY:  # too much on its own: what the case has can only add to it
         ctx.metrics.outcome(tier, "out_of_policy")

@@ -36,7 +36,7 @@ def build_app(
     )
     commands.register(app, ctx, sender)
     actions.register(app, ctx, sender)
-    forms.register(app, ctx, sender)
+    forms.register(app, ctx)
     reactions.register(app, ctx)
     home.register(app, ctx)
 

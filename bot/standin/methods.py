@@ -59,7 +59,7 @@ def _check_hash(args: Mapping[str, Any], current: Mapping[str, Any]) -> None:
 # ---------------------------------------------------------------------- auth, users, conversations
 
 
-def auth_test(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+def auth_test(workspace: Workspace, _args: dict[str, Any]) -> dict[str, Any]:
     return {
         "url": f"https://{workspace.team_domain}.slack.com/",
         "team": "Leeway Stand-in",
@@ -85,7 +85,7 @@ def users_info(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     return {"user": copy.deepcopy(user)}
 
 
-def conversations_open(workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
+def conversations_open(_workspace: Workspace, args: dict[str, Any]) -> dict[str, Any]:
     if args.get("channel"):
         return {"channel": {"id": str(args["channel"])}, "no_op": True, "already_open": True}
     users_arg = args.get("users")

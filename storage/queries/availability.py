@@ -99,7 +99,7 @@ def away_users(session: Session, *, now: datetime) -> dict[str, datetime | None]
             or_(Availability.away_until.is_(None), Availability.away_until > now)
         )
     )
-    return {user: until for user, until in rows}
+    return dict(rows.all())
 
 
 def set_away(session: Session, *, user: str, since: datetime, until: datetime | None) -> None:

@@ -78,14 +78,13 @@ def claim_due(
         candidates += _ids(session, lapsed & OutboxMessage.kind.in_(unpaced), limit)
         busy = set(session.scalars(select(ChannelPace.channel).where(ChannelPace.next_post_at > now)))
         # A post whose sender died mid-claim keeps its place in its channel's line.
-        lapsed_heads: dict[str, int] = {
-            channel: first
-            for channel, first in session.execute(
+        lapsed_heads: dict[str, int] = dict(
+            session.execute(
                 select(OutboxMessage.channel, func.min(OutboxMessage.id))
                 .where(lapsed, OutboxMessage.kind.in_(paced))
                 .group_by(OutboxMessage.channel)
-            )
-        }
+            ).all()
+        )
         heads: list[tuple[int, str]] = []
         for channel in (set(session.scalars(_channels_waiting())) | set(lapsed_heads)) - busy:
             pending_head = session.scalar(

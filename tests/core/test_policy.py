@@ -1,10 +1,11 @@
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from bot.core.policy import CaseSoFar, Remedy, Tier, format_amount
-from bot.policy_file import PolicyError, parse_policy
+from bot.policy_file import PolicyError, load_policy, parse_policy
 from tests.policies import TEAM_POLICY, team_policy
 
 POLICY = team_policy()
@@ -138,9 +139,6 @@ def test_broken_yaml_names_the_line() -> None:
 
 
 def test_the_example_policy_shipped_with_leeway_is_valid() -> None:
-    from pathlib import Path
-
-    from bot.policy_file import load_policy
 
     policy = load_policy(Path(__file__).parents[2] / "bot" / "policy.example.yml")
     assert [r.id for r in policy.remedies] == ["refund", "late_fee", "extension", "meal"]
@@ -185,7 +183,8 @@ def test_no_amount_reaches_a_tier_above_its_limits(
     if tier is Tier.OUT_OF_POLICY:
         assert amount > remedy.highest_limit
     else:
-        assert remedy.limit(tier) > 0 and amount <= remedy.limit(tier)
+        assert remedy.limit(tier) > 0
+        assert amount <= remedy.limit(tier)
         order = (Tier.ALONE, Tier.PEER, Tier.LEAD)
         cheaper = order[: order.index(tier)]
         assert all(remedy.limit(t) == 0 or amount > remedy.limit(t) for t in cheaper)  # no cheaper tier fits

@@ -38,12 +38,15 @@ def test_per_agent_figures_and_the_teams_share() -> None:
     report = usage_report(records, ["U0ANA", "U0BEN", "U0CHO"], start=START, end=END)
     ana, ben, cho = report.agents
     assert (ana.alone, ana.with_peer, ana.with_lead, ana.decisions) == (1, 1, 1, 3)
-    assert ana.value == {"USD": Decimal("420")} and ana.median_seconds == 120
+    assert ana.value == {"USD": Decimal("420")}
+    assert ana.median_seconds == 120
     assert (ben.decisions, ben.agreements_given, ben.value) == (1, 1, {"days": Decimal("5")})
-    assert cho.decisions == 0 and cho.median_seconds is None
+    assert cho.decisions == 0
+    assert cho.median_seconds is None
     assert report.not_yet == ("U0CHO",)
     assert (report.used, report.team_size, round(report.share, 2)) == (2, 3, 0.67)
-    assert report.decisions == 4 and report.people_deciding == 2
+    assert report.decisions == 4
+    assert report.people_deciding == 2
     # Where customers named a fair figure: $120 granted against $115 they'd have taken.
     assert report.fair_count == 2
     assert report.granted_where_fair == {"USD": Decimal("120")}
@@ -52,14 +55,17 @@ def test_per_agent_figures_and_the_teams_share() -> None:
 
 def test_an_empty_week_invites_everyone() -> None:
     report = usage_report([], ["U0ANA", "U0BEN"], start=START, end=END)
-    assert report.not_yet == ("U0ANA", "U0BEN") and report.share == 0.0 and report.decisions == 0
+    assert report.not_yet == ("U0ANA", "U0BEN")
+    assert report.share == 0.0
+    assert report.decisions == 0
 
 
 def test_agreements_by_leads_are_counted_for_them() -> None:
     report = usage_report(
         [granted("U0ANA", Tier.LEAD, "300", agreed_by="U0LEE")], ["U0ANA", "U0LEE"], start=START, end=END
     )
-    assert report.agents[1].agreements_given == 1 and report.not_yet == ("U0LEE",)
+    assert report.agents[1].agreements_given == 1
+    assert report.not_yet == ("U0LEE",)
 
 
 def test_the_customers_figure_taken_or_not_and_leads_who_decide() -> None:
@@ -72,4 +78,6 @@ def test_the_customers_figure_taken_or_not_and_leads_who_decide() -> None:
     assert (report.fair_count, report.fair_taken, report.fair_taken_value) == (2, 1, {"USD": Decimal("25")})
     assert [a.user for a in report.agents] == ["U0ANA", "U0BEN", "U0LEE"]
     assert report.agents[2].decisions == 1
-    assert report.people_deciding == 2 and report.team_size == 2 and report.not_yet == ("U0BEN",)
+    assert report.people_deciding == 2
+    assert report.team_size == 2
+    assert report.not_yet == ("U0BEN",)

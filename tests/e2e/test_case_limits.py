@@ -53,7 +53,8 @@ def test_five_late_fees_on_one_case_are_tiered_by_their_sum(bot: Bot) -> None:
     # The team policy's late fee: alone up to $20, with a peer up to $100, with a lead up to $300.
     replies = [propose(bot, f"late_fee 20 #99001 charged twice, {i}", user) for i, user in enumerate(AGENTS)]
 
-    assert GRANTED in replies[0] and "already" not in replies[0]
+    assert GRANTED in replies[0]
+    assert "already" not in replies[0]
     assert "with the $20 already granted on #99001 this needs a peer's agreement" in replies[1]
     assert "with the $40 already granted or waiting on #99001 this needs a peer's agreement" in replies[2]
     assert "with the $60 already granted or waiting on #99001 this needs a peer's agreement" in replies[3]

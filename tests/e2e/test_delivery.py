@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json as _json
 import logging
+import urllib.error
+import urllib.request
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.core.vocabulary import OutboxKind
+from bot.outbox import PASS_GAP, POSTS, QUIET_GAP, UNPACED, pause, seconds_until
 from bot.standin import StandInSlack
+from storage import queries
 from tests.e2e.support import Bot, start_bot
 
 
@@ -24,14 +29,16 @@ def test_a_rate_limited_post_waits_for_retry_after_and_is_delivered_once(bot: Bo
     bot.settle()
     assert bot.posts_to("C0DEC") == []
     (owed,) = [m for m in bot.outbox() if m.kind == "decision"]
-    assert owed.status == "pending" and "ratelimited" in (owed.last_error or "")
+    assert owed.status == "pending"
+    assert "ratelimited" in (owed.last_error or "")
     bot.clock.advance(seconds=29)
     bot.settle()
     assert bot.posts_to("C0DEC") == []
     bot.clock.advance(seconds=2)
     bot.api.wait_for("chat.postMessage", channel="C0DEC")
     bot.settle()
-    assert len(bot.posts_to("C0DEC")) == 1 and len(bot.posts_to("C0KUD")) == 1
+    assert len(bot.posts_to("C0DEC")) == 1
+    assert len(bot.posts_to("C0KUD")) == 1
 
 
 def test_slack_errors_are_retried_with_backoff(bot: Bot) -> None:
@@ -52,17 +59,21 @@ def test_a_channel_leeway_is_not_in_is_surfaced_with_the_fix(bot: Bot, caplog: p
     bot.api.fail_next("chat.postMessage", "not_in_channel", channel="C0KUD")
     bot.driver.command("U0ANA", "refund 20 #1 x")
     warning = bot.api.wait_for("chat.postMessage", channel="U0ANA")[0].args["text"]
-    assert "couldn't post to <#C0KUD>" in warning and "invite @Leeway to <#C0KUD>" in warning
+    assert "couldn't post to <#C0KUD>" in warning
+    assert "invite @Leeway to <#C0KUD>" in warning
     assert "recorded and safe" in warning
     assert len(bot.posts_to("C0DEC")) == 1  # the audit record still went out
     assert bot.only_proposal().status == "granted"
     assert any("invite @Leeway" in r.getMessage() for r in caplog.records)
     (failed,) = [m for m in bot.outbox() if m.status == "failed"]
-    assert failed.kind == "kudos" and failed.last_error and failed.last_error.startswith("not_in_channel")
+    assert failed.kind == "kudos"
+    assert failed.last_error
+    assert failed.last_error.startswith("not_in_channel")
 
 
+@pytest.mark.usefixtures("engine")
 def test_posts_owed_when_the_process_stopped_are_delivered_after_a_restart(
-    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path, bot: Bot
+    slack: StandInSlack, database_url: str, tmp_path: Path, bot: Bot
 ) -> None:
     bot.leeway.sender.stop()  # the process dies between the grant and the posts
     bot.driver.command("U0ANA", "refund 20 #1 x")
@@ -76,7 +87,8 @@ def test_posts_owed_when_the_process_stopped_are_delivered_after_a_restart(
         slack.wait_for("chat.postMessage", channel="C0REQ")
         slack.wait_for("chat.postMessage", channel="C0KUD")
         again.settle()
-        assert len(again.posts_to("C0DEC")) == 1 and len(again.posts_to("C0KUD")) == 1
+        assert len(again.posts_to("C0DEC")) == 1
+        assert len(again.posts_to("C0KUD")) == 1
         assert len(again.posts_to("C0REQ")) == 1
         assert {m.status for m in again.outbox()} == {"sent"}
     finally:
@@ -85,14 +97,14 @@ def test_posts_owed_when_the_process_stopped_are_delivered_after_a_restart(
 
 
 def test_a_burst_of_200_decisions_is_paced_per_channel_and_nothing_is_lost(bot: Bot) -> None:
-    from datetime import timedelta
 
     bot.leeway.sender.post_interval = timedelta(seconds=1)
     for i in range(200):
         assert "Granted" in bot.driver.command("U0ANA", f"refund 5 #{i} burst").json["text"]
     bot.settle()
     # One post per channel per second: the decisions and kudos channels each get one now...
-    assert len(bot.posts_to("C0DEC")) == 1 and len(bot.posts_to("C0KUD")) == 1
+    assert len(bot.posts_to("C0DEC")) == 1
+    assert len(bot.posts_to("C0KUD")) == 1
     # ...and the rest wait in the outbox as they were written: no claim, no reschedule, no retry.
     waiting = [m for m in bot.outbox() if m.status == "pending"]
     assert len(waiting) == 398
@@ -111,7 +123,6 @@ def test_a_burst_of_200_decisions_is_paced_per_channel_and_nothing_is_lost(bot: 
 
 
 def test_metrics_count_outcomes_acks_backlog_and_slack_errors(bot: Bot) -> None:
-    import urllib.request
 
     bot.api.fail_next("chat.postMessage", "not_in_channel", channel="C0KUD")
     bot.driver.command("U0ANA", "refund 20 #1 x")
@@ -126,13 +137,11 @@ def test_metrics_count_outcomes_acks_backlog_and_slack_errors(bot: Bot) -> None:
     assert 'leeway_time_to_decision_seconds_count{tier="alone"} 1.0' in text
     assert "leeway_ack_seconds_count 2.0" in text
     assert 'leeway_slack_errors_total{code="not_in_channel"} 1.0' in text
-    assert "leeway_outbox_backlog " in text and "leeway_outbox_oldest_seconds " in text
+    assert "leeway_outbox_backlog " in text
+    assert "leeway_outbox_oldest_seconds " in text
 
 
 def test_health_turns_503_when_the_outbox_falls_behind(bot: Bot) -> None:
-    import json as _json
-    import urllib.error
-    import urllib.request
 
     def health() -> tuple[int, dict[str, object]]:
         try:
@@ -147,7 +156,8 @@ def test_health_turns_503_when_the_outbox_falls_behind(bot: Bot) -> None:
     assert health()[0] == 200
     bot.clock.advance(seconds=2)
     status, report = health()
-    assert status == 503 and report["status"] == "outbox backlog"
+    assert status == 503
+    assert report["status"] == "outbox backlog"
     bot.settle()
     assert health()[0] == 200
 
@@ -172,7 +182,6 @@ def test_a_429_storm_delays_delivery_and_drops_nothing(bot: Bot) -> None:
 def test_two_instances_share_one_pace_per_channel(
     slack: StandInSlack, database_url: str, tmp_path: Path, bot: Bot
 ) -> None:
-    from datetime import timedelta
 
     other = start_bot(slack, database_url, tmp_path, clock=bot.clock)
     try:
@@ -196,7 +205,6 @@ def test_two_instances_share_one_pace_per_channel(
 
 
 def test_a_429_holds_the_whole_channel_until_retry_after(bot: Bot) -> None:
-    from datetime import timedelta
 
     bot.leeway.sender.post_interval = timedelta(seconds=1)
     bot.api.rate_limit_next("chat.postMessage", retry_after=30, channel="C0DEC")
@@ -213,13 +221,11 @@ def test_a_429_holds_the_whole_channel_until_retry_after(bot: Bot) -> None:
         bot.clock.advance(seconds=1)
         bot.settle()
     decisions = [p["text"] for p in bot.posts_to("C0DEC")]
-    assert len(decisions) == 3 and len(bot.api.calls_to("chat.postMessage", channel="C0DEC")) == 4
+    assert len(decisions) == 3
+    assert len(bot.api.calls_to("chat.postMessage", channel="C0DEC")) == 4
 
 
 def test_the_sender_knows_when_the_next_slot_frees(bot: Bot) -> None:
-    from datetime import timedelta
-
-    from bot.outbox import seconds_until
 
     bot.leeway.sender.stop()  # drive the passes by hand
     bot.leeway.sender.post_interval = timedelta(seconds=1)
@@ -238,7 +244,6 @@ def test_the_sender_knows_when_the_next_slot_frees(bot: Bot) -> None:
 
 def _while_each_pass_runs(monkeypatch: pytest.MonkeyPatch, then: Callable[[Session], Any]) -> None:
     """Do `then` in every sender pass just after it claims, as if it happened meanwhile."""
-    from storage import queries
 
     claim_due = queries.claim_due
 
@@ -252,7 +257,6 @@ def _while_each_pass_runs(monkeypatch: pytest.MonkeyPatch, then: Callable[[Sessi
 
 def _pause_after(bot: Bot, handled: int) -> tuple[float, float]:
     """The sender's rest after a pass, just now, that handled `handled` messages in no time."""
-    from bot.outbox import pause
 
     sender = bot.leeway.sender
     return pause(
@@ -266,10 +270,6 @@ def _pause_after(bot: Bot, handled: int) -> tuple[float, float]:
 
 
 def test_posts_written_during_a_pass_do_not_keep_the_sender_awake(bot: Bot, monkeypatch: pytest.MonkeyPatch) -> None:
-    from datetime import timedelta
-
-    from bot.outbox import PASS_GAP, QUIET_GAP
-    from storage import queries
 
     bot.leeway.sender.stop()  # drive the passes by hand
     bot.leeway.sender.post_interval = timedelta(seconds=1)
@@ -291,10 +291,6 @@ def test_posts_written_during_a_pass_do_not_keep_the_sender_awake(bot: Bot, monk
 def test_a_retry_falling_due_during_a_pass_is_looked_at_straight_after(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from datetime import timedelta
-
-    from bot.outbox import PASS_GAP
-    from storage import queries
 
     bot.leeway.sender.stop()  # drive the passes by hand
     with bot.leeway.ctx.sessions.begin() as session:  # written a while ago, to be tried again in 5 ms
@@ -305,17 +301,13 @@ def test_a_retry_falling_due_during_a_pass_is_looked_at_straight_after(
             at=bot.clock() + timedelta(milliseconds=5),
             detail={"text": "hello"},
         )
-    _while_each_pass_runs(monkeypatch, lambda session: bot.clock.advance(seconds=0.01))
+    _while_each_pass_runs(monkeypatch, lambda _session: bot.clock.advance(seconds=0.01))
     assert bot.leeway.sender.deliver_due() == 0
     # Nothing will wake the sender for it: it looks again after the gathering, not its idle wait.
     assert _pause_after(bot, 0) == (PASS_GAP, PASS_GAP)
 
 
 def test_a_post_whose_sender_died_mid_claim_keeps_its_place_in_line(bot: Bot) -> None:
-    from datetime import timedelta
-
-    from bot.outbox import POSTS, UNPACED
-    from storage import queries
 
     bot.leeway.sender.stop()  # drive the passes by hand
     bot.leeway.sender.post_interval = timedelta(seconds=1)

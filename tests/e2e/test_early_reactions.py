@@ -41,11 +41,14 @@ def assert_granted_once_by(bot: Bot, approver: str) -> None:
     update = bot.api.wait_for("chat.update", channel="C0REQ")[0].args
     assert f"agreed by <@{approver}>" in json.dumps(update["blocks"])
     note = bot.api.wait_for("chat.postMessage", channel="U0ANA")[0].args
-    assert f"<@{approver}> agreed" in note["text"] and "Go ahead" in note["text"]
+    assert f"<@{approver}> agreed" in note["text"]
+    assert "Go ahead" in note["text"]
     assert f"<@{approver}>" in bot.api.wait_for("chat.postMessage", channel="C0DEC")[0].args["text"]
     assert f"<@{approver}>" in bot.api.wait_for("chat.postMessage", channel="C0KUD")[0].args["text"]
     bot.settle()
-    assert len(bot.posts_to("C0DEC")) == 1 and len(bot.posts_to("C0KUD")) == 1 and len(bot.posts_to("U0ANA")) == 1
+    assert len(bot.posts_to("C0DEC")) == 1
+    assert len(bot.posts_to("C0KUD")) == 1
+    assert len(bot.posts_to("U0ANA")) == 1
     assert kept(bot) == []
 
 
@@ -70,7 +73,8 @@ def test_a_redelivered_early_check_grants_once(bot: Bot) -> None:
     assert_granted_once_by(bot, "U0BEN")
     bot.driver.react("U0BEN", "white_check_mark", channel="C0REQ", ts=ts, event_id="Ev0EARLY", retry_num=4)
     bot.settle()
-    assert len(bot.posts_to("C0DEC")) == 1 and bot.only_proposal().decided_by == "U0BEN"
+    assert len(bot.posts_to("C0DEC")) == 1
+    assert bot.only_proposal().decided_by == "U0BEN"
 
 
 def test_an_early_check_delivered_to_two_instances_grants_once(
@@ -89,7 +93,8 @@ def test_an_early_check_delivered_to_two_instances_grants_once(
         jobs.requests_due(other.leeway.ctx)  # the other instance's schedule may look at once, too
         assert_granted_once_by(bot, "U0BEN")
         other.settle()
-        assert len(bot.posts_to("C0DEC")) == 1 and len(bot.posts_to("C0KUD")) == 1
+        assert len(bot.posts_to("C0DEC")) == 1
+        assert len(bot.posts_to("C0KUD")) == 1
     finally:
         other.server.stop()
         other.leeway.close()
@@ -105,7 +110,8 @@ def test_an_ineligible_early_check_is_ignored_when_applied(bot: Bot) -> None:
     bot.settle()
     assert kept(bot) == []  # applied, and found wanting
     assert bot.only_proposal().status == "pending"
-    assert bot.api.calls_to("chat.postEphemeral") == [] and bot.posts_to("C0DEC") == []
+    assert bot.api.calls_to("chat.postEphemeral") == []
+    assert bot.posts_to("C0DEC") == []
     bot.driver.react("U0BEN", "white_check_mark", channel="C0REQ", ts=ts)
     assert_granted_once_by(bot, "U0BEN")
 
@@ -129,19 +135,22 @@ def test_a_check_on_another_message_is_ignored_and_forgotten(bot: Bot) -> None:
     jobs.requests_due(ctx)
     assert kept(bot) == []
     bot.settle()
-    assert bot.only_proposal().status == "pending" and bot.posts_to("C0DEC") == []
+    assert bot.only_proposal().status == "pending"
+    assert bot.posts_to("C0DEC") == []
     bot.driver.react("U0CHO", "white_check_mark", channel="C0REQ", ts=ts)
     assert bot.wait_for_status("granted").decided_by == "U0CHO"
 
 
 def test_the_schedule_applies_what_a_stopped_sender_did_not(bot: Bot) -> None:
-    bot.leeway.sender.request_posted = lambda channel, ts: None  # it stops between recording and applying
+    bot.leeway.sender.request_posted = lambda _channel, _ts: None  # it stops between recording and applying
     answer, ts = posted_but_unanswered(bot)
     early = services.agree_by_reaction(bot.leeway.ctx, channel="C0REQ", ts=ts, user="U0BEN", reaction="+1")
-    assert early is None and len(kept(bot)) == 1
+    assert early is None
+    assert len(kept(bot)) == 1
     answer.release()
     bot.request_message()
     bot.settle()
-    assert bot.only_proposal().status == "pending" and len(kept(bot)) == 1
+    assert bot.only_proposal().status == "pending"
+    assert len(kept(bot)) == 1
     jobs.requests_due(bot.leeway.ctx)
     assert_granted_once_by(bot, "U0BEN")

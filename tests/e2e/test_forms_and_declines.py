@@ -24,7 +24,8 @@ def initial(form: dict[str, Any], block_id: str) -> Any:
 
 def test_no_text_opens_the_form_with_every_field(bot: Bot) -> None:
     reply = bot.driver.command("U0ANA", "", trigger_id="13345224609.738474920.8088930838d88f008e0")
-    assert reply.status == 200 and reply.body == ""
+    assert reply.status == 200
+    assert reply.body == ""
     call = bot.api.wait_for("views.open")[0]
     assert call.args["trigger_id"] == "13345224609.738474920.8088930838d88f008e0"
     form = bot.api.views_opened()[-1]
@@ -70,7 +71,8 @@ def test_submitting_the_form_follows_the_same_path(bot: Bot) -> None:
             "peer": {INPUT: None},
         },
     )
-    assert reply.status == 200 and reply.body == ""  # the form closes
+    assert reply.status == 200
+    assert reply.body == ""
     note = bot.api.wait_for("chat.postMessage", channel="U0ANA")[0].args
     assert "I've asked <@U0BEN>" in note["text"]
     request = bot.request_message()
@@ -111,7 +113,8 @@ def test_form_errors_show_in_place_and_nothing_is_stored(bot: Bot) -> None:
     errors = reply.json["errors"]
     assert reply.json["response_action"] == "errors"
     assert set(errors) == {"amount", "case_ref", "summary", "fair"}
-    assert "more than zero" in errors["amount"] and "control characters" in errors["summary"]
+    assert "more than zero" in errors["amount"]
+    assert "control characters" in errors["summary"]
     reply = bot.driver.submit_view(
         "U0ANA",
         form,
@@ -148,7 +151,8 @@ def test_submitting_the_same_form_twice_proposes_once(bot: Bot) -> None:
         assert bot.driver.submit_view("U0ANA", form, values).status == 200
     bot.api.wait_for("chat.postMessage", channel="C0REQ")
     bot.settle()
-    assert len(bot.proposals()) == 1 and len(bot.posts_to("C0REQ")) == 1
+    assert len(bot.proposals()) == 1
+    assert len(bot.posts_to("C0REQ")) == 1
 
 
 def decline(bot: Bot, user: str, reason: str | None, *, request_count: int = 1) -> dict[str, Any]:
@@ -166,14 +170,16 @@ def test_a_decline_is_private_and_the_request_just_reads_closed(bot: Bot) -> Non
     request = decline(bot, "U0BEN", "They already got a replacement, maybe a voucher instead?")
 
     note = bot.api.wait_for("chat.postMessage", channel="U0ANA")[0].args
-    assert "wasn't agreed this time" in note["text"] and "replacement" in note["text"]
+    assert "wasn't agreed this time" in note["text"]
+    assert "replacement" in note["text"]
     update = bot.api.wait_for("chat.update", channel="C0REQ")[0].args
     shown = json.dumps(update)
     assert "closed" in shown
     for secret in ("U0BEN", "replacement", "declin", "U0ANA"):
         assert secret not in shown, secret
     bot.settle()
-    assert bot.posts_to("C0DEC") == [] and bot.posts_to("C0KUD") == []
+    assert bot.posts_to("C0DEC") == []
+    assert bot.posts_to("C0KUD") == []
     closed = bot.api.message("C0REQ", request["ts"])
     assert closed is not None
     assert closed["text"].endswith("is closed. Nothing more is needed here.")
@@ -220,4 +226,5 @@ def test_only_those_who_may_agree_may_decline(bot: Bot) -> None:
     told = bot.api.wait_for("chat.postEphemeral", user="U0BEN")[0].args
     assert "only a lead can agree or decline" in told["text"]
     bot.settle()
-    assert bot.api.calls_to("views.open") == [] and bot.only_proposal().status == "pending"
+    assert bot.api.calls_to("views.open") == []
+    assert bot.only_proposal().status == "pending"

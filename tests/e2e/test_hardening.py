@@ -10,13 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from bot import services
 from bot.core.policy import Remedy
 from bot.slack import views
 from bot.standin.driver import sign
-from tests.e2e.support import SIGNING_SECRET, Bot
+from storage.models import Approval, Decision, ProposalEvent
+from tests.e2e.support import SIGNING_SECRET, Bot, start_bot
+from tests.e2e.test_no_one_waits import HOURS_POLICY
 from tests.policies import team_policy
+from tests.support import FakeClock, wipe
 
 
 def test_a_long_decline_reason_still_reaches_the_proposer(bot: Bot) -> None:
@@ -65,7 +69,8 @@ def test_an_unexpected_failure_on_a_click_is_answered_privately(bot: Bot, monkey
     monkeypatch.setattr(services, "agree", broken)
     bot.driver.click_button("U0BEN", channel="C0REQ", ts=request["ts"], action_id="approve")
     said = bot.api.wait_for("response_url")[0].args
-    assert "Something went wrong" in said["text"] and said["response_type"] == "ephemeral"
+    assert "Something went wrong" in said["text"]
+    assert said["response_type"] == "ephemeral"
 
 
 def test_concurrent_proposals_spread_the_asks_fairly(bot: Bot) -> None:
@@ -120,7 +125,8 @@ def test_a_form_slack_would_not_open_is_explained(bot: Bot) -> None:
     bot.api.fail_next("views.open", "expired_trigger_id")
     assert bot.driver.command("U0ANA", "refund").status == 200
     told = bot.api.wait_for("chat.postMessage", channel="U0ANA")[0].args["text"]
-    assert "didn't let me open the form" in told and "/remedy <remedy>" in told
+    assert "didn't let me open the form" in told
+    assert "/remedy <remedy>" in told
 
 
 def test_submitting_a_form_twice_says_so_once(bot: Bot) -> None:
@@ -143,9 +149,6 @@ def test_submitting_a_form_twice_says_so_once(bot: Bot) -> None:
 def test_withdrawing_before_working_hours_never_posts_the_request(
     slack: Any, database_url: str, engine: Any, tmp_path: Path
 ) -> None:
-    from tests.e2e.support import start_bot
-    from tests.e2e.test_no_one_waits import HOURS_POLICY
-    from tests.support import FakeClock, wipe
 
     slack.reset()
     wipe(engine)
@@ -174,7 +177,8 @@ def test_out_of_policy_names_who_can_grant_the_most() -> None:
         id="voucher", label="Voucher", alone_up_to=Decimal(10), peer_up_to=Decimal(40), lead_up_to=Decimal(0)
     )
     text = views.out_of_policy(no_leads, Decimal(50), policy).text
-    assert "the most two agents can agree to is $40" in text and "lead" not in text.split("\n")[0]
+    assert "the most two agents can agree to is $40" in text
+    assert "lead" not in text.split("\n")[0]
 
 
 def test_request_blocks_stay_within_slacks_limits(bot: Bot) -> None:
@@ -185,9 +189,6 @@ def test_request_blocks_stay_within_slacks_limits(bot: Bot) -> None:
 
 
 def test_proposals_arriving_together_are_each_recorded_whole(bot: Bot) -> None:
-    from sqlalchemy import func, select
-
-    from storage.models import Approval, Decision, ProposalEvent
 
     start = threading.Barrier(12)
     replies: list[str] = []
@@ -233,7 +234,9 @@ def test_one_submission_delivered_twice_at_once_is_recorded_once(bot: Bot) -> No
         thread.start()
     for thread in threads:
         thread.join()
-    assert all("Granted — go ahead" in r for r in replies) and len(replies) == 6
+    assert all("Granted — go ahead" in r for r in replies)
+    assert len(replies) == 6
     bot.settle()
     assert sorted(p.case_ref for p in bot.proposals()) == ["#1", "#2", "#3", "#4"]
-    assert len(bot.posts_to("C0DEC")) == 4 and len(bot.posts_to("C0KUD")) == 4
+    assert len(bot.posts_to("C0DEC")) == 4
+    assert len(bot.posts_to("C0KUD")) == 4

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 
 from bot import jobs
@@ -92,7 +93,8 @@ def test_a_request_expires_and_nothing_can_grant_it_afterwards(bot: Bot) -> None
     assert "already expired" in told
     bot.clock.advance(hours=5)
     assert run_schedule(bot) == (0, 0)
-    assert bot.only_proposal().status == "expired" and bot.posts_to("C0DEC") == []
+    assert bot.only_proposal().status == "expired"
+    assert bot.posts_to("C0DEC") == []
 
     # One click to propose again: the form opens with the same facts, from the database.
     dm = bot.api.wait_for("chat.postMessage", channel="U0ANA")[0].response
@@ -104,8 +106,11 @@ def test_a_request_expires_and_nothing_can_grant_it_afterwards(bot: Bot) -> None
         for b in form["blocks"]
         if b["type"] == "input"
     }
-    assert values["remedy_id"] == "refund" and values["amount"] == "$80" and values["fair"] == "$50"
-    assert values["case_ref"] == "#4711" and values["summary"] == "parcel broken"
+    assert values["remedy_id"] == "refund"
+    assert values["amount"] == "$80"
+    assert values["fair"] == "$50"
+    assert values["case_ref"] == "#4711"
+    assert values["summary"] == "parcel broken"
 
 
 HOURS_POLICY = TEAM_POLICY + 'working_hours: {tz: Europe/Warsaw, days: mon-fri, from: "09:00", to: "18:00"}\n'
@@ -168,7 +173,8 @@ def test_away_with_a_date_in_the_past_is_refused(bot: Bot) -> None:
 def test_the_proposer_can_withdraw_with_the_button_or_the_command(bot: Bot) -> None:
     reply = bot.driver.command("U0ANA", "refund 80 #4711 x")
     withdraw = next(e for b in reply.json["blocks"] if b["type"] == "actions" for e in b["elements"])
-    assert withdraw["action_id"] == "withdraw" and withdraw["text"]["text"] == "Withdraw"
+    assert withdraw["action_id"] == "withdraw"
+    assert withdraw["text"]["text"] == "Withdraw"
     request = bot.request_message()
 
     bot.driver.click("U0BEN", action_id="withdraw", value=withdraw["value"], channel="C0GENERAL")
@@ -183,7 +189,8 @@ def test_the_proposer_can_withdraw_with_the_button_or_the_command(bot: Bot) -> N
     bot.driver.react("U0BEN", "white_check_mark", channel="C0REQ", ts=request["ts"])
     bot.clock.advance(hours=5)
     run_schedule(bot)
-    assert bot.only_proposal().status == "withdrawn" and bot.posts_to("C0DEC") == []
+    assert bot.only_proposal().status == "withdrawn"
+    assert bot.posts_to("C0DEC") == []
     assert thread_pings(bot, request["ts"]) == []
 
     bot.driver.command("U0ANA", "late_fee 60 ACC-9 y")
@@ -208,8 +215,9 @@ def at_once(job: Callable[[Any], tuple[int, int]], *instances: Bot) -> list[tupl
     return results
 
 
+@pytest.mark.usefixtures("engine")
 def test_two_instances_reroute_and_expire_each_request_once(
-    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path, bot: Bot
+    slack: StandInSlack, database_url: str, tmp_path: Path, bot: Bot
 ) -> None:
     for i in range(5):
         bot.driver.command("U0ANA", f"refund 80 #{i} x")
@@ -261,7 +269,8 @@ def test_a_request_held_for_working_hours_skips_someone_who_went_away(
         bot.clock.advance(hours=62, minutes=5)  # Monday 09:00 in Warsaw
         bot.settle()
         request = bot.request_message()
-        assert "<@U0BEN>" not in json.dumps(request) and request["text"].startswith("<@U0CHO>")
+        assert "<@U0BEN>" not in json.dumps(request)
+        assert request["text"].startswith("<@U0CHO>")
     finally:
         bot.server.stop()
         bot.leeway.close()

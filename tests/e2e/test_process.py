@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy import text as sql
 
 from bot.standin import SlackDriver, StandInSlack
 from tests.policies import TEAM_POLICY
@@ -113,7 +114,8 @@ def test_python_m_bot_run_serves_slack_over_http(
 ) -> None:
     driver, base, process = running_bot
     health = wait_healthy(f"{base}/healthz", process)
-    assert health["status"] == "ok" and health["database"] == "migrated"
+    assert health["status"] == "ok"
+    assert health["database"] == "migrated"
     port = base.rsplit(":", 1)[1]
     check = subprocess.run(
         [sys.executable, *HEALTH_COMMAND],
@@ -125,7 +127,8 @@ def test_python_m_bot_run_serves_slack_over_http(
     )
     assert check.returncode == 0, check.stderr  # the container's health check, against the real thing
     reply = driver.command("U0ANA", "refund 80 #4711 parcel broken")
-    assert reply.status == 200 and "I've asked <@U0BEN>" in reply.json["text"]
+    assert reply.status == 200
+    assert "I've asked <@U0BEN>" in reply.json["text"]
     request = slack.wait_for("chat.postMessage", channel="C0REQ", timeout=10)[0]
     driver.react("U0CHO", "white_check_mark", channel="C0REQ", ts=request.response["ts"])
     try:
@@ -202,7 +205,8 @@ def test_the_demo_shows_leeway_at_work_without_a_workspace(tmp_path: Path) -> No
         "2 decisions recorded",
     ):
         assert seen in out, seen
-    assert "agreed by @ben instantly" in out and "in instantly" not in out  # reads as a sentence
+    assert "agreed by @ben instantly" in out
+    assert "in instantly" not in out
     assert list(tmp_path.iterdir()) == []  # the demo leaves nothing behind
 
 
@@ -219,7 +223,8 @@ def test_settings_leeway_cannot_use_are_one_line(tmp_path: Path, name: str, valu
     result = run_cli("run", env=env, cwd=tmp_path)
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
-    assert line.startswith("leeway: ") and says in line
+    assert line.startswith("leeway: ")
+    assert says in line
 
 
 def test_migrate_against_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
@@ -266,7 +271,6 @@ def stop_all(*processes: subprocess.Popen[str] | None) -> None:
 
 
 def outbox_status(engine: Engine, kind: str) -> str | None:
-    from sqlalchemy import text
 
     with engine.connect() as connection:
         return connection.execute(text("SELECT status FROM outbox_message WHERE kind = :kind"), {"kind": kind}).scalar()
@@ -295,8 +299,6 @@ def test_kill_9_between_the_grant_and_the_posts_loses_nothing(
         try:
             slack.wait_for("chat.postMessage", channel="C0DEC", count=2, timeout=15)
         except AssertionError as error:
-            from sqlalchemy import text as sql
-
             with engine.connect() as connection:
                 rows = connection.execute(
                     sql("SELECT kind, status, attempts, claimed_until, next_attempt_at, last_error FROM outbox_message")
@@ -306,7 +308,8 @@ def test_kill_9_between_the_grant_and_the_posts_loses_nothing(
         assert len(slack.calls_to("chat.postMessage", channel="C0KUD")) == 1  # exactly once
         # The post whose answer was lost repeats at most once (the window README.md documents).
         assert len(slack.calls_to("chat.postMessage", channel="C0DEC")) == 2
-        assert outbox_status(engine, "decision") == "sent" and outbox_status(engine, "kudos") == "sent"
+        assert outbox_status(engine, "decision") == "sent"
+        assert outbox_status(engine, "kudos") == "sent"
     finally:
         stop_all(first, second)
         wipe(engine)
@@ -382,8 +385,6 @@ def test_two_instances_serve_one_workspace_and_act_once(
             posts = [c.args["text"] for c in slack.calls_to("chat.postMessage", channel=channel) if c.ok]
             assert len(posts) == len(set(posts)) == 8, channel  # each post once
         with engine.connect() as connection:
-            from sqlalchemy import text as sql
-
             granted = connection.execute(sql("SELECT count(*) FROM proposal WHERE status = 'granted'")).scalar()
             approvals = connection.execute(sql("SELECT count(*) FROM approval")).scalar()
         assert granted == approvals == 8  # each grant once
@@ -417,11 +418,10 @@ def test_two_instances_run_each_scheduled_job_once(
             for c in slack.calls_to("chat.postMessage", channel="C0REQ")
             if c.args.get("thread_ts")
         ]
-        assert pings and len(pings) == len(set(pings))  # re-routed, and no one pinged twice about one request
+        assert pings
+        assert len(pings) == len(set(pings))
         assert len(slack.calls_to("chat.postMessage", channel="U0ANA")) == 2  # each expired once
         with engine.connect() as connection:
-            from sqlalchemy import text as sql
-
             assert connection.execute(sql("SELECT count(*) FROM proposal WHERE status = 'expired'")).scalar() == 2
     finally:
         stop_all(*(process for process, _, _ in processes))

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import jobs
+from bot import jobs as scheduled
+from storage import queries
 from tests.e2e.support import Bot
 
 
@@ -34,7 +36,8 @@ def test_only_leads_see_the_review_queue_and_review_once(bot: Bot) -> None:
     assert "Only leads can see the review queue" in bot.driver.command("U0BEN", "review").json["text"]
     queue = bot.driver.command("U0LEE", "review").json
     shown = blocks_text(queue)
-    assert "Decisions to review* (3)" in shown and "Only leads see this" in shown
+    assert "Decisions to review* (3)" in shown
+    assert "Only leads see this" in shown
     for fact in (
         "<@U0ANA>",
         "Refund: $90",
@@ -67,7 +70,8 @@ def test_lets_talk_sends_a_private_coaching_note(bot: Bot) -> None:
     bot.driver.click("U0LEE", action_id="review_talk", value=third, channel="C0GENERAL")
     bot.api.wait_for("views.open")
     form = bot.api.views_opened()[-1]
-    assert form["callback_id"] == "coaching_form" and "coaching, not blame" in json.dumps(form)
+    assert form["callback_id"] == "coaching_form"
+    assert "coaching, not blame" in json.dumps(form)
     empty = bot.driver.submit_view("U0LEE", form, {"reason": {"input": ""}})
     assert "Write a few words" in empty.json["errors"]["reason"]
     bot.driver.submit_view("U0LEE", form, {"reason": {"input": "Great call. Next time, ask what feels fair first?"}})
@@ -78,22 +82,26 @@ def test_lets_talk_sends_a_private_coaching_note(bot: Bot) -> None:
         if "talk it through" in c.args["text"]
     ]
     (coaching,) = note
-    assert "<@U0LEE> looked back" in coaching["text"] and "ask what feels fair first" in coaching["text"]
-    assert "coaching, not blame" in coaching["text"] and "never pay for it" in coaching["text"]
+    assert "<@U0LEE> looked back" in coaching["text"]
+    assert "ask what feels fair first" in coaching["text"]
+    assert "coaching, not blame" in coaching["text"]
+    assert "never pay for it" in coaching["text"]
     with bot.session() as session:
-        from storage import queries
-
         decision = queries.decision_of(session, proposal_id=int(third))
-        assert decision is not None and (decision.review_outcome, decision.reviewed_by) == ("talk", "U0LEE")
+        assert decision is not None
+        assert (decision.review_outcome, decision.reviewed_by) == ("talk", "U0LEE")
 
 
 def test_usage_for_leads_only(bot: Bot) -> None:
     grant_some(bot)
     assert "Only leads can see usage" in bot.driver.command("U0ANA", "usage").json["text"]
     usage = blocks_text(bot.driver.command("U0LEE", "usage 30d").json)
-    assert "last 30 days" in usage and "3 decisions" in usage and "1 of 4 agents used their authority (25%)" in usage
+    assert "last 30 days" in usage
+    assert "3 decisions" in usage
+    assert "1 of 4 agents used their authority (25%)" in usage
     assert "<@U0ANA>: 3 decided (1 alone, 1 with a peer, 1 with a lead)" in usage
-    assert "<@U0BEN>: 0 decided" in usage and "1 agreements given to others" in usage
+    assert "<@U0BEN>: 0 decided" in usage
+    assert "1 agreements given to others" in usage
     assert "Not yet using their authority*: <@U0BEN>, <@U0CHO>, <@U0DAN>" in usage
     assert "An invitation to coach, not a ranking" in usage
     assert "in 2 decisions the customer named a figure. Taking it would have cost $85; agents granted $120" in usage
@@ -120,15 +128,18 @@ def test_the_weekly_digest_and_celebration_go_out_once(bot: Bot) -> None:
     ]
     for lead in ("U0LEE", "U0LIZ"):
         (digest,) = bot.posts_to(lead)
-        assert "weekly Leeway digest" in digest["text"] and "Not yet using their authority" in digest["text"]
-    assert bot.posts_to("U0ANA") != [] and all("digest" not in p["text"] for p in bot.posts_to("U0ANA"))
+        assert "weekly Leeway digest" in digest["text"]
+        assert "Not yet using their authority" in digest["text"]
+    assert bot.posts_to("U0ANA") != []
+    assert all("digest" not in p["text"] for p in bot.posts_to("U0ANA"))
 
 
 def test_the_digest_runs_on_monday_morning_in_the_policys_time_zone(bot: Bot) -> None:
     trigger = jobs.weekly_trigger(bot.leeway.ctx)
     after = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # a Tuesday
     fires = trigger.get_next_fire_time(None, after)
-    assert fires is not None and fires.astimezone(UTC) == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert fires is not None
+    assert fires.astimezone(UTC) == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     assert any(job.id == "weekly" for job in bot.leeway.scheduler.get_jobs())
 
 
@@ -155,7 +166,8 @@ def test_the_home_tab_shows_an_agent_what_they_may_grant_and_what_waits(bot: Bot
     bot.driver.event({"type": "app_home_opened", "user": "U0LEE", "channel": "D0LEE", "tab": "home"})
     bot.api.wait_for("views.publish", user_id="U0LEE")
     lead_home = blocks_text(bot.api.home_view("U0LEE") or {})
-    assert "Decisions to review* (3)" in lead_home and "Usage over the last 7 days" in lead_home
+    assert "Decisions to review* (3)" in lead_home
+    assert "Usage over the last 7 days" in lead_home
 
 
 def test_propose_from_home_and_approve_from_home(bot: Bot) -> None:
@@ -213,7 +225,6 @@ def test_proposals_from_the_form_and_home_can_be_withdrawn(bot: Bot) -> None:
 
 
 def test_after_a_reroute_the_earlier_person_still_sees_the_request_at_home(bot: Bot) -> None:
-    from bot import jobs as scheduled
 
     bot.driver.command("U0ANA", "refund 80 #31 x")  # Ben is asked
     bot.request_message()
@@ -224,4 +235,5 @@ def test_after_a_reroute_the_earlier_person_still_sees_the_request_at_home(bot: 
         bot.driver.event({"type": "app_home_opened", "user": user, "channel": "D0X", "tab": "home"})
         bot.api.wait_for("views.publish", user_id=user)
         home = blocks_text(bot.api.home_view(user) or {})
-        assert "#31" in home and "#32" not in home, user
+        assert "#31" in home, user
+        assert "#32" not in home, user

@@ -7,10 +7,15 @@ import hmac
 import json
 import threading
 import time
+import urllib.request
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
 
+from storage.models import Approval, Decision
 from tests.e2e.support import SIGNING_SECRET, Bot
 
 
@@ -60,7 +65,8 @@ def test_outsiders_cannot_propose(bot: Bot) -> None:
     reply = bot.driver.command("U0ZED", "")
     assert "not listed as an agent" in reply.json["text"]
     bot.settle()
-    assert bot.proposals() == [] and bot.api.calls_to("views.open") == []
+    assert bot.proposals() == []
+    assert bot.api.calls_to("views.open") == []
 
 
 def test_redelivered_events_grant_once_and_post_once(bot: Bot) -> None:
@@ -74,7 +80,8 @@ def test_redelivered_events_grant_once_and_post_once(bot: Bot) -> None:
     bot.driver.react("U0CHO", "white_check_mark", channel="C0REQ", ts=request["ts"])  # a second agent, later
     bot.api.wait_for("chat.postMessage", channel="C0KUD")
     bot.settle()
-    assert len(bot.posts_to("C0DEC")) == 1 and len(bot.posts_to("C0KUD")) == 1
+    assert len(bot.posts_to("C0DEC")) == 1
+    assert len(bot.posts_to("C0KUD")) == 1
     assert len(bot.posts_to("U0ANA")) == 1
     assert bot.only_proposal().decided_by == "U0BEN"
 
@@ -98,14 +105,11 @@ def test_double_clicks_and_simultaneous_approvals_grant_once(bot: Bot) -> None:
     assert statuses == [200] * len(clickers)
     bot.api.wait_for("chat.postMessage", channel="C0KUD")
     bot.settle()
-    assert len(bot.posts_to("C0DEC")) == 1 and len(bot.posts_to("C0KUD")) == 1
+    assert len(bot.posts_to("C0DEC")) == 1
+    assert len(bot.posts_to("C0KUD")) == 1
     proposal = bot.only_proposal()
     assert proposal.status == "granted"
     with bot.session() as session:
-        from sqlalchemy import func, select
-
-        from storage.models import Approval, Decision
-
         assert session.scalar(select(func.count()).select_from(Approval)) == 1
         assert session.scalar(select(func.count()).select_from(Decision)) == 1
     # Everyone who lost the race hears who won, privately.
@@ -120,7 +124,8 @@ def test_facts_come_from_the_database_not_the_button(bot: Bot) -> None:
     forged = {**request, "text": "refund $1", "blocks": []}
     bot.driver.click("U0BEN", action_id="approve", value=str(proposal_id), channel="C0REQ", message=forged)
     decision = bot.api.wait_for("chat.postMessage", channel="C0DEC")[0].args
-    assert "$120" in decision["text"] and "<@U0ANA>" in decision["text"]
+    assert "$120" in decision["text"]
+    assert "<@U0ANA>" in decision["text"]
 
 
 def test_a_tampered_button_value_changes_nothing(bot: Bot) -> None:
@@ -158,7 +163,8 @@ def test_forged_or_stale_signatures_get_401_and_change_nothing(bot: Bot, forgery
     reply = bot.driver.post(body, "application/x-www-form-urlencoded", timestamp=timestamp, signature=signature)
     assert reply.status == 401
     bot.settle()
-    assert bot.proposals() == [] and bot.api.calls_to("chat.postMessage") == []
+    assert bot.proposals() == []
+    assert bot.api.calls_to("chat.postMessage") == []
 
 
 BAD_INPUT = {
@@ -183,7 +189,8 @@ def test_bad_input_gets_a_clear_private_message_and_nothing_is_stored(bot: Bot) 
         assert says in reply.json["text"], (text[:40], reply.json["text"])
         assert reply.json.get("response_type", "ephemeral") == "ephemeral"
     bot.settle()
-    assert bot.proposals() == [] and bot.api.calls_to("chat.postMessage") == []
+    assert bot.proposals() == []
+    assert bot.api.calls_to("chat.postMessage") == []
     # ...and the bot keeps serving.
     assert "Granted" in bot.driver.command("U0ANA", "refund 10 #1 fine now").json["text"]
 
@@ -197,19 +204,18 @@ def test_oversized_and_malformed_bodies_get_4xx(bot: Bot) -> None:
 
 
 def test_health_reports_database_and_policy(bot: Bot) -> None:
-    import urllib.request
 
     with urllib.request.urlopen(f"{bot.server.url}/healthz", timeout=5) as response:
         report = json.loads(response.read())
         assert response.status == 200
-    assert report["status"] == "ok" and report["database"] == "migrated" and report["policy"] == "loaded"
+    assert report["status"] == "ok"
+    assert report["database"] == "migrated"
+    assert report["policy"] == "loaded"
     assert report["outbox"]["pending"] == 0
 
 
 def test_no_text_through_the_real_endpoint_gets_a_500(bot: Bot) -> None:
     """Hostile text, through signed requests: always an answer for the person, never a crash."""
-    from hypothesis import HealthCheck, given, settings
-    from hypothesis import strategies as st
 
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
     @given(

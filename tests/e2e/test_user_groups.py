@@ -41,8 +41,9 @@ def test_a_user_group_in_the_policy_is_resolved_to_its_members(
         slack.reset()
 
 
+@pytest.mark.usefixtures("engine")
 def test_a_group_slack_will_not_show_stops_start_up_clearly(
-    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+    slack: StandInSlack, database_url: str, tmp_path: Path
 ) -> None:
     slack.reset()
     slack.fail_next("usergroups.users.list", "missing_scope")

@@ -101,7 +101,8 @@ def test_a_grant_within_ones_own_authority_says_where_it_is_recorded() -> None:
     alone = make_proposal(tier=Tier.ALONE, status=Status.GRANTED, decided_by="U0ANA", decided_at=NOW, asked=None)
     message = views.outcome_words(services.Granted(alone), POLICY)
     assert message.text.startswith(":white_check_mark: *Granted — go ahead.* *Refund: $90* for case *#4711*")
-    assert f"<#{DECISIONS}>" in message.text and f"<#{KUDOS}>" in message.text
+    assert f"<#{DECISIONS}>" in message.text
+    assert f"<#{KUDOS}>" in message.text
 
 
 @pytest.mark.parametrize("result", [services.Asked(PENDING), services.Granted(PENDING)])

@@ -601,10 +601,12 @@ def test_a_held_call_stays_in_flight_until_released() -> None:
         worker.start()
         assert hold.arrived.wait(10)
         client.chat_postMessage(channel="C0FAST", text="not held")  # others are not blocked
-        assert api.calls_to("chat.postMessage", channel="C0SLOW") == [] and done == []
+        assert api.calls_to("chat.postMessage", channel="C0SLOW") == []
+        assert done == []
         hold.release()
         worker.join(10)
-        assert len(done) == 1 and len(api.calls_to("chat.postMessage", channel="C0SLOW")) == 1
+        assert len(done) == 1
+        assert len(api.calls_to("chat.postMessage", channel="C0SLOW")) == 1
 
 
 def test_a_held_answer_comes_back_only_when_released_though_the_call_is_done() -> None:
@@ -616,7 +618,8 @@ def test_a_held_answer_comes_back_only_when_released_though_the_call_is_done() -
         worker.start()
         (call,) = api.wait_for("chat.postMessage", channel="C0SLOW")  # carried out: the message is there
         assert api.message("C0SLOW", call.response["ts"]) is not None
-        assert hold.arrived.is_set() and done == []  # ...but the caller has no answer yet
+        assert hold.arrived.is_set()
+        assert done == []
         client.chat_postMessage(channel="C0FAST", text="not held")
         hold.release()
         worker.join(10)

@@ -35,7 +35,8 @@ def test_each_row_type_gives_columns_of_its_table_and_every_defaulted_one(row_ty
     given = set(batch.columns_of(row_type))
     assert given <= set(table.c.keys())
     assert {c.name for c in table.c if c.default is not None} <= given
-    assert "id" not in given and "proposal_id" not in given
+    assert "id" not in given
+    assert "proposal_id" not in given
 
 
 @pytest.mark.parametrize(
@@ -75,7 +76,8 @@ def test_a_later_batch_names_its_own_proposals(engine: Engine) -> None:
     try:
         first = commit_proposals(sessions, [_new_proposal(n) for n in (1, 2)])
         later = commit_proposals(sessions, [_new_proposal(n) for n in (3, 4, 5)])
-        assert later == sorted(later) and min(later) > max(first)
+        assert later == sorted(later)
+        assert min(later) > max(first)
         with sessions() as session:
             posts = session.scalars(
                 select(OutboxMessage).where(OutboxMessage.proposal_id.in_(later)).order_by(OutboxMessage.id)

@@ -23,19 +23,19 @@ T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 def make_proposal(session: Session, **overrides: Any) -> Proposal:
-    fields: dict[str, Any] = dict(
-        status="pending",
-        remedy_id="refund",
-        remedy_label="Refund",
-        unit="USD",
-        amount=Decimal("40.00"),
-        case_ref="#4711",
-        summary="parcel arrived broken",
-        tier="peer",
-        proposer="U0ANA",
-        asked="U0BEN",
-        created_at=T0,
-    )
+    fields: dict[str, Any] = {
+        "status": "pending",
+        "remedy_id": "refund",
+        "remedy_label": "Refund",
+        "unit": "USD",
+        "amount": Decimal("40.00"),
+        "case_ref": "#4711",
+        "summary": "parcel arrived broken",
+        "tier": "peer",
+        "proposer": "U0ANA",
+        "asked": "U0BEN",
+        "created_at": T0,
+    }
     fields.update(overrides)
     return batch.add_proposal(session, NewProposal(**fields))
 
@@ -70,10 +70,14 @@ def test_words_are_stored_as_their_values_and_read_back_as_enums(session: Sessio
     assert session.execute(text("SELECT kind, status FROM outbox_message")).one() == ("request", "pending")
     session.expire_all()
     loaded = queries.get_proposal(session, proposal_id=proposal.id)
-    assert loaded is not None and (loaded.status, loaded.tier) == (Status.PENDING, Tier.LEAD)
-    assert type(loaded.status) is Status and type(loaded.tier) is Tier
+    assert loaded is not None
+    assert (loaded.status, loaded.tier) == (Status.PENDING, Tier.LEAD)
+    assert type(loaded.status) is Status
+    assert type(loaded.tier) is Tier
     message = queries.outbox_message(session, proposal_id=proposal.id, kind=OutboxKind.REQUEST)
-    assert message is not None and type(message.kind) is OutboxKind and type(message.status) is OutboxStatus
+    assert message is not None
+    assert type(message.kind) is OutboxKind
+    assert type(message.status) is OutboxStatus
 
 
 def test_change_status_is_conditional(session: Session) -> None:
@@ -96,7 +100,8 @@ def test_change_status_is_conditional(session: Session) -> None:
     )
     assert (first, second) == (True, False)
     loaded = queries.get_proposal(session, proposal_id=proposal.id)
-    assert loaded is not None and loaded.decided_by == "U0BEN"
+    assert loaded is not None
+    assert loaded.decided_by == "U0BEN"
 
 
 def test_open_asks_and_last_asked(session: Session) -> None:
@@ -112,7 +117,8 @@ def test_find_by_request_message(session: Session) -> None:
     proposal = make_proposal(session)
     queries.set_request_message(session, proposal_id=proposal.id, channel="C0REQ", ts="1732440000.000100")
     found = queries.proposal_by_request_message(session, channel="C0REQ", ts="1732440000.000100")
-    assert found is not None and found.id == proposal.id
+    assert found is not None
+    assert found.id == proposal.id
     assert queries.proposal_by_request_message(session, channel="C0REQ", ts="1.2") is None
 
 
@@ -221,26 +227,26 @@ def test_a_transaction_that_only_reads_may_not_write(engine: Engine) -> None:
 
 def _new_proposal(n: int, **overrides: Any) -> NewProposal:
     when = T0 + timedelta(seconds=n, microseconds=123456)
-    fields: dict[str, Any] = dict(
-        source_key=f"submission-{n}",
-        status="granted",
-        remedy_id="refund",
-        remedy_label="Refund",
-        unit="USD",
-        amount=Decimal("12.34") * n,
-        customer_fair=None if n % 2 else Decimal("0.10"),
-        case_ref=f"#{n}",
-        summary=f'parcel {n} "broken" \\ déjà vu 🎁',
-        tier="alone",
-        proposer="U0ANA",
-        asked=None,
-        origin_channel="C0SUP" if n % 2 else None,
-        created_at=when,
-        decided_at=when,
-        decided_by="U0ANA",
-        reroute_at=None,
-        expire_at=None,
-    )
+    fields: dict[str, Any] = {
+        "source_key": f"submission-{n}",
+        "status": "granted",
+        "remedy_id": "refund",
+        "remedy_label": "Refund",
+        "unit": "USD",
+        "amount": Decimal("12.34") * n,
+        "customer_fair": None if n % 2 else Decimal("0.10"),
+        "case_ref": f"#{n}",
+        "summary": f'parcel {n} "broken" \\ déjà vu 🎁',
+        "tier": "alone",
+        "proposer": "U0ANA",
+        "asked": None,
+        "origin_channel": "C0SUP" if n % 2 else None,
+        "created_at": when,
+        "decided_at": when,
+        "decided_by": "U0ANA",
+        "reroute_at": None,
+        "expire_at": None,
+    }
     fields.update(overrides)
     rows = Rows(
         events=(
@@ -263,7 +269,8 @@ def test_proposals_committed_together_come_back_whole(engine: Engine) -> None:
     try:
         ids = commit_proposals(sessions, proposals)
         with sessions() as session:  # a fresh session: only what was committed
-            assert len(set(ids)) == 3 and ids == sorted(ids)  # drawn in the order the proposals came
+            assert len(set(ids)) == 3
+            assert ids == sorted(ids)
             for proposal_id, fields in zip(ids, [p.values() for p in proposals], strict=True):
                 loaded = queries.get_proposal(session, proposal_id=proposal_id)
                 assert loaded is not None
@@ -311,9 +318,14 @@ def test_after_a_batch_its_connection_is_back_to_transactions(engine: Engine, da
     try:
         assert commit_proposals(sessions, []) == []
         commit_proposals(sessions, [_new_proposal(1)])  # on PostgreSQL, without a transaction
-        with pytest.raises(RuntimeError), sessions.begin() as session:
-            make_proposal(session, source_key="undone")
-            raise RuntimeError("the use case fails after writing")
+
+        def fail_after_writing() -> None:
+            with sessions.begin() as session:
+                make_proposal(session, source_key="undone")
+                raise RuntimeError("the use case fails after writing")
+
+        with pytest.raises(RuntimeError, match="fails after writing"):
+            fail_after_writing()
         with sessions() as session:
             assert [p.source_key for p in session.scalars(select(Proposal))] == ["submission-1"]
     finally:

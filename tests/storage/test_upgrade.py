@@ -103,7 +103,8 @@ def test_upgrading_keeps_every_proposal_and_decision(old_database: Engine) -> No
     assert services.reroute_due(ctx) == 0  # adopted from now; nothing due yet
     with sessions.begin() as session:
         adopted = queries.get_proposal(session, proposal_id=4)
-        assert adopted is not None and adopted.expire_at == clock() + timedelta(hours=4)
+        assert adopted is not None
+        assert adopted.expire_at == clock() + timedelta(hours=4)
     clock.advance(minutes=10)
     assert services.reroute_due(ctx) == 1
     clock.advance(hours=4)

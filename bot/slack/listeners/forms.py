@@ -12,7 +12,6 @@ from slack_bolt import Ack, App
 from bot import services
 from bot.core.parsing import Draft, InputError, parse_form
 from bot.core.vocabulary import ReviewOutcome
-from bot.outbox import Sender
 from bot.slack import ids, views
 
 
@@ -31,7 +30,7 @@ def keep_open(ack: Ack, errors: Mapping[str, str]) -> None:
     ack(response_action="errors", errors=views.form_errors(errors))
 
 
-def register(app: App, ctx: services.Context, sender: Sender) -> None:
+def register(app: App, ctx: services.Context) -> None:
     def on_proposal_form(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body["user"]["id"]
         values = view["state"]["values"]
