@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.core import authority, lifecycle
+from bot.core import authority
 from bot.core.lifecycle import Event, Status
 from bot.core.parsing import check_reason
 from bot.core.policy import Tier
@@ -142,11 +142,10 @@ def decline(ctx: Context, *, proposal_id: int, user: str, reason: str | None) ->
         if not isinstance(proposal, Proposal):
             return proposal
         now = ctx.clock()
-        changed = queries.change_status(
+        changed = records.transition(
             session,
             proposal_id=proposal.id,
-            from_statuses=lifecycle.sources(Event.DECLINED),
-            to_status=lifecycle.target(Event.DECLINED),
+            event=Event.DECLINED,
             decided_at=now,
             decided_by=user,
             decline_reason=reason,
@@ -186,11 +185,10 @@ def decline(ctx: Context, *, proposal_id: int, user: str, reason: str | None) ->
 def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str, via: Via) -> bool:
     """The single conditional state change that grants, plus everything a grant owes."""
     now = ctx.clock()
-    changed = queries.change_status(
+    changed = records.transition(
         session,
         proposal_id=proposal.id,
-        from_statuses=lifecycle.sources(Event.GRANTED),
-        to_status=lifecycle.target(Event.GRANTED),
+        event=Event.GRANTED,
         decided_at=now,
         decided_by=approver,
     )
@@ -230,11 +228,10 @@ def withdraw(ctx: Context, *, user: str, proposal_id: int | None = None, case_re
         if proposal.proposer != user:
             return Refused("Only the person who proposed it can withdraw a request.")
         now = ctx.clock()
-        if not queries.change_status(
+        if not records.transition(
             session,
             proposal_id=proposal_id,
-            from_statuses=lifecycle.sources(Event.WITHDRAWN),
-            to_status=lifecycle.target(Event.WITHDRAWN),
+            event=Event.WITHDRAWN,
             decided_at=now,
             decided_by=user,
             reroute_at=None,

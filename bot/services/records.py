@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from bot.core import lifecycle
 from bot.core.lifecycle import Event, Status
 from bot.core.parsing import Draft
 from bot.core.policy import Remedy, Tier
 from bot.core.vocabulary import OutboxKind, Via
 from bot.services.context import Context
+from storage import queries
 from storage.batch import THIS_PROPOSAL, ApprovalRow, DecisionRow, EventRow, NewProposal, Rows, outbox_row
 from storage.models import Proposal
 
@@ -95,3 +98,15 @@ def mark(proposal: Proposal, **values: Any) -> None:
     """Record what a conditional update changed on the loaded object, without another SELECT."""
     for name, value in values.items():
         set_committed_value(proposal, name, value)
+
+
+def transition(session: Session, *, proposal_id: int, event: Event, **values: Any) -> bool:
+    """The one conditional state change (`lifecycle`'s table as a WHERE): True only for the caller
+    that made it, so two racing decisions decide once."""
+    return queries.change_status(
+        session,
+        proposal_id=proposal_id,
+        from_statuses=lifecycle.sources(event),
+        to_status=lifecycle.target(event),
+        **values,
+    )

@@ -7,13 +7,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot.core import authority, lifecycle
+from bot.core import authority
 from bot.core.authority import Roster
 from bot.core.lifecycle import Event, Status
 from bot.core.parsing import InputError
 from bot.core.policy import Tier
 from bot.core.timing import add_working_time, next_open
 from bot.core.vocabulary import OutboxKind
+from bot.services import records
 from bot.services.context import Context
 from bot.services.results import Refused
 from storage import db, queries
@@ -75,11 +76,10 @@ def expire_due(ctx: Context) -> int:
     expired = 0
     for proposal_id in due:
         with ctx.sessions.begin() as session:
-            if not queries.change_status(
+            if not records.transition(
                 session,
                 proposal_id=proposal_id,
-                from_statuses=lifecycle.sources(Event.EXPIRED),
-                to_status=lifecycle.target(Event.EXPIRED),
+                event=Event.EXPIRED,
                 decided_at=now,
                 reroute_at=None,
             ):
