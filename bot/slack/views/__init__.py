@@ -41,6 +41,8 @@ from bot.slack.views.replies import (
     went_wrong,
 )
 from bot.slack.views.review import (
+    TEXT_LIMIT,
+    USAGE_ROWS,
     celebration_text,
     digest_text,
     review_blocks,
@@ -49,12 +51,15 @@ from bot.slack.views.review import (
     usage_message,
     usage_rows,
     usage_summary,
+    usage_table,
 )
 
 __all__ = [
     "FORM_DID_NOT_OPEN",
     "FORM_ERROR_LIMIT",
     "SECTION_LIMIT",
+    "TEXT_LIMIT",
+    "USAGE_ROWS",
     "Message",
     "Outcome",
     "already_proposed",
@@ -92,6 +97,7 @@ __all__ = [
     "usage_message",
     "usage_rows",
     "usage_summary",
+    "usage_table",
     "went_wrong",
     "what",
 ]
