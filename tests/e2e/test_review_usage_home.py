@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,10 +30,33 @@ def blocks_text(message: dict[str, Any]) -> str:
     return json.dumps(message.get("blocks") or message)
 
 
+def command_replies(bot: Bot) -> list[dict[str, Any]]:
+    return [c.args for c in bot.api.calls_to("response_url") if str(c.args["key"]).startswith("commands-")]
+
+
+def reply_after(bot: Bot, before: int) -> dict[str, Any]:
+    """The private reply to a command's response_url that follows the ack."""
+    deadline = time.monotonic() + 5
+    while len(replies := command_replies(bot)) == before:
+        assert time.monotonic() < deadline, "no report came after the ack"
+        time.sleep(0.01)
+    (reply,) = replies[before:]
+    assert reply["response_type"] == "ephemeral" and reply["replace_original"] is False
+    return reply
+
+
+def report(bot: Bot, user: str, text: str) -> dict[str, Any]:
+    """A report comes after the ack, which only says it is coming."""
+    before = len(command_replies(bot))
+    ack = bot.driver.command(user, text).json
+    assert ack["text"].startswith(":hourglass:") and "blocks" not in ack, ack
+    return reply_after(bot, before)
+
+
 def test_only_leads_see_the_review_queue_and_review_once(bot: Bot) -> None:
     grant_some(bot)
-    assert "Only leads can see the review queue" in bot.driver.command("U0BEN", "review").json["text"]
-    queue = bot.driver.command("U0LEE", "review").json
+    assert "Only leads can see the review queue" in report(bot, "U0BEN", "review")["text"]
+    queue = report(bot, "U0LEE", "review")
     shown = blocks_text(queue)
     assert "Decisions to review* (3)" in shown and "Only leads see this" in shown
     for fact in (
@@ -54,7 +78,7 @@ def test_only_leads_see_the_review_queue_and_review_once(bot: Bot) -> None:
     assert "Reviewed" in bot.api.wait_for("chat.postEphemeral", user="U0LEE")[0].args["text"]
     bot.driver.click("U0LIZ", action_id="review_looks_good", value=proposal_id, channel="C0GENERAL")
     assert "already reviewed" in bot.api.wait_for("chat.postEphemeral", user="U0LIZ")[0].args["text"]
-    assert "Decisions to review* (2)" in blocks_text(bot.driver.command("U0LIZ", "review").json)
+    assert "Decisions to review* (2)" in blocks_text(report(bot, "U0LIZ", "review"))
     # Nothing of the review is ever public.
     bot.settle()
     for channel in ("C0REQ", "C0DEC", "C0KUD"):
@@ -89,8 +113,8 @@ def test_lets_talk_sends_a_private_coaching_note(bot: Bot) -> None:
 
 def test_usage_for_leads_only(bot: Bot) -> None:
     grant_some(bot)
-    assert "Only leads can see usage" in bot.driver.command("U0ANA", "usage").json["text"]
-    usage = blocks_text(bot.driver.command("U0LEE", "usage 30d").json)
+    assert "Only leads can see usage" in report(bot, "U0ANA", "usage")["text"]
+    usage = blocks_text(report(bot, "U0LEE", "usage 30d"))
     assert "last 30 days" in usage and "3 decisions" in usage and "1 of 4 agents used their authority (25%)" in usage
     assert "<@U0ANA>: 3 decided (1 alone, 1 with a peer, 1 with a lead)" in usage
     assert "<@U0BEN>: 0 decided" in usage and "1 agreements given to others" in usage
@@ -99,7 +123,7 @@ def test_usage_for_leads_only(bot: Bot) -> None:
     assert "in 2 decisions the customer named a figure. Taking it would have cost $85; agents granted $120" in usage
     assert "The customer's own figure was granted in 0 ($0 USD" not in usage  # nothing taken: shown as nothing
     assert "granted in 0 (nothing), a different amount in 2" in usage
-    assert "isn't" not in bot.driver.command("U0LEE", "usage").json["text"]
+    assert "isn't" not in report(bot, "U0LEE", "usage")["text"]
     bad = bot.driver.command("U0LEE", "usage forever").json["text"]
     assert "/remedy usage 7d" in bad
 
@@ -225,3 +249,14 @@ def test_after_a_reroute_the_earlier_person_still_sees_the_request_at_home(bot: 
         bot.api.wait_for("views.publish", user_id=user)
         home = blocks_text(bot.api.home_view(user) or {})
         assert "#31" in home and "#32" not in home, user
+
+
+def test_a_report_is_acknowledged_at_once_and_follows_in_private(bot: Bot) -> None:
+    grant_some(bot)
+    before = len(command_replies(bot))
+    ack = bot.driver.command("U0LEE", "usage 30d", channel="C0GENERAL").json
+    assert ack == {"response_type": "ephemeral", "text": ":hourglass: Counting the last 30 days…"}
+    assert "Usage over the last 30 days" in blocks_text(reply_after(bot, before))
+    (shown,) = [e for e in bot.api.ephemerals("U0LEE") if "Usage over the last 30 days" in json.dumps(e)]
+    assert shown["channel"] == "C0GENERAL"  # where the lead asked, seen by them alone
+    assert report(bot, "U0LEE", "review")["text"] == "Decisions to review: 3"

@@ -141,6 +141,16 @@ def usage_message(report: UsageReport) -> Message:
     return Message(text="\n".join(lines)[:TEXT_LIMIT], blocks=blocks)
 
 
+def usage_coming(days: int) -> Message:
+    """The ack of `/remedy usage`: the report follows as soon as it is counted."""
+    return Message(text=f":hourglass: Counting the last {days} days…")
+
+
+def review_coming() -> Message:
+    """The ack of `/remedy review`: the queue follows as soon as it is read."""
+    return Message(text=":hourglass: Gathering the decisions to review…")
+
+
 def digest_text(report: UsageReport) -> str:
     """The digest is text alone: the table is shortened until the whole of it fits."""
 
