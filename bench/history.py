@@ -304,7 +304,7 @@ def rebuilt_after(connection: Connection, tables: set[str]) -> tuple[list[str], 
 
 
 def seed(url: str, proposals: int, now: datetime) -> str:
-    """A year of history; returns a note on anything the seed and the migrations left empty."""
+    """A year of history; returns what it took, naming any table still empty after it."""
     engine = make_engine(url)
     d = POSTGRESQL if engine.dialect.name == "postgresql" else SQLITE
     known = {script.revision for script in ScriptDirectory.from_config(migrate.alembic_config()).walk_revisions()}
@@ -543,7 +543,8 @@ def measure(api: StandInSlack, url: str, workdir: Path, args: argparse.Namespace
     now = datetime.now(UTC)
     seeded = seed(url, args.proposals, now)
     figure(f"{label}: {seeded} · database {database_size(url) / 2**20:,.0f} MiB on disk")
-    quiet, due = now - timedelta(days=3), now - timedelta(minutes=2)  # when the digest last fell due
+    # When the digest last fell due: too long ago to catch up on, or just before the bot starts.
+    quiet, due = now - timedelta(days=3), now - timedelta(minutes=2)
     api.reset()
     with leeway(api, url, workdir, quiet, "interactive") as bot:
         interactive(api, bot, workdir, args, label)
@@ -639,7 +640,7 @@ def digests_posted(api: StandInSlack) -> int:
 
 
 def digest(api: StandInSlack, bot: Running, label: str) -> None:
-    """The weekly job, caught up at start (the policy's digest fell due two minutes before)."""
+    """The weekly job, caught up at start: the policy's digest fell due minutes before."""
     note("the weekly digest")
     took = bot.job_seconds("weekly")
     deadline = time.monotonic() + 30
