@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import jobs
+import pytest
+
+from bot import jobs, services
 from tests.e2e.support import Bot
 
 
@@ -260,3 +263,17 @@ def test_a_report_is_acknowledged_at_once_and_follows_in_private(bot: Bot) -> No
     (shown,) = [e for e in bot.api.ephemerals("U0LEE") if "Usage over the last 30 days" in json.dumps(e)]
     assert shown["channel"] == "C0GENERAL"  # where the lead asked, seen by them alone
     assert report(bot, "U0LEE", "review")["text"] == "Decisions to review: 3"
+
+
+def test_a_report_that_fails_says_so_instead_of_leaving_the_lead_waiting(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "usage", broken)
+    caplog.set_level(logging.ERROR, logger="leeway.slack")
+    said = report(bot, "U0LEE", "usage 30d")["text"]
+    assert "Something went wrong on Leeway's side (ref" in said
+    reference = said.split("`")[1]
+    assert any(reference in r.getMessage() and r.exc_info for r in caplog.records)
