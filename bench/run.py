@@ -117,7 +117,8 @@ def write_bodies(path: Path, count: int, text: str) -> None:
             out.write(f"{now}\t{sign(SECRET, now, body)}\t{body.decode()}\n")
 
 
-def wrk(url: str, bodies: Path, *, concurrency: int, duration: int) -> dict[str, float]:
+def wrk(url: str, bodies: Path, *, concurrency: int, duration: int, timeout: int | None = None) -> dict[str, float]:
+    """`timeout`: seconds before wrk gives up on a request (its own default is 2)."""
     env = {**os.environ, "BENCH_BODIES": str(bodies), "BENCH_THREADS": str(WRK_THREADS)}
     result = subprocess.run(
         [
@@ -125,6 +126,7 @@ def wrk(url: str, bodies: Path, *, concurrency: int, duration: int) -> dict[str,
             f"-t{WRK_THREADS}",
             f"-c{concurrency}",
             f"-d{duration}s",
+            *([f"--timeout={timeout}s"] if timeout else []),
             "--latency",
             "-s",
             str(Path(__file__).with_name("signed.lua")),
@@ -173,11 +175,10 @@ def reset_database(url: str, workdir: Path, name: str) -> str:
     return url
 
 
-@contextmanager
-def leeway(api: StandInSlack, database_url: str, workdir: Path, checkout: Path = REPO) -> Iterator[str]:
-    """`python -m bot run`, as a user starts it (from `checkout`, with that checkout's own Python)."""
-    (workdir / "policy.yml").write_text(POLICY)
-    port = free_port()
+def bot_environment(
+    api: StandInSlack, database_url: str, port: int, checkout: Path = REPO, log_level: str = "WARNING"
+) -> dict[str, str]:
+    """What `python -m bot run` is started with: the stand-in Slack, the policy.yml beside it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LEEWAY_"))}
     env.update(
         SLACK_BOT_TOKEN="xoxb-bench",
@@ -187,9 +188,18 @@ def leeway(api: StandInSlack, database_url: str, workdir: Path, checkout: Path =
         LEEWAY_POLICY="policy.yml",
         HOST="127.0.0.1",
         PORT=str(port),
-        LOG_LEVEL="WARNING",
+        LOG_LEVEL=log_level,
         PYTHONPATH=str(checkout),
     )
+    return env
+
+
+@contextmanager
+def leeway(api: StandInSlack, database_url: str, workdir: Path, checkout: Path = REPO) -> Iterator[str]:
+    """`python -m bot run`, as a user starts it (from `checkout`, with that checkout's own Python)."""
+    (workdir / "policy.yml").write_text(POLICY)
+    port = free_port()
+    env = bot_environment(api, database_url, port, checkout)
     python = sys.executable if checkout == REPO else str(checkout / ".venv" / "bin" / "python")
     process = subprocess.Popen([python, "-m", "bot", "run"], cwd=workdir, env=env)
     try:

@@ -113,6 +113,7 @@ def _response(message: OutboxMessage, _read: Reader) -> Delivery:
         {
             "url": detail["response_url"],
             "text": detail["text"],
+            **({"blocks": detail["blocks"]} if detail.get("blocks") else {}),
             "response_type": "ephemeral",
             "replace_original": False,
         },

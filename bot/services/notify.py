@@ -32,7 +32,7 @@ def tell(
                     channel=channel or user,
                     user=user,
                     at=ctx.clock(),
-                    detail={"text": text, "response_url": response_url},
+                    detail={"text": text, "response_url": response_url, **({"blocks": blocks} if blocks else {})},
                     dedupe_key=dedupe_key,
                 )
             elif channel:

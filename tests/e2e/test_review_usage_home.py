@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import jobs
+import pytest
+
+from bot import jobs, services
 from bot import jobs as scheduled
 from storage import queries
 from tests.e2e.support import Bot
@@ -31,10 +35,35 @@ def blocks_text(message: dict[str, Any]) -> str:
     return json.dumps(message.get("blocks") or message)
 
 
+def command_replies(bot: Bot) -> list[dict[str, Any]]:
+    return [c.args for c in bot.api.calls_to("response_url") if str(c.args["key"]).startswith("commands-")]
+
+
+def reply_after(bot: Bot, before: int) -> dict[str, Any]:
+    """The private reply to a command's response_url that follows the ack."""
+    deadline = time.monotonic() + 5
+    while len(replies := command_replies(bot)) == before:
+        assert time.monotonic() < deadline, "no report came after the ack"
+        time.sleep(0.01)
+    (reply,) = replies[before:]
+    assert reply["response_type"] == "ephemeral"
+    assert reply["replace_original"] is False
+    return reply
+
+
+def report(bot: Bot, user: str, text: str) -> dict[str, Any]:
+    """A report comes after the ack, which only says it is coming."""
+    before = len(command_replies(bot))
+    ack = bot.driver.command(user, text).json
+    assert ack["text"].startswith(":hourglass:"), ack
+    assert "blocks" not in ack, ack
+    return reply_after(bot, before)
+
+
 def test_only_leads_see_the_review_queue_and_review_once(bot: Bot) -> None:
     grant_some(bot)
-    assert "Only leads can see the review queue" in bot.driver.command("U0BEN", "review").json["text"]
-    queue = bot.driver.command("U0LEE", "review").json
+    assert "Only leads can see the review queue" in report(bot, "U0BEN", "review")["text"]
+    queue = report(bot, "U0LEE", "review")
     shown = blocks_text(queue)
     assert "Decisions to review* (3)" in shown
     assert "Only leads see this" in shown
@@ -57,7 +86,7 @@ def test_only_leads_see_the_review_queue_and_review_once(bot: Bot) -> None:
     assert "Reviewed" in bot.api.wait_for("chat.postEphemeral", user="U0LEE")[0].args["text"]
     bot.driver.click("U0LIZ", action_id="review_looks_good", value=proposal_id, channel="C0GENERAL")
     assert "already reviewed" in bot.api.wait_for("chat.postEphemeral", user="U0LIZ")[0].args["text"]
-    assert "Decisions to review* (2)" in blocks_text(bot.driver.command("U0LIZ", "review").json)
+    assert "Decisions to review* (2)" in blocks_text(report(bot, "U0LIZ", "review"))
     # Nothing of the review is ever public.
     bot.settle()
     for channel in ("C0REQ", "C0DEC", "C0KUD"):
@@ -94,8 +123,8 @@ def test_lets_talk_sends_a_private_coaching_note(bot: Bot) -> None:
 
 def test_usage_for_leads_only(bot: Bot) -> None:
     grant_some(bot)
-    assert "Only leads can see usage" in bot.driver.command("U0ANA", "usage").json["text"]
-    usage = blocks_text(bot.driver.command("U0LEE", "usage 30d").json)
+    assert "Only leads can see usage" in report(bot, "U0ANA", "usage")["text"]
+    usage = blocks_text(report(bot, "U0LEE", "usage 30d"))
     assert "last 30 days" in usage
     assert "3 decisions" in usage
     assert "1 of 4 agents used their authority (25%)" in usage
@@ -107,7 +136,7 @@ def test_usage_for_leads_only(bot: Bot) -> None:
     assert "in 2 decisions the customer named a figure. Taking it would have cost $85; agents granted $120" in usage
     assert "The customer's own figure was granted in 0 ($0 USD" not in usage  # nothing taken: shown as nothing
     assert "granted in 0 (nothing), a different amount in 2" in usage
-    assert "isn't" not in bot.driver.command("U0LEE", "usage").json["text"]
+    assert "isn't" not in report(bot, "U0LEE", "usage")["text"]
     bad = bot.driver.command("U0LEE", "usage forever").json["text"]
     assert "/remedy usage 7d" in bad
 
@@ -237,3 +266,28 @@ def test_after_a_reroute_the_earlier_person_still_sees_the_request_at_home(bot: 
         home = blocks_text(bot.api.home_view(user) or {})
         assert "#31" in home, user
         assert "#32" not in home, user
+
+
+def test_a_report_is_acknowledged_at_once_and_follows_in_private(bot: Bot) -> None:
+    grant_some(bot)
+    before = len(command_replies(bot))
+    ack = bot.driver.command("U0LEE", "usage 30d", channel="C0GENERAL").json
+    assert ack == {"response_type": "ephemeral", "text": ":hourglass: Counting the last 30 days…"}
+    assert "Usage over the last 30 days" in blocks_text(reply_after(bot, before))
+    (shown,) = [e for e in bot.api.ephemerals("U0LEE") if "Usage over the last 30 days" in json.dumps(e)]
+    assert shown["channel"] == "C0GENERAL"  # where the lead asked, seen by them alone
+    assert report(bot, "U0LEE", "review")["text"] == "Decisions to review: 3"
+
+
+def test_a_report_that_fails_says_so_instead_of_leaving_the_lead_waiting(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "usage", broken)
+    caplog.set_level(logging.ERROR, logger="leeway.slack")
+    said = report(bot, "U0LEE", "usage 30d")["text"]
+    assert "Something went wrong on Leeway's side (ref" in said
+    reference = said.split("`")[1]
+    assert any(reference in r.getMessage() and r.exc_info for r in caplog.records)

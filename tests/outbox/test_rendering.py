@@ -68,6 +68,22 @@ def test_every_kind_has_a_renderer_and_is_paced_or_not() -> None:
                 },
             ),
         ),
+        (
+            OutboxKind.RESPONSE,
+            "C0ANY",
+            "U0LEE",
+            {"response_url": "https://hooks.example/r/2", "text": "report", "blocks": [{"type": "divider"}]},
+            Delivery(
+                RESPOND,
+                {
+                    "url": "https://hooks.example/r/2",
+                    "text": "report",
+                    "blocks": [{"type": "divider"}],
+                    "response_type": "ephemeral",
+                    "replace_original": False,
+                },
+            ),
+        ),
     ],
 )
 def test_a_message_that_carries_its_words_renders_from_its_row(

@@ -1,7 +1,11 @@
-"""`/remedy`: parse, call one service, render. The reply is the ephemeral ack itself."""
+"""`/remedy`: parse, call one service, render. The reply is the ephemeral ack itself, but for
+the reports (the review queue, usage), which read history: their ack says the report is coming,
+and the report follows as a private reply to the command's response_url."""
 
 from __future__ import annotations
 
+import logging
+import uuid
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +30,8 @@ from bot.slack import views
 
 COMMAND = "/remedy"
 
+log = logging.getLogger("leeway.slack")
+
 
 def reply(ack: Ack, message: views.Message) -> None:
     """Answer the command privately; the ack is the reply."""
@@ -38,6 +44,13 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         # The matcher below and the listener read the same text: parse it once. (Parsing is pure,
         # and its results are immutable; a rejected text raises again and is not kept.)
         return parse_command(text, ctx.policy)
+
+    def parsed_as(command: dict[str, Any]) -> Command | None:
+        """What a matcher or a lazy listener sees: the ack has already answered text it can't read."""
+        try:
+            return parse(command.get("text") or "")
+        except InputError:
+            return None
 
     def on_remedy(ack: Ack, command: dict[str, Any]) -> None:
         user = command["user_id"]
@@ -53,21 +66,9 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             elif isinstance(parsed, Back):
                 reply(ack, views.outcome_words(services.back(ctx, user=user), ctx.policy))
             elif isinstance(parsed, Review):
-                queue = services.review_queue(ctx, user=user)
-                reply(
-                    ack,
-                    views.outcome_words(queue, ctx.policy)
-                    if isinstance(queue, services.Refused)
-                    else views.review_message(*queue),
-                )
+                reply(ack, views.review_coming())  # the queue follows (post_report below)
             elif isinstance(parsed, Usage):
-                report = services.usage(ctx, user=user, days=parsed.days)
-                reply(
-                    ack,
-                    views.outcome_words(report, ctx.policy)
-                    if isinstance(report, services.Refused)
-                    else views.usage_message(report),
-                )
+                reply(ack, views.usage_coming(parsed.days))  # the report follows (post_report below)
             elif isinstance(parsed, Withdraw):
                 withdrawn = services.withdraw(ctx, user=user, case_ref=parsed.case_ref)
                 reply(ack, views.outcome_words(withdrawn, ctx.policy))
@@ -88,10 +89,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             reply(ack, views.not_understood(error))
 
     def open_form(command: dict[str, Any]) -> None:
-        try:
-            parsed = parse(command.get("text") or "")
-        except InputError:
-            return
+        parsed = parsed_as(command)
         if not isinstance(parsed, Draft) or parsed.complete:
             return
         if services.may_propose(ctx, user=command["user_id"]) is not None:
@@ -100,14 +98,50 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         if not sender.open_view(trigger_id=command["trigger_id"], view=form):
             services.tell(ctx, user=command["user_id"], text=views.FORM_DID_NOT_OPEN)
 
-    def needs_form(command: dict[str, Any]) -> bool:
+    def report(parsed: Review | Usage, user: str) -> views.Message:
+        if isinstance(parsed, Review):
+            queue = services.review_queue(ctx, user=user)
+            if isinstance(queue, services.Refused):
+                return views.outcome_words(queue, ctx.policy)
+            return views.review_message(*queue)
+        usage = services.usage(ctx, user=user, days=parsed.days)
+        if isinstance(usage, services.Refused):
+            return views.outcome_words(usage, ctx.policy)
+        return views.usage_message(usage)
+
+    def post_report(command: dict[str, Any]) -> None:
+        """The review queue or usage, after the ack, as a private reply through the outbox."""
+        parsed = parsed_as(command)
+        if not isinstance(parsed, Review | Usage):
+            return
+        user = command["user_id"]
         try:
-            parsed = parse(command.get("text") or "")
-        except InputError:
-            return False
+            message = report(parsed, user)
+        except Exception:
+            # Bolt logs a failed lazy listener in one line, and the person would be left waiting
+            # under "Counting…": log it whole, with a reference, and tell them.
+            reference = uuid.uuid4().hex[:8]
+            log.exception("unexpected error (ref %s) while reporting %s", reference, type(parsed).__name__)
+            message = views.Message(text=views.went_wrong(reference))
+        services.tell(
+            ctx,
+            user=user,
+            text=message.text,
+            channel=command.get("channel_id"),
+            response_url=command.get("response_url"),
+            blocks=message.as_kwargs().get("blocks"),
+        )
+
+    def needs_form(command: dict[str, Any]) -> bool:
+        parsed = parsed_as(command)
         return isinstance(parsed, Draft) and not parsed.complete
 
-    # Only text that leaves the proposal incomplete opens the form after the ack; everything else
-    # is answered in the ack itself, without scheduling work (and copying the request) for later.
+    def is_report(command: dict[str, Any]) -> bool:
+        return isinstance(parsed_as(command), Review | Usage)
+
+    # Text that leaves the proposal incomplete opens the form after the ack, and the reports are
+    # read after it; everything else is answered in the ack itself, without scheduling work (and
+    # copying the request) for later.
     app.command(COMMAND, matchers=[needs_form])(ack=on_remedy, lazy=[open_form])
+    app.command(COMMAND, matchers=[is_report])(ack=on_remedy, lazy=[post_report])
     app.command(COMMAND)(on_remedy)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject
 
 from bot.core.policy import Tier, format_amount
-from bot.core.usage import UsageReport
+from bot.core.usage import AgentUsage, UsageReport
 from bot.slack import ids
 from bot.slack.views.markup import Message, chunks, duration, escape, quote, section, what
 from storage.models import Decision, Proposal
@@ -68,6 +68,13 @@ def _money(values: dict[str, Decimal]) -> str:
     return " + ".join(format_amount(v, unit) for unit, v in sorted(values.items())) or "nothing"
 
 
+# At 500 agents a row each would break Slack's limits (50 blocks a message, 3,000 characters a
+# section) and no lead reads that far: the table is cut, and so is the list of who to invite.
+USAGE_ROWS = 40
+INVITED = 40
+TEXT_LIMIT = 3000  # a message's own text, as Leeway cuts it (the digest is text alone)
+
+
 def usage_summary(report: UsageReport) -> list[str]:
     """The headline, who hasn't used their authority yet, and what asking "what's fair" did."""
     days = max(1, round((report.end - report.start).total_seconds() / 86400))
@@ -76,9 +83,12 @@ def usage_summary(report: UsageReport) -> list[str]:
         f"{report.used} of {report.team_size} agents used their authority ({report.share:.0%})."
     ]
     if report.not_yet:
+        invited = report.not_yet[:INVITED]  # in the policy's order: an invitation list, not a ranking
+        more = len(report.not_yet) - len(invited)
         lines.append(
             "*Not yet using their authority*: "
-            + ", ".join(f"<@{u}>" for u in report.not_yet)
+            + ", ".join(f"<@{u}>" for u in invited)
+            + (f" and {more} more" if more else "")
             + ". An invitation to coach, not a ranking: ask what would help them decide."
         )
     if report.fair_count:
@@ -92,32 +102,65 @@ def usage_summary(report: UsageReport) -> list[str]:
     return lines
 
 
-def usage_rows(report: UsageReport) -> list[str]:
+def usage_table(agents: Sequence[AgentUsage], limit: int) -> tuple[list[AgentUsage], int]:
+    """The rows shown, and how many are left out. Everyone, in the policy's order (a picture of
+    the team), when they fit; else those who decided most, then agreed most, ties in the
+    policy's order. A cut table is never a list of who did least: someone who has done nothing
+    yet is not a row of it, and the invitation list names them instead."""
+    if len(agents) <= limit:
+        return list(agents), 0
+    active = [a for a in agents if a.decisions or a.agreements_given]
+    shown = sorted(active, key=lambda a: (-a.decisions, -a.agreements_given))[:limit]
+    return shown, len(agents) - len(shown)
+
+
+def usage_rows(report: UsageReport, limit: int = USAGE_ROWS) -> list[str]:
+    shown, left_out = usage_table(report.agents, limit)
     rows = []
-    for agent in report.agents:  # in the policy's order: a picture of the team, not a ranking
+    for agent in shown:
         median = duration(int(agent.median_seconds)) if agent.median_seconds is not None else "—"
         rows.append(
             f"• <@{agent.user}>: {agent.decisions} decided ({agent.alone} alone, {agent.with_peer} with a "
             f"peer, {agent.with_lead} with a lead) · {agent.agreements_given} agreements given to others · "
             f"{_money(agent.value)} · median time to decision {median}"
         )
+    if left_out:
+        rows.append(f"…and {left_out} more (shown: the {len(shown)} who made the most decisions).")
     return rows
 
 
-def usage_lines(report: UsageReport) -> list[str]:
+def usage_lines(report: UsageReport, limit: int = USAGE_ROWS) -> list[str]:
     summary = usage_summary(report)
-    return [summary[0], *usage_rows(report), *summary[1:]]
+    return [summary[0], *usage_rows(report, limit), *summary[1:]]
 
 
 def usage_message(report: UsageReport) -> Message:
     lines = usage_lines(report)
     blocks: list[Block] = []
     blocks.extend(section(c) for c in chunks(lines)[:50])
-    return Message(text="\n".join(lines)[:3000], blocks=blocks)
+    return Message(text="\n".join(lines)[:TEXT_LIMIT], blocks=blocks)
+
+
+def usage_coming(days: int) -> Message:
+    """The ack of `/remedy usage`: the report follows as soon as it is counted."""
+    return Message(text=f":hourglass: Counting the last {days} days…")
+
+
+def review_coming() -> Message:
+    """The ack of `/remedy review`: the queue follows as soon as it is read."""
+    return Message(text=":hourglass: Gathering the decisions to review…")
 
 
 def digest_text(report: UsageReport) -> str:
-    return ("Your weekly Leeway digest (only you can see this).\n" + "\n".join(usage_lines(report)))[:3000]
+    """The digest is text alone: the table is shortened until the whole of it fits."""
+
+    def digest(limit: int) -> str:
+        return "\n".join(["Your weekly Leeway digest (only you can see this).", *usage_lines(report, limit)])
+
+    for limit in range(USAGE_ROWS, 0, -1):
+        if len(text := digest(limit)) <= TEXT_LIMIT:
+            return text
+    return digest(0)[:TEXT_LIMIT]
 
 
 def celebration_text(report: UsageReport) -> str:
