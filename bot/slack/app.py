@@ -13,6 +13,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot import services
 from bot.outbox import Sender
+from bot.outbox.transport import may_reply_to
 from bot.slack import views
 from bot.slack.installation import Installation
 from bot.slack.listeners import actions, commands, forms, home, reactions
@@ -52,10 +53,11 @@ def build_app(
             inputs = [b["block_id"] for b in (body.get("view") or {}).get("blocks", []) if b.get("type") == "input"]
             if inputs:
                 return _json({"response_action": "errors", "errors": views.form_errors({inputs[0]: text})})
-        elif body.get("response_url"):
-            # Straight to Slack, not through the outbox: the database may be what failed.
+        elif body.get("response_url") and may_reply_to(str(body["response_url"]), api_url=client.base_url):
+            # Straight to Slack, not through the outbox: the database may be what failed. Only to
+            # Slack's own hosts, and never retried inside the call (it could say it twice).
             try:
-                WebhookClient(str(body["response_url"]), timeout=5).send(
+                WebhookClient(str(body["response_url"]), timeout=5, retry_handlers=[]).send(
                     text=text, response_type="ephemeral", replace_original=False
                 )
             except Exception:

@@ -18,6 +18,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
+from bot import services
 from bot.outbox import transport
 from bot.outbox.rendering import RESPOND, Delivery
 from bot.runtime import slack_client
@@ -329,3 +330,19 @@ def test_python_m_bot_run_serves_metrics_on_their_own_port_and_stops_them_with_i
     assert process.returncode == 0
     with pytest.raises(OSError, match=r"refused|reset|closed"):  # stopped with it
         _get(f"http://127.0.0.1:{metrics_port}/metrics")
+
+
+def test_the_error_reply_goes_only_to_slacks_own_reply_urls(
+    bot: Bot, foreign: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "agree", broken)
+    base, seen = foreign
+    click = _click(bot, response_url=f"{base}/actions/T0LEEWAY/1/secret", channel="C0GENERAL")
+    assert bot.driver.post_payload(click).status == 200
+    own_url = bot.api.response_url("oops", channel="C0GENERAL", user="U0BEN")
+    assert bot.driver.post_payload(_click(bot, response_url=own_url, channel="C0GENERAL")).status == 200
+    assert "Something went wrong on Leeway's side" in bot.api.wait_for("response_url", key="oops")[0].args["text"]
+    assert seen == []
