@@ -2,10 +2,12 @@
 of a bare Bolt app that only acknowledges, measured in the same run. Prints figures; asserts nothing.
 
     python bench/run.py [--database sqlite|postgresql|both] [--concurrency 8] [--duration 10] [--burst 30]
-                        [--bot CHECKOUT ...]
+                        [--bot CHECKOUT ...] [--workers N ...]
 
 `--bot` measures other checkouts of Leeway in the same run (each started with its own
-`.venv/bin/python`), for a before-and-after comparison on one machine.
+`.venv/bin/python`), for a before-and-after comparison on one machine. `--workers` measures the
+bot with that many worker processes (WEB_CONCURRENCY), once for each given; without it, the
+bot's own default or the environment's WEB_CONCURRENCY.
 
 PostgreSQL comes from LEEWAY_BENCH_POSTGRES_URL or LEEWAY_TEST_POSTGRES_URL (a database it may
 reset). The load comes from wrk (Debian's `wrk` package) with pre-signed, distinct bodies, so the
@@ -195,11 +197,15 @@ def bot_environment(
 
 
 @contextmanager
-def leeway(api: StandInSlack, database_url: str, workdir: Path, checkout: Path = REPO) -> Iterator[str]:
+def leeway(
+    api: StandInSlack, database_url: str, workdir: Path, checkout: Path = REPO, workers: int | None = None
+) -> Iterator[str]:
     """`python -m bot run`, as a user starts it (from `checkout`, with that checkout's own Python)."""
     (workdir / "policy.yml").write_text(POLICY)
     port = free_port()
     env = bot_environment(api, database_url, port, checkout)
+    if workers is not None:
+        env["WEB_CONCURRENCY"] = str(workers)
     python = sys.executable if checkout == REPO else str(checkout / ".venv" / "bin" / "python")
     process = subprocess.Popen([python, "-m", "bot", "run"], cwd=workdir, env=env)
     try:
@@ -266,6 +272,7 @@ def main() -> int:
     parser.add_argument("--approvals", type=int, default=10)
     parser.add_argument("--burst", type=int, default=30)
     parser.add_argument("--bot", type=Path, action="append", default=[], help="another checkout to measure too")
+    parser.add_argument("--workers", type=int, action="append", default=[], help="worker processes (repeatable)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         print("bench: needs wrk (Debian: apt-get install wrk)", file=sys.stderr)
@@ -294,13 +301,16 @@ def main() -> int:
             f"floor (bare Bolt app, ack only, uvicorn, dispatch on the event loop): {floor['per_second']:.0f} acks/s"
             f" · ack p50 {floor['p50_ms']:.1f} ms · p99 {floor['p99_ms']:.1f} ms"
         )
-        for checkout in checkouts:
+        for checkout, workers in [(c, w) for c in checkouts for w in args.workers or [None]]:
             name = "" if checkout == REPO else f"{checkout.name} · "
+            name += "" if workers is None else f"{workers} worker{'s' if workers > 1 else ''} · "
             for database in databases:
-                lines += throughput(api, args, workdir, checkout, database, pg_url, floor, f"{name}{database}")
+                lines += throughput(
+                    api, args, workdir, checkout, database, pg_url, floor, f"{name}{database}", workers=workers
+                )
                 url = reset_database(pg_url if database == "postgresql" else "sqlite", workdir, "latency")
                 api.reset()
-                with leeway(api, url, workdir, checkout) as base:
+                with leeway(api, url, workdir, checkout, workers) as base:
                     took = approvals(api, base, args.approvals)
                     drained = burst(api, base, args.burst)
                 lines.append(
@@ -322,6 +332,8 @@ def throughput(
     pg_url: str | None,
     floor: dict[str, float],
     label: str,
+    *,
+    workers: int | None = None,
 ) -> list[str]:
     """Proposals within the agent's own authority, at full load, against the targets."""
     url = reset_database(pg_url if database == "postgresql" and pg_url else "sqlite", workdir, "throughput")
@@ -329,7 +341,7 @@ def throughput(
     write_bodies(warm_bodies, 5_000, "refund 10 #W{i} warm-up")
     write_bodies(bodies, max(20_000, args.duration * 3_000), "refund 10 #{i} parcel broken")  # fresh timestamps
     api.reset()
-    with leeway(api, url, workdir, checkout) as base:
+    with leeway(api, url, workdir, checkout, workers) as base:
         wrk(f"{base}/slack/events", warm_bodies, concurrency=args.concurrency, duration=2)
         before, owed_before = recorded(url)
         run = wrk(f"{base}/slack/events", bodies, concurrency=args.concurrency, duration=args.duration)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.settings import Settings
+    from bot.web import Lifespan
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,6 +56,8 @@ def _run(settings: Settings) -> int:
     from bot.runtime import build
     from bot.web import make_server
 
+    if settings.slack_app_token is None and settings.web_concurrency > 1:
+        return _run_workers(settings)
     leeway = build(settings)
     log = logging.getLogger("leeway")
     # uvicorn shuts down gracefully on SIGTERM/SIGINT and then re-raises the signal; end with a
@@ -62,6 +65,7 @@ def _run(settings: Settings) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, _exit_cleanly)
     try:
+        leeway.serve_metrics_port()
         leeway.start_background()
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -80,6 +84,86 @@ def _run(settings: Settings) -> int:
     finally:
         leeway.close()
     return 0
+
+
+# What each worker process calls for its app (see worker_app).
+WORKER_APP = "bot.__main__:worker_app"
+
+
+def _run_workers(settings: Settings) -> int:
+    """HTTP with several worker processes on one port. Everything a start can fail on (the
+    policy, the database, Slack's answer) is tried here first, once, and the migrations are
+    applied, so a start-up error is still one line; then each worker builds its own Leeway.
+    Those share the work as separate instances do, through the database."""
+    from bot.metrics import shared_between_processes
+    from bot.runtime import StartupError, build
+    from bot.web import serve_workers
+
+    for signum in (signal.SIGTERM, signal.SIGINT):  # until the supervisor takes them over
+        signal.signal(signum, _exit_cleanly)
+    with shared_between_processes():
+        leeway = build(settings)  # serves no Slack requests: it checks, and reads the backlog for metrics
+        try:
+            leeway.serve_metrics_port()
+            logging.getLogger("leeway").info(
+                "Leeway is listening on http://%s:%s/slack/events with %d worker processes",
+                settings.host,
+                settings.port,
+                settings.web_concurrency,
+            )
+            started = serve_workers(
+                WORKER_APP,
+                workers=settings.web_concurrency,
+                host=settings.host,
+                port=settings.port,
+                log_level=settings.log_level,
+                keep_logging=settings.log_format == "json",
+            )
+        finally:
+            leeway.close()
+    if not started:
+        raise StartupError("A worker process could not start (its log says why); all of them were stopped.")
+    return 0
+
+
+def worker_app() -> Lifespan:
+    """A worker process's app, made as the process starts: its own settings, logging and Leeway
+    (engine, sender, schedule, Bolt app), started and stopped with the worker."""
+    from uvicorn.config import STARTUP_FAILURE
+
+    from bot.runtime import StartupError, build
+    from bot.settings import SettingsError, load_settings
+    from bot.web import Lifespan
+
+    try:
+        settings = load_settings()
+        _configure_logging(settings.log_level, settings.log_format)
+        _die_with_supervisor()
+        leeway = build(settings, apply_migrations=False)  # applied before the workers started
+    except (SettingsError, StartupError) as error:
+        logging.getLogger("leeway").error("a worker could not start: %s", error)
+        sys.exit(STARTUP_FAILURE)
+    return Lifespan(leeway.asgi(), start=leeway.start_background, stop=leeway.close)
+
+
+def _die_with_supervisor() -> None:
+    """The supervisor stops its workers on every way out but being killed outright (kill -9, the
+    out-of-memory killer). Then go as abruptly, rather than serve and send on unsupervised: to
+    whoever runs it, Leeway is one process."""
+    import multiprocessing
+    import multiprocessing.connection
+    import os
+    import threading
+
+    supervisor = multiprocessing.parent_process()
+    if supervisor is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([supervisor.sentinel])
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="leeway-supervisor-watch", daemon=True).start()
 
 
 def _configure_logging(level: str, form: str) -> None:

@@ -1,18 +1,46 @@
 """Prometheus metrics, one registry per running Leeway (so tests can run several), and the
-server that offers them on a port of their own."""
+server that offers them on a port of their own.
+
+With several worker processes, prometheus_client's multiprocess mode adds them up: each worker
+writes its figures to files in one directory (`PROMETHEUS_MULTIPROC_DIR`, see
+`shared_between_processes`), and a scrape of any process reads them all."""
 
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, start_http_server
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 log = logging.getLogger("leeway.metrics")
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+# prometheus_client's own switch: set before it is imported, it keeps figures in files there.
+SHARED_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextmanager
+def shared_between_processes() -> Iterator[str]:
+    """A fresh directory for the figures of the worker processes started within the block (they
+    inherit the environment), removed after it."""
+    before = os.environ.get(SHARED_DIR)
+    with tempfile.TemporaryDirectory(prefix="leeway-metrics-") as directory:
+        os.environ[SHARED_DIR] = directory
+        try:
+            yield directory
+        finally:
+            if before is None:
+                del os.environ[SHARED_DIR]
+            else:
+                os.environ[SHARED_DIR] = before
 
 
 class Metrics:
@@ -37,21 +65,40 @@ class Metrics:
         self.slack_errors = Counter(
             "leeway_slack_errors", "Slack Web API errors by code", ["code"], registry=self.registry
         )
-        self.outbox_backlog = Gauge("leeway_outbox_backlog", "Messages owed to Slack", registry=self.registry)
-        self.outbox_oldest = Gauge(
-            "leeway_outbox_oldest_seconds", "Age of the oldest message owed to Slack", registry=self.registry
-        )
+        self.backlog = Backlog()
+        self.registry.register(self.backlog)
+        # What a scrape answers: this registry, or with worker processes, the sum of theirs.
+        self.exposed = self.registry
+        shared = os.environ.get(SHARED_DIR)
+        if shared:
+            self.exposed = CollectorRegistry()
+            MultiProcessCollector(self.exposed, path=shared)  # type: ignore[no-untyped-call]
+            self.exposed.register(self.backlog)
 
     def watch_backlog(self, backlog: Callable[[], tuple[int, float]]) -> None:
         """Read the backlog from the database when scraped, so every instance reports it."""
-        self.outbox_backlog.set_function(lambda: float(backlog()[0]))
-        self.outbox_oldest.set_function(lambda: backlog()[1])
+        self.backlog.read = backlog
 
     def outcome(self, tier: str, outcome: str) -> None:
         self.proposals.labels(tier=tier, outcome=outcome).inc()
 
     def render(self) -> bytes:
-        return bytes(generate_latest(self.registry))
+        return bytes(generate_latest(self.exposed))
+
+
+class Backlog(Collector):
+    """The outbox backlog as gauges read when scraped: one figure for the whole database, never
+    added up across processes."""
+
+    def __init__(self) -> None:
+        self.read: Callable[[], tuple[int, float]] = lambda: (0, 0.0)
+
+    def collect(self) -> Iterable[Metric]:
+        pending, oldest = self.read()
+        yield GaugeMetricFamily("leeway_outbox_backlog", "Messages owed to Slack", value=float(pending))
+        yield GaugeMetricFamily(
+            "leeway_outbox_oldest_seconds", "Age of the oldest message owed to Slack", value=float(oldest)
+        )
 
 
 class MetricsServer:
@@ -69,7 +116,7 @@ class MetricsServer:
         """Raises OSError when the address can't be bound."""
         if self._server is None:
             self._server, self._thread = start_http_server(
-                self.requested_port, addr=self.host, registry=self.metrics.registry
+                self.requested_port, addr=self.host, registry=self.metrics.exposed
             )
             log.info("metrics are served on http://%s:%s/metrics", self.host, self.port)
         return self

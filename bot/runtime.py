@@ -53,13 +53,17 @@ class Leeway:
     roster: RosterDirectory
     bolt: App
     scheduler: BackgroundScheduler
-    metrics_server: MetricsServer | None = None  # with METRICS_PORT, from start_background() to close()
+    metrics_server: MetricsServer | None = None  # with METRICS_PORT, from serve_metrics() to close()
 
     def start_background(self) -> None:
-        if self.settings.metrics_port is not None:
-            self.serve_metrics(host=self.settings.metrics_host, port=self.settings.metrics_port)
+        """The sender and the schedule, until `close()`: every process that serves Slack runs its own."""
         self.sender.start()
         self.scheduler.start()
+
+    def serve_metrics_port(self) -> None:
+        """METRICS_PORT, if set: one process serves it, for all the workers on this machine."""
+        if self.settings.metrics_port is not None:
+            self.serve_metrics(host=self.settings.metrics_host, port=self.settings.metrics_port)
 
     def serve_metrics(self, *, host: str, port: int) -> MetricsServer:
         """The metrics on their own port (0: any free one), until `close()`."""

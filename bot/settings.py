@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +30,7 @@ _FIXES = {
     "metrics_port": "METRICS_PORT must be a number from 1 to 65535, other than PORT, or unset",
     "metrics_host": "METRICS_HOST must be an address to listen on, such as 127.0.0.1",
     "metrics_token": "METRICS_TOKEN must be at least 16 characters (try `openssl rand -hex 32`), or unset",
+    "web_concurrency": "WEB_CONCURRENCY must be a number of worker processes, at least 1",
 }
 
 
@@ -59,6 +61,8 @@ class Settings(BaseSettings):
     metrics_host: str = Field(default="127.0.0.1", min_length=1)
     # When set, /metrics is served on PORT too, to requests that carry it as a bearer token.
     metrics_token: SecretStr | None = None
+    # HTTP worker processes sharing PORT: one per core by default. Socket Mode is one process.
+    web_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -1,5 +1,5 @@
 """The HTTP edge: Bolt's ASGI adapter, `/healthz`, `/metrics` behind a token, and a body-size
-cap, served by uvicorn."""
+cap, served by uvicorn: in this process, or in worker processes under uvicorn's supervisor."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_sdk.signature import SignatureVerifier
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.request_shape import shape_problem
@@ -198,18 +200,71 @@ def make_server(
     app: LeewayASGI, *, host: str, port: int, log_level: str = "info", keep_logging: bool = False
 ) -> uvicorn.Server:
     """`keep_logging`: leave the logging Leeway set up (JSON lines) instead of uvicorn's own."""
+    return uvicorn.Server(
+        _config(app, host=host, port=port, log_level=log_level, keep_logging=keep_logging, lifespan="off")
+    )
+
+
+def serve_workers(
+    factory: str, *, workers: int, host: str, port: int, log_level: str = "info", keep_logging: bool = False
+) -> bool:
+    """Serve `host:port` with `workers` processes under uvicorn's supervisor, until SIGTERM or
+    SIGINT, when each finishes the requests in flight and runs its lifespan shutdown. Each
+    process calls `factory` ("module:function") for its app as it starts. False when a worker
+    could not start (the supervisor then stops them all)."""
+    config = _config(
+        factory,
+        host=host,
+        port=port,
+        log_level=log_level,
+        keep_logging=keep_logging,
+        factory=True,
+        workers=workers,
+        lifespan="on",  # how each worker starts and stops its background work (see Lifespan)
+    )
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    return all(process.exitcode != STARTUP_FAILURE for process in supervisor.processes)
+
+
+def _config(
+    app: LeewayASGI | str, *, host: str, port: int, log_level: str, keep_logging: bool, **options: Any
+) -> uvicorn.Config:
     extra: dict[str, Any] = {"log_config": None} if keep_logging else {}
-    config = uvicorn.Config(
+    return uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level=log_level.lower(),
         access_log=False,
-        lifespan="off",
         timeout_graceful_shutdown=10,
         **extra,
+        **options,
     )
-    return uvicorn.Server(config)
+
+
+class Lifespan:
+    """A worker process's app: `app`, with `start` run before the worker takes its first request
+    and `stop` after it has answered its last (ASGI's lifespan events)."""
+
+    def __init__(self, app: LeewayASGI, *, start: Callable[[], None], stop: Callable[[], None]) -> None:
+        self.app = app
+        self.start = start
+        self.stop = stop
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await asyncio.to_thread(self.start)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await asyncio.to_thread(self.stop)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
 
 
 class ServerThread:

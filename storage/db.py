@@ -98,6 +98,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     # Within one process, writers queue on a Python lock: the next one starts the moment the
     # last commits, instead of waking from SQLite's busy-handler sleeps (up to 100 ms each).
+    # Between processes (WEB_CONCURRENCY's workers), SQLite's own lock queues them: BEGIN
+    # IMMEDIATE waits for it up to the busy timeout, so only one writer a process polls for it.
     # A transaction that only reads (see `reading`) takes neither lock: in WAL mode it reads
     # its snapshot beside the writer.
     writer = threading.Lock()

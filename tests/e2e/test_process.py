@@ -13,13 +13,16 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy import text as sql
+from uvicorn.config import STARTUP_FAILURE
 
 from bot.standin import SlackDriver, StandInSlack
+from bot.standin.driver import Reply, sign
 from tests.policies import TEAM_POLICY
 from tests.support import REPO, wipe
 
@@ -448,3 +451,247 @@ def test_json_logs_are_one_object_a_line(
     assert {"time", "level", "logger", "message"} <= set(records[0])
     assert any("sent kudos" in r["message"] for r in records)
     assert any(r["logger"].startswith("uvicorn") for r in records)
+
+
+# --- several worker processes on one port (WEB_CONCURRENCY) -------------------------------------
+
+
+def workers_of(process: subprocess.Popen[str]) -> list[int]:
+    """The worker processes uvicorn's supervisor started (Linux's /proc)."""
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    if not children.exists():
+        pytest.skip("needs Linux's /proc to see the worker processes")
+    pids = [int(pid) for pid in children.read_text().split()]
+    return [pid for pid in pids if "spawn_main" in _cmdline(pid)]
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""  # already gone
+
+
+def alive(pid: int) -> bool:
+    return _cmdline(pid) != ""
+
+
+def answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return True
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def wait_for_workers(process: subprocess.Popen[str], count: int, timeout: float = 30) -> list[int]:
+    """The worker processes, once the supervisor has started them all (the first to serve makes
+    /healthz answer, maybe before the others run)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pids = workers_of(process)
+        if len(pids) == count:
+            return pids
+        time.sleep(0.1)  # polling processes we started
+    raise AssertionError(f"expected {count} workers, found {workers_of(process)}")
+
+
+class CapturingDriver(SlackDriver):
+    """Builds a request as Slack would send it, and keeps it instead of sending it."""
+
+    captured: tuple[bytes, str] = (b"", "")
+
+    def post(self, body: bytes, content_type: str, **_: object) -> Reply:
+        self.captured = (body, content_type)
+        return Reply(status=0, body="", headers={})
+
+
+@dataclass
+class InFlight:
+    """A slash command sent all but its last bytes: a request in flight, waiting on the network."""
+
+    connection: socket.socket
+    rest: bytes
+
+    def finish(self) -> str:
+        """Send the rest; the bot's whole answer."""
+        self.connection.sendall(self.rest)
+        answer = b""
+        while chunk := self.connection.recv(65536):
+            answer += chunk
+        self.connection.close()
+        return answer.decode()
+
+
+def begin_command(slack: StandInSlack, port: int, user: str, text: str) -> InFlight:
+    capture = CapturingDriver(f"http://127.0.0.1:{port}/slack/events", SECRET, api=slack)
+    capture.command(user, text)
+    body, content_type = capture.captured
+    now = int(time.time())
+    head = (
+        f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\nX-Slack-Request-Timestamp: {now}\r\n"
+        f"X-Slack-Signature: {sign(SECRET, now, body)}\r\nConnection: close\r\n\r\n"
+    ).encode()
+    connection = socket.create_connection(("127.0.0.1", port), timeout=30)
+    connection.sendall(head + body[:-8])
+    return InFlight(connection, body[-8:])
+
+
+def commands_at_once(driver: SlackDriver, *, senders: int, each: int) -> list[str]:
+    """`senders` threads, each sending `each` proposals within the agent's own authority; the replies."""
+    replies: list[str] = []
+
+    def send(sender: int) -> None:
+        for i in range(each):
+            replies.append(driver.command("U0ANA", f"refund 20 #{sender * 100 + i} parcel broken").json["text"])
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return replies
+
+
+def count_rows(engine: Engine, sql: str) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text(sql)).scalar_one())
+
+
+def test_one_worker_is_todays_single_process(
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    slack.reset()
+    wipe(engine)
+    process, driver, _ = start_process(slack, database_url, tmp_path, WEB_CONCURRENCY="1")
+    try:
+        assert "Granted" in driver.command("U0ANA", "refund 20 #1 x").json["text"]
+        assert workers_of(process) == []  # it serves Slack itself
+    finally:
+        stop_all(process)
+        wipe(engine)
+        slack.reset()
+    assert process.returncode == 0
+
+
+def test_two_workers_share_the_port_and_sigterm_stops_both_gracefully(
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    slack.reset()
+    wipe(engine)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    process, driver, base = start_process(slack, database_url, tmp_path / "a", WEB_CONCURRENCY="2", LOG_FORMAT="json")
+    second = None
+    try:
+        workers = wait_for_workers(process, 2)
+        port = int(base.rsplit(":", 1)[1])
+        # Commands at once from several senders: each is granted, and recorded, whichever
+        # worker takes it (on SQLite, two processes writing to one file).
+        replies = commands_at_once(driver, senders=6, each=3)
+        assert len(replies) == 18
+        assert all("Granted" in reply for reply in replies)
+        assert count_rows(engine, "SELECT count(*) FROM proposal WHERE status = 'granted'") == 18
+
+        in_flight = begin_command(slack, port, "U0ANA", "refund 30 #99 sent as the bot stops")
+        process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while answers(f"{base}/healthz") and time.monotonic() < deadline:
+            time.sleep(0.1)  # until the workers take no new requests: they are stopping
+        assert not answers(f"{base}/healthz")
+        answer = in_flight.finish()
+        assert answer.startswith("HTTP/1.1 200")
+        assert "Granted" in answer
+        _, log = process.communicate(timeout=30)
+        assert process.returncode == 0
+        assert not any(alive(pid) for pid in workers)  # both stopped with it
+        records = [json.loads(line) for line in log.splitlines() if line.strip()]  # JSON, workers' lines too
+        started = {r["message"] for r in records if r["message"].startswith("Started server process")}
+        assert len(started) == 2, started
+        # Each worker stopped its own schedule (and sender) once it had answered its last request.
+        assert sum("Scheduler has been shut down" in r["message"] for r in records) == 2
+
+        # Nothing granted is lost: what the first left owed, the next delivers, each once.
+        assert count_rows(engine, "SELECT count(*) FROM proposal WHERE status = 'granted'") == 19
+        assert count_rows(engine, "SELECT count(*) FROM outbox_message") == 2 * 19
+        second, _, _ = start_process(slack, database_url, tmp_path / "b", WEB_CONCURRENCY="2")
+        for channel in ("C0DEC", "C0KUD"):
+            slack.wait_for("chat.postMessage", channel=channel, count=19, timeout=60)
+        time.sleep(1.5)  # room for a wrong extra post to arrive
+        for channel in ("C0DEC", "C0KUD"):
+            posts = [c.args["text"] for c in slack.calls_to("chat.postMessage", channel=channel) if c.ok]
+            assert len(posts) == len(set(posts)) == 19, channel
+    finally:
+        stop_all(process, second)
+        wipe(engine)
+        slack.reset()
+
+
+def test_kill_9_takes_the_workers_with_it(
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    slack.reset()
+    wipe(engine)
+    process, _, base = start_process(slack, database_url, tmp_path, WEB_CONCURRENCY="2")
+    try:
+        workers = wait_for_workers(process, 2)
+        process.kill()
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(alive(pid) for pid in workers)  # no worker left serving, or sending, on its own
+        assert not answers(f"{base}/healthz")
+    finally:
+        stop_all(process)
+        wipe(engine)
+        slack.reset()
+
+
+def test_with_two_workers_metrics_add_up_every_worker(
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    slack.reset()
+    wipe(engine)
+    metrics_port = free_port()
+    token = "metrics-token-for-two-workers"
+    process, driver, base = start_process(
+        slack, database_url, tmp_path, WEB_CONCURRENCY="2", METRICS_PORT=str(metrics_port), METRICS_TOKEN=token
+    )
+    try:
+        wait_for_workers(process, 2)
+        assert all("Granted" in reply for reply in commands_at_once(driver, senders=4, each=3))
+        granted = 'leeway_proposals_total{outcome="granted",tier="alone"} 12.0'
+        for url, headers in (
+            (f"http://127.0.0.1:{metrics_port}/metrics", {}),  # served by the supervisor
+            (f"{base}/metrics", {"Authorization": f"Bearer {token}"}),  # by whichever worker is asked
+        ):
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
+                text = response.read().decode()
+            assert granted in text, text
+            assert text.count("# TYPE leeway_outbox_backlog gauge") == 1  # one figure for the database
+    finally:
+        stop_all(process)
+        wipe(engine)
+        slack.reset()
+    assert process.returncode == 0
+
+
+def refusing_worker() -> None:
+    """A worker app that cannot be made (as when Slack stops answering between the checks and a
+    worker's start)."""
+    sys.exit(STARTUP_FAILURE)
+
+
+def test_a_worker_that_cannot_start_stops_them_all() -> None:
+    port = free_port()
+    script = (
+        "import sys; from bot.web import serve_workers; "
+        f"sys.exit(0 if serve_workers('tests.e2e.test_process:refusing_worker', workers=2, host='127.0.0.1', "
+        f"port={port}, log_level='warning') else 3)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=leeway_env(), cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 3, result.stderr
