@@ -255,6 +255,8 @@ def start_process(
         LEEWAY_POLICY="policy.yml",
         PORT=str(port),
         HOST="127.0.0.1",
+        # The workers' metrics directory goes here: a bot killed outright leaves it behind.
+        TMPDIR=str(cwd),
         **extra,
     )
     process = subprocess.Popen(
