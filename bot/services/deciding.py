@@ -162,13 +162,7 @@ def decline(ctx: Context, *, proposal_id: int, user: str, reason: str | None) ->
             detail={"reason": reason} if reason else {},
         )
         ctx.metrics.outcome(proposal.tier, "declined")
-        queries.enqueue(
-            session,
-            kind=OutboxKind.REQUEST_UPDATE,
-            channel=ctx.policy.channels.requests,
-            at=now,
-            proposal_id=proposal.id,
-        )
+        records.owe_request_update(session, ctx, proposal_id=proposal.id, at=now)
         queries.enqueue(
             session,
             kind=OutboxKind.PROPOSER_NOTE,
@@ -240,13 +234,7 @@ def withdraw(ctx: Context, *, user: str, proposal_id: int | None = None, case_re
             return AlreadyDecided(proposal)
         queries.add_event(session, proposal_id=proposal_id, at=now, kind=Event.WITHDRAWN, actor=user)
         ctx.metrics.outcome(proposal.tier, "withdrawn")
-        queries.enqueue(
-            session,
-            kind=OutboxKind.REQUEST_UPDATE,
-            channel=ctx.policy.channels.requests,
-            at=now,
-            proposal_id=proposal_id,
-        )
+        records.owe_request_update(session, ctx, proposal_id=proposal_id, at=now)
         records.mark(proposal, status=Status.WITHDRAWN, decided_at=now, decided_by=user, reroute_at=None)
     ctx.wake_sender()
     return Withdrawn(proposal)

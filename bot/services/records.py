@@ -110,3 +110,15 @@ def transition(session: Session, *, proposal_id: int, event: Event, **values: An
         to_status=lifecycle.target(event),
         **values,
     )
+
+
+def owe_request_update(session: Session, ctx: Context, *, proposal_id: int, at: datetime) -> None:
+    """The request message owes an update to its proposal's state (a request may be brought up
+    to date more than once, so it has no dedupe key)."""
+    queries.enqueue(
+        session,
+        kind=OutboxKind.REQUEST_UPDATE,
+        channel=ctx.policy.channels.requests,
+        at=at,
+        proposal_id=proposal_id,
+    )

@@ -88,13 +88,7 @@ def expire_due(ctx: Context) -> int:
             assert proposal is not None
             queries.add_event(session, proposal_id=proposal_id, at=now, kind=Event.EXPIRED, actor=None)
             ctx.metrics.outcome(proposal.tier, "expired")
-            queries.enqueue(
-                session,
-                kind=OutboxKind.REQUEST_UPDATE,
-                channel=ctx.policy.channels.requests,
-                at=now,
-                proposal_id=proposal_id,
-            )
+            records.owe_request_update(session, ctx, proposal_id=proposal_id, at=now)
             queries.enqueue(
                 session,
                 kind=OutboxKind.PROPOSER_NOTE,
@@ -168,13 +162,7 @@ def reroute_due(ctx: Context) -> int:
                 detail={"asked": chosen},
                 dedupe_key=f"{OutboxKind.REROUTE_PING}:{proposal_id}:{was_due_at.isoformat()}",
             )
-            queries.enqueue(
-                session,
-                kind=OutboxKind.REQUEST_UPDATE,
-                channel=policy.channels.requests,
-                at=now,
-                proposal_id=proposal_id,
-            )
+            records.owe_request_update(session, ctx, proposal_id=proposal_id, at=now)
             moved += 1
     if moved:
         ctx.wake_sender()
