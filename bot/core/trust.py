@@ -1,0 +1,127 @@
+"""Limits that grow with trust: when a tier's decisions of one remedy have been clean, suggest
+moving the limit below it up, so the funnel moves down with evidence rather than by decree.
+
+Pure: the evidence is counted elsewhere (in SQL) and handed in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import ROUND_CEILING, Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.core.policy import Duration, Remedy, Tier
+
+Share = Annotated[float, Field(ge=0, le=1)]
+
+# The share of the evidence's decisions a suggested limit covers: most of them, not the outliers.
+COVERING = 0.9
+
+# Which limit a tier's clean decisions suggest raising: decisions made with a peer show what an
+# agent could grant alone; decisions made with a lead, what two agents could grant together.
+RAISES: dict[Tier, Tier] = {Tier.PEER: Tier.ALONE, Tier.LEAD: Tier.PEER}
+
+
+class TrustSpec(BaseModel):
+    """The policy's `trust:` block: the evidence a suggestion needs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window: Duration = timedelta(days=30)  # the decisions looked at
+    min_decisions: int = Field(default=20, ge=1)  # granted decisions of one remedy at one tier
+    min_reviewed: Share = 0.8  # the share of them leads reviewed
+    max_talk: Share = 0.05  # the share of the reviewed ones marked "Let's talk" may not exceed this
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Granted decisions of one remedy at one tier within the trust window, as SQL counted them."""
+
+    remedy_id: str
+    tier: Tier  # the tier the decisions were made at (peer or lead)
+    decisions: int
+    reviewed: int
+    talk: int  # reviewed "Let's talk"
+    median: Decimal  # of the amounts granted
+    covering: Decimal  # the amount that covers COVERING of them
+
+    @property
+    def looks_good(self) -> int:
+        return self.reviewed - self.talk
+
+    @property
+    def reviewed_share(self) -> float:
+        return self.reviewed / self.decisions if self.decisions else 0.0
+
+    @property
+    def talk_share(self) -> float:
+        return self.talk / self.reviewed if self.reviewed else 0.0
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Raise `limit` of a remedy from `current` to `proposed`, on the strength of `evidence`."""
+
+    remedy_id: str
+    limit: Tier  # the limit to raise: alone or peer
+    current: Decimal
+    proposed: Decimal
+    evidence: Evidence
+
+
+def clean(evidence: Evidence, spec: TrustSpec) -> bool:
+    """Enough decisions, enough of them reviewed, and few enough needing a talk."""
+    return (
+        evidence.decisions >= spec.min_decisions
+        and evidence.reviewed_share >= spec.min_reviewed
+        and evidence.talk_share <= spec.max_talk
+    )
+
+
+def asked_again(evidence: Evidence, spec: TrustSpec, *, dismissed_at: int | None) -> bool:
+    """After "Not now", a remedy is not suggested again until its evidence has grown by another
+    `min_decisions` beyond what it was when a lead set it aside."""
+    return dismissed_at is None or evidence.decisions >= dismissed_at + spec.min_decisions
+
+
+def suggest(
+    remedy: Remedy, evidence: Evidence, spec: TrustSpec, *, dismissed_at: int | None = None
+) -> Suggestion | None:
+    """The raise the evidence supports, or None. The proposed limit covers most of the
+    decisions (COVERING of them), rounded up to a figure people use, and stays below the next
+    tier's limit, so limits still rise tier by tier."""
+    limit = RAISES.get(evidence.tier)
+    if limit is None or evidence.remedy_id != remedy.id:
+        return None
+    current = remedy.limit(limit)
+    ceiling = remedy.limit(evidence.tier)
+    if ceiling <= 0 or not clean(evidence, spec) or not asked_again(evidence, spec, dismissed_at=dismissed_at):
+        return None
+    step = rounding_step(evidence.covering, in_days=remedy.in_days)
+    proposed = round_up(evidence.covering, step)
+    if proposed >= ceiling:
+        proposed = round_down(ceiling - step, step)
+    if proposed <= current:
+        return None
+    return Suggestion(remedy_id=remedy.id, limit=limit, current=current, proposed=proposed, evidence=evidence)
+
+
+def rounding_step(amount: Decimal, *, in_days: bool) -> Decimal:
+    """Figures people use: whole days; $5 steps under $100, $10 under $500, then $50."""
+    if in_days or amount <= 10:
+        return Decimal(1)
+    if amount <= 100:
+        return Decimal(5)
+    if amount <= 500:
+        return Decimal(10)
+    return Decimal(50)
+
+
+def round_up(amount: Decimal, step: Decimal) -> Decimal:
+    return (amount / step).to_integral_value(rounding=ROUND_CEILING) * step
+
+
+def round_down(amount: Decimal, step: Decimal) -> Decimal:
+    return (amount // step) * step
