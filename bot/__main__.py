@@ -237,6 +237,13 @@ def _check_policy(path: Path | None) -> int:
         print(f"leeway: {error}", file=sys.stderr)
         return 2
     print(f"leeway: {target} is valid ({len(policy.remedies)} remedies)")
+    from bot.policy_check import limits_in_force, read_overrides
+
+    overrides, problem = read_overrides(os.environ.get("DATABASE_URL", "sqlite:///leeway.db"))
+    if problem:
+        print(f"leeway: {problem}")
+    print("limits in force:")
+    print("\n".join(limits_in_force(policy, overrides)))
     return 0
 
 

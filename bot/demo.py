@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from bot.runtime import Leeway, StartupError, build
 from bot.settings import Settings
 from bot.standin import SlackDriver, StandInSlack, default_spec_path
+from bot.standin.driver.blocks import buttons
 from bot.web import ServerThread
 
 EXAMPLE_POLICY = Path(__file__).resolve().parent / "policy.example.yml"
@@ -35,6 +36,7 @@ def readable(text: str) -> str:
     text = re.sub(r":tada:", "🎉", text)
     text = re.sub(r":raised_hands:", "🙌", text)
     text = re.sub(r":warning:", "⚠️", text)
+    text = re.sub(r":hourglass:", "⏳", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
@@ -76,7 +78,7 @@ class Demo:
             slack_bot_token=SecretStr("xoxb-demo"),
             slack_signing_secret=SecretStr(secret),
             slack_api_url=self.api.url,
-            leeway_policy=EXAMPLE_POLICY,
+            leeway_policy=self.demo_policy(),
             database_url=f"sqlite:///{Path(self.workdir.name) / 'leeway-demo.db'}",
             _env_file=None,
         )  # type: ignore[call-arg]
@@ -86,6 +88,13 @@ class Demo:
         self.server = ServerThread(self.leeway.asgi()).start()
         self.driver = SlackDriver(f"{self.server.url}/slack/events", secret, api=self.api)
         return self
+
+    def demo_policy(self) -> Path:
+        """The example policy, but three clean decisions are evidence enough to move a limit
+        (the example's twenty would make a long demo)."""
+        policy = Path(self.workdir.name) / "policy.yml"
+        policy.write_text(EXAMPLE_POLICY.read_text().replace("min_decisions: 20", "min_decisions: 3"))
+        return policy
 
     def __exit__(self, *exc: object) -> None:
         if self.server:
@@ -173,12 +182,44 @@ class Demo:
         self.scene("4. Beyond the policy, Leeway explains the limits")
         self.command("U0ANA", "refund 900 #4713 customer wants the whole order back")
 
+        self.scene("5. The funnel moves down: the team's judgement raises a limit")
+        self.funnel_moves_down()
+
         self.leeway_summary()
+
+    def funnel_moves_down(self) -> None:
+        """Two more refunds with a peer, all three reviewed well: Lee is offered a raise."""
+        assert self.driver is not None
+        for number, (amount, case) in enumerate([(70, "#4714"), (80, "#4715")], start=3):
+            self.driver.command("U0ANA", f"refund {amount} {case} parcel lost in transit", channel="C0SUPPORT")
+            request = self.post("C0REQUESTS", count=number)
+            self.driver.react("U0BEN", "white_check_mark", channel="C0REQUESTS", ts=request["ts"])
+        self.api.wait_for("chat.postMessage", channel="C0DECISIONS", count=4, timeout=10)
+        self.out("\n   (Ana and Ben fix two more refunds together, $70 and $80, the same way.)")
+        self.command("U0LEE", "review")
+        queue = self.api.wait_for("response_url", count=1, timeout=10)[-1].args
+        reviews = [e for _, e in buttons(queue.get("blocks") or []) if e["action_id"] == "review_looks_good"]
+        self.out(f"   @lee reviews the {len(reviews)} decisions waiting: [Looks good] on each")
+        for button in reviews:
+            self.driver.click("U0LEE", action_id="review_looks_good", value=button["value"], channel="C0SUPPORT")
+        self.api.wait_for("chat.postEphemeral", user="U0LEE", count=len(reviews), timeout=10)
+        self.command("U0LEE", "trust")
+        reply = self.api.wait_for("response_url", count=2, timeout=10)[-1].args
+        self.sees("@lee sees (only them)", shown(reply))
+        self.out("\n   @lee clicks [Raise]")
+        self.driver.click("U0LEE", action_id="trust_raise", value="refund:alone", channel="C0SUPPORT")
+        lee = self.api.wait_for("chat.postEphemeral", user="U0LEE", count=len(reviews) + 1, timeout=10)[-1]
+        self.sees("@lee sees (only them)", readable(str(lee.args["text"])))
+        self.show_post("C0DECISIONS", count=5)
+        self.show_post("C0KUDOS", count=5)
+        self.command("U0CHO", "refund 85 #4716 parcel arrived broken")
+        self.post("C0DECISIONS", count=6)  # Cho's decision, after the limit's record
 
     def leeway_summary(self) -> None:
         assert self.leeway is not None
         self.leeway.sender.deliver_due()
-        decisions = len(self.api.calls_to("chat.postMessage", channel="C0DECISIONS"))
+        posts = self.api.calls_to("chat.postMessage", channel="C0DECISIONS")
+        decisions = sum(str(call.args.get("text", "")).startswith("Granted") for call in posts)
         self.out(
             f"\n━━ Done: {decisions} decisions recorded in #decisions, every one celebrated in #kudos. ━━\n"
             "Next: create the Slack app from manifest.yml and run `python -m bot run` (see README.md)."

@@ -53,8 +53,16 @@ def weekly(ctx: services.Context) -> int:
     if now - fired_at > WEEKLY_CATCH_UP or services.weekly_sent(ctx, week=week):
         return 0
     report = services.usage_between(ctx, start=fired_at - timedelta(days=7), end=fired_at)
-    digests = {lead: views.digest_text(report) for lead in ctx.roster().leads}
-    return services.send_weekly(ctx, week=week, digests=digests, celebration=views.celebration_text(report))
+    text = views.digest_text(report)
+    digests = dict.fromkeys(ctx.roster().leads, text)
+    ready = services.suggestions(ctx)  # limits the week's evidence says are ready to move
+    return services.send_weekly(
+        ctx,
+        week=week,
+        digests=digests,
+        celebration=views.celebration_text(report),
+        digest_blocks=views.digest_blocks(text, ready, ctx.policy) if ready else None,
+    )
 
 
 def weekly_trigger(ctx: services.Context) -> CronTrigger:

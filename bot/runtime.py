@@ -201,7 +201,7 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
     sender = Sender(
         sessions=sessions,
         client=client,
-        policy=policy,
+        policy=lambda: ctx.policy,
         clock=clock,
         # Both called only once the sender runs, by which time `ctx` (built just below) exists.
         home_of=lambda user: services.home(ctx, user=user),
@@ -210,7 +210,7 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         request_posted=lambda channel, ts: services.reactions_to_request(ctx, channel=channel, ts=ts),
     )
     ctx = services.Context(
-        policy=policy, roster=roster, sessions=sessions, clock=clock, wake_sender=sender.wake, metrics=metrics
+        base_policy=policy, roster=roster, sessions=sessions, clock=clock, wake_sender=sender.wake, metrics=metrics
     )
     bolt = build_app(
         client=client,

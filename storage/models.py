@@ -27,7 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.core.lifecycle import Event, Status
 from bot.core.policy import Tier
-from bot.core.vocabulary import OutboxKind, OutboxStatus, ReviewOutcome, Via
+from bot.core.vocabulary import LimitChangeKind, OutboxKind, OutboxStatus, ReviewOutcome, Via
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -256,3 +256,36 @@ class EarlyReaction(Base):
         UniqueConstraint("channel", "ts", "user", "reaction"),
         Index("ix_early_reaction_received_at", "received_at"),
     )
+
+
+class LimitChange(Base):
+    """A limit a lead changed, on top of the policy file (which stays the base of record and is
+    never rewritten): who, when, which limit, from and to, and the evidence of a raise. The
+    effective limits are the file's with the latest change of each since the remedy's last reset."""
+
+    __tablename__ = "limit_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    remedy_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[LimitChangeKind] = mapped_column(stored(LimitChangeKind, 16))
+    tier: Mapped[Tier | None] = mapped_column(stored(Tier, 16))  # None for a reset
+    from_amount: Mapped[Decimal | None]
+    to_amount: Mapped[Decimal | None]
+    by: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (Index("ix_limit_change_remedy_id_id", "remedy_id", "id"),)
+
+
+class TrustDismissal(Base):
+    """A suggestion a lead set aside with "Not now": not made again for that limit of that remedy
+    until its evidence has grown (see core.trust.asked_again)."""
+
+    __tablename__ = "trust_dismissal"
+
+    remedy_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tier: Mapped[Tier] = mapped_column(stored(Tier, 16), primary_key=True)  # the limit it would raise
+    decisions: Mapped[int] = mapped_column(Integer)  # the evidence's size when set aside
+    by: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]

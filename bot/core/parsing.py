@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import ParamSpec, TypeVar
 
+from bot.core.limit_commands import LimitCommand, Trust, parse_limits
 from bot.core.policy import CURRENCY_SYMBOLS, Policy, Remedy
 from bot.core.timing import parse_duration
 
@@ -103,7 +104,7 @@ class Draft:
         return not self.missing
 
 
-Command = Help | Limits | Away | Back | Withdraw | Review | Usage | Draft
+Command = Help | Limits | Away | Back | Withdraw | Review | Usage | Draft | LimitCommand | Trust
 
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _SPECIAL_MENTION = re.compile(r"<!(here|channel|everyone|subteam\^[A-Z0-9]+)(?:\|[^>]*)?>")
@@ -123,6 +124,7 @@ _SUBCOMMANDS: dict[str, Command] = {
     "back": Back(),
     "review": Review(),
     "usage": Usage(),
+    "trust": Trust(),
 }
 _AWAY_USAGE = "Write `/remedy away`, `/remedy away until 2026-12-01` or `/remedy away for 3d`."
 
@@ -152,6 +154,8 @@ def parse_command(text: str, policy: Policy) -> Command:
         return _SUBCOMMANDS[words[0].lower()]
     if words and words[0].lower() == "away":
         return _away(words[1:])
+    if len(words) > 1 and words[0].lower() == "limits":
+        return parse_limits(words[1:], policy)
     if len(words) == 2 and words[0].lower() == "usage":
         match = re.fullmatch(r"([0-9]{1,3})d", words[1].lower())
         if not match or not 1 <= int(match.group(1)) <= 365:

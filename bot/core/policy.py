@@ -226,6 +226,18 @@ class DigestSpec(_Frozen):
         return value
 
 
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class TrustSpec(_Frozen):
+    """`trust:`: the evidence a suggestion to raise a limit needs (see core.trust)."""
+
+    window: Duration = timedelta(days=30)  # the decisions looked at
+    min_decisions: int = Field(default=20, ge=1)  # granted decisions of one remedy at one tier
+    min_reviewed: Share = 0.8  # the share of them leads reviewed
+    max_talk: Share = 0.05  # the share of the reviewed ones marked "Let's talk" may not exceed this
+
+
 class Policy(_Frozen):
     currency: str = "USD"
     channels: Channels
@@ -238,6 +250,7 @@ class Policy(_Frozen):
     working_hours: WorkingHoursSpec | None = None
     timezone: str = "UTC"  # for the digest when there are no working hours (which carry their own tz)
     digest: DigestSpec = DigestSpec()
+    trust: TrustSpec = TrustSpec()
 
     @field_validator("timezone")
     @classmethod

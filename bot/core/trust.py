@@ -6,15 +6,9 @@ Pure: the evidence is counted elsewhere (in SQL) and handed in."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import ROUND_CEILING, Decimal
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from bot.core.policy import Duration, Remedy, Tier
-
-Share = Annotated[float, Field(ge=0, le=1)]
+from bot.core.policy import Remedy, Tier, TrustSpec
 
 # The share of the evidence's decisions a suggested limit covers: most of them, not the outliers.
 COVERING = 0.9
@@ -22,17 +16,6 @@ COVERING = 0.9
 # Which limit a tier's clean decisions suggest raising: decisions made with a peer show what an
 # agent could grant alone; decisions made with a lead, what two agents could grant together.
 RAISES: dict[Tier, Tier] = {Tier.PEER: Tier.ALONE, Tier.LEAD: Tier.PEER}
-
-
-class TrustSpec(BaseModel):
-    """The policy's `trust:` block: the evidence a suggestion needs."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    window: Duration = timedelta(days=30)  # the decisions looked at
-    min_decisions: int = Field(default=20, ge=1)  # granted decisions of one remedy at one tier
-    min_reviewed: Share = 0.8  # the share of them leads reviewed
-    max_talk: Share = 0.05  # the share of the reviewed ones marked "Let's talk" may not exceed this
 
 
 @dataclass(frozen=True)

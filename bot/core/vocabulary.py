@@ -20,6 +20,7 @@ class OutboxKind(StrEnum):
     RESPONSE = "response"  # a private reply through an interaction's response_url
     COACHING = "coaching"  # a lead's private coaching note to the agent
     HOME = "home"  # the person's App Home, rendered fresh
+    LIMIT_CHANGE = "limit_change"  # a limit a lead changed: recorded, and celebrated when it rises
 
 
 class OutboxStatus(StrEnum):
@@ -40,3 +41,11 @@ class Via(StrEnum):
 class ReviewOutcome(StrEnum):
     LOOKS_GOOD = "looks_good"
     TALK = "talk"  # with a private coaching note to the agent
+
+
+class LimitChangeKind(StrEnum):
+    """How a lead changed a limit on top of the policy file."""
+
+    RAISED = "raised"  # from a suggestion the evidence made
+    SET = "set"  # by hand, with /remedy limits set
+    RESET = "reset"  # back to the policy file, for every limit of a remedy

@@ -15,6 +15,7 @@ POSTS = frozenset(
         OutboxKind.PROPOSER_NOTE,
         OutboxKind.NOTICE,
         OutboxKind.COACHING,
+        OutboxKind.LIMIT_CHANGE,
     }
 )
 # Every other kind (updates, ephemeral lines, replies, Home tabs) goes as soon as it is due.

@@ -18,7 +18,7 @@ from bot.core.policy import Policy
 from bot.core.vocabulary import OutboxKind, OutboxStatus
 from bot.slack import views
 from storage import db, queries
-from storage.models import Decision, OutboxMessage, Proposal
+from storage.models import Decision, LimitChange, OutboxMessage, Proposal
 
 # Not a Web API method: the reply goes through the interaction's response_url.
 RESPOND = "response_url"
@@ -45,9 +45,11 @@ class Delivery:
 class Reader:
     """What renderers read, each in its own short transaction."""
 
-    def __init__(self, sessions: sessionmaker[Session], policy: Policy, home_of: Callable[[str], Any]) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], policy: Callable[[], Policy], home_of: Callable[[str], Any]
+    ) -> None:
         self.sessions = sessions
-        self.policy = policy
+        self.policy = policy  # the policy in force, as the last refresh left it
         # The App Home is rendered from the use case's view of the person.
         self.home_of = home_of
 
@@ -65,6 +67,13 @@ class Reader:
     def decision(self, proposal: Proposal) -> Decision | None:
         with db.reading(self.sessions) as session:
             return queries.decision_of(session, proposal_id=proposal.id)
+
+    def limit_change(self, message: OutboxMessage) -> LimitChange:
+        with db.reading(self.sessions) as session:
+            change = session.get(LimitChange, int((message.detail or {}).get("change_id") or 0))
+        if change is None:
+            raise Drop("its limit change no longer exists")
+        return change
 
     def request_due(self, proposal: Proposal) -> datetime:
         """When the original request is next tried: updates wait for it, not in a tight loop."""
@@ -102,7 +111,7 @@ def _notice(message: OutboxMessage, _read: Reader) -> Delivery:
 
 
 def _home(message: OutboxMessage, read: Reader) -> Delivery:
-    view = views.home(read.home_of(message.channel), read.policy)
+    view = views.home(read.home_of(message.channel), read.policy())  # reading the Home refreshes it
     return Delivery("views.publish", {"user_id": message.channel, "view": view.to_dict()})
 
 
@@ -168,6 +177,13 @@ def _proposer_note(message: OutboxMessage, read: Reader) -> Delivery:
     return _post(message, views.proposer_note(read.proposal(message)))
 
 
+def _limit_change(message: OutboxMessage, read: Reader) -> Delivery:
+    change, policy = read.limit_change(message), read.policy()
+    celebrate = (message.detail or {}).get("as") == "celebration"
+    words = views.change_celebration if celebrate else views.change_record
+    return _post(message, words(change, policy))
+
+
 RENDERERS: dict[OutboxKind, Renderer] = {
     OutboxKind.EPHEMERAL: _ephemeral,
     OutboxKind.NOTICE: _notice,
@@ -180,4 +196,5 @@ RENDERERS: dict[OutboxKind, Renderer] = {
     OutboxKind.KUDOS: _kudos,
     OutboxKind.COACHING: _coaching,
     OutboxKind.PROPOSER_NOTE: _proposer_note,
+    OutboxKind.LIMIT_CHANGE: _limit_change,
 }

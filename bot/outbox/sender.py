@@ -52,7 +52,7 @@ class Sender:
         *,
         sessions: sessionmaker[Session],
         client: WebClient,
-        policy: Policy,
+        policy: Callable[[], Policy],
         clock: Clock,
         home_of: Callable[[str], Any],
         batch: int = 50,

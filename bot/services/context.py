@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -10,15 +11,41 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.core.authority import Roster
+from bot.core.limits import effective
 from bot.core.policy import Policy
 from bot.group_commit import GroupCommit
 from bot.metrics import Metrics
-from storage import queries
+from storage import db, queries
+from storage.queries.limits import limit_overrides, limits_version
+
+
+class PolicyInForce:
+    """The policy file with the limits leads changed on top. Kept fresh by `refresh`: one read of
+    the changes' version, and the changes themselves only when it moved, so a limit a lead
+    raises on one instance applies on every instance at its next request."""
+
+    def __init__(self, base: Policy) -> None:
+        self.base = base
+        self._policy = base
+        self._version = 0
+        self._lock = threading.Lock()
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy
+
+    def refresh(self, session: Session) -> Policy:
+        version = limits_version(session)
+        if version != self._version:
+            policy = effective(self.base, limit_overrides(session))
+            with self._lock:
+                self._policy, self._version = policy, version
+        return self._policy
 
 
 @dataclass(frozen=True)
 class Context:
-    policy: Policy
+    base_policy: Policy  # the policy file, as loaded
     roster: Callable[[], Roster]
     sessions: sessionmaker[Session]
     clock: Clock
@@ -29,3 +56,16 @@ class Context:
     alone_grants: GroupCommit[queries.NewProposal, int | None] = field(
         default_factory=lambda: GroupCommit(alone_on=(IntegrityError, DataError))
     )
+    in_force: PolicyInForce = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "in_force", PolicyInForce(self.base_policy))
+
+    @property
+    def policy(self) -> Policy:
+        """The policy in force: the file's, with the limits leads changed (as of the last refresh)."""
+        return self.in_force.policy
+
+    def refresh_policy(self) -> Policy:
+        with db.reading(self.sessions) as session:
+            return self.in_force.refresh(session)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.core import authority
 from bot.core.lifecycle import Status
 from bot.core.policy import Tier
+from bot.core.trust import Suggestion
 from bot.core.usage import UsageReport
 from bot.core.vocabulary import OutboxKind
 from bot.services.context import Context
+from bot.services.limits import suggestions
 from bot.services.review import usage_between
 from storage import db, queries
 from storage.models import Decision, Proposal
@@ -28,6 +30,7 @@ class Home:
     review: list[tuple[Proposal, Decision]]
     review_total: int
     week: UsageReport | None
+    suggestions: list[Suggestion] = field(default_factory=list)  # leads: limits ready to move
 
 
 HOME_LIST = 5
@@ -36,6 +39,7 @@ HOME_LIST = 5
 def home(ctx: Context, *, user: str) -> Home:
     roster, now = ctx.roster(), ctx.clock()
     is_lead = roster.is_lead(user)
+    ctx.refresh_policy()  # the limits it shows are those in force
     with db.reading(ctx.sessions) as session:
         pending = queries.pending_of(session, proposer=user)[:HOME_LIST]
         # Everything they may agree to, not only what they were asked: earlier people may still answer.
@@ -62,6 +66,7 @@ def home(ctx: Context, *, user: str) -> Home:
         review=review,
         review_total=review_total,
         week=week,
+        suggestions=suggestions(ctx) if is_lead else [],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -112,11 +113,20 @@ def weekly_sent(ctx: Context, *, week: str) -> bool:
         return queries.outbox_has(session, dedupe_key=f"weekly:{week}:{ctx.policy.channels.kudos}")
 
 
-def send_weekly(ctx: Context, *, week: str, digests: dict[str, str], celebration: str) -> int:
-    """Queue the week's digest to each lead and the celebration; once per week, however many
+def send_weekly(
+    ctx: Context,
+    *,
+    week: str,
+    digests: dict[str, str],
+    celebration: str,
+    digest_blocks: list[dict[str, Any]] | None = None,
+) -> int:
+    """Queue the week's digest to each lead (as `digest_blocks` when given: the digest with the
+    limits ready to move, and their buttons) and the celebration; once per week, however many
     instances run the job (the dedupe keys make a second run a no-op)."""
     queued = 0
     for lead, text in [*digests.items(), (ctx.policy.channels.kudos, celebration)]:
+        blocks = digest_blocks if digest_blocks and lead in digests else None
         try:
             with ctx.sessions.begin() as session:
                 queries.enqueue(
@@ -124,7 +134,7 @@ def send_weekly(ctx: Context, *, week: str, digests: dict[str, str], celebration
                     kind=OutboxKind.NOTICE,
                     channel=lead,
                     at=ctx.clock(),
-                    detail={"text": text},
+                    detail={"text": text, **({"blocks": blocks} if blocks else {})},
                     dedupe_key=f"weekly:{week}:{lead}",
                 )
             queued += 1

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import services
 from bot.outbox import Sender
@@ -35,6 +37,17 @@ def build_app(
         authorize=installation.authorizer(),
         before_authorize=installation.only_ours,
     )
+
+    @app.middleware
+    def policy_in_force(next_: Callable[[], BoltResponse]) -> BoltResponse:
+        # A limit a lead changed on any instance applies from the next request on.
+        try:
+            ctx.refresh_policy()
+        except SQLAlchemyError:
+            # The request's own database work will say what failed; the last limits known stand.
+            log.warning("could not read the limits in force; using the last known", exc_info=True)
+        return next_()
+
     commands.register(app, ctx, sender)
     actions.register(app, ctx, sender)
     forms.register(app, ctx)

@@ -12,6 +12,8 @@ class Action(StrEnum):
     REVIEW_TALK = "review_talk"
     OPEN_FORM = "open_proposal_form"
     INPUT = "input"  # the one input element inside each form block
+    TRUST_RAISE = "trust_raise"
+    TRUST_NOT_NOW = "trust_not_now"
 
 
 class Callback(StrEnum):

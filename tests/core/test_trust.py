@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 
 from bot.core.limits import LimitRefused, effective, with_limits
-from bot.core.policy import Remedy, Tier
-from bot.core.trust import Evidence, TrustSpec, round_up, rounding_step, suggest
+from bot.core.policy import Remedy, Tier, TrustSpec
+from bot.core.trust import Evidence, round_up, rounding_step, suggest
 from tests.policies import team_policy
 
 LATE_FEE = Remedy(id="late_fee", label="Waive a late fee", alone_up_to=Decimal(20), peer_up_to=Decimal(100))

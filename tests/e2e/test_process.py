@@ -205,7 +205,10 @@ def test_the_demo_shows_leeway_at_work_without_a_workspace(tmp_path: Path) -> No
         "is closed. Nothing more is needed here",
         "wasn't agreed this time",
         "outside Leeway's policy",
-        "2 decisions recorded",
+        "Raise what an agent may grant alone from $50 to $90?",
+        "*Refund* up to $90 is now yours to decide alone",
+        "*Refund: $85* for case *#4716* is within your own authority",
+        "5 decisions recorded",
     ):
         assert seen in out, seen
     assert "agreed by @ben instantly" in out

@@ -20,7 +20,8 @@ def nobody(_user: str) -> Any:
 
 
 # Never opened: these renderers read nothing but the message.
-READER = Reader(sessionmaker(), parse_policy(TEAM_POLICY), nobody)
+POLICY = parse_policy(TEAM_POLICY)
+READER = Reader(sessionmaker(), lambda: POLICY, nobody)
 
 
 def test_every_kind_has_a_renderer_and_is_paced_or_not() -> None:

@@ -15,7 +15,7 @@ from tests.support import FakeClock
 )
 def test_only_agents_and_leads_may_propose(user: str, may: bool) -> None:
     roster = Roster(agents=("U0ANA",), leads=("U0LEE",), bot_user="U0BOT")
-    ctx = services.Context(policy=team_policy(), roster=lambda: roster, sessions=sessionmaker(), clock=FakeClock())
+    ctx = services.Context(base_policy=team_policy(), roster=lambda: roster, sessions=sessionmaker(), clock=FakeClock())
     refused = services.may_propose(ctx, user=user)
     if may:
         assert refused is None

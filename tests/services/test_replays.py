@@ -27,7 +27,7 @@ POLICY = team_policy()
 def ctx(engine: Engine) -> Iterator[services.Context]:
     wipe(engine)
     roster = Roster(agents=("U0ANA", "U0BEN"), leads=("U0LEE",), bot_user="U0BOT")
-    yield services.Context(policy=POLICY, roster=lambda: roster, sessions=make_sessions(engine), clock=FakeClock())
+    yield services.Context(base_policy=POLICY, roster=lambda: roster, sessions=make_sessions(engine), clock=FakeClock())
     wipe(engine)
 
 

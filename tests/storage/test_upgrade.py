@@ -98,7 +98,7 @@ def test_upgrading_keeps_every_proposal_and_decision(old_database: Engine) -> No
     # The pending request from before joins the schedule: it can still be re-routed and expire.
     clock = FakeClock(T0 + timedelta(days=4))
     ctx = services.Context(
-        policy=team_policy(), roster=lambda: Roster(agents=AGENTS, leads=LEADS), sessions=sessions, clock=clock
+        base_policy=team_policy(), roster=lambda: Roster(agents=AGENTS, leads=LEADS), sessions=sessions, clock=clock
     )
     assert services.reroute_due(ctx) == 0  # adopted from now; nothing due yet
     with sessions.begin() as session:

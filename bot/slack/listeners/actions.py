@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 
 from bot import services
 from bot.core.parsing import Draft
+from bot.core.policy import Tier
 from bot.core.vocabulary import ReviewOutcome, Via
 from bot.outbox import Sender
 from bot.slack import ids, views
@@ -24,6 +25,15 @@ def proposal_id_of(body: dict[str, Any]) -> int:
     except (KeyError, IndexError, TypeError, ValueError):
         return -1
     return value if 0 < value <= MAX_ID else -1
+
+
+def limit_of(body: dict[str, Any]) -> tuple[str, Tier] | None:
+    """The remedy and limit a Raise / Not now button names (never a figure: that is re-read)."""
+    try:
+        remedy_id, _, tier = str(body["actions"][0]["value"])[:60].partition(":")
+        return remedy_id, Tier(tier)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
 
 
 def channel_of(body: dict[str, Any]) -> str | None:
@@ -99,6 +109,22 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         if not sender.open_view(trigger_id=body["trigger_id"], view=views.coaching_form(found)):
             services.tell(ctx, user=user, text=views.FORM_DID_NOT_OPEN)
 
+    def on_raise(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        named = limit_of(body)
+        if named is None:
+            return  # not a button Leeway made
+        result = services.raise_limit(ctx, user=body["user"]["id"], remedy_id=named[0], tier=named[1])
+        tell(ctx, body, views.limit_words(result, ctx.policy))
+
+    def on_not_now(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        named = limit_of(body)
+        if named is None:
+            return
+        result = services.not_now(ctx, user=body["user"]["id"], remedy_id=named[0], tier=named[1])
+        tell(ctx, body, views.limit_words(result, ctx.policy))
+
     def open_empty_form(body: dict[str, Any]) -> None:
         user = body["user"]["id"]
         if services.may_propose(ctx, user=user) is not None:
@@ -109,6 +135,8 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             services.tell(ctx, user=user, text=views.FORM_DID_NOT_OPEN)
 
     app.action(ids.Action.APPROVE)(on_approve)
+    app.action(ids.Action.TRUST_RAISE)(on_raise)
+    app.action(ids.Action.TRUST_NOT_NOW)(on_not_now)
     app.action(ids.Action.REVIEW_OK)(on_looks_good)
     app.action(ids.Action.REVIEW_TALK)(ack=ack_only, lazy=[open_coaching_form])
     app.action(ids.Action.OPEN_FORM)(ack=ack_only, lazy=[open_empty_form])

@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot import services
+from bot.core.limit_commands import LimitCommand, LimitsHistory, ResetLimits, SetLimit, Trust
 from bot.core.parsing import (
     Away,
     Back,
@@ -69,6 +70,10 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
                 reply(ack, views.review_coming())  # the queue follows (post_report below)
             elif isinstance(parsed, Usage):
                 reply(ack, views.usage_coming(parsed.days))  # the report follows (post_report below)
+            elif isinstance(parsed, Trust):
+                reply(ack, views.trust_coming())  # the suggestions follow (post_report below)
+            elif isinstance(parsed, SetLimit | ResetLimits | LimitsHistory):
+                reply(ack, limits_reply(parsed, user))
             elif isinstance(parsed, Withdraw):
                 withdrawn = services.withdraw(ctx, user=user, case_ref=parsed.case_ref)
                 reply(ack, views.outcome_words(withdrawn, ctx.policy))
@@ -88,6 +93,21 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         except InputError as error:
             reply(ack, views.not_understood(error))
 
+    def limits_reply(parsed: LimitCommand, user: str) -> views.Message:
+        """A lead's `/remedy limits set|reset|history`: small reads and one change, in the ack."""
+        if isinstance(parsed, LimitsHistory):
+            changes = services.limits_history(ctx, user=user)
+            if isinstance(changes, services.Refused):
+                return views.outcome_words(changes, ctx.policy)
+            return views.limits_history(changes, ctx.policy)
+        if isinstance(parsed, SetLimit):
+            result = services.set_limit(
+                ctx, user=user, remedy_id=parsed.remedy_id, tier=parsed.tier, amount=parsed.amount
+            )
+        else:
+            result = services.reset_limits(ctx, user=user, remedy_id=parsed.remedy_id)
+        return views.limit_words(result, ctx.policy)
+
     def open_form(command: dict[str, Any]) -> None:
         parsed = parsed_as(command)
         if not isinstance(parsed, Draft) or parsed.complete:
@@ -98,7 +118,12 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         if not sender.open_view(trigger_id=command["trigger_id"], view=form):
             services.tell(ctx, user=command["user_id"], text=views.FORM_DID_NOT_OPEN)
 
-    def report(parsed: Review | Usage, user: str) -> views.Message:
+    def report(parsed: Review | Usage | Trust, user: str) -> views.Message:
+        if isinstance(parsed, Trust):
+            suggestions = services.trust_for(ctx, user=user)
+            if isinstance(suggestions, services.Refused):
+                return views.outcome_words(suggestions, ctx.policy)
+            return views.trust_message(suggestions, ctx.policy)
         if isinstance(parsed, Review):
             queue = services.review_queue(ctx, user=user)
             if isinstance(queue, services.Refused):
@@ -112,7 +137,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
     def post_report(command: dict[str, Any]) -> None:
         """The review queue or usage, after the ack, as a private reply through the outbox."""
         parsed = parsed_as(command)
-        if not isinstance(parsed, Review | Usage):
+        if not isinstance(parsed, Review | Usage | Trust):
             return
         user = command["user_id"]
         try:
@@ -137,7 +162,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         return isinstance(parsed, Draft) and not parsed.complete
 
     def is_report(command: dict[str, Any]) -> bool:
-        return isinstance(parsed_as(command), Review | Usage)
+        return isinstance(parsed_as(command), Review | Usage | Trust)
 
     # Text that leaves the proposal incomplete opens the form after the ack, and the reports are
     # read after it; everything else is answered in the ack itself, without scheduling work (and

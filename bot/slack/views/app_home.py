@@ -17,6 +17,7 @@ from bot import services
 from bot.core.lifecycle import Status
 from bot.core.policy import Policy
 from bot.slack import ids
+from bot.slack.views.limits import suggestion_blocks
 from bot.slack.views.markup import chunks, escape, section, what
 from bot.slack.views.replies import limits_message
 from bot.slack.views.review import review_blocks, usage_rows, usage_summary
@@ -86,6 +87,9 @@ def home(data: services.Home, policy: Policy) -> View:
         )
     )
     if data.is_lead:
+        if data.suggestions:
+            blocks.append(section("*Ready to move down the funnel* (only leads see this)"))
+            blocks.extend(suggestion_blocks(data.suggestions, policy))
         blocks.extend(review_blocks(data.review, data.review_total))
         if data.week is not None:  # the headline and who to invite first; the rows as room allows
             blocks.extend(section(c) for c in chunks([*usage_summary(data.week), *usage_rows(data.week)]))

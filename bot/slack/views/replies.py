@@ -230,7 +230,9 @@ def help_message(policy: Policy) -> Message:
         "• `/remedy` on its own opens a form. `/remedy limits` shows what you may grant.\n"
         "• `/remedy away` (or `away until 2026-12-01`, `away for 3d`) and `/remedy back`: whether Leeway may "
         "ask you to agree. `/remedy withdraw <case>` withdraws your pending request.\n"
-        "• Leads: `/remedy review` for decisions to look back on, privately; `/remedy usage [7d|30d]`."
+        "• Leads: `/remedy review` for decisions to look back on, privately; `/remedy usage [7d|30d]`; "
+        "`/remedy trust` for limits the team's decisions are ready to move; `/remedy limits set <remedy> "
+        "<alone|peer|lead> <amount>`, `limits history` and `limits reset <remedy>`."
     )
     return Message(text=text, blocks=[section(text)])
 

@@ -1,0 +1,122 @@
+"""Limits leads changed on top of the policy file, and the evidence that suggests changes."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.orm import Session
+
+from bot.core.limits import Overrides
+from bot.core.policy import Tier
+from bot.core.trust import COVERING, RAISES, Evidence
+from bot.core.vocabulary import LimitChangeKind, ReviewOutcome
+from storage.models import Decision, LimitChange, Proposal, TrustDismissal
+
+
+def limits_version(session: Session) -> int:
+    """Grows with every change: a cheap way to tell the limits in force have moved."""
+    return int(session.scalar(select(func.max(LimitChange.id))) or 0)
+
+
+def limit_overrides(session: Session) -> Overrides:
+    """The latest limit of each (remedy, tier) a lead set since that remedy's last reset."""
+    overrides: dict[tuple[str, Tier], Decimal] = {}
+    for change in session.scalars(select(LimitChange).order_by(LimitChange.id)):
+        if change.kind is LimitChangeKind.RESET:
+            for key in [k for k in overrides if k[0] == change.remedy_id]:
+                del overrides[key]
+        elif change.tier is not None and change.to_amount is not None:
+            overrides[(change.remedy_id, change.tier)] = change.to_amount
+    return overrides
+
+
+def add_limit_change(
+    session: Session,
+    *,
+    remedy_id: str,
+    kind: LimitChangeKind,
+    by: str,
+    at: datetime,
+    tier: Tier | None = None,
+    from_amount: Decimal | None = None,
+    to_amount: Decimal | None = None,
+    evidence: dict[str, Any] | None = None,
+) -> LimitChange:
+    change = LimitChange(
+        remedy_id=remedy_id,
+        kind=kind,
+        tier=tier,
+        from_amount=from_amount,
+        to_amount=to_amount,
+        by=by,
+        at=at,
+        evidence=evidence or {},
+    )
+    session.add(change)
+    session.flush()
+    return change
+
+
+def limit_changes(session: Session, *, limit: int) -> list[LimitChange]:
+    return list(session.scalars(select(LimitChange).order_by(LimitChange.id.desc()).limit(limit)))
+
+
+def dismissals(session: Session) -> dict[tuple[str, Tier], int]:
+    """Suggestions set aside with "Not now": the evidence's size when they were."""
+    return {(d.remedy_id, d.tier): d.decisions for d in session.scalars(select(TrustDismissal))}
+
+
+def dismiss(session: Session, *, remedy_id: str, tier: Tier, decisions: int, by: str, at: datetime) -> None:
+    session.execute(delete(TrustDismissal).where(TrustDismissal.remedy_id == remedy_id, TrustDismissal.tier == tier))
+    session.add(TrustDismissal(remedy_id=remedy_id, tier=tier, decisions=decisions, by=by, at=at))
+
+
+def trust_evidence(session: Session, *, since: datetime, at_least: int) -> list[Evidence]:
+    """Granted decisions since `since` of each remedy at each tier whose decisions can raise a
+    limit (peer, lead): how many, how many leads reviewed, how many needed a talk, and for
+    those with `at_least` decisions the median amount and the amount covering most of them.
+    Counted in SQL on the decisions' time index; each figure is one indexed read."""
+    recent = (Decision.granted_at > since, Decision.tier.in_(list(RAISES)))
+    talk = func.sum(case((Decision.review_outcome == ReviewOutcome.TALK, 1), else_=0))
+    rows = session.execute(
+        select(Proposal.remedy_id, Decision.tier, func.count(), func.count(Decision.reviewed_at), talk)
+        .join(Proposal, Proposal.id == Decision.proposal_id)
+        .where(*recent)
+        .group_by(Proposal.remedy_id, Decision.tier)
+        .order_by(Proposal.remedy_id, Decision.tier)
+    ).all()
+    found = []
+    for remedy_id, tier, decisions, reviewed, talks in rows:
+        if decisions < at_least:
+            continue
+        found.append(
+            Evidence(
+                remedy_id=remedy_id,
+                tier=Tier(tier),
+                decisions=decisions,
+                reviewed=reviewed,
+                talk=int(talks or 0),
+                median=_nth_amount(session, since=since, remedy_id=remedy_id, tier=tier, index=(decisions - 1) // 2),
+                covering=_nth_amount(
+                    session, since=since, remedy_id=remedy_id, tier=tier, index=math.ceil(decisions * COVERING) - 1
+                ),
+            )
+        )
+    return found
+
+
+def _nth_amount(session: Session, *, since: datetime, remedy_id: str, tier: Tier, index: int) -> Decimal:
+    """The amount at `index` of the decisions' amounts in order, smallest first."""
+    amount = session.scalar(
+        select(Proposal.amount)
+        .join(Decision, Decision.proposal_id == Proposal.id)
+        .where(Decision.granted_at > since, Decision.tier == tier, Proposal.remedy_id == remedy_id)
+        .order_by(Proposal.amount)
+        .offset(max(0, index))
+        .limit(1)
+    )
+    return amount if amount is not None else Decimal(0)
