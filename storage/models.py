@@ -21,13 +21,14 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.core.lifecycle import Event, Status
 from bot.core.policy import Tier
-from bot.core.vocabulary import LimitChangeKind, OutboxKind, OutboxStatus, ReviewOutcome, Via
+from bot.core.vocabulary import CustomerOutcome, LimitChangeKind, OutboxKind, OutboxStatus, ReviewOutcome, Via
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -181,8 +182,21 @@ class Decision(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(32))
     review_outcome: Mapped[ReviewOutcome | None] = mapped_column(stored(ReviewOutcome, 16))
     coaching_note: Mapped[str | None] = mapped_column(Text)
+    # How the customer took it, as the proposer told it (the latest word counts).
+    outcome: Mapped[CustomerOutcome | None] = mapped_column(stored(CustomerOutcome, 16))
+    outcome_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_decision_reviewed_at", "reviewed_at"), Index("ix_decision_granted_at", "granted_at"))
+    __table_args__ = (
+        Index("ix_decision_reviewed_at", "reviewed_at"),
+        Index("ix_decision_granted_at", "granted_at"),
+        # Usage counts outcomes per remedy over a year: only decisions with one are indexed.
+        Index(
+            "ix_decision_outcome_granted_at",
+            "granted_at",
+            postgresql_where=text("outcome IS NOT NULL"),
+            sqlite_where=text("outcome IS NOT NULL"),
+        ),
+    )
 
 
 class Availability(Base):

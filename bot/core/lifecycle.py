@@ -29,6 +29,7 @@ class Event(StrEnum):
     EXPIRED = "expired"
     WITHDRAWN = "withdrawn"
     REVIEWED = "reviewed"
+    OUTCOME = "outcome"  # the agent told how the customer took it
 
 
 TRANSITIONS: dict[tuple[Status, Event], Status] = {

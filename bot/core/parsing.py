@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import ParamSpec, TypeVar
 
-from bot.core.limit_commands import LimitCommand, Trust, parse_limits
 from bot.core.policy import CURRENCY_SYMBOLS, Policy, Remedy
+from bot.core.subcommands import LimitCommand, Outcome, Trust, parse_limits, parse_outcome
 from bot.core.timing import parse_duration
 
 MAX_TEXT = 2000
@@ -104,7 +104,7 @@ class Draft:
         return not self.missing
 
 
-Command = Help | Limits | Away | Back | Withdraw | Review | Usage | Draft | LimitCommand | Trust
+Command = Help | Limits | Away | Back | Withdraw | Review | Usage | Draft | LimitCommand | Trust | Outcome
 
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _SPECIAL_MENTION = re.compile(r"<!(here|channel|everyone|subteam\^[A-Z0-9]+)(?:\|[^>]*)?>")
@@ -156,6 +156,8 @@ def parse_command(text: str, policy: Policy) -> Command:
         return _away(words[1:])
     if len(words) > 1 and words[0].lower() == "limits":
         return parse_limits(words[1:], policy)
+    if words and words[0].lower() == "outcome":
+        return parse_outcome(words[1:])
     if len(words) == 2 and words[0].lower() == "usage":
         match = re.fullmatch(r"([0-9]{1,3})d", words[1].lower())
         if not match or not 1 <= int(match.group(1)) <= 365:

@@ -21,6 +21,7 @@ class OutboxKind(StrEnum):
     COACHING = "coaching"  # a lead's private coaching note to the agent
     HOME = "home"  # the person's App Home, rendered fresh
     LIMIT_CHANGE = "limit_change"  # a limit a lead changed: recorded, and celebrated when it rises
+    KUDOS_REPLY = "kudos_reply"  # a word in the thread of a decision's celebration (a delighted customer)
 
 
 class OutboxStatus(StrEnum):
@@ -49,3 +50,13 @@ class LimitChangeKind(StrEnum):
     RAISED = "raised"  # from a suggestion the evidence made
     SET = "set"  # by hand, with /remedy limits set
     RESET = "reset"  # back to the policy file, for every limit of a remedy
+
+
+class CustomerOutcome(StrEnum):
+    """How the customer took a granted remedy, as the agent who granted it tells it. Something
+    to learn from, never to blame: an unhappy outcome is shown to leads only, never per agent
+    in a channel."""
+
+    DELIGHTED = "delighted"
+    OK = "ok"
+    UNHAPPY = "unhappy"

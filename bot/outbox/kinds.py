@@ -16,6 +16,7 @@ POSTS = frozenset(
         OutboxKind.NOTICE,
         OutboxKind.COACHING,
         OutboxKind.LIMIT_CHANGE,
+        OutboxKind.KUDOS_REPLY,
     }
 )
 # Every other kind (updates, ephemeral lines, replies, Home tabs) goes as soon as it is due.

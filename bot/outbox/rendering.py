@@ -184,6 +184,19 @@ def _limit_change(message: OutboxMessage, read: Reader) -> Delivery:
     return _post(message, words(change, policy))
 
 
+def _kudos_reply(message: OutboxMessage, read: Reader) -> Delivery:
+    """A word in the thread of the decision's celebration, once that has been posted."""
+    proposal = read.proposal(message)
+    with db.reading(read.sessions) as session:
+        kudos = queries.outbox_message(session, proposal_id=proposal.id, kind=OutboxKind.KUDOS)
+    if kudos is None or kudos.status == OutboxStatus.FAILED:
+        raise Drop("the decision's celebration was never posted (or is long gone)")
+    if not kudos.slack_ts or not kudos.slack_channel:
+        raise Defer("the decision's celebration has not been posted yet", until=kudos.next_attempt_at)
+    reply = views.kudos_reply(proposal).as_kwargs()
+    return Delivery("chat.postMessage", {"channel": kudos.slack_channel, "thread_ts": kudos.slack_ts, **reply})
+
+
 RENDERERS: dict[OutboxKind, Renderer] = {
     OutboxKind.EPHEMERAL: _ephemeral,
     OutboxKind.NOTICE: _notice,
@@ -197,4 +210,5 @@ RENDERERS: dict[OutboxKind, Renderer] = {
     OutboxKind.COACHING: _coaching,
     OutboxKind.PROPOSER_NOTE: _proposer_note,
     OutboxKind.LIMIT_CHANGE: _limit_change,
+    OutboxKind.KUDOS_REPLY: _kudos_reply,
 }

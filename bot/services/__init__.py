@@ -34,6 +34,7 @@ from bot.services.limits import (
 )
 from bot.services.limits import history as limits_history
 from bot.services.notify import tell
+from bot.services.outcomes import OutcomeResult, OutcomeTold, tell_outcome
 from bot.services.proposing import draft_again, propose
 from bot.services.results import (
     AgreeResult,
@@ -78,6 +79,8 @@ __all__ = [
     "NoSuchDecision",
     "NotFound",
     "OutOfPolicy",
+    "OutcomeResult",
+    "OutcomeTold",
     "ProposeResult",
     "Refused",
     "ReviewResult",
@@ -111,6 +114,7 @@ __all__ = [
     "set_limit",
     "suggestions",
     "tell",
+    "tell_outcome",
     "to_review",
     "trust_for",
     "usage",

@@ -14,6 +14,9 @@ class Action(StrEnum):
     INPUT = "input"  # the one input element inside each form block
     TRUST_RAISE = "trust_raise"
     TRUST_NOT_NOW = "trust_not_now"
+    OUTCOME_DELIGHTED = "outcome_delighted"
+    OUTCOME_OK = "outcome_ok"
+    OUTCOME_UNHAPPY = "outcome_unhappy"
 
 
 class Callback(StrEnum):
@@ -36,6 +39,7 @@ class Block(StrEnum):
     # One of these per proposal in a list (block ids must be unique in a view): see `item_block`.
     REVIEW_ITEM = "review"
     WAITING_ITEM = "waiting"
+    OUTCOME = "outcome"
 
 
 def item_block(block: Block, proposal_id: int) -> str:

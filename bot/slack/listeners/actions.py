@@ -3,6 +3,7 @@ everything else (amount, remedy, proposer, who may agree) is read from the datab
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -10,7 +11,7 @@ from slack_bolt import Ack, App
 from bot import services
 from bot.core.parsing import Draft
 from bot.core.policy import Tier
-from bot.core.vocabulary import ReviewOutcome, Via
+from bot.core.vocabulary import CustomerOutcome, ReviewOutcome, Via
 from bot.outbox import Sender
 from bot.slack import ids, views
 from storage.models import Proposal
@@ -125,6 +126,16 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         result = services.not_now(ctx, user=body["user"]["id"], remedy_id=named[0], tier=named[1])
         tell(ctx, body, views.limit_words(result, ctx.policy))
 
+    def on_outcome(outcome: CustomerOutcome) -> Callable[[Ack, dict[str, Any]], None]:
+        def told(ack: Ack, body: dict[str, Any]) -> None:
+            ack()
+            result = services.tell_outcome(
+                ctx, user=body["user"]["id"], outcome=outcome, proposal_id=proposal_id_of(body)
+            )
+            tell(ctx, body, views.outcome_told(result))
+
+        return told
+
     def open_empty_form(body: dict[str, Any]) -> None:
         user = body["user"]["id"]
         if services.may_propose(ctx, user=user) is not None:
@@ -137,6 +148,9 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
     app.action(ids.Action.APPROVE)(on_approve)
     app.action(ids.Action.TRUST_RAISE)(on_raise)
     app.action(ids.Action.TRUST_NOT_NOW)(on_not_now)
+    app.action(ids.Action.OUTCOME_DELIGHTED)(on_outcome(CustomerOutcome.DELIGHTED))
+    app.action(ids.Action.OUTCOME_OK)(on_outcome(CustomerOutcome.OK))
+    app.action(ids.Action.OUTCOME_UNHAPPY)(on_outcome(CustomerOutcome.UNHAPPY))
     app.action(ids.Action.REVIEW_OK)(on_looks_good)
     app.action(ids.Action.REVIEW_TALK)(ack=ack_only, lazy=[open_coaching_form])
     app.action(ids.Action.OPEN_FORM)(ack=ack_only, lazy=[open_empty_form])

@@ -12,7 +12,6 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot import services
-from bot.core.limit_commands import LimitCommand, LimitsHistory, ResetLimits, SetLimit, Trust
 from bot.core.parsing import (
     Away,
     Back,
@@ -26,6 +25,7 @@ from bot.core.parsing import (
     Withdraw,
     parse_command,
 )
+from bot.core.subcommands import LimitCommand, LimitsHistory, Outcome, ResetLimits, SetLimit, Trust
 from bot.outbox import Sender
 from bot.slack import views
 
@@ -74,6 +74,9 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
                 reply(ack, views.trust_coming())  # the suggestions follow (post_report below)
             elif isinstance(parsed, SetLimit | ResetLimits | LimitsHistory):
                 reply(ack, limits_reply(parsed, user))
+            elif isinstance(parsed, Outcome):
+                told = services.tell_outcome(ctx, user=user, outcome=parsed.outcome, case_ref=parsed.case_ref)
+                reply(ack, views.outcome_told(told))
             elif isinstance(parsed, Withdraw):
                 withdrawn = services.withdraw(ctx, user=user, case_ref=parsed.case_ref)
                 reply(ack, views.outcome_words(withdrawn, ctx.policy))

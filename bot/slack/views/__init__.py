@@ -38,6 +38,8 @@ from bot.slack.views.markup import (
     section,
     what,
 )
+from bot.slack.views.outcomes import OUTCOME_ASKED, kudos_reply, outcome_question
+from bot.slack.views.outcomes import outcome_words as outcome_told
 from bot.slack.views.posts import coaching_note, decision, kudos, proposer_note, request, reroute_ping
 from bot.slack.views.replies import (
     FORM_DID_NOT_OPEN,
@@ -72,6 +74,7 @@ from bot.slack.views.review import (
 __all__ = [
     "FORM_DID_NOT_OPEN",
     "FORM_ERROR_LIMIT",
+    "OUTCOME_ASKED",
     "SECTION_LIMIT",
     "TEXT_LIMIT",
     "USAGE_ROWS",
@@ -96,6 +99,7 @@ __all__ = [
     "help_message",
     "home",
     "kudos",
+    "kudos_reply",
     "limit_changed",
     "limit_words",
     "limits_history",
@@ -104,6 +108,8 @@ __all__ = [
     "not_understood",
     "out_of_policy",
     "out_of_policy_short",
+    "outcome_question",
+    "outcome_told",
     "outcome_words",
     "proposal_form",
     "proposal_form_errors",

@@ -11,6 +11,7 @@ from bot.core.lifecycle import Status
 from bot.core.policy import TIER_WORDS, Tier, format_amount
 from bot.slack import ids
 from bot.slack.views.markup import Message, amount_of, duration, escape, quote, seconds_between, section, what
+from bot.slack.views.outcomes import outcome_blocks
 from storage.models import Decision, Proposal
 
 
@@ -177,7 +178,8 @@ def proposer_note(proposal: Proposal) -> Message:
             f":white_check_mark: <@{proposal.decided_by}> agreed: your {what(proposal)} for case *{case}* "
             "is granted. Go ahead!"
         )
-    elif proposal.status == Status.EXPIRED:
+        return Message(text=text, blocks=[section(text), *outcome_blocks(proposal.id)])
+    if proposal.status == Status.EXPIRED:
         text = (
             f"Your {what(proposal)} for case *{case}* expired before anyone could answer, so nothing was "
             "granted. No one said no: it just didn't reach the right person in time."
@@ -199,13 +201,12 @@ def proposer_note(proposal: Proposal) -> Message:
                 ),
             ],
         )
+    text = f"Your {what(proposal)} for case *{case}* wasn't agreed this time."
+    if proposal.decline_reason:
+        text += f" <@{proposal.decided_by}> said:\n{quote(proposal.decline_reason)}"
     else:
-        text = f"Your {what(proposal)} for case *{case}* wasn't agreed this time."
-        if proposal.decline_reason:
-            text += f" <@{proposal.decided_by}> said:\n{quote(proposal.decline_reason)}"
-        else:
-            text += f" <@{proposal.decided_by}> didn't give a reason; feel free to ask them."
-        text += "\nYou can talk it through, or propose a different remedy. Only you can see this."
+        text += f" <@{proposal.decided_by}> didn't give a reason; feel free to ask them."
+    text += "\nYou can talk it through, or propose a different remedy. Only you can see this."
     return Message(text=text, blocks=[section(text)])
 
 

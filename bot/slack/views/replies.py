@@ -24,6 +24,7 @@ from bot.core.vocabulary import ReviewOutcome
 from bot.services.routing import until_words
 from bot.slack import ids
 from bot.slack.views.markup import Message, escape, section, what
+from bot.slack.views.outcomes import outcome_blocks
 from storage.models import Proposal
 
 # Every result a use case reports to the person who acted. (A decline has no words of its own:
@@ -119,7 +120,7 @@ def granted_alone(proposal: Proposal, policy: Policy) -> Message:
         f"is within your own authority. It's recorded in <#{policy.channels.decisions}>, and the team is "
         f"celebrating it in <#{policy.channels.kudos}>."
     )
-    return Message(text=text, blocks=[section(text)])
+    return Message(text=text, blocks=[section(text), *outcome_blocks(proposal.id)])
 
 
 def asked(proposal: Proposal, policy: Policy, already: CaseSoFar | None = None) -> Message:

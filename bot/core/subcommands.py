@@ -1,4 +1,5 @@
-"""`/remedy limits set|history|reset` and `/remedy trust`: the words leads use to move limits."""
+"""The subcommands beyond proposing: `/remedy limits set|history|reset` and `/remedy trust`, the
+words leads use to move limits, and `/remedy outcome`, how an agent tells how the customer took it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.core.policy import GRANTING_TIERS, Policy, Tier
+from bot.core.vocabulary import CustomerOutcome
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,15 @@ class Trust:
     pass
 
 
+@dataclass(frozen=True)
+class Outcome:
+    case_ref: str
+    outcome: CustomerOutcome
+
+
 LimitCommand = SetLimit | ResetLimits | LimitsHistory
+
+OUTCOME_USAGE = "Write `/remedy outcome <case> delighted|ok|unhappy`, like `/remedy outcome #4711 delighted`."
 
 SET_USAGE = "Write `/remedy limits set <remedy> <alone|peer|lead> <amount>`, like `/remedy limits set refund alone 60`."
 RESET_USAGE = "Write `/remedy limits reset <remedy>`, like `/remedy limits reset refund`."
@@ -60,3 +70,16 @@ def parse_limits(words: list[str], policy: Policy) -> LimitCommand:
     raise InputError(
         "Write `/remedy limits`, `/remedy limits history`, `/remedy limits set …` or `/remedy limits reset …`."
     )
+
+
+def parse_outcome(words: list[str]) -> Outcome:
+    """What follows `/remedy outcome`."""
+    from bot.core.parsing import InputError, check_case_ref  # noqa: PLC0415
+
+    if len(words) != 2:
+        raise InputError(OUTCOME_USAGE)
+    try:
+        outcome = CustomerOutcome(words[1].lower())
+    except ValueError:
+        raise InputError(f"`{words[1][:20]}` isn't one of delighted, ok or unhappy. {OUTCOME_USAGE}") from None
+    return Outcome(check_case_ref(words[0]), outcome)
