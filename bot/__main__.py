@@ -228,6 +228,7 @@ def _healthcheck() -> int:
 def _check_policy(path: Path | None) -> int:
     import os
 
+    from bot.core.timing import format_duration
     from bot.policy_file import PolicyError, load_policy
 
     target = path or Path(os.environ.get("LEEWAY_POLICY", "policy.yml"))
@@ -237,6 +238,11 @@ def _check_policy(path: Path | None) -> int:
         print(f"leeway: {error}", file=sys.stderr)
         return 2
     print(f"leeway: {target} is valid ({len(policy.remedies)} remedies)")
+    for remedy in policy.remedies:
+        if remedy.tell_customer:
+            print(f"  {remedy.id}: tell the customer: {remedy.tell_customer}")
+    nudges = format_duration(policy.nudge_after) if policy.nudge_after else "off"
+    print(f"  welcome: {'on' if policy.welcome else 'off'} · nudge_after: {nudges}")
     return 0
 
 

@@ -20,6 +20,8 @@ class OutboxKind(StrEnum):
     RESPONSE = "response"  # a private reply through an interaction's response_url
     COACHING = "coaching"  # a lead's private coaching note to the agent
     HOME = "home"  # the person's App Home, rendered fresh
+    WELCOME = "welcome"  # one private welcome to someone new to the roster
+    NUDGE = "nudge"  # a private reminder to an agent who hasn't used their authority lately
 
 
 class OutboxStatus(StrEnum):
@@ -40,3 +42,11 @@ class Via(StrEnum):
 class ReviewOutcome(StrEnum):
     LOOKS_GOOD = "looks_good"
     TALK = "talk"  # with a private coaching note to the agent
+
+
+class Welcome(StrEnum):
+    """Whether someone Leeway has seen on the roster is owed their one welcome."""
+
+    OWED = "owed"  # new to the roster: welcomed at the next moment inside working hours
+    SENT = "sent"
+    NOT_OWED = "not_owed"  # known before welcomes existed, or seen while `welcome: off`

@@ -15,6 +15,8 @@ POSTS = frozenset(
         OutboxKind.PROPOSER_NOTE,
         OutboxKind.NOTICE,
         OutboxKind.COACHING,
+        OutboxKind.WELCOME,
+        OutboxKind.NUDGE,
     }
 )
 # Every other kind (updates, ephemeral lines, replies, Home tabs) goes as soon as it is due.

@@ -3,7 +3,8 @@ it owes (the outbox), and returns what happened, for the edge to put into words.
 
 One module per capability: `access` (who may propose), `proposing`, `deciding` (agree,
 decline, withdraw), `routing` (whom to ask, re-route, expire), `availability` (away, back),
-`review` (review, usage, the weekly digest), `home`, `notify` (private lines); `records`
+`review` (review, usage, the weekly digest), `encouragement` (precedent, welcome, nudges),
+`home`, `notify` (private lines); `records`
 builds the rows a change writes."""
 
 from bot.services.access import may_propose
@@ -18,6 +19,7 @@ from bot.services.deciding import (
     reactions_to_request,
     withdraw,
 )
+from bot.services.encouragement import nudged_between, nudges_due, precedent, stop_nudges, welcome_due
 from bot.services.home import Home, home, refresh_home
 from bot.services.notify import tell
 from bot.services.proposing import draft_again, propose
@@ -34,6 +36,7 @@ from bot.services.results import (
     MarkedBack,
     NoSuchDecision,
     NotFound,
+    NudgesStopped,
     OutOfPolicy,
     ProposeResult,
     Refused,
@@ -60,6 +63,7 @@ __all__ = [
     "MarkedBack",
     "NoSuchDecision",
     "NotFound",
+    "NudgesStopped",
     "OutOfPolicy",
     "ProposeResult",
     "Refused",
@@ -78,6 +82,9 @@ __all__ = [
     "home",
     "may_decide",
     "may_propose",
+    "nudged_between",
+    "nudges_due",
+    "precedent",
     "propose",
     "reactions_to_request",
     "refresh_home",
@@ -85,10 +92,12 @@ __all__ = [
     "review",
     "review_queue",
     "send_weekly",
+    "stop_nudges",
     "tell",
     "to_review",
     "usage",
     "usage_between",
     "weekly_sent",
+    "welcome_due",
     "withdraw",
 ]

@@ -3,9 +3,19 @@ decisions here: rendering turns a decided state into words.
 
 One module per thing rendered: `posts` (what Leeway posts in channels and sends the proposer),
 `replies` (private replies: results in words, help, limits), `forms`, `review` (decisions to
-review, usage, the weekly digest), `app_home`; `markup` holds what they are all made of."""
+review, usage, the weekly digest), `encouragement` (precedent, what to tell the customer, the
+welcome, nudges), `app_home`; `markup` holds what they are all made of."""
 
 from bot.slack.views.app_home import home
+from bot.slack.views.encouragement import (
+    day_words,
+    nudge,
+    nudged_line,
+    nudges_stopped,
+    precedent_line,
+    tell_customer_line,
+    welcome,
+)
 from bot.slack.views.forms import (
     FORM_ERROR_LIMIT,
     coaching_form,
@@ -70,6 +80,7 @@ __all__ = [
     "celebration_text",
     "coaching_form",
     "coaching_note",
+    "day_words",
     "decision",
     "decline_form",
     "digest_text",
@@ -82,9 +93,13 @@ __all__ = [
     "kudos",
     "limits_message",
     "not_understood",
+    "nudge",
+    "nudged_line",
+    "nudges_stopped",
     "out_of_policy",
     "out_of_policy_short",
     "outcome_words",
+    "precedent_line",
     "proposal_form",
     "proposal_form_errors",
     "proposer_note",
@@ -96,12 +111,14 @@ __all__ = [
     "review_message",
     "seconds_between",
     "section",
+    "tell_customer_line",
     "usage_coming",
     "usage_lines",
     "usage_message",
     "usage_rows",
     "usage_summary",
     "usage_table",
+    "welcome",
     "went_wrong",
     "what",
 ]
