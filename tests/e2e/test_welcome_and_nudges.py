@@ -72,9 +72,7 @@ def test_everyone_new_is_welcomed_once_ever(slack: StandInSlack, database_url: s
         assert bot.posts_to(channel) == []  # a welcome is private
 
 
-def test_the_welcome_waits_for_working_hours(
-    slack: StandInSlack, database_url: str, tmp_path: Path, bot: Bot
-) -> None:
+def test_the_welcome_waits_for_working_hours(slack: StandInSlack, database_url: str, tmp_path: Path, bot: Bot) -> None:
     move_to(bot, datetime(2026, 11, 28, 10, 0, tzinfo=UTC))  # a Saturday
     with instance(slack, database_url, tmp_path, "hours", bot.clock, TEAM_POLICY + HOURS) as hours:
         assert jobs.people_due(hours.leeway.ctx) == (0, 0)
@@ -142,7 +140,7 @@ def test_leads_see_only_how_many_agents_were_nudged(bot: Bot) -> None:
     move_to(bot, datetime(2026, 12, 14, 9, 0, tzinfo=UTC))  # Monday: the week's digest
     assert jobs.weekly(bot.leeway.ctx) == 3
     for lead in LEADS:
-        (digest,) = [p for p in dms(bot, lead, "weekly Leeway digest")]
+        (digest,) = dms(bot, lead, "weekly Leeway digest")
         lines = [line for line in str(digest["text"]).splitlines() if "nudged" in line]
         assert lines == [
             "4 agents were nudged this week, privately, to use their authority. Who is between them and Leeway."
@@ -180,5 +178,3 @@ def test_nudges_wait_for_working_hours_and_several_instances_nudge_once(
         assert sum(nudged for _, nudged in results) == len(AGENTS)
         for agent in AGENTS:
             assert len(dms(one, agent, REMINDER)) == 1, agent
-
-
