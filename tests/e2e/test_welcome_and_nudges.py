@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,9 @@ WELCOME, REMINDER = "Welcome to Leeway", "a reminder that you can fix"
 
 
 @contextmanager
-def instance(slack: StandInSlack, database_url: str, tmp_path: Path, name: str, clock: FakeClock, policy: str):
+def instance(
+    slack: StandInSlack, database_url: str, tmp_path: Path, name: str, clock: FakeClock, policy: str
+) -> Iterator[Bot]:
     """Another Leeway on the same database (a restart, or a second instance)."""
     (tmp_path / name).mkdir()
     running = start_bot(slack, database_url, tmp_path / name, clock=clock, policy=policy)
