@@ -13,6 +13,9 @@ from bot.core.policy import Policy, Remedy
 
 # A request shows how the team decided its remedy over this long before it was proposed.
 PRECEDENT_WINDOW = timedelta(days=30)
+# The precedent's median is that of the newest grants in the window, up to this many: exact for
+# any team granting fewer a month, and a bounded read of the index for the busiest.
+MEDIAN_OF_NEWEST = 501
 # A nudge's example is a grant from this recently: "on Tuesday", not "last month".
 RECENT_EXAMPLE = timedelta(days=7)
 
@@ -26,18 +29,12 @@ class Precedent:
     median: Decimal | None = None
 
 
-def median_places(count: int) -> tuple[int, int]:
-    """Where the median sits among `count` amounts in order: the offset of the first one to
-    read, and how many to read (two for an even count, to average)."""
-    if count <= 0:
-        return 0, 0
-    return (count - 1) // 2, 2 - count % 2
-
-
-def median_of(middle: Sequence[Decimal]) -> Decimal | None:
-    """The median from the one or two middle amounts `median_places` points at."""
-    if not middle:
+def median(amounts: Sequence[Decimal]) -> Decimal | None:
+    """The middle amount (the mean of the two middle ones for an even count); None for none."""
+    if not amounts:
         return None
+    ordered = sorted(amounts)
+    middle = ordered[(len(ordered) - 1) // 2 : len(ordered) // 2 + 1]
     return (sum(middle, Decimal(0)) / len(middle)).quantize(Decimal("0.01"))
 
 

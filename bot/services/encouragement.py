@@ -10,13 +10,14 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.encouragement import (
+    MEDIAN_OF_NEWEST,
     PRECEDENT_WINDOW,
     RECENT_EXAMPLE,
     Example,
     Precedent,
     Seen,
     due_for_nudge,
-    median_of,
+    median,
     pick_example,
 )
 from bot.core.vocabulary import OutboxKind, Welcome
@@ -29,10 +30,13 @@ EXAMPLES_READ = 20
 
 
 def precedent(ctx: Context, *, remedy_id: str, now: datetime) -> Precedent:
-    """How the team granted this remedy in the PRECEDENT_WINDOW before `now`."""
+    """How the team granted this remedy in the PRECEDENT_WINDOW before `now`: how many, and the
+    median of the newest MEDIAN_OF_NEWEST of them."""
     with db.reading(ctx.sessions) as session:
-        count, middle = queries.granted_lately(session, remedy_id=remedy_id, since=now - PRECEDENT_WINDOW)
-    return Precedent(granted=count, median=median_of(middle))
+        count, newest = queries.granted_lately(
+            session, remedy_id=remedy_id, since=now - PRECEDENT_WINDOW, newest=MEDIAN_OF_NEWEST
+        )
+    return Precedent(granted=count, median=median(newest))
 
 
 def _open(ctx: Context, now: datetime) -> bool:

@@ -13,8 +13,7 @@ from bot.core.encouragement import (
     Seen,
     due_for_nudge,
     example_command,
-    median_of,
-    median_places,
+    median,
     pick_example,
 )
 from bot.policy_file import PolicyError, parse_policy
@@ -25,16 +24,17 @@ TWO_WEEKS = timedelta(days=14)
 
 
 @pytest.mark.parametrize(
-    ("count", "places"), [(0, (0, 0)), (1, (0, 1)), (2, (0, 2)), (3, (1, 1)), (4, (1, 2)), (14, (6, 2))]
+    ("amounts", "middle"),
+    [
+        ([], None),
+        (["25"], "25.00"),
+        (["60", "10", "25"], "25.00"),
+        (["60", "10", "25", "20"], "22.50"),
+        (["5"] * 7 + ["100"] * 6, "5.00"),
+    ],
 )
-def test_the_median_is_read_from_the_middle(count: int, places: tuple[int, int]) -> None:
-    assert median_places(count) == places
-
-
-def test_the_median_of_two_middles_is_their_mean() -> None:
-    assert median_of([Decimal(20), Decimal(25)]) == Decimal("22.50")
-    assert median_of([Decimal(25)]) == Decimal("25.00")
-    assert median_of([]) is None
+def test_the_median_is_the_middle_amount(amounts: list[str], middle: str | None) -> None:
+    assert median([Decimal(a) for a in amounts]) == (Decimal(middle) if middle else None)
 
 
 def test_the_welcomes_example_is_within_the_agents_own_authority() -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.orm import Session
 
-from bot.core.encouragement import median_of
+from bot.core.encouragement import median
 from bot.core.vocabulary import Welcome
 from storage import queries
 from tests.storage.test_storage import T0, make_proposal
@@ -25,7 +25,7 @@ def granted(
 
 
 @pytest.mark.parametrize(
-    ("amounts", "count", "median"),
+    ("amounts", "count", "expected"),
     [
         ([], 0, None),
         (["25"], 1, Decimal("25.00")),
@@ -35,12 +35,12 @@ def granted(
     ],
 )
 def test_a_remedys_grants_lately_and_their_median(
-    session: Session, amounts: list[str], count: int, median: Decimal | None
+    session: Session, amounts: list[str], count: int, expected: Decimal | None
 ) -> None:
     for amount in amounts:
         granted(session, amount)
-    found, middle = queries.granted_lately(session, remedy_id="refund", since=SINCE)
-    assert (found, median_of(middle)) == (count, median)
+    found, newest = queries.granted_lately(session, remedy_id="refund", since=SINCE, newest=501)
+    assert (found, median(newest)) == (count, expected)
 
 
 def test_only_grants_of_that_remedy_within_the_window_count(session: Session) -> None:
@@ -50,8 +50,16 @@ def test_only_grants_of_that_remedy_within_the_window_count(session: Session) ->
     granted(session, "900", remedy_id="late_fee")
     for status in ("pending", "declined", "expired", "withdrawn"):
         granted(session, "900", status=status)
-    count, middle = queries.granted_lately(session, remedy_id="refund", since=SINCE)
-    assert (count, median_of(middle)) == (2, Decimal("35.00"))
+    count, newest = queries.granted_lately(session, remedy_id="refund", since=SINCE, newest=501)
+    assert (count, median(newest)) == (2, Decimal("35.00"))
+
+
+def test_a_busy_months_median_is_that_of_its_newest_grants(session: Session) -> None:
+    for day, amount in enumerate(["900", "900", "10", "20", "30"]):
+        granted(session, amount, at=T0 - timedelta(days=5 - day))
+    count, newest = queries.granted_lately(session, remedy_id="refund", since=SINCE, newest=3)
+    assert count == 5  # every grant in the window is counted
+    assert median(newest) == Decimal("20.00")  # the newest three
 
 
 def test_someone_is_welcomed_once_however_often_they_are_claimed(session: Session) -> None:
