@@ -228,6 +228,7 @@ def _healthcheck() -> int:
 def _check_policy(path: Path | None) -> int:
     import os
 
+    from bot.core.timing import format_duration
     from bot.policy_file import PolicyError, load_policy
 
     target = path or Path(os.environ.get("LEEWAY_POLICY", "policy.yml"))
@@ -244,6 +245,11 @@ def _check_policy(path: Path | None) -> int:
         print(f"leeway: {problem}")
     print("limits in force:")
     print("\n".join(limits_in_force(policy, overrides)))
+    for remedy in policy.remedies:
+        if remedy.tell_customer:
+            print(f"  {remedy.id}: tell the customer: {remedy.tell_customer}")
+    nudges = format_duration(policy.nudge_after) if policy.nudge_after else "off"
+    print(f"  welcome: {'on' if policy.welcome else 'off'} · nudge_after: {nudges}")
     return 0
 
 

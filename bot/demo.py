@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from bot import jobs
 from bot.runtime import Leeway, StartupError, build
 from bot.settings import Settings
 from bot.standin import SlackDriver, StandInSlack, default_spec_path
@@ -37,6 +38,8 @@ def readable(text: str) -> str:
     text = re.sub(r":raised_hands:", "🙌", text)
     text = re.sub(r":warning:", "⚠️", text)
     text = re.sub(r":hourglass:", "⏳", text)
+    text = re.sub(r":wave:", "👋", text)
+    text = re.sub(r":speech_balloon:", "💬", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
@@ -140,11 +143,16 @@ class Demo:
 
     def play(self) -> None:
         assert self.driver is not None
+        assert self.leeway is not None
         self.out(
             "Leeway demo: the real bot, its HTTP endpoint and database, talking to a stand-in Slack.\n"
             "Policy: bot/policy.example.yml (refunds: alone up to $50, with a peer up to $150, "
             "with a lead up to $500)."
         )
+
+        self.scene("0. Day one: everyone new to the roster gets one private welcome")
+        jobs.people_due(self.leeway.ctx)  # the schedule does this at start
+        self.show_post("U0ANA")
 
         self.scene("1. Within her own authority, Ana fixes it on the spot")
         self.command("U0ANA", "refund 30 #4711 parcel arrived broken fair:25")
@@ -158,7 +166,7 @@ class Demo:
         self.driver.react("U0BEN", "white_check_mark", channel="C0REQUESTS", ts=request["ts"])
         self.api.wait_for("chat.update", channel="C0REQUESTS", timeout=10)
         self.sees("#requests now reads", shown(self.api.message("C0REQUESTS", request["ts"]) or {}))
-        self.show_post("U0ANA")
+        self.show_post("U0ANA", count=2)
         self.show_post("C0DECISIONS", count=2)
         self.show_post("C0KUDOS", count=2)
 
@@ -177,7 +185,7 @@ class Demo:
         self.sees(
             "#requests now reads (no names, no reasons)", shown(self.api.message("C0REQUESTS", request["ts"]) or {})
         )
-        self.show_post("U0CHO")
+        self.show_post("U0CHO", count=2)
 
         self.scene("4. Beyond the policy, Leeway explains the limits")
         self.command("U0ANA", "refund 900 #4713 customer wants the whole order back")

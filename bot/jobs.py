@@ -29,6 +29,21 @@ def requests_due(ctx: services.Context) -> tuple[int, int]:
     return expired, rerouted
 
 
+# How often each instance looks for someone to welcome or nudge (and once at start).
+PEOPLE_CHECK_EVERY_MINUTES = 5
+
+
+def people_due(ctx: services.Context) -> tuple[int, int]:
+    """Welcome who is new to the roster, and nudge who hasn't used their authority lately;
+    both only inside working hours. Safe on every instance at once: each is claimed with a
+    conditional update."""
+    welcomed = services.welcome_due(ctx)
+    nudged = services.nudges_due(ctx)
+    if welcomed or nudged:
+        log.info("welcomed %d new person(s), nudged %d agent(s)", welcomed, nudged)
+    return welcomed, nudged
+
+
 # A digest missed while Leeway was down is still sent if it starts again within this.
 WEEKLY_CATCH_UP = timedelta(days=1)
 WEEKLY_CHECK_EVERY_MINUTES = 5
@@ -52,14 +67,15 @@ def weekly(ctx: services.Context) -> int:
     week = fired_at.astimezone(ctx.policy.tz).strftime("%G-W%V")
     if now - fired_at > WEEKLY_CATCH_UP or services.weekly_sent(ctx, week=week):
         return 0
-    report = services.usage_between(ctx, start=fired_at - timedelta(days=7), end=fired_at)
-    text = views.digest_text(report)
-    digests = dict.fromkeys(ctx.roster().leads, text)
-    ready = services.suggestions(ctx)  # limits the week's evidence says are ready to move
+    start = fired_at - timedelta(days=7)
+    report = services.usage_between(ctx, start=start, end=fired_at)
+    nudged = views.nudged_line(services.nudged_between(ctx, start=start, end=fired_at))
+    text = views.digest_text(report, footer=[nudged] if nudged else [])
+    ready = services.suggestions(ctx)  # limits the evidence says are ready to move
     return services.send_weekly(
         ctx,
         week=week,
-        digests=digests,
+        digests=dict.fromkeys(ctx.roster().leads, text),
         celebration=views.celebration_text(report),
         digest_blocks=views.digest_blocks(text, ready, ctx.policy) if ready else None,
     )

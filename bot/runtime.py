@@ -246,6 +246,17 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         max_instances=1,
         next_run_time=clock(),
     )
+    # Someone new is welcomed at start, and later within a few minutes (inside working hours).
+    scheduler.add_job(
+        jobs.people_due,
+        "interval",
+        minutes=jobs.PEOPLE_CHECK_EVERY_MINUTES,
+        args=[ctx],
+        id="people_due",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=clock(),
+    )
     return Leeway(
         settings=settings,
         policy=policy,

@@ -28,7 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.core.lifecycle import Event, Status
 from bot.core.policy import Tier
-from bot.core.vocabulary import CustomerOutcome, LimitChangeKind, OutboxKind, OutboxStatus, ReviewOutcome, Via
+from bot.core.vocabulary import CustomerOutcome, LimitChangeKind, OutboxKind, OutboxStatus, ReviewOutcome, Via, Welcome
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -126,6 +126,11 @@ class Proposal(Base):
     # Deadlines in working time; the schedule acts on them (see bot.jobs).
     reroute_at: Mapped[datetime | None]
     expire_at: Mapped[datetime | None]
+    # How the team granted this remedy in the 30 days before it was asked for (peer and lead
+    # tiers only; None: not asked, or asked before Leeway kept this). Frozen when asked, so the
+    # request, its updates and the proposer's reply all say the same.
+    precedent_count: Mapped[int | None] = mapped_column(Integer)
+    precedent_median: Mapped[Decimal | None]
 
     __table_args__ = (
         Index("ix_proposal_status", "status"),
@@ -134,6 +139,9 @@ class Proposal(Base):
         Index("ix_proposal_request_message", "request_channel", "request_ts"),
         Index("ix_proposal_asked_status", "asked", "status"),
         Index("ix_proposal_proposer_created_at", "proposer", "created_at"),
+        # A remedy's grants lately, and their amounts, for a request's precedent: read from the
+        # index alone, however long the history.
+        Index("ix_proposal_remedy_status_decided_at", "remedy_id", "status", "decided_at", "amount"),
     )
 
 
@@ -303,3 +311,29 @@ class TrustDismissal(Base):
     decisions: Mapped[int] = mapped_column(Integer)  # the evidence's size when set aside
     by: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime]
+
+
+class Person(Base):
+    """Someone Leeway has seen on the roster: their one welcome, and their nudges."""
+
+    __tablename__ = "person"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    first_seen_at: Mapped[datetime]
+    welcome: Mapped[Welcome] = mapped_column(stored(Welcome, 16))
+    welcomed_at: Mapped[datetime | None]
+    last_nudged_at: Mapped[datetime | None]
+    nudges_off_at: Mapped[datetime | None]  # they clicked "No more of these"
+
+
+class Nudge(Base):
+    """A nudge sent: private to its agent; leads only ever see how many agents were nudged."""
+
+    __tablename__ = "nudge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    example_proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"))
+
+    __table_args__ = (Index("ix_nudge_at", "at"),)

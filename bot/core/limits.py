@@ -25,7 +25,7 @@ def with_limits(remedy: Remedy, changes: Mapping[Tier, Decimal]) -> Remedy:
     why not."""
     if not changes:
         return remedy
-    values = remedy.model_dump()
+    values = remedy.model_dump(exclude_none=True)  # None is each optional key left out
     for tier, amount in changes.items():
         if tier not in LIMIT_FIELDS:
             raise LimitRefused(f"only the {', '.join(t.value for t in GRANTING_TIERS)} limits can be set")

@@ -42,6 +42,10 @@ CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "JPY"
 _SLACK_USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _REMEDY_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # a line break is fine; other control characters are not
+TELL_CUSTOMER_LIMIT = 500
+# Reminding someone of their authority more often than daily would be pestering, not a nudge.
+SHORTEST_NUDGE_AFTER = timedelta(days=1)
 
 Limit = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 
@@ -57,6 +61,9 @@ class Remedy(_Frozen):
     alone_up_to: Limit = Decimal(0)
     peer_up_to: Limit = Decimal(0)
     lead_up_to: Limit = Decimal(0)
+    # What the agent tells the customer once it is granted ("The refund goes back to the original
+    # payment method within 5 business days"), so the promise made is the right one.
+    tell_customer: str | None = None
 
     @field_validator("id")
     @classmethod
@@ -64,6 +71,28 @@ class Remedy(_Frozen):
         if not _REMEDY_ID.match(value):
             raise ValueError("must be lower-case letters, digits and _ (like late_fee), starting with a letter")
         return value
+
+    @field_validator("tell_customer", mode="before")
+    @classmethod
+    def _customer_words(cls, value: Any) -> Any:
+        if value is None:  # the key written with nothing after it
+            raise ValueError("is empty: write what the agent tells the customer, or leave the key out")
+        if not isinstance(value, str):
+            raise ValueError(
+                "write what the agent tells the customer as text, in quotes if it has a colon "
+                '(like "The refund goes back to the original payment method within 5 business days")'
+            )
+        words = value.strip()
+        if not words:
+            raise ValueError("is empty: write what the agent tells the customer, or leave the key out")
+        if len(words) > TELL_CUSTOMER_LIMIT:
+            raise ValueError(
+                f"is {len(words)} characters; keep it under {TELL_CUSTOMER_LIMIT}: a sentence or two "
+                "the agent can pass on"
+            )
+        if _CONTROL.search(words):
+            raise ValueError("has a control character (a tab, say); write plain text")
+        return words
 
     @field_validator("unit")
     @classmethod
@@ -165,6 +194,29 @@ def _duration(value: Any) -> timedelta:
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 
 
+def _switch(value: Any) -> Any:
+    """`on` / `off`: YAML reads them as booleans already; written in quotes they are words."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("on", "off"):
+        return value.strip().lower() == "on"
+    raise ValueError(f"{value!r}: write on or off")
+
+
+Switch = Annotated[bool, BeforeValidator(_switch)]
+
+
+def _duration_or_off(value: Any) -> Any:
+    if value is False or (isinstance(value, str) and value.strip().lower() == "off"):
+        return None
+    if value is True or value is None:
+        raise ValueError(f"{value!r}: write a duration like 14d, or off")
+    return _duration(value)
+
+
+DurationOrOff = Annotated[timedelta | None, BeforeValidator(_duration_or_off)]
+
+
 class WorkingHoursSpec(_Frozen):
     """`{tz: Europe/Warsaw, days: mon-fri, from: "09:00", to: "18:00"}`"""
 
@@ -251,6 +303,17 @@ class Policy(_Frozen):
     timezone: str = "UTC"  # for the digest when there are no working hours (which carry their own tz)
     digest: DigestSpec = DigestSpec()
     trust: TrustSpec = TrustSpec()
+    # Someone new to the roster gets one private welcome: what they may grant, and how.
+    welcome: Switch = True
+    # An agent with no proposal of their own for this long gets one private nudge (None: off).
+    nudge_after: DurationOrOff = timedelta(days=14)
+
+    @field_validator("nudge_after")
+    @classmethod
+    def _not_pestering(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < SHORTEST_NUDGE_AFTER:
+            raise ValueError("must be at least 1d: a nudge is a gentle reminder, not an alarm; or off")
+        return value
 
     @field_validator("timezone")
     @classmethod

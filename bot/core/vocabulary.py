@@ -22,6 +22,8 @@ class OutboxKind(StrEnum):
     HOME = "home"  # the person's App Home, rendered fresh
     LIMIT_CHANGE = "limit_change"  # a limit a lead changed: recorded, and celebrated when it rises
     KUDOS_REPLY = "kudos_reply"  # a word in the thread of a decision's celebration (a delighted customer)
+    WELCOME = "welcome"  # one private welcome to someone new to the roster
+    NUDGE = "nudge"  # a private reminder to an agent who hasn't used their authority lately
 
 
 class OutboxStatus(StrEnum):
@@ -60,3 +62,11 @@ class CustomerOutcome(StrEnum):
     DELIGHTED = "delighted"
     OK = "ok"
     UNHAPPY = "unhappy"
+
+
+class Welcome(StrEnum):
+    """Whether someone Leeway has seen on the roster is owed their one welcome."""
+
+    OWED = "owed"  # new to the roster: welcomed at the next moment inside working hours
+    SENT = "sent"
+    NOT_OWED = "not_owed"  # known before welcomes existed, or seen while `welcome: off`

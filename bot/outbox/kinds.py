@@ -17,6 +17,8 @@ POSTS = frozenset(
         OutboxKind.COACHING,
         OutboxKind.LIMIT_CHANGE,
         OutboxKind.KUDOS_REPLY,
+        OutboxKind.WELCOME,
+        OutboxKind.NUDGE,
     }
 )
 # Every other kind (updates, ephemeral lines, replies, Home tabs) goes as soon as it is due.

@@ -174,7 +174,20 @@ def _coaching(message: OutboxMessage, read: Reader) -> Delivery:
 
 
 def _proposer_note(message: OutboxMessage, read: Reader) -> Delivery:
-    return _post(message, views.proposer_note(read.proposal(message)))
+    return _post(message, views.proposer_note(read.proposal(message), read.policy()))
+
+
+def _welcome(message: OutboxMessage, read: Reader) -> Delivery:
+    lead = bool((message.detail or {}).get("lead"))
+    return _post(message, views.welcome(read.policy(), message.channel, lead=lead))
+
+
+def _nudge(message: OutboxMessage, read: Reader) -> Delivery:
+    # The button names this message; who may use it is read back from it (see stop_nudges).
+    nudge = views.nudge(
+        read.policy(), message.channel, message.detail or {}, nudge_id=message.id, at=message.created_at
+    )
+    return _post(message, nudge)
 
 
 def _limit_change(message: OutboxMessage, read: Reader) -> Delivery:
@@ -211,4 +224,6 @@ RENDERERS: dict[OutboxKind, Renderer] = {
     OutboxKind.PROPOSER_NOTE: _proposer_note,
     OutboxKind.LIMIT_CHANGE: _limit_change,
     OutboxKind.KUDOS_REPLY: _kudos_reply,
+    OutboxKind.WELCOME: _welcome,
+    OutboxKind.NUDGE: _nudge,
 }

@@ -3,7 +3,8 @@ it owes (the outbox), and returns what happened, for the edge to put into words.
 
 One module per capability: `access` (who may propose), `proposing`, `deciding` (agree,
 decline, withdraw), `routing` (whom to ask, re-route, expire), `availability` (away, back),
-`review` (review, usage, the weekly digest), `home`, `notify` (private lines); `records`
+`review` (review, usage, the weekly digest), `encouragement` (precedent, welcome, nudges),
+`home`, `notify` (private lines); `records`
 builds the rows a change writes."""
 
 from bot.services.access import may_propose
@@ -18,6 +19,7 @@ from bot.services.deciding import (
     reactions_to_request,
     withdraw,
 )
+from bot.services.encouragement import nudged_between, nudges_due, precedent, stop_nudges, welcome_due
 from bot.services.home import Home, home, refresh_home
 from bot.services.limits import (
     LimitChanged,
@@ -49,6 +51,7 @@ from bot.services.results import (
     MarkedBack,
     NoSuchDecision,
     NotFound,
+    NudgesStopped,
     OutOfPolicy,
     ProposeResult,
     Refused,
@@ -78,6 +81,7 @@ __all__ = [
     "NoLongerSuggested",
     "NoSuchDecision",
     "NotFound",
+    "NudgesStopped",
     "OutOfPolicy",
     "OutcomeResult",
     "OutcomeTold",
@@ -102,6 +106,9 @@ __all__ = [
     "may_decide",
     "may_propose",
     "not_now",
+    "nudged_between",
+    "nudges_due",
+    "precedent",
     "propose",
     "raise_limit",
     "reactions_to_request",
@@ -112,6 +119,7 @@ __all__ = [
     "review_queue",
     "send_weekly",
     "set_limit",
+    "stop_nudges",
     "suggestions",
     "tell",
     "tell_outcome",
@@ -120,5 +128,6 @@ __all__ = [
     "usage",
     "usage_between",
     "weekly_sent",
+    "welcome_due",
     "withdraw",
 ]

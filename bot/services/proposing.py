@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.core import authority
 from bot.core.authority import Roster
+from bot.core.encouragement import Precedent
 from bot.core.lifecycle import Event, Status
 from bot.core.parsing import Draft, InputError
 from bot.core.policy import Remedy, Tier
@@ -18,6 +19,7 @@ from bot.core.timing import add_working_time, next_open
 from bot.core.vocabulary import OutboxKind, Via
 from bot.services import records
 from bot.services.context import Context
+from bot.services.encouragement import precedent
 from bot.services.results import Asked, Granted, OutOfPolicy, ProposeResult, Refused
 from bot.services.routing import whom_to_ask
 from storage import batch, db, queries
@@ -143,6 +145,10 @@ def _propose_counting_the_case(
 ) -> ProposeResult:
     """Under the case's lock: the tier of the amount with what the case already has, then the
     grant, or the ask (under the routing lock too), or out of policy."""
+    # Read before the locks are taken, so no one waits on it: how the team granted this remedy
+    # lately, which the request carries (grants within an agent's own authority never come here
+    # unless their case had too much for them).
+    lately = precedent(ctx, remedy_id=remedy.id, now=ctx.clock())
     with ctx.sessions.begin() as session:
         now = ctx.clock()
         new = replace(new, created_at=now)
@@ -161,7 +167,7 @@ def _propose_counting_the_case(
         if tier is Tier.ALONE:  # what the case had shrank meanwhile (a decline, say)
             proposal = batch.add_proposal(session, _as_granted_alone(ctx, new, draft))
         else:
-            asked = _ask(ctx, session, replace(new, tier=tier), draft, roster, now)
+            asked = _ask(ctx, session, replace(new, tier=tier), draft, roster, now, lately)
             if isinstance(asked, Refused):
                 return asked
             proposal = asked
@@ -175,9 +181,16 @@ def _propose_counting_the_case(
 
 
 def _ask(
-    ctx: Context, session: Session, new: NewProposal, draft: Draft, roster: Roster, now: datetime
+    ctx: Context,
+    session: Session,
+    new: NewProposal,
+    draft: Draft,
+    roster: Roster,
+    now: datetime,
+    lately: Precedent,
 ) -> Proposal | Refused:
-    """Choose whom to ask and write the request, with the post it owes."""
+    """Choose whom to ask and write the request, with the post it owes and the precedent it
+    carries (frozen now, so the post, its updates and the proposer's reply all say the same)."""
     queries.lock_routing(session)
     asked = whom_to_ask(session, tier=new.tier, roster=roster, proposer=new.proposer, named=draft.peer, now=now)
     if isinstance(asked, Refused):
@@ -197,6 +210,8 @@ def _ask(
             rows=Rows(events=history),
         ),
     )
+    queries.set_precedent(session, proposal_id=proposal.id, count=lately.granted, median=lately.median)
+    proposal.precedent_count, proposal.precedent_median = lately.granted, lately.median
     # Outside working hours no one is pinged: the request waits for the day to begin.
     queries.enqueue(
         session,

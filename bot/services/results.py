@@ -87,6 +87,13 @@ class MarkedBack:
     was_away: bool
 
 
+@dataclass(frozen=True)
+class NudgesStopped:
+    """The agent asked for no more nudges; `already`: they had asked before."""
+
+    already: bool = False
+
+
 ONLY_LEADS_REVIEW = "Only leads can see the review queue. Reviews happen later, privately, and without blame."
 ONLY_LEADS_USAGE = "Only leads can see usage."
 

@@ -11,6 +11,7 @@ class Action(StrEnum):
     REVIEW_OK = "review_looks_good"
     REVIEW_TALK = "review_talk"
     OPEN_FORM = "open_proposal_form"
+    NO_MORE_NUDGES = "no_more_nudges"
     INPUT = "input"  # the one input element inside each form block
     TRUST_RAISE = "trust_raise"
     TRUST_NOT_NOW = "trust_not_now"
@@ -36,6 +37,7 @@ class Block(StrEnum):
     REASON = "reason"
     REQUEST_ACTIONS = "request_actions"
     HOME_ACTIONS = "home_actions"
+    NUDGE_ACTIONS = "nudge_actions"
     # One of these per proposal in a list (block ids must be unique in a view): see `item_block`.
     REVIEW_ITEM = "review"
     WAITING_ITEM = "waiting"

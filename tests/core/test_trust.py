@@ -121,3 +121,16 @@ def test_changes_the_file_has_since_outgrown_leave_that_remedy_as_the_file_says(
     policy = team_policy()
     changed = effective(policy, {("refund", Tier.ALONE): Decimal(10_000)})
     assert changed.remedy("refund") == policy.remedy("refund")
+
+
+def test_a_changed_limit_keeps_the_rest_of_the_remedy() -> None:
+    told = Remedy(
+        id="refund",
+        label="Refund",
+        alone_up_to=Decimal(50),
+        peer_up_to=Decimal(150),
+        tell_customer="Back on the card within 5 business days.",
+    )
+    changed = with_limits(told, {Tier.ALONE: Decimal(60)})
+    assert changed.tell_customer == told.tell_customer
+    assert (changed.alone_up_to, changed.peer_up_to) == (Decimal(60), Decimal(150))

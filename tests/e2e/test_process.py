@@ -33,7 +33,9 @@ HEALTH_COMMAND = ("-m", "bot", "healthcheck")
 # These tests run on the real clock. Put the weekly digest three days ahead, so its catch-up
 # (which sends a digest missed in the last day) never adds posts to what they count.
 _DIGEST_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[(time.gmtime().tm_wday + 3) % 7]
-PROCESS_POLICY = TEAM_POLICY + f"digest: {{day: {_DIGEST_DAY}}}\n"
+# Nor do the welcomes, which the schedule sends everyone at start (tests/e2e/test_encouragement.py
+# has them, on a moved clock).
+PROCESS_POLICY = TEAM_POLICY + f"digest: {{day: {_DIGEST_DAY}}}\nwelcome: off\n"
 
 
 def free_port() -> int:
@@ -209,6 +211,9 @@ def test_the_demo_shows_leeway_at_work_without_a_workspace(tmp_path: Path) -> No
         "*Refund* up to $90 is now yours to decide alone",
         "*Refund: $85* for case *#4716* is within your own authority",
         "5 decisions recorded",
+        "Welcome to Leeway, @ana!",
+        "Tell the customer:* The refund goes back to the original payment method",
+        "The team granted 1 of these in the last 30 days, for $30; this one is $90.",
     ):
         assert seen in out, seen
     assert "agreed by @ben instantly" in out

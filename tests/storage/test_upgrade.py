@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -23,6 +24,7 @@ def old_database(database_url: str, engine: Engine) -> Iterator[Engine]:
     """A database at the first schema, as the first release left it."""
     if database_url.startswith("sqlite"):
         url = database_url.replace("leeway.db", "upgrade.db")
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)  # each test starts at the first schema
     else:
         reset_postgres(database_url)
         url = database_url
@@ -112,3 +114,22 @@ def test_upgrading_keeps_every_proposal_and_decision(old_database: Engine) -> No
     with sessions.begin() as session:
         statuses = [queries.get_proposal(session, proposal_id=i).status for i in range(1, 5)]  # type: ignore[union-attr]
     assert statuses == ["granted", "granted", "declined", "expired"]
+
+
+def test_people_in_the_history_are_known_and_only_the_others_are_welcomed(old_database: Engine) -> None:
+    populate_first_schema(old_database)  # Ana proposed; Ben, Cho and Lee were asked or decided
+    migrate.upgrade(old_database)
+    sessions = make_sessions(old_database)
+    ctx = services.Context(
+        base_policy=team_policy(),
+        roster=lambda: Roster(agents=AGENTS, leads=LEADS),
+        sessions=sessions,
+        clock=FakeClock(),
+    )
+    with sessions.begin() as session:
+        known = queries.people(session, users=[*AGENTS, *LEADS])
+    assert sorted(known) == ["U0ANA", "U0BEN", "U0CHO", "U0LEE"]
+    assert {person.welcome for person in known.values()} == {"not_owed"}
+    assert services.welcome_due(ctx) == 2  # Dan and Liz, new to Leeway
+    with sessions.begin() as session:
+        assert queries.owed_welcome(session, users=[*AGENTS, *LEADS]) == []

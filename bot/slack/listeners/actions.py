@@ -20,7 +20,7 @@ MAX_ID = 2**31 - 1
 
 
 def proposal_id_of(body: dict[str, Any]) -> int:
-    """The proposal a button names; anything else (forged, overlong) names none."""
+    """The proposal (or nudge) a button names; anything else (forged, overlong) names none."""
     try:
         value = int(str(body["actions"][0]["value"])[:12])
     except (KeyError, IndexError, TypeError, ValueError):
@@ -145,6 +145,12 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         ):
             services.tell(ctx, user=user, text=views.FORM_DID_NOT_OPEN)
 
+    def on_no_more_nudges(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        # The button's value only names the nudge; whose it was is read from the database.
+        result = services.stop_nudges(ctx, message_id=proposal_id_of(body), user=body["user"]["id"])
+        tell(ctx, body, views.outcome_words(result, ctx.policy))
+
     app.action(ids.Action.APPROVE)(on_approve)
     app.action(ids.Action.TRUST_RAISE)(on_raise)
     app.action(ids.Action.TRUST_NOT_NOW)(on_not_now)
@@ -157,3 +163,4 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
     app.action(ids.Action.WITHDRAW)(on_withdraw)
     app.action(ids.Action.PROPOSE_AGAIN)(ack=ack_only, lazy=[open_form_again])
     app.action(ids.Action.DECLINE)(ack=ack_only, lazy=[open_decline_form])
+    app.action(ids.Action.NO_MORE_NUDGES)(on_no_more_nudges)

@@ -3,9 +3,19 @@ decisions here: rendering turns a decided state into words.
 
 One module per thing rendered: `posts` (what Leeway posts in channels and sends the proposer),
 `replies` (private replies: results in words, help, limits), `forms`, `review` (decisions to
-review, usage, the weekly digest), `app_home`; `markup` holds what they are all made of."""
+review, usage, the weekly digest), `encouragement` (precedent, what to tell the customer, the
+welcome, nudges), `app_home`; `markup` holds what they are all made of."""
 
 from bot.slack.views.app_home import home
+from bot.slack.views.encouragement import (
+    day_words,
+    nudge,
+    nudged_line,
+    nudges_stopped,
+    precedent_line,
+    tell_customer_line,
+    welcome,
+)
 from bot.slack.views.forms import (
     FORM_ERROR_LIMIT,
     coaching_form,
@@ -88,6 +98,7 @@ __all__ = [
     "change_record",
     "coaching_form",
     "coaching_note",
+    "day_words",
     "decision",
     "decline_form",
     "digest_blocks",
@@ -106,11 +117,15 @@ __all__ = [
     "limits_message",
     "no_longer_suggested",
     "not_understood",
+    "nudge",
+    "nudged_line",
+    "nudges_stopped",
     "out_of_policy",
     "out_of_policy_short",
     "outcome_question",
     "outcome_told",
     "outcome_words",
+    "precedent_line",
     "proposal_form",
     "proposal_form_errors",
     "proposer_note",
@@ -124,6 +139,7 @@ __all__ = [
     "section",
     "set_aside",
     "suggestion_blocks",
+    "tell_customer_line",
     "trust_coming",
     "trust_message",
     "usage_coming",
@@ -132,6 +148,7 @@ __all__ = [
     "usage_rows",
     "usage_summary",
     "usage_table",
+    "welcome",
     "went_wrong",
     "what",
 ]

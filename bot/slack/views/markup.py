@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
-from bot.core.policy import format_amount
+from bot.core.policy import GRANTING_TIERS, TIER_WORDS, Policy, Remedy, format_amount
 from storage.models import Proposal
 
 
@@ -82,3 +82,13 @@ def duration(seconds: int) -> str:
 
 def seconds_between(start: datetime, end: datetime | None) -> int:
     return max(0, int(((end or start) - start).total_seconds()))
+
+
+def limits_line(remedy: Remedy, policy: Policy) -> str:
+    """ "Refund: on your own up to *$50* · with a peer up to *$150* · with a lead up to *$500*"."""
+    parts = []
+    for tier in GRANTING_TIERS:
+        limit = remedy.limit(tier)
+        if limit > 0:
+            parts.append(f"{TIER_WORDS[tier]} up to *{policy.format_amount(remedy, limit)}*")
+    return f"{escape(remedy.label)}: " + " · ".join(parts)

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.core.lifecycle import Status
-from bot.core.policy import TIER_WORDS, Tier, format_amount
+from bot.core.policy import TIER_WORDS, Policy, Tier, format_amount
 from bot.slack import ids
+from bot.slack.views.encouragement import precedent_line, tell_customer_line
 from bot.slack.views.markup import Message, amount_of, duration, escape, quote, seconds_between, section, what
 from bot.slack.views.outcomes import outcome_blocks
 from storage.models import Decision, Proposal
@@ -57,12 +58,17 @@ def request(proposal: Proposal, asked_before: Sequence[str] = ()) -> Message:
                 ButtonElement(text="Decline", action_id=ids.Action.DECLINE, value=str(proposal.id)),
             ],
         ),
+    ]
+    lately = precedent_line(proposal)
+    if lately:
+        blocks.insert(2, ContextBlock(elements=[MarkdownTextObject(text=lately)]))
+    blocks.append(
         ContextBlock(
             elements=[
                 MarkdownTextObject(text=f"{anyone} can also agree by reacting :white_check_mark: to this message.")
             ]
-        ),
-    ]
+        )
+    )
     earlier = [u for u in dict.fromkeys(asked_before) if u != proposal.asked]
     if earlier:
         blocks.append(
@@ -112,7 +118,8 @@ def reroute_ping(proposal: Proposal, asked: str) -> Message:
         f"<@{asked}>, could you take a look at this one? It's waiting for a second pair of eyes: "
         f"{escape(proposal.remedy_label)} {amount_of(proposal)} for case {escape(proposal.case_ref)}."
     )
-    return Message(text=text)
+    lately = precedent_line(proposal)
+    return Message(text=f"{text} {lately}" if lately else text)
 
 
 # --- decisions and kudos ---------------------------------------------------------------------
@@ -171,13 +178,16 @@ def kudos(proposal: Proposal) -> Message:
 # --- private notes to the proposer -----------------------------------------------------------
 
 
-def proposer_note(proposal: Proposal) -> Message:
+def proposer_note(proposal: Proposal, policy: Policy) -> Message:
     case = escape(proposal.case_ref)
     if proposal.status == Status.GRANTED:
         text = (
             f":white_check_mark: <@{proposal.decided_by}> agreed: your {what(proposal)} for case *{case}* "
             "is granted. Go ahead!"
         )
+        tell = tell_customer_line(policy, proposal.remedy_id)
+        if tell:
+            text += f"\n{tell}"
         return Message(text=text, blocks=[section(text), *outcome_blocks(proposal.id)])
     if proposal.status == Status.EXPIRED:
         text = (

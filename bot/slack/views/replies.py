@@ -23,7 +23,8 @@ from bot.core.policy import GRANTING_TIERS, TIER_WORDS, CaseSoFar, Policy, Remed
 from bot.core.vocabulary import ReviewOutcome
 from bot.services.routing import until_words
 from bot.slack import ids
-from bot.slack.views.markup import Message, escape, section, what
+from bot.slack.views.encouragement import nudges_stopped, precedent_line, tell_customer_line
+from bot.slack.views.markup import Message, escape, limits_line, section, what
 from bot.slack.views.outcomes import outcome_blocks
 from storage.models import Proposal
 
@@ -42,6 +43,7 @@ Outcome = (
     | services.NoSuchDecision
     | services.MarkedAway
     | services.MarkedBack
+    | services.NudgesStopped
 )
 
 FORM_DID_NOT_OPEN = (
@@ -87,6 +89,8 @@ def outcome_words(result: Outcome, policy: Policy) -> Message:
                 if result.was_away
                 else "You weren't marked away, so nothing changed."
             )
+        case services.NudgesStopped():
+            return nudges_stopped(result.already)
     assert_never(result)
 
 
@@ -120,6 +124,9 @@ def granted_alone(proposal: Proposal, policy: Policy) -> Message:
         f"is within your own authority. It's recorded in <#{policy.channels.decisions}>, and the team is "
         f"celebrating it in <#{policy.channels.kudos}>."
     )
+    tell = tell_customer_line(policy, proposal.remedy_id)
+    if tell:
+        text += f"\n{tell}"
     return Message(text=text, blocks=[section(text), *outcome_blocks(proposal.id)])
 
 
@@ -141,6 +148,9 @@ def asked(proposal: Proposal, policy: Policy, already: CaseSoFar | None = None) 
         f"agreement, so {when} <@{proposal.asked}> in <#{policy.channels.requests}>. "
         "I'll message you the moment it's decided."
     )
+    lately = precedent_line(proposal)
+    if lately:
+        text += f"\n{lately}"
     return Message(
         text=text,
         blocks=[
@@ -178,7 +188,7 @@ def out_of_policy(
     if already is None or already.total == 0:
         text = (
             f"{asked_for} is outside Leeway's policy ({_most(remedy, policy)}), so nothing was routed or granted.\n"
-            f"{_limits_line(remedy, policy)}\n"
+            f"{limits_line(remedy, policy)}\n"
             "You could offer something within these limits, or take this one to your lead directly."
         )
         return Message(text=text, blocks=[section(text)])
@@ -187,7 +197,7 @@ def out_of_policy(
         f"{asked_for} is outside Leeway's policy: {_already(already, policy.unit_of(remedy), case_ref)} "
         f"it comes to {policy.format_amount(remedy, already.total + amount)}, and {_most(remedy, policy)}. "
         "Nothing was routed or granted.\n"
-        f"{_limits_line(remedy, policy)}\n"
+        f"{limits_line(remedy, policy)}\n"
         + (
             f"You could offer up to {policy.format_amount(remedy, room)} more on this case, or take this one to "
             "your lead directly."
@@ -238,15 +248,6 @@ def help_message(policy: Policy) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
-def _limits_line(remedy: Remedy, policy: Policy) -> str:
-    parts = []
-    for tier in GRANTING_TIERS:
-        limit = remedy.limit(tier)
-        if limit > 0:
-            parts.append(f"{TIER_WORDS[tier]} up to *{policy.format_amount(remedy, limit)}*")
-    return f"{escape(remedy.label)}: " + " · ".join(parts)
-
-
 def limits_message(policy: Policy) -> Message:
     blocks: list[Block] = [HeaderBlock(text="What you may grant")]
     lines = []
@@ -259,7 +260,7 @@ def limits_message(policy: Policy) -> Message:
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=f"*{escape(remedy.label)}* (`{remedy.id}`)"), fields=fields)
         )
-        lines.append(_limits_line(remedy, policy))
+        lines.append(limits_line(remedy, policy))
     blocks.append(
         ContextBlock(
             elements=[

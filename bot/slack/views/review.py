@@ -151,11 +151,12 @@ def review_coming() -> Message:
     return Message(text=":hourglass: Gathering the decisions to review…")
 
 
-def digest_text(report: UsageReport) -> str:
-    """The digest is text alone: the table is shortened until the whole of it fits."""
+def digest_text(report: UsageReport, footer: Sequence[str] = ()) -> str:
+    """The digest is text alone: the table is shortened until the whole of it fits. `footer`:
+    lines after the figures (how many agents were nudged), kept whole."""
 
     def digest(limit: int) -> str:
-        return "\n".join(["Your weekly Leeway digest (only you can see this).", *usage_lines(report, limit)])
+        return "\n".join(["Your weekly Leeway digest (only you can see this).", *usage_lines(report, limit), *footer])
 
     for limit in range(USAGE_ROWS, 0, -1):
         if len(text := digest(limit)) <= TEXT_LIMIT:

@@ -2,7 +2,7 @@
 suggestions they set aside for now.
 
 Revision ID: 0011_limit_changes
-Revises: 0007_case_totals
+Revises: 0010_encouragement
 Create Date: 2026-12-02
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011_limit_changes"
-down_revision: str | None = "0007_case_totals"
+down_revision: str | None = "0010_encouragement"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,162 @@
+"""Encouragement: the precedent a request is asked with, one welcome for someone new to the
+roster, and a gentle nudge for an agent who hasn't used their authority lately. Nudges are
+private: leads only ever learn how many agents were nudged."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.encouragement import (
+    MEDIAN_OF_NEWEST,
+    PRECEDENT_WINDOW,
+    RECENT_EXAMPLE,
+    Example,
+    Precedent,
+    Seen,
+    due_for_nudge,
+    median,
+    pick_example,
+)
+from bot.core.vocabulary import OutboxKind, Welcome
+from bot.services.context import Context
+from bot.services.results import NudgesStopped, Refused
+from storage import db, queries
+
+# Enough of the newest grants made alone that one is by someone other than the agent nudged.
+EXAMPLES_READ = 20
+
+
+def precedent(ctx: Context, *, remedy_id: str, now: datetime) -> Precedent:
+    """How the team granted this remedy in the PRECEDENT_WINDOW before `now`: how many, and the
+    median of the newest MEDIAN_OF_NEWEST of them."""
+    with db.reading(ctx.sessions) as session:
+        count, newest = queries.granted_lately(
+            session, remedy_id=remedy_id, since=now - PRECEDENT_WINDOW, newest=MEDIAN_OF_NEWEST
+        )
+    return Precedent(granted=count, median=median(newest))
+
+
+def _open(ctx: Context, now: datetime) -> bool:
+    hours = ctx.policy.hours
+    return hours is None or hours.is_open(now)
+
+
+def welcome_due(ctx: Context) -> int:
+    """Record who on the roster Leeway sees for the first time, and welcome each of them once
+    ever, privately, inside working hours. With `welcome: off` they are recorded as owed
+    none. Safe on every instance at once: each welcome is claimed with a conditional update
+    and carries a dedupe key. Returns how many welcomes were queued."""
+    now = ctx.clock()
+    roster = ctx.roster()
+    everyone = [u for u in roster.everyone() if u != roster.bot_user]
+    with db.reading(ctx.sessions) as session:
+        known = queries.people(session, users=everyone)
+    new = [u for u in everyone if u not in known]
+    if new:
+        with ctx.sessions.begin() as session:
+            owed = Welcome.OWED if ctx.policy.welcome else Welcome.NOT_OWED
+            queries.add_people(session, users=new, at=now, welcome=owed)
+    if not ctx.policy.welcome or not _open(ctx, now):
+        return 0
+    with db.reading(ctx.sessions) as session:
+        waiting = queries.owed_welcome(session, users=everyone)
+    queued = 0
+    for user in waiting:
+        try:
+            with ctx.sessions.begin() as session:
+                if not queries.claim_welcome(session, user=user, at=now):
+                    continue  # another instance welcomed them
+                queries.enqueue(
+                    session,
+                    kind=OutboxKind.WELCOME,
+                    channel=user,
+                    at=now,
+                    detail={"lead": roster.is_lead(user)},
+                    dedupe_key=f"{OutboxKind.WELCOME}:{user}",
+                )
+            queued += 1
+        except IntegrityError:  # welcomed before, under a record since lost: once ever all the same
+            with ctx.sessions.begin() as session:
+                queries.claim_welcome(session, user=user, at=now)
+    if queued:
+        ctx.wake_sender()
+    return queued
+
+
+def nudges_due(ctx: Context) -> int:
+    """Nudge, privately and inside working hours, each agent who has made no proposal of their
+    own for `nudge_after`: at most once per that period, with a recent grant a teammate made on
+    their own as an example. Safe on every instance at once (a conditional update claims each
+    nudge). Returns how many were queued."""
+    after = ctx.policy.nudge_after
+    now = ctx.clock()
+    if after is None or not _open(ctx, now):
+        return 0
+    roster = ctx.roster()
+    with db.reading(ctx.sessions) as session:
+        seen = {
+            user: Seen(
+                first_seen_at=person.first_seen_at,
+                last_nudged_at=person.last_nudged_at,
+                nudges_off=person.nudges_off_at is not None,
+            )
+            for user, person in queries.people(session, users=roster.agents).items()
+        }
+        away = set(queries.away_users(session, now=now))
+
+        def due(agents: Sequence[str], proposed: Collection[str]) -> list[str]:
+            return due_for_nudge(
+                agents, seen=seen, proposed_since=proposed, away=away, leads=roster.leads, now=now, after=after
+            )
+
+        # Only those due but for their proposals are looked up in the proposals.
+        candidates = due(roster.agents, ())
+        if not candidates:
+            return 0
+        proposed = queries.proposed_since(session, users=candidates, since=now - after)
+        recent = queries.recent_alone_grants(session, since=now - RECENT_EXAMPLE, limit=EXAMPLES_READ)
+    queued = 0
+    for user in due(candidates, proposed):
+        example = pick_example(recent, ctx.policy, for_agent=user)
+        with ctx.sessions.begin() as session:
+            if not queries.claim_nudge(session, user=user, now=now, after=after):
+                continue  # another instance nudged them, or they asked for no more
+            queries.add_nudge(session, user=user, at=now, example_proposal_id=example.proposal_id if example else None)
+            queries.enqueue(session, kind=OutboxKind.NUDGE, channel=user, at=now, detail=_example_detail(example))
+        queued += 1
+    if queued:
+        ctx.wake_sender()
+    return queued
+
+
+def _example_detail(example: Example | None) -> dict[str, str]:
+    """The example's facts, as the nudge shows them (frozen when it was chosen)."""
+    if example is None:
+        return {}
+    return {
+        "proposer": example.proposer,
+        "remedy_id": example.remedy_id,
+        "remedy_label": example.remedy_label,
+        "amount": str(example.amount),
+        "unit": example.unit,
+        "granted_at": example.granted_at.isoformat(),
+    }
+
+
+def stop_nudges(ctx: Context, *, message_id: int, user: str) -> NudgesStopped | Refused:
+    """ "No more of these": only the agent the nudge went to (from the database, whatever the
+    button says) stops their own nudges."""
+    with ctx.sessions.begin() as session:
+        if queries.nudge_recipient(session, message_id=message_id) != user:
+            return Refused("Only the person this reminder was sent to can stop these.")
+        stopped = queries.stop_nudges(session, user=user, at=ctx.clock())
+    return NudgesStopped(already=not stopped)
+
+
+def nudged_between(ctx: Context, *, start: datetime, end: datetime) -> int:
+    """How many agents were nudged in the period: what leads see of nudges, and all of it."""
+    with db.reading(ctx.sessions) as session:
+        return queries.nudged_between(session, start=start, end=end)

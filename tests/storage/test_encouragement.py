@@ -1,0 +1,97 @@
+"""The precedent, the people Leeway has seen and their nudges, on both databases."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.orm import Session
+
+from bot.core.encouragement import median
+from bot.core.vocabulary import Welcome
+from storage import queries
+from tests.storage.test_storage import T0, make_proposal
+
+SINCE = T0 - timedelta(days=30)
+
+
+def granted(
+    session: Session, amount: str, *, remedy_id: str = "refund", status: str = "granted", **more: object
+) -> None:
+    make_proposal(
+        session, status=status, amount=Decimal(amount), remedy_id=remedy_id, decided_at=more.pop("at", T0), **more
+    )
+
+
+@pytest.mark.parametrize(
+    ("amounts", "count", "expected"),
+    [
+        ([], 0, None),
+        (["25"], 1, Decimal("25.00")),
+        (["60", "10", "25"], 3, Decimal("25.00")),
+        (["60", "10", "25", "20"], 4, Decimal("22.50")),
+        (["5"] * 7 + ["100"] * 6, 13, Decimal("5.00")),
+    ],
+)
+def test_a_remedys_grants_lately_and_their_median(
+    session: Session, amounts: list[str], count: int, expected: Decimal | None
+) -> None:
+    for amount in amounts:
+        granted(session, amount)
+    found, newest = queries.granted_lately(session, remedy_id="refund", since=SINCE, newest=501)
+    assert (found, median(newest)) == (count, expected)
+
+
+def test_only_grants_of_that_remedy_within_the_window_count(session: Session) -> None:
+    granted(session, "30")
+    granted(session, "40", at=SINCE)  # on the edge: counts
+    granted(session, "900", at=SINCE - timedelta(microseconds=1))
+    granted(session, "900", remedy_id="late_fee")
+    for status in ("pending", "declined", "expired", "withdrawn"):
+        granted(session, "900", status=status)
+    count, newest = queries.granted_lately(session, remedy_id="refund", since=SINCE, newest=501)
+    assert (count, median(newest)) == (2, Decimal("35.00"))
+
+
+def test_a_busy_months_median_is_that_of_its_newest_grants(session: Session) -> None:
+    for day, amount in enumerate(["900", "900", "10", "20", "30"]):
+        granted(session, amount, at=T0 - timedelta(days=5 - day))
+    count, newest = queries.granted_lately(session, remedy_id="refund", since=SINCE, newest=3)
+    assert count == 5  # every grant in the window is counted
+    assert median(newest) == Decimal("20.00")  # the newest three
+
+
+def test_someone_is_welcomed_once_however_often_they_are_claimed(session: Session) -> None:
+    queries.add_people(session, users=["U0ANA", "U0BEN"], at=T0, welcome=Welcome.OWED)
+    queries.add_people(session, users=["U0ANA"], at=T0 + timedelta(days=1), welcome=Welcome.NOT_OWED)  # seen already
+    assert sorted(queries.owed_welcome(session, users=["U0ANA", "U0BEN", "U0CHO"])) == ["U0ANA", "U0BEN"]
+    assert queries.claim_welcome(session, user="U0ANA", at=T0)
+    assert not queries.claim_welcome(session, user="U0ANA", at=T0)
+    assert queries.owed_welcome(session, users=["U0ANA", "U0BEN"]) == ["U0BEN"]
+    assert queries.people(session, users=["U0ANA"])["U0ANA"].first_seen_at == T0
+
+
+def test_a_nudge_is_claimed_once_per_period_and_never_after_no_more(session: Session) -> None:
+    period = timedelta(days=14)
+    queries.add_people(session, users=["U0ANA", "U0BEN"], at=T0, welcome=Welcome.SENT)
+    assert queries.claim_nudge(session, user="U0ANA", now=T0, after=period)
+    assert not queries.claim_nudge(session, user="U0ANA", now=T0 + timedelta(days=13), after=period)
+    assert queries.claim_nudge(session, user="U0ANA", now=T0 + period, after=period)
+    assert queries.stop_nudges(session, user="U0BEN", at=T0)
+    assert not queries.stop_nudges(session, user="U0BEN", at=T0)
+    assert not queries.claim_nudge(session, user="U0BEN", now=T0, after=period)
+
+
+def test_leads_get_how_many_agents_were_nudged(session: Session) -> None:
+    for user, days in (("U0ANA", 1), ("U0ANA", 2), ("U0BEN", 3), ("U0CHO", 9)):
+        queries.add_nudge(session, user=user, at=T0 - timedelta(days=days), example_proposal_id=None)
+    assert queries.nudged_between(session, start=T0 - timedelta(days=7), end=T0) == 2
+
+
+def test_who_proposed_lately(session: Session) -> None:
+    make_proposal(session, proposer="U0ANA", created_at=T0)
+    make_proposal(session, proposer="U0BEN", created_at=T0 - timedelta(days=15))
+    assert queries.proposed_since(session, users=["U0ANA", "U0BEN", "U0CHO"], since=T0 - timedelta(days=14)) == {
+        "U0ANA"
+    }
