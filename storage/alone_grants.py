@@ -105,14 +105,24 @@ def _in_one_round_trip(
     driver = cast(psycopg.Connection[Any], connection.connection.driver_connection)
     prepare, run = _statements()
     prepared = connection.connection.info  # lives as long as this database connection
-    if not prepared.get(_PREPARED):
-        driver.execute(prepare)  # once a connection: the write's plan is then made once, not every batch
-        prepared[_PREPARED] = True
-    # Client-side binding: the two statements go as one simple query, one implicit transaction.
-    with psycopg.ClientCursor(driver) as cursor:
-        cursor.execute(run, params)
-        assert cursor.nextset(), "the write's result follows the locks'"
-        written = dict(cast(list[tuple[int, int]], cursor.fetchall()))
+    for last_try in (False, True):
+        if not prepared.get(_PREPARED):
+            driver.execute(prepare)  # once a connection: the write's plan is then made once, not every batch
+            prepared[_PREPARED] = True
+        # Client-side binding: the two statements go as one simple query, one implicit transaction.
+        with psycopg.ClientCursor(driver) as cursor:
+            try:
+                cursor.execute(run, params)
+            except psycopg.errors.InvalidSqlStatementName:
+                # psycopg deallocates every prepared statement when the schema changes under it,
+                # ours too: prepare it again. Nothing was written: the two statements are one.
+                prepared[_PREPARED] = False
+                if last_try:
+                    raise
+                continue
+            assert cursor.nextset(), "the write's result follows the locks'"
+            written = dict(cast(list[tuple[int, int]], cursor.fetchall()))
+            break
     return [written.get(place) for place in range(1, len(grants) + 1)]
 
 

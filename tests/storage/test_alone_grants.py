@@ -19,7 +19,7 @@ from bot.core.vocabulary import OutboxKind
 from storage import queries
 from storage.alone_grants import add_alone_grants
 from storage.batch import THIS_PROPOSAL, EventRow, NewProposal, Rows, outbox_row
-from storage.db import batch_connection, make_sessions
+from storage.db import batch_connection, make_engine, make_sessions
 from storage.models import OutboxMessage, Proposal, ProposalEvent
 from tests.storage.test_storage import T0, make_proposal
 from tests.support import wipe
@@ -142,3 +142,21 @@ def waiting_for_the_lock(engine: Engine, timeout: float = 10) -> None:
             connection.rollback()
             time.sleep(0.01)  # polling another connection, not waiting out a clock
     raise AssertionError("the batch never waited for the case's lock")
+
+
+@pytest.mark.usefixtures("engine")  # migrated
+def test_a_batch_prepares_its_write_again_when_the_connection_lost_it(database_url: str) -> None:
+    """psycopg deallocates every prepared statement when the schema changes under it."""
+    one_connection = make_engine(database_url, pool_size=1, max_overflow=0)
+    sessions = make_sessions(one_connection)
+    try:
+        wipe(one_connection)
+        assert write(sessions, [grant("#1", "10")])[0] is not None
+        if one_connection.dialect.name == "postgresql":
+            with one_connection.connect() as connection:
+                connection.execute(text("DEALLOCATE ALL"))
+                connection.commit()
+        assert write(sessions, [grant("#2", "10")])[0] is not None
+    finally:
+        wipe(one_connection)
+        one_connection.dispose()
