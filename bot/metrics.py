@@ -13,6 +13,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, start_http_server
@@ -67,6 +68,7 @@ class Metrics:
         )
         self.backlog = Backlog()
         self.registry.register(self.backlog)
+        self._children: dict[tuple[Any, ...], Any] = {}
         # What a scrape answers: this registry, or with worker processes, the sum of theirs.
         self.exposed = self.registry
         shared = os.environ.get(SHARED_DIR)
@@ -80,7 +82,19 @@ class Metrics:
         self.backlog.read = backlog
 
     def outcome(self, tier: str, outcome: str) -> None:
-        self.proposals.labels(tier=tier, outcome=outcome).inc()
+        self._child(self.proposals, tier, outcome).inc()
+
+    def decided(self, tier: str, seconds: float) -> None:
+        """A grant, `seconds` after its proposal."""
+        self._child(self.time_to_decision, tier).observe(seconds)
+
+    def _child(self, metric: Counter | Histogram, *labels: str) -> Any:
+        # Looking a labelled child up anew costs more than counting in it: every proposal counts.
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children.setdefault(key, metric.labels(*labels))
+        return child
 
     def render(self) -> bytes:
         return bytes(generate_latest(self.exposed))

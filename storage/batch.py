@@ -20,7 +20,7 @@ Elsewhere (SQLite, in process: a round trip costs nothing) it is one multi-row I
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
@@ -29,6 +29,7 @@ from typing import Any, ClassVar, cast
 from sqlalchemy import JSON, BigInteger, Integer, Select, Table, Text, bindparam, column, func, insert, null, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import TypeCompiler
@@ -203,13 +204,26 @@ def add_proposals(connection: Connection, proposals: Sequence[NewProposal]) -> l
         return []
     if connection.dialect.name == "postgresql":
         return _add_in_one_statement(connection, proposals)
-    ids = list(
-        connection.execute(
-            insert(_PROPOSAL).returning(_PROPOSAL.c.id, sort_by_parameter_order=True),
-            [proposal.values() for proposal in proposals],
-        ).scalars()
-    )
-    _add_children(connection, [(proposal_id, p.rows) for proposal_id, p in zip(ids, proposals, strict=True)])
+    # In process, a statement costs no round trip, only what builds it: the driver's own
+    # statements, written once, with each column's values as its type binds them.
+    cursor = connection.connection.cursor()
+    sql = ""
+    try:
+        sql, bind = _plain_insert(_PROPOSAL, columns_of(NewProposal), connection.dialect)
+        ids = []
+        for proposal in proposals:
+            cursor.execute(sql, bind(proposal.values()))
+            ids.append(int(cursor.lastrowid))
+        for name, table, row_type in _CHILDREN:
+            rows = [child_values(row, i) for i, p in zip(ids, proposals, strict=True) for row in getattr(p.rows, name)]
+            if rows:
+                sql, bind = _plain_insert(table, ("proposal_id", *columns_of(row_type)), connection.dialect)
+                cursor.executemany(sql, [bind(row) for row in rows])
+    except connection.dialect.loaded_dbapi.Error as error:
+        # As SQLAlchemy raises it (IntegrityError, …), so callers see one kind of error.
+        raise DBAPIError.instance(sql, None, error, connection.dialect.loaded_dbapi.Error) from error
+    finally:
+        cursor.close()
     return ids
 
 
@@ -220,6 +234,28 @@ def _add_children(connection: Connection, rows: Sequence[tuple[int, Rows]]) -> N
             # RETURNING has SQLAlchemy send the rows as one multi-row INSERT ("insertmanyvalues"):
             # one round trip, where the driver's executemany may take several.
             connection.execute(insert(table).returning(table.c.id), params)
+
+
+@functools.cache
+def _plain_insert(
+    table: Table, names: tuple[str, ...], dialect: Dialect
+) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]]:
+    """A driver-level INSERT of `names` into `table` (qmark style, as SQLite's driver takes),
+    and what turns a row's values into its parameters."""
+    quote = dialect.identifier_preparer.quote
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ({', '.join('?' * len(names))})"
+    )
+    processors = [(name, table.c[name].type.bind_processor(dialect)) for name in names]
+
+    def bind(values: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            value if process is None or value is None else process(value)
+            for name, process in processors
+            for value in (values[name],)
+        )
+
+    return sql, bind
 
 
 # --- PostgreSQL: the whole batch in one statement ---------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from bot.services.encouragement import precedent
 from bot.services.results import Asked, Granted, OutOfPolicy, ProposeResult, Refused
 from bot.services.routing import whom_to_ask
 from storage import batch, db, queries
+from storage.alone_grants import add_alone_grants
 from storage.batch import EventRow, NewProposal, Rows
 from storage.models import Proposal
 
@@ -76,13 +78,12 @@ def propose(
 # has and writes its proposal in one transaction holding the case's lock (`queries.lock_cases`;
 # on SQLite, the writer lock every write takes), so of two proposals on one case the second
 # reads the first, on any instance. Grants within the agent's own authority still go through
-# group commit: the batch's transaction locks its cases, reads them, and writes only the grants
-# that still fit the alone limit, counting those before them in the batch; the others come back
-# None and take `_propose_counting_the_case`, which decides their tier afresh. Deciding outside
-# the lock whether a case is new would not do: two twins on a fresh case would both find it new.
-# The price is on PostgreSQL: a batch is a transaction of the locks, the read and the write, no
-# longer one statement on its own. Locking only the cases in hand keeps proposals on different
-# cases from waiting on each other.
+# group commit: the batch (`storage.alone_grants`) locks its cases, reads them, and writes only
+# the grants that still fit the alone limit, counting those before them in the batch, in one
+# round trip on PostgreSQL; the others come back None and take `_propose_counting_the_case`,
+# which decides their tier afresh. Deciding outside the lock whether a case is new would not do:
+# two twins on a fresh case would both find it new. Locking only the cases in hand keeps
+# proposals on different cases from waiting on each other.
 
 
 def _grant_alone(ctx: Context, new: NewProposal) -> Granted | Asked | None:
@@ -108,36 +109,16 @@ def write_alone_grants(ctx: Context, proposals: Sequence[NewProposal]) -> list[i
     batch) is left out too, so it costs the batch nothing: on its own it finds what the first
     one recorded. Written, it would fail the whole batch on the unique key, and every grant in
     it would then be written one by one."""
-    cases = {_case(p): (p.remedy_id, p.case_ref) for p in proposals}
+    limits = [_alone_limit(ctx, p.remedy_id) for p in proposals]
     since = min(p.created_at for p in proposals) - ctx.policy.case_window
-    keys = [p.source_key for p in proposals if p.source_key]
-    with ctx.sessions.begin() as session:
-        queries.lock_cases(session, cases=cases.values())
-        found = queries.so_far_on_cases(session, cases=list(cases.values()), since=since, except_source_keys=keys)
-        so_far = {case: already.total for case, already in zip(cases, found, strict=True)}
-        seen = queries.recorded_source_keys(session, keys=keys)
-        fits = []
-        for proposal in proposals:
-            if proposal.source_key is not None:
-                if proposal.source_key in seen:
-                    fits.append(False)
-                    continue
-                seen.add(proposal.source_key)
-            remedy = ctx.policy.remedy(proposal.remedy_id)
-            assert remedy is not None
-            fit = remedy.tier_for(proposal.amount, already=so_far[_case(proposal)]) is Tier.ALONE
-            if fit:
-                so_far[_case(proposal)] += proposal.amount
-            fits.append(fit)
-        ids = iter(
-            batch.add_proposals(session.connection(), [p for p, fit in zip(proposals, fits, strict=True) if fit])
-        )
-        return [next(ids) if fit else None for fit in fits]
+    with db.batch_connection(ctx.sessions) as connection:
+        return add_alone_grants(connection, proposals, alone_limits=limits, since=since)
 
 
-def _case(proposal: NewProposal) -> tuple[str, str]:
-    """A remedy and case, whatever the case reference's letters' case."""
-    return (proposal.remedy_id, proposal.case_ref.lower())
+def _alone_limit(ctx: Context, remedy_id: str) -> Decimal:
+    remedy = ctx.policy.remedy(remedy_id)
+    assert remedy is not None
+    return remedy.alone_up_to
 
 
 def _propose_counting_the_case(

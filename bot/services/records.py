@@ -91,7 +91,7 @@ def grant_rows(
 
 def count_grant(ctx: Context, tier: Tier, *, seconds: int) -> None:
     ctx.metrics.outcome(tier, "granted")
-    ctx.metrics.time_to_decision.labels(tier=tier).observe(seconds)
+    ctx.metrics.decided(tier, seconds)
 
 
 def mark(proposal: Proposal, **values: Any) -> None:

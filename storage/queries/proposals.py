@@ -25,6 +25,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from bot.core.lifecycle import Event, Status
@@ -134,7 +135,11 @@ def lock_routing(session: Session) -> None:
 
 
 def so_far_on_cases(
-    session: Session, *, cases: Sequence[tuple[str, str]], since: datetime, except_source_keys: Collection[str] = ()
+    session: Session | Connection,
+    *,
+    cases: Sequence[tuple[str, str]],
+    since: datetime,
+    except_source_keys: Collection[str] = (),
 ) -> list[CaseSoFar]:
     """What each (remedy id, case reference) already has from its proposals made since `since`:
     the amounts granted and the amounts still waiting for an answer, one per case, in order.
@@ -147,7 +152,8 @@ def so_far_on_cases(
     params: dict[str, Any] = {"since": since, "except": list(except_source_keys)}
     for index, (remedy_id, case_ref) in enumerate(cases):
         params[f"remedy_{index}"], params[f"case_{index}"] = remedy_id, case_ref
-    rows = session.connection().execute(_so_far_query(len(cases), bool(except_source_keys)), params)
+    connection = session.connection() if isinstance(session, Session) else session
+    rows = connection.execute(_so_far_query(len(cases), bool(except_source_keys)), params)
     totals: dict[tuple[int, Status], Decimal] = {(index, status): amount for index, status, amount in rows}
     zero = Decimal(0)
     return [
