@@ -118,7 +118,11 @@ def test_case_references_match_whatever_their_letters_case(sessions: sessionmake
 def test_a_batch_reads_its_case_only_once_it_holds_the_lock(engine: Engine, sessions: sessionmaker[Session]) -> None:
     """A grant committed on the case while the batch waited for the lock is counted."""
     if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite: every writer already waits for the one before it, reading after it")
+        # SQLite: every writer waits for the one before it (BEGIN IMMEDIATE) and reads after it.
+        with sessions.begin() as before:
+            make_proposal(before, status=Status.GRANTED, amount=Decimal(45), case_ref="#1")
+        assert write(sessions, [grant("#1", "10")]) == [None]
+        return
     results: list[list[int | None]] = []
     with sessions.begin() as holder:
         queries.lock_cases(holder, cases=[("refund", "#1")])
