@@ -210,7 +210,13 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         request_posted=lambda channel, ts: services.reactions_to_request(ctx, channel=channel, ts=ts),
     )
     ctx = services.Context(
-        base_policy=policy, roster=roster, sessions=sessions, clock=clock, wake_sender=sender.wake, metrics=metrics
+        base_policy=policy,
+        roster=roster,
+        sessions=sessions,
+        clock=clock,
+        wake_sender=sender.wake,
+        metrics=metrics,
+        limits_refresh_seconds=settings.limits_refresh_seconds,
     )
     bolt = build_app(
         client=client,

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     metrics_host: str = Field(default="127.0.0.1", min_length=1)
     # When set, /metrics is served on PORT too, to requests that carry it as a bearer token.
     metrics_token: SecretStr | None = None
+    # How soon a limit a lead changed on another instance applies here; 0: at every request
+    # (a read of the database per request).
+    limits_refresh_seconds: float = Field(default=1.0, ge=0, le=60)
     # HTTP worker processes sharing PORT: one per core by default. Socket Mode is one process.
     web_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,20 +22,28 @@ from storage.queries.limits import limit_overrides, limits_version
 
 class PolicyInForce:
     """The policy file with the limits leads changed on top. Kept fresh by `refresh`: one read of
-    the changes' version, and the changes themselves only when it moved, so a limit a lead
-    raises on one instance applies on every instance at its next request."""
+    the changes' version, and the changes themselves only when it moved. A request refreshes it
+    at most every `every` seconds (`refresh_if_due`), so a limit a lead changes on one instance
+    applies on every other within that, and at once on its own."""
 
-    def __init__(self, base: Policy) -> None:
+    def __init__(self, base: Policy, *, every: float = 0.0, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.base = base
+        self.every = every
+        self.monotonic = monotonic
         self._policy = base
         self._version = 0
+        self._checked: float | None = None
         self._lock = threading.Lock()
 
     @property
     def policy(self) -> Policy:
         return self._policy
 
+    def due(self) -> bool:
+        return self._checked is None or self.monotonic() - self._checked >= self.every
+
     def refresh(self, session: Session) -> Policy:
+        self._checked = self.monotonic()
         version = limits_version(session)
         if version != self._version:
             policy = effective(self.base, limit_overrides(session))
@@ -56,10 +65,12 @@ class Context:
     alone_grants: GroupCommit[queries.NewProposal, int | None] = field(
         default_factory=lambda: GroupCommit(alone_on=(IntegrityError, DataError))
     )
+    # How stale another instance's limit change may be here, in seconds (LIMITS_REFRESH_SECONDS).
+    limits_refresh_seconds: float = 0.0
     in_force: PolicyInForce = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "in_force", PolicyInForce(self.base_policy))
+        object.__setattr__(self, "in_force", PolicyInForce(self.base_policy, every=self.limits_refresh_seconds))
 
     @property
     def policy(self) -> Policy:
@@ -69,3 +80,7 @@ class Context:
     def refresh_policy(self) -> Policy:
         with db.reading(self.sessions) as session:
             return self.in_force.refresh(session)
+
+    def refresh_policy_if_due(self) -> Policy:
+        """A request's refresh: a read of the database only every `limits_refresh_seconds`."""
+        return self.refresh_policy() if self.in_force.due() else self.policy

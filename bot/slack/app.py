@@ -40,9 +40,9 @@ def build_app(
 
     @app.middleware
     def policy_in_force(next_: Callable[[], BoltResponse]) -> BoltResponse:
-        # A limit a lead changed on any instance applies from the next request on.
+        # A limit a lead changed on another instance applies here within LIMITS_REFRESH_SECONDS.
         try:
-            ctx.refresh_policy()
+            ctx.refresh_policy_if_due()
         except SQLAlchemyError:
             # The request's own database work will say what failed; the last limits known stand.
             log.warning("could not read the limits in force; using the last known", exc_info=True)

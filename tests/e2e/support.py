@@ -88,6 +88,7 @@ def start_bot(
         slack_api_url=api.url,
         database_url=database_url,
         leeway_policy=policy_file,
+        limits_refresh_seconds=0,  # another instance's limit change applies at the next request
         _env_file=None,
     )  # type: ignore[call-arg]
     clock = clock or FakeClock()

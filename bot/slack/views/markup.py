@@ -18,11 +18,14 @@ class Message:
 
     text: str
     blocks: list[Block] | None = None
+    # Blocks already in Slack's JSON, after `blocks`: the same for many messages but an id, so
+    # built once with the models and copied (see views.outcomes).
+    rendered: tuple[dict[str, Any], ...] = ()
 
     def as_kwargs(self) -> dict[str, Any]:
         out: dict[str, Any] = {"text": self.text}
-        if self.blocks:
-            out["blocks"] = [b.to_dict() for b in self.blocks]
+        if self.blocks or self.rendered:
+            out["blocks"] = [b.to_dict() for b in self.blocks or []] + list(self.rendered)
         return out
 
 

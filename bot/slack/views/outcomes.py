@@ -3,7 +3,10 @@ delighted customer's word in the celebration's thread. Nothing negative is ever 
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject
+import functools
+from typing import Any
+
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, ContextBlock, MarkdownTextObject
 
 from bot.core.vocabulary import CustomerOutcome
 from bot.services.outcomes import OutcomeResult, OutcomeTold
@@ -20,16 +23,26 @@ OUTCOME_BUTTONS: dict[CustomerOutcome, tuple[ids.Action, str]] = {
 }
 
 
-def outcome_blocks(proposal_id: int) -> list[Block]:
-    """Asked under every granted reply: the answer closes the loop with the customer."""
-    return [
-        ContextBlock(elements=[MarkdownTextObject(text=f"*{OUTCOME_ASKED}* Tell me once you know.")]),
-        outcome_question(proposal_id),
-    ]
+def outcome_blocks(proposal_id: int) -> tuple[dict[str, Any], ...]:
+    """Asked under every granted reply: the answer closes the loop with the customer. Rendered
+    once with the models (a reply within the agent's own authority is the busiest path there
+    is), then copied with this proposal's id."""
+    asked, buttons = _outcome_template()
+    return asked, {
+        **buttons,
+        "block_id": ids.item_block(ids.Block.OUTCOME, proposal_id),
+        "elements": [{**element, "value": str(proposal_id)} for element in buttons["elements"]],
+    }
+
+
+@functools.cache
+def _outcome_template() -> tuple[dict[str, Any], dict[str, Any]]:
+    asked = ContextBlock(elements=[MarkdownTextObject(text=f"*{OUTCOME_ASKED}* Tell me once you know.")])
+    return asked.to_dict(), outcome_question(0).to_dict()
 
 
 def outcome_question(proposal_id: int) -> ActionsBlock:
-    """The buttons under a granted reply: each names the proposal only."""
+    """The buttons: each names the proposal only."""
     return ActionsBlock(
         block_id=ids.item_block(ids.Block.OUTCOME, proposal_id),
         elements=[

@@ -188,7 +188,7 @@ def proposer_note(proposal: Proposal, policy: Policy) -> Message:
         tell = tell_customer_line(policy, proposal.remedy_id)
         if tell:
             text += f"\n{tell}"
-        return Message(text=text, blocks=[section(text), *outcome_blocks(proposal.id)])
+        return Message(text=text, blocks=[section(text)], rendered=outcome_blocks(proposal.id))
     if proposal.status == Status.EXPIRED:
         text = (
             f"Your {what(proposal)} for case *{case}* expired before anyone could answer, so nothing was "

@@ -127,7 +127,7 @@ def granted_alone(proposal: Proposal, policy: Policy) -> Message:
     tell = tell_customer_line(policy, proposal.remedy_id)
     if tell:
         text += f"\n{tell}"
-    return Message(text=text, blocks=[section(text), *outcome_blocks(proposal.id)])
+    return Message(text=text, blocks=[section(text)], rendered=outcome_blocks(proposal.id))
 
 
 def asked(proposal: Proposal, policy: Policy, already: CaseSoFar | None = None) -> Message:
