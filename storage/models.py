@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -256,3 +257,46 @@ class EarlyReaction(Base):
         UniqueConstraint("channel", "ts", "user", "reaction"),
         Index("ix_early_reaction_received_at", "received_at"),
     )
+
+
+class UsageDay(Base):
+    """A closed UTC day of usage, per person and unit (see `bot.core.usage.Tally`): reports
+    add these up instead of reading every decision. A day is the 24 hours after its midnight,
+    that midnight itself excluded and the next included, as a report's window (start, end] is."""
+
+    __tablename__ = "usage_day"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    person: Mapped[str] = mapped_column(String(32), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(8), primary_key=True)
+    alone: Mapped[int] = mapped_column(Integer)
+    with_peer: Mapped[int] = mapped_column(Integer)
+    with_lead: Mapped[int] = mapped_column(Integer)
+    agreements_given: Mapped[int] = mapped_column(Integer)
+    value: Mapped[Decimal]
+    fair_count: Mapped[int] = mapped_column(Integer)
+    granted_where_fair: Mapped[Decimal]
+    fair_figures: Mapped[Decimal]
+    fair_taken: Mapped[int] = mapped_column(Integer)
+    fair_taken_value: Mapped[Decimal]
+
+
+class UsageDayTime(Base):
+    """A closed day's times to decision, per person: how many fell in each step."""
+
+    __tablename__ = "usage_day_time"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    person: Mapped[str] = mapped_column(String(32), primary_key=True)
+    step: Mapped[int] = mapped_column(Integer, primary_key=True)  # seconds where the step starts
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class UsageRollup(Base):
+    """How far usage is rolled up: every day up to `through` is in usage_day, none after it.
+    One row; moved on by a conditional update, so two instances never roll a day up twice."""
+
+    __tablename__ = "usage_rollup"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    through: Mapped[date] = mapped_column(Date)

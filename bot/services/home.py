@@ -11,7 +11,7 @@ from bot.core.policy import Tier
 from bot.core.usage import UsageReport
 from bot.core.vocabulary import OutboxKind
 from bot.services.context import Context
-from bot.services.review import usage_between
+from bot.services.usage import usage_between
 from storage import db, queries
 from storage.models import Decision, Proposal
 

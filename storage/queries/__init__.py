@@ -59,13 +59,20 @@ from storage.queries.reactions import (
     take_reactions,
 )
 from storage.queries.review import (
-    granted_between,
     kudos_count,
     pending_for_others,
     recent_of,
     record_review,
     review_queue,
     review_queue_size,
+)
+from storage.queries.usage import (
+    add_usage_day,
+    first_granted_at,
+    move_rollup,
+    rolled_through,
+    rolled_up_between,
+    tallies_between,
 )
 
 __all__ = [
@@ -76,6 +83,7 @@ __all__ = [
     "add_proposal",
     "add_proposals",
     "add_rows",
+    "add_usage_day",
     "adopt_deadlines",
     "asked_so_far",
     "away_users",
@@ -87,8 +95,8 @@ __all__ = [
     "due_for_reroute",
     "enqueue",
     "events_of",
+    "first_granted_at",
     "get_proposal",
-    "granted_between",
     "has_kept_reactions",
     "has_reactions_before",
     "hold_channel",
@@ -99,6 +107,7 @@ __all__ = [
     "lock_routing",
     "mark_failed",
     "mark_sent",
+    "move_rollup",
     "next_attempt",
     "next_free_slot",
     "open_asks",
@@ -120,11 +129,14 @@ __all__ = [
     "reschedule",
     "review_queue",
     "review_queue_size",
+    "rolled_through",
+    "rolled_up_between",
     "set_away",
     "set_back",
     "set_request_message",
     "so_far_on_cases",
     "take_reactions",
     "take_slot",
+    "tallies_between",
     "unposted_requests_asking",
 ]
