@@ -259,12 +259,15 @@ class EarlyReaction(Base):
     )
 
 
-class UsageDay(Base):
-    """A closed UTC day of usage, per person and unit (see `bot.core.usage.Tally`): reports
-    add these up instead of reading every decision. A day is the 24 hours after its midnight,
-    that midnight itself excluded and the next included, as a report's window (start, end] is."""
+class UsageTotal(Base):
+    """Usage from the first day rolled up through `day`, per person and unit (see
+    `bot.core.usage.Tally`): a running total, one row for every person and unit seen so far on
+    every day rolled up. Usage over whole days is then the difference of two days' rows, so a
+    report reads two of them instead of every decision, however long its window or the history.
+    A day is the 24 hours after its midnight, that midnight excluded and the next included, as a
+    report's window (start, end] is."""
 
-    __tablename__ = "usage_day"
+    __tablename__ = "usage_total"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     person: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -281,19 +284,19 @@ class UsageDay(Base):
     fair_taken_value: Mapped[Decimal]
 
 
-class UsageDayTime(Base):
-    """A closed day's times to decision, per person: how many fell in each step."""
+class UsageTotalTime(Base):
+    """Times to decision from the first day rolled up through `day`, per person: how many
+    decisions took a time in each step, {"<step's start in seconds>": count}."""
 
-    __tablename__ = "usage_day_time"
+    __tablename__ = "usage_total_time"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     person: Mapped[str] = mapped_column(String(32), primary_key=True)
-    step: Mapped[int] = mapped_column(Integer, primary_key=True)  # seconds where the step starts
-    count: Mapped[int] = mapped_column(Integer)
+    steps: Mapped[dict[str, Any]]
 
 
 class UsageRollup(Base):
-    """How far usage is rolled up: every day up to `through` is in usage_day, none after it.
+    """How far usage is rolled up: every day up to `through` has its totals, none after it.
     One row; moved on by a conditional update, so two instances never roll a day up twice."""
 
     __tablename__ = "usage_rollup"

@@ -1,9 +1,10 @@
 """Usage made visible: who uses their authority, and how. Authority that goes unused is the
 real failure, so the report invites coaching; it is never a ranking.
 
-The report is built from tallies: per person and unit, sums over some span of decisions (a
-rolled-up day, or raw rows the database added up). Tallies for the same person add up, so a
-window is the sum of its days and its edges, and the answer doesn't depend on which is which.
+The report is built from tallies: per person and unit, sums over some span of decisions (the
+running totals of rolled-up days, or raw rows the database added up). Tallies for the same
+person add up, and totals through one day less those through an earlier one are the days
+between, so a window is its whole days and its edges, whichever way each was counted.
 Time to decision is counted in steps (TIME_STEPS) rather than kept per decision, so the median
 is the step the middle decision falls in, shown by where that step starts."""
 
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from bot.core.policy import Tier
 
@@ -72,10 +74,13 @@ class Tally:
     def decisions(self) -> int:
         return self.alone + self.with_peer + self.with_lead
 
+    def figures(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)[2:]}
+
     def __add__(self, other: Tally) -> Tally:
         assert (self.person, self.unit) == (other.person, other.unit)
-        sums = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)[2:]}
-        return Tally(person=self.person, unit=self.unit, **sums)
+        mine, theirs = self.figures(), other.figures()
+        return Tally(person=self.person, unit=self.unit, **{f: mine[f] + theirs[f] for f in mine})
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,14 @@ class Tallies:
     def __add__(self, other: Tallies) -> Tallies:
         return Tallies(self.units + other.units, self.times + other.times)
 
+    def __sub__(self, other: Tallies) -> Tallies:
+        """What this has beyond `other`: totals through a later day less those through an earlier."""
+        negated = Tallies(
+            tuple(Tally(t.person, t.unit, **{f: -v for f, v in t.figures().items()}) for t in other.units),
+            tuple(TimeCount(t.person, t.step, -t.count) for t in other.times),
+        )
+        return (self + negated).merged()
+
     def merged(self) -> Tallies:
         """One tally per person and unit, one count per person and step."""
         units: dict[tuple[str, str], Tally] = {}
@@ -106,7 +119,10 @@ class Tallies:
         times: dict[tuple[str, int], int] = defaultdict(int)
         for time in self.times:
             times[time.person, time.step] += time.count
-        return Tallies(tuple(units.values()), tuple(TimeCount(p, s, c) for (p, s), c in times.items() if c))
+        return Tallies(
+            tuple(t for t in units.values() if any(t.figures().values())),
+            tuple(TimeCount(p, s, c) for (p, s), c in times.items() if c),
+        )
 
 
 def tally(records: Iterable[GrantedRecord]) -> Tallies:

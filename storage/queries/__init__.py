@@ -67,12 +67,12 @@ from storage.queries.review import (
     review_queue_size,
 )
 from storage.queries.usage import (
-    add_usage_day,
+    add_totals,
     first_granted_at,
     move_rollup,
     rolled_through,
-    rolled_up_between,
     tallies_between,
+    totals_through,
 )
 
 __all__ = [
@@ -83,7 +83,7 @@ __all__ = [
     "add_proposal",
     "add_proposals",
     "add_rows",
-    "add_usage_day",
+    "add_totals",
     "adopt_deadlines",
     "asked_so_far",
     "away_users",
@@ -130,7 +130,6 @@ __all__ = [
     "review_queue",
     "review_queue_size",
     "rolled_through",
-    "rolled_up_between",
     "set_away",
     "set_back",
     "set_request_message",
@@ -138,5 +137,6 @@ __all__ = [
     "take_reactions",
     "take_slot",
     "tallies_between",
+    "totals_through",
     "unposted_requests_asking",
 ]

@@ -1,5 +1,6 @@
-"""Usage figures, added up by the database: from the decisions themselves over any window, or
-from the rolled-up days (usage_day, usage_day_time). Never a row per decision to Python."""
+"""Usage figures: added up by the database from the decisions themselves over any window, or
+read from the running totals of rolled-up days (usage_total, usage_total_time). Never a row per
+decision to Python."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.policy import Tier
 from bot.core.usage import TIME_STEPS, Tallies, Tally, TimeCount
-from storage.models import Decision, Hundredths, Proposal, UsageDay, UsageDayTime, UsageRollup
+from storage.models import Decision, Hundredths, Proposal, UsageRollup, UsageTotal, UsageTotalTime
 
 ROLLUP = 1  # the one row of usage_rollup
 
@@ -94,20 +95,15 @@ def tallies_between(session: Session, *, start: datetime, end: datetime) -> Tall
     )
 
 
-def rolled_up_between(session: Session, *, first: date, stop: date) -> Tallies:
-    """The rolled-up days from `first` up to (not including) `stop`, added up."""
-    day = UsageDay.__table__.c
-    figures = [column for column in day if column.name not in ("day", "person", "unit")]
-    days = session.execute(
-        select(day.person, day.unit, *(func.sum(c, type_=c.type).label(c.name) for c in figures))
-        .where(day.day >= first, day.day < stop)
-        .group_by(day.person, day.unit)
+def totals_through(session: Session, *, day: date) -> Tallies:
+    """Usage from the first day rolled up through `day` (nothing, before the first)."""
+    total = UsageTotal.__table__.c
+    units = session.execute(select(*(c.label(c.name) for c in total if c.name != "day")).where(total.day == day))
+    times = session.execute(select(UsageTotalTime.person, UsageTotalTime.steps).where(UsageTotalTime.day == day))
+    return Tallies(
+        _tallies(units),
+        tuple(TimeCount(person, int(step), int(n)) for person, steps in times for step, n in steps.items()),
     )
-    t = UsageDayTime
-    times = session.execute(
-        select(t.person, t.step, func.sum(t.count)).where(t.day >= first, t.day < stop).group_by(t.person, t.step)
-    )
-    return Tallies(_tallies(days), tuple(TimeCount(person, int(s), int(n)) for person, s, n in times))
 
 
 def rolled_through(session: Session) -> date | None:
@@ -137,32 +133,19 @@ def move_rollup(session: Session, *, after: date | None, to: date) -> bool:
     return session.execute(statement).first() is not None
 
 
-def add_usage_day(session: Session, *, day: date, tallies: Tallies) -> None:
+def add_totals(session: Session, *, day: date, tallies: Tallies) -> None:
+    """Write the totals through `day`: every person and unit with anything, so the day's rows
+    alone are its totals."""
     merged = tallies.merged()
     if merged.units:
         session.execute(
-            insert(UsageDay),
-            [
-                {
-                    "day": day,
-                    "person": t.person,
-                    "unit": t.unit,
-                    "alone": t.alone,
-                    "with_peer": t.with_peer,
-                    "with_lead": t.with_lead,
-                    "agreements_given": t.agreements_given,
-                    "value": t.value,
-                    "fair_count": t.fair_count,
-                    "granted_where_fair": t.granted_where_fair,
-                    "fair_figures": t.fair_figures,
-                    "fair_taken": t.fair_taken,
-                    "fair_taken_value": t.fair_taken_value,
-                }
-                for t in merged.units
-            ],
+            insert(UsageTotal),
+            [{"day": day, "person": t.person, "unit": t.unit, **t.figures()} for t in merged.units],
         )
-    if merged.times:
+    steps: dict[str, dict[str, int]] = {}
+    for t in merged.times:
+        steps.setdefault(t.person, {})[str(t.step)] = t.count
+    if steps:
         session.execute(
-            insert(UsageDayTime),
-            [{"day": day, "person": t.person, "step": t.step, "count": t.count} for t in merged.times],
+            insert(UsageTotalTime), [{"day": day, "person": person, "steps": s} for person, s in steps.items()]
         )

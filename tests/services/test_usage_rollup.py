@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot import jobs, services
@@ -23,7 +23,7 @@ from bot.core.usage import GrantedRecord, UsageReport, tally, usage_report
 from bot.services.usage import roll_up_day
 from storage import queries
 from storage.db import make_engine, make_sessions
-from storage.models import Decision, Proposal, UsageDay, UsageDayTime
+from storage.models import Decision, Proposal, UsageTotal
 from tests.policies import AGENTS, LEADS, team_policy
 from tests.support import FakeClock, wipe
 
@@ -120,8 +120,20 @@ def decided(
 
 
 def rolled_days(engine: Engine) -> list[date]:
+    """The days with totals of their own (a day before any decision has none)."""
     with make_sessions(engine).begin() as session:
-        return sorted(session.scalars(select(UsageDay.day).distinct()))
+        return sorted(session.scalars(select(UsageTotal.day).distinct()))
+
+
+def totals(ctx: services.Context, day: date) -> tuple[int, int, int]:
+    """Decisions, agreements and times to decision counted through `day`."""
+    with ctx.sessions.begin() as session:
+        through = queries.totals_through(session, day=day)
+    return (
+        sum(t.decisions for t in through.units),
+        sum(t.agreements_given for t in through.units),
+        sum(t.count for t in through.times),
+    )
 
 
 RECORD = st.builds(
@@ -190,7 +202,8 @@ def test_a_grant_just_before_midnight_committed_late_is_counted(clean: Engine) -
     grant(ctx, early)
     assert services.roll_up_usage(ctx) == 0  # the day ended half an hour ago
     # Stamped a moment before midnight, by a transaction that commits 40 minutes later.
-    late = Granted(MIDNIGHT + timedelta(days=1) - timedelta(microseconds=1), decided("U0BEN", Tier.PEER, "90"))
+    before_midnight = MIDNIGHT + timedelta(days=1) - timedelta(microseconds=1)
+    late = Granted(before_midnight, decided("U0BEN", Tier.PEER, "90", agreed_by="U0CHO"))
     clock.advance(minutes=10)
     grant(ctx, late)
     report = services.usage_between(ctx, start=MIDNIGHT, end=clock())
@@ -198,9 +211,7 @@ def test_a_grant_just_before_midnight_committed_late_is_counted(clean: Engine) -
     clock.advance(minutes=21)  # 01:01: the day is settled
     assert services.roll_up_usage(ctx) == 1
     assert services.usage_between(ctx, start=MIDNIGHT, end=clock()) == expected([early, late], MIDNIGHT, clock())
-    with ctx.sessions.begin() as session:
-        in_the_day = session.scalar(select(func.sum(UsageDay.alone + UsageDay.with_peer + UsageDay.with_lead)))
-    assert in_the_day == 2
+    assert totals(ctx, MIDNIGHT.date()) == (2, 1, 2)
 
 
 def test_a_grant_at_midnight_counts_in_the_day_that_ends_then(clean: Engine) -> None:
@@ -208,8 +219,9 @@ def test_a_grant_at_midnight_counts_in_the_day_that_ends_then(clean: Engine) -> 
     ctx = context(clean, clock)
     at_midnight = Granted(MIDNIGHT + timedelta(days=1), decided())
     grant(ctx, at_midnight)
-    services.roll_up_usage(ctx)
-    assert rolled_days(clean) == [MIDNIGHT.date()]
+    assert services.roll_up_usage(ctx) == 2
+    assert rolled_days(clean) == [MIDNIGHT.date(), MIDNIGHT.date() + timedelta(days=1)]
+    assert totals(ctx, MIDNIGHT.date()) == (1, 0, 1)
     # A window that ends at that midnight has it; one that starts there hasn't.
     assert services.usage_between(ctx, start=MIDNIGHT, end=MIDNIGHT + timedelta(days=1)).decisions == 1
     assert services.usage_between(ctx, start=MIDNIGHT + timedelta(days=1), end=clock()).decisions == 0
@@ -248,11 +260,7 @@ def test_two_instances_rolling_up_the_same_days_count_each_decision_once(clean: 
         for e in engines:
             e.dispose()
     ctx = context(clean, clock)
-    with ctx.sessions.begin() as session:
-        decisions = session.scalar(select(func.sum(UsageDay.alone + UsageDay.with_peer + UsageDay.with_lead)))
-        agreements = session.scalar(select(func.sum(UsageDay.agreements_given)))
-        times = session.scalar(select(func.sum(UsageDayTime.count)))
-    assert (decisions, agreements, times) == (36, 36, 36)
+    assert [totals(ctx, MIDNIGHT.date() + timedelta(days=d)) for d in range(6)] == [(n, n, n) for n in range(6, 37, 6)]
     start = MIDNIGHT - timedelta(days=1)
     assert services.usage_between(ctx, start=start, end=clock()) == expected(grants, start, clock())
 

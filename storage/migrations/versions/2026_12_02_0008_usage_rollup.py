@@ -1,7 +1,7 @@
-"""Usage reports add up closed days instead of reading every decision: per day, person and unit
-the figures of `/remedy usage`, per day, person and step the times to decision, and how far the
-roll-up has got. The bot fills them (`jobs.usage_rollup`, at start and hourly); until a day is
-rolled up, reports read it from the decisions, so nothing needs backfilling here.
+"""Usage reports read running totals of closed days instead of every decision: through each day,
+per person and unit the figures of `/remedy usage`, per person the times to decision in steps,
+and how far the roll-up has got. The bot fills them (`jobs.usage_rollup`, at start and hourly);
+until a day is rolled up, reports read it from the decisions, so nothing needs backfilling here.
 
 Revision ID: 0008_usage_rollup
 Revises: 0007_case_totals
@@ -24,7 +24,7 @@ FAIR = (("fair_count", sa.Integer()), ("granted_where_fair", sa.BigInteger()), (
 
 def upgrade() -> None:
     op.create_table(
-        "usage_day",
+        "usage_total",
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("person", sa.String(32), nullable=False),
         sa.Column("unit", sa.String(8), nullable=False),
@@ -33,15 +33,14 @@ def upgrade() -> None:
         *(sa.Column(name, kind, nullable=False) for name, kind in FAIR),
         sa.Column("fair_taken", sa.Integer(), nullable=False),
         sa.Column("fair_taken_value", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("day", "person", "unit", name="pk_usage_day"),
+        sa.PrimaryKeyConstraint("day", "person", "unit", name="pk_usage_total"),
     )
     op.create_table(
-        "usage_day_time",
+        "usage_total_time",
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("person", sa.String(32), nullable=False),
-        sa.Column("step", sa.Integer(), nullable=False),
-        sa.Column("count", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("day", "person", "step", name="pk_usage_day_time"),
+        sa.Column("steps", sa.JSON(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "person", name="pk_usage_total_time"),
     )
     op.create_table(
         "usage_rollup",
@@ -53,5 +52,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("usage_rollup")
-    op.drop_table("usage_day_time")
-    op.drop_table("usage_day")
+    op.drop_table("usage_total_time")
+    op.drop_table("usage_total")
