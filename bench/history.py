@@ -35,7 +35,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.history_seed import AGENTS, DUE, LEADS, database_size, make_due, note, seed  # noqa: E402
+from bench.history_seed import (  # noqa: E402
+    AGENTS,
+    DUE,
+    LEADS,
+    ROLLED_UP_BY_THE_BOT,
+    database_size,
+    make_due,
+    note,
+    seed,
+    still_empty,
+)
 from bench.run import (  # noqa: E402
     SECRET,
     bot_environment,
@@ -86,11 +96,22 @@ class Running:
     process: subprocess.Popen[bytes]
     log: Path
 
-    def memory_mib(self) -> tuple[float, float]:
-        """VmRSS now and VmHWM (the peak), in MiB."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        kib = {k: int(v.split()[0]) for k, v in re.findall(r"^(VmRSS|VmHWM):\s+(.*)$", status, re.MULTILINE)}
-        return kib["VmRSS"] / 1024, kib["VmHWM"] / 1024
+    def memory_mib(self) -> dict[int, tuple[float, float]]:
+        """VmRSS now and VmHWM (the peak), in MiB, of each of the bot's processes: with
+        WEB_CONCURRENCY the workers that serve Slack are children of the one started."""
+        found = {}
+        for pid in process_tree(self.process.pid):
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:  # gone meanwhile
+                continue
+            kib = {k: int(v.split()[0]) for k, v in re.findall(r"^(VmRSS|VmHWM):\s+(.*)$", status, re.MULTILINE)}
+            if kib:
+                found[pid] = (kib["VmRSS"] / 1024, kib["VmHWM"] / 1024)
+        return found
+
+    def has_job(self, name: str) -> bool:
+        return f'Added job "{name}"' in self.log.read_text(errors="replace")
 
     def job_seconds(self, name: str, trigger: str = "interval", timeout: float = REPLY_TIMEOUT) -> float | None:
         """How long the scheduler's first run of a job took, from the bot's log (APScheduler
@@ -114,6 +135,23 @@ class Running:
 
     def count_in_log(self, words: str) -> int:
         return self.log.read_text(errors="replace").count(words)
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and every process descended from it, from /proc."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(parents.get(pid, []))
+    return tree
 
 
 def logged_at(stamp: str) -> datetime:
@@ -203,7 +241,7 @@ def measure(api: StandInSlack, url: str, workdir: Path, args: argparse.Namespace
     quiet, due = now - timedelta(days=3), now - timedelta(minutes=2)
     api.reset()
     with leeway(api, url, workdir, quiet, "interactive") as bot:
-        interactive(api, bot, workdir, args, label)
+        interactive(api, bot, url, workdir, args, label)
     api.reset()
     with leeway(api, url, workdir, due, "digest") as bot:
         digest(api, bot, label)
@@ -219,11 +257,19 @@ def measure(api: StandInSlack, url: str, workdir: Path, args: argparse.Namespace
         )
 
 
-def interactive(api: StandInSlack, bot: Running, workdir: Path, args: argparse.Namespace, label: str) -> None:
+def interactive(api: StandInSlack, bot: Running, url: str, workdir: Path, args: argparse.Namespace, label: str) -> None:
     """Reports, a Home, and proposals under load, against the bot's memory before and after."""
     for job in ("requests_due", "weekly"):
         bot.job_seconds(job)  # the runs at start are over: idle is idle
-    idle, _ = bot.memory_mib()
+    if bot.has_job("usage_rollup"):  # the first run rolls up the whole seeded year: measured after it
+        note("the usage roll-up at start")
+        took = bot.job_seconds("usage_rollup")
+        empty = still_empty(url, ROLLED_UP_BY_THE_BOT)
+        figure(
+            f"{label}: the usage roll-up at start, over all of the history (from the bot's log): {seconds(took)}"
+            + (f" · NOTE: still empty after it: {', '.join(empty)}" if empty else "")
+        )
+    idle = bot.memory_mib()
     driver = SlackDriver(f"{bot.base}/slack/events", SECRET, api=api)
     for command in ("usage 30d", "usage 365d", "review"):
         note(f"/remedy {command}")
@@ -238,6 +284,7 @@ def interactive(api: StandInSlack, bot: Running, workdir: Path, args: argparse.N
         f"{label}: a lead's Home, app_home_opened → views.publish {seconds(opened)} · goal under 1 s: "
         f"{under(opened, 1)}"
     )
+    figure(f"{label}: memory, after the reports and the Home: {memory(idle, bot.memory_mib())}")
 
     def load(text: str, duration: int = args.duration) -> dict[str, float]:
         bodies = workdir / "bodies.txt"  # written just before, so every signature is fresh
@@ -268,11 +315,21 @@ def interactive(api: StandInSlack, bot: Running, workdir: Path, args: argparse.N
         f" · p99 {'—' if ratio is None else f'{ratio:.1f}×'} without · 'database is locked' in the log {locked} "
         f"times · goal within 2×, never locked: {met(ratio is not None and ratio <= 2 and locked == 0)}"
     )
-    _, peak = bot.memory_mib()
     figure(
-        f"{label}: memory after start {idle:,.0f} MiB · peak {peak:,.0f} MiB (VmHWM) · goal peak within "
-        f"50 MiB of idle: {met(peak - idle <= 50)}"
+        f"{label}: memory, after the proposals and the year's reports under load too: {memory(idle, bot.memory_mib())}"
     )
+
+
+def memory(idle: dict[int, tuple[float, float]], now: dict[int, tuple[float, float]]) -> str:
+    """Each process's memory after start (VmRSS) and its peak since (VmHWM), and the goal."""
+    pids = list(idle)  # the process started first, then its workers
+    growth = max((now[p][1] - idle[p][0] for p in pids if p in now), default=0.0)
+    names = ["the process started", *(f"worker {i}" for i in range(1, len(pids)))]
+    each = " · ".join(
+        f"{name} {idle[p][0]:,.0f} → peak {now.get(p, idle[p])[1]:,.0f} MiB"
+        for name, p in zip(names, pids, strict=True)
+    )
+    return f"{each} · goal every peak within 50 MiB of its idle: {met(growth <= 50)} (at most +{growth:,.0f} MiB)"
 
 
 def rate_and_tail(run: dict[str, float]) -> str:

@@ -44,6 +44,18 @@ def people_due(ctx: services.Context) -> tuple[int, int]:
     return welcomed, nudged
 
 
+def usage_rollup(ctx: services.Context) -> int:
+    """Roll up the usage of every day that ended an hour or more ago (see `services.usage`):
+    at start, which catches up on all history the first time, and then hourly. Safe on every
+    instance at once: each day is claimed with a conditional update of the watermark."""
+    rolled = services.roll_up_usage(ctx)
+    if rolled:
+        log.info("rolled up the usage of %d day(s)", rolled)
+    return rolled
+
+
+USAGE_ROLLUP_EVERY_HOURS = 1
+
 # A digest missed while Leeway was down is still sent if it starts again within this.
 WEEKLY_CATCH_UP = timedelta(days=1)
 WEEKLY_CHECK_EVERY_MINUTES = 5

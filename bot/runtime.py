@@ -240,6 +240,17 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         max_instances=1,
         next_run_time=clock(),
     )
+    # Closed days of usage, rolled up for reports: at start (all history the first time), then hourly.
+    scheduler.add_job(
+        jobs.usage_rollup,
+        "interval",
+        hours=jobs.USAGE_ROLLUP_EVERY_HOURS,
+        args=[ctx],
+        id="usage_rollup",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=clock(),
+    )
     scheduler.add_job(jobs.weekly, jobs.weekly_trigger(ctx), args=[ctx], id="weekly", coalesce=True, max_instances=1)
     # The schedule lives in memory: this catches up on a digest whose time passed while Leeway was down.
     scheduler.add_job(

@@ -3,9 +3,10 @@ it owes (the outbox), and returns what happened, for the edge to put into words.
 
 One module per capability: `access` (who may propose), `proposing`, `deciding` (agree,
 decline, withdraw), `routing` (whom to ask, re-route, expire), `availability` (away, back),
-`review` (review, usage, the weekly digest), `encouragement` (precedent, welcome, nudges),
-`home`, `notify` (private lines); `records`
-builds the rows a change writes."""
+`review` (review, the weekly digest), `usage` (usage figures, and the roll-up of closed
+days), `encouragement` (precedent, welcome, nudges), `limits` (limits that grow with trust),
+`outcomes` (how the customer took it), `home`, `notify` (private lines); `records` builds the
+rows a change writes."""
 
 from bot.services.access import may_propose
 from bot.services.availability import away, back
@@ -60,8 +61,9 @@ from bot.services.results import (
     Withdrawn,
     WithdrawResult,
 )
-from bot.services.review import review, review_queue, send_weekly, to_review, usage, usage_between, weekly_sent
+from bot.services.review import review, review_queue, send_weekly, to_review, weekly_sent
 from bot.services.routing import expire_due, reroute_due
+from bot.services.usage import roll_up_usage, usage, usage_between
 
 __all__ = [
     "AgreeResult",
@@ -117,6 +119,7 @@ __all__ = [
     "reset_limits",
     "review",
     "review_queue",
+    "roll_up_usage",
     "send_weekly",
     "set_limit",
     "stop_nudges",

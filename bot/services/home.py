@@ -13,7 +13,7 @@ from bot.core.usage import UsageReport
 from bot.core.vocabulary import OutboxKind
 from bot.services.context import Context
 from bot.services.limits import suggestions
-from bot.services.review import usage_between
+from bot.services.usage import usage_between
 from storage import db, queries
 from storage.models import Decision, Proposal
 

@@ -1,21 +1,17 @@
-"""Review later, without blame; usage made visible; the weekly digest."""
+"""Review later, without blame; the weekly digest (its figures: `services.usage`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.lifecycle import Event
 from bot.core.parsing import InputError, check_reason
-from bot.core.policy import Tier
-from bot.core.usage import GrantedRecord, UsageReport, usage_report
 from bot.core.vocabulary import OutboxKind, ReviewOutcome
 from bot.services.context import Context
 from bot.services.results import (
     ONLY_LEADS_REVIEW,
-    ONLY_LEADS_USAGE,
     AlreadyReviewed,
     NoSuchDecision,
     Refused,
@@ -80,32 +76,6 @@ def review(
         queries.enqueue(session, kind=OutboxKind.HOME, channel=user, at=now)
     ctx.wake_sender()
     return Reviewed(proposal, outcome)
-
-
-def usage_between(ctx: Context, *, start: datetime, end: datetime) -> UsageReport:
-    with db.reading(ctx.sessions) as session:
-        rows = queries.granted_between(session, start=start, end=end)
-    records = [
-        GrantedRecord(
-            proposer=p.proposer,
-            agreed_by=d.agreed_by,
-            tier=Tier(p.tier),
-            amount=p.amount,
-            unit=p.unit,
-            fair=p.customer_fair,
-            seconds_to_decision=d.seconds_to_decision,
-        )
-        for p, d in rows
-    ]
-    roster = ctx.roster()
-    return usage_report(records, roster.agents, leads=roster.leads, start=start, end=end)
-
-
-def usage(ctx: Context, *, user: str, days: int) -> UsageReport | Refused:
-    if not ctx.roster().is_lead(user):
-        return Refused(ONLY_LEADS_USAGE)
-    end = ctx.clock()
-    return usage_between(ctx, start=end - timedelta(days=days), end=end)
 
 
 def weekly_sent(ctx: Context, *, week: str) -> bool:

@@ -74,13 +74,20 @@ from storage.queries.reactions import (
     take_reactions,
 )
 from storage.queries.review import (
-    granted_between,
     kudos_count,
     pending_for_others,
     recent_of,
     record_review,
     review_queue,
     review_queue_size,
+)
+from storage.queries.usage import (
+    add_totals,
+    first_granted_at,
+    move_rollup,
+    rolled_through,
+    tallies_between,
+    totals_through,
 )
 
 __all__ = [
@@ -93,6 +100,7 @@ __all__ = [
     "add_proposal",
     "add_proposals",
     "add_rows",
+    "add_totals",
     "adopt_deadlines",
     "asked_so_far",
     "away_users",
@@ -106,8 +114,8 @@ __all__ = [
     "due_for_reroute",
     "enqueue",
     "events_of",
+    "first_granted_at",
     "get_proposal",
-    "granted_between",
     "granted_lately",
     "has_kept_reactions",
     "has_reactions_before",
@@ -119,6 +127,7 @@ __all__ = [
     "lock_routing",
     "mark_failed",
     "mark_sent",
+    "move_rollup",
     "next_attempt",
     "next_free_slot",
     "nudge_recipient",
@@ -146,6 +155,7 @@ __all__ = [
     "reschedule",
     "review_queue",
     "review_queue_size",
+    "rolled_through",
     "set_away",
     "set_back",
     "set_precedent",
@@ -154,5 +164,7 @@ __all__ = [
     "stop_nudges",
     "take_reactions",
     "take_slot",
+    "tallies_between",
+    "totals_through",
     "unposted_requests_asking",
 ]

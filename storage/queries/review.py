@@ -42,16 +42,6 @@ def record_review(
     return changed == 1
 
 
-def granted_between(session: Session, *, start: datetime, end: datetime) -> list[tuple[Proposal, Decision]]:
-    rows = session.execute(
-        select(Proposal, Decision)
-        .join(Decision, Decision.proposal_id == Proposal.id)
-        .where(Decision.granted_at > start, Decision.granted_at <= end)
-        .order_by(Decision.granted_at)
-    )
-    return [(p, d) for p, d in rows]
-
-
 def recent_of(session: Session, *, user: str, limit: int) -> list[Proposal]:
     return list(
         session.scalars(

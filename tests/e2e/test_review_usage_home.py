@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -141,6 +141,23 @@ def test_usage_for_leads_only(bot: Bot) -> None:
     assert "/remedy usage 7d" in bad
 
 
+def test_usage_and_the_home_read_the_same_once_the_days_are_rolled_up(bot: Bot) -> None:
+    grant_some(bot)
+    bot.clock.advance(days=2)
+    before = blocks_text(report(bot, "U0LEE", "usage 30d"))
+    assert "<@U0ANA>: 3 decided (1 alone, 1 with a peer, 1 with a lead)" in before
+    assert "median time to decision 2 min" in before  # instantly, 2 min and 10 min: the middle one
+    assert services.usage_between(bot.leeway.ctx, start=bot.clock() - timedelta(days=7), end=bot.clock()).decisions == 3
+    assert jobs.usage_rollup(bot.leeway.ctx) == 2  # the day of the grants, and the next
+    assert jobs.usage_rollup(bot.leeway.ctx) == 0
+    assert blocks_text(report(bot, "U0LEE", "usage 30d")) == before
+    bot.driver.event({"type": "app_home_opened", "user": "U0LEE", "channel": "D0LEE", "tab": "home"})
+    bot.api.wait_for("views.publish", user_id="U0LEE")
+    home = blocks_text(bot.api.home_view("U0LEE") or {})
+    assert "Usage over the last 7 days*: 3 decisions" in home
+    assert "<@U0ANA>: 3 decided (1 alone, 1 with a peer, 1 with a lead)" in home
+
+
 MONDAY_9 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
@@ -148,6 +165,7 @@ def test_the_weekly_digest_and_celebration_go_out_once(bot: Bot) -> None:
     grant_some(bot)
     assert jobs.weekly(bot.leeway.ctx) == 0  # Tuesday: last Monday's digest is more than a day old
     bot.clock.advance(seconds=(MONDAY_9 - bot.clock()).total_seconds())
+    assert jobs.usage_rollup(bot.leeway.ctx) == 6  # Tuesday to Sunday: the digest adds up rolled-up days
     assert jobs.weekly(bot.leeway.ctx) == 3  # two leads and the kudos channel
     assert jobs.weekly(bot.leeway.ctx) == 0  # a second instance, or a second run, adds nothing
     bot.settle()

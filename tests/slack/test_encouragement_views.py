@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.lifecycle import Status
 from bot.core.policy import Tier
-from bot.core.usage import usage_report
+from bot.core.usage import Tallies, usage_report
 from bot.policy_file import parse_policy
 from bot.slack import views
 from storage.models import Proposal
@@ -126,6 +126,6 @@ def test_leads_see_a_number_of_nudges_never_names() -> None:
     assert views.nudged_line(1) == (
         "1 agent was nudged this week, privately, to use their authority. Who is between them and Leeway."
     )
-    report = usage_report([], AGENTS, start=NOW, end=NOW)
+    report = usage_report(Tallies(), AGENTS, start=NOW, end=NOW)
     digest = views.digest_text(report, footer=[views.nudged_line(3) or ""])
     assert digest.splitlines()[-1].startswith("3 agents were nudged this week")

@@ -12,7 +12,7 @@ import pytest
 
 from bot import services
 from bot.core.policy import Tier
-from bot.core.usage import AgentUsage, GrantedRecord, UsageReport, usage_report
+from bot.core.usage import AgentUsage, GrantedRecord, UsageReport, tally, usage_report
 from bot.slack import views
 from bot.slack.views.review import INVITED
 from storage.models import Decision
@@ -52,7 +52,7 @@ def team_of_500() -> UsageReport:
         for rank, count in enumerate(counts)
         for record in decided(count, AGENTS[(rank * 7) % ACTIVE], AGENTS[(rank + 1) % ACTIVE])
     ]
-    return usage_report(records, AGENTS, leads=LEADS, start=NOW - timedelta(days=365), end=NOW)
+    return usage_report(tally(records), AGENTS, leads=LEADS, start=NOW - timedelta(days=365), end=NOW)
 
 
 def texts(value: Any) -> list[str]:
@@ -156,6 +156,8 @@ def test_what_a_usage_table_shows(agents: list[AgentUsage], limit: int, shown: l
 
 def test_a_table_that_fits_is_the_whole_team() -> None:
     start = datetime(2026, 11, 16, tzinfo=UTC)
-    report = usage_report(decided(3, "U0ANA", "U0BEN"), ["U0ANA", "U0BEN"], start=start, end=start + timedelta(7))
+    report = usage_report(
+        tally(decided(3, "U0ANA", "U0BEN")), ["U0ANA", "U0BEN"], start=start, end=start + timedelta(7)
+    )
     rows = views.usage_rows(report)
     assert [r.split(":")[0] for r in rows] == ["• <@U0ANA>", "• <@U0BEN>"]
