@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.core.policy import Tier
+from bot.core.vocabulary import CustomerOutcome
 
 MINUTE, HOUR, DAY = 60, 3600, 86400
 # Where each step of time to decision starts, in seconds. Every start is a figure
@@ -182,6 +183,17 @@ class AgentUsage:
 
 
 @dataclass(frozen=True)
+class OutcomeCount:
+    """How customers took one remedy's grants in the period, as the agents told it: per remedy,
+    never per agent (an unhappy customer is something to learn from, not a mark against anyone)."""
+
+    remedy_label: str
+    delighted: int = 0
+    ok: int = 0
+    unhappy: int = 0
+
+
+@dataclass(frozen=True)
 class UsageReport:
     start: datetime
     end: datetime
@@ -195,6 +207,7 @@ class UsageReport:
     fair_figures: dict[str, Decimal] = field(default_factory=dict)  # what the customers said was fair
     fair_taken: int = 0  # ...where the agent granted exactly the customer's figure
     fair_taken_value: dict[str, Decimal] = field(default_factory=dict)
+    outcomes: tuple[OutcomeCount, ...] = ()  # per remedy, for its grants in the period
 
     @property
     def used(self) -> int:
@@ -259,3 +272,11 @@ def usage_report(
         fair_taken=sum(t.fair_taken for t in units),
         fair_taken_value=_by_unit(units, "fair_taken_value"),
     )
+
+
+def outcome_counts(told: Iterable[tuple[str, str, CustomerOutcome, int]]) -> tuple[OutcomeCount, ...]:
+    """(remedy id, label, outcome, how many) rows, one count per remedy, in the order given."""
+    counts: dict[str, dict[str, Any]] = {}
+    for remedy_id, label, outcome, how_many in told:
+        counts.setdefault(remedy_id, {"remedy_label": label})[outcome.value] = how_many
+    return tuple(OutcomeCount(**fields) for fields in counts.values())

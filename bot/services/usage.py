@@ -7,14 +7,16 @@ nothing more: the roll-up runs on the schedule."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.usage import Tallies, UsageReport, usage_report
+from bot.core.usage import Tallies, UsageReport, outcome_counts, usage_report
 from bot.services.context import Context
 from bot.services.results import ONLY_LEADS_USAGE, Refused
 from storage import db, queries
+from storage.queries import outcomes as outcome_queries
 
 log = logging.getLogger("leeway.usage")
 
@@ -59,8 +61,12 @@ def usage_between(ctx: Context, *, start: datetime, end: datetime) -> UsageRepor
             )
         else:
             tallies = queries.tallies_between(session, start=start, end=end)
+        told = outcome_queries.outcomes_between(session, start=start, end=end)
     roster = ctx.roster()
-    return usage_report(tallies, roster.agents, leads=roster.leads, start=start, end=end)
+    report = usage_report(tallies, roster.agents, leads=roster.leads, start=start, end=end)
+    order = {remedy.id: i for i, remedy in enumerate(ctx.policy.remedies)}  # the policy's order
+    told.sort(key=lambda row: order.get(row[0], len(order)))
+    return replace(report, outcomes=outcome_counts(told))
 
 
 def usage(ctx: Context, *, user: str, days: int) -> UsageReport | Refused:

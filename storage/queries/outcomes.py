@@ -39,12 +39,12 @@ def record_outcome(session: Session, *, proposal_id: int, outcome: CustomerOutco
 def outcomes_between(
     session: Session, *, start: datetime, end: datetime
 ) -> list[tuple[str, str, CustomerOutcome, int]]:
-    """(remedy id, remedy label, outcome, how many) for decisions granted in [start, end) with an
+    """(remedy id, remedy label, outcome, how many) for decisions granted in (start, end] with an
     outcome told, counted by the database on the index of decisions that have one."""
     rows = session.execute(
         select(Proposal.remedy_id, func.max(Proposal.remedy_label), Decision.outcome, func.count())
         .join(Proposal, Proposal.id == Decision.proposal_id)
-        .where(Decision.granted_at >= start, Decision.granted_at < end, Decision.outcome.is_not(None))
+        .where(Decision.granted_at > start, Decision.granted_at <= end, Decision.outcome.is_not(None))
         .group_by(Proposal.remedy_id, Decision.outcome)
         .order_by(Proposal.remedy_id)
     )

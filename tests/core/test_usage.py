@@ -7,7 +7,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.policy import Tier
-from bot.core.usage import TIME_STEPS, GrantedRecord, Tallies, tally, time_step, usage_report
+from bot.core.usage import (
+    TIME_STEPS,
+    GrantedRecord,
+    OutcomeCount,
+    Tallies,
+    outcome_counts,
+    tally,
+    time_step,
+    usage_report,
+)
+from bot.core.vocabulary import CustomerOutcome
 from bot.slack.views.markup import duration
 
 START, END = datetime(2026, 11, 16, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)
@@ -153,3 +163,17 @@ def test_tallies_of_spans_add_up_to_the_tallies_of_the_whole(records: list[Grant
         }
         times = sorted(r.seconds_to_decision for r in theirs)
         assert agent.median_seconds == (time_step(times[(len(times) - 1) // 2]) if times else None)
+
+
+def test_outcomes_are_counted_per_remedy_in_the_order_given() -> None:
+    counts = outcome_counts(
+        [
+            ("refund", "Refund", CustomerOutcome.DELIGHTED, 3),
+            ("refund", "Refund", CustomerOutcome.UNHAPPY, 1),
+            ("late_fee", "Waive a late fee", CustomerOutcome.OK, 2),
+        ]
+    )
+    assert counts == (
+        OutcomeCount("Refund", delighted=3, unhappy=1),
+        OutcomeCount("Waive a late fee", ok=2),
+    )

@@ -9,7 +9,7 @@ import json
 from bot.core.vocabulary import CustomerOutcome
 from storage import queries
 from tests.e2e.support import Bot
-from tests.e2e.test_review_usage_home import blocks_text
+from tests.e2e.test_review_usage_home import blocks_text, report
 
 
 def buttons_in(blocks: list[dict[str, object]]) -> dict[str, str]:
@@ -85,3 +85,21 @@ def test_telling_an_outcome_says_what_to_fix(bot: Bot) -> None:
     assert "isn't one of delighted, ok or unhappy" in bot.driver.command("U0ANA", "outcome #4711 great").json["text"]
     assert "Write `/remedy outcome" in bot.driver.command("U0ANA", "outcome #4711").json["text"]
     assert decision_outcome(bot, bot.only_proposal().id) is None
+
+
+def test_usage_shows_outcomes_per_remedy_to_leads_never_per_agent(bot: Bot) -> None:
+    bot.driver.command("U0ANA", "refund 30 #4711 parcel arrived broken")
+    bot.driver.command("U0BEN", "refund 20 #4712 late again")
+    bot.driver.command("U0CHO", "late_fee 10 #4713 billing outage")
+    assert "Wonderful" in bot.driver.command("U0ANA", "outcome #4711 delighted").json["text"]
+    assert "never to blame" in bot.driver.command("U0BEN", "outcome #4712 unhappy").json["text"]
+    assert "Noted" in bot.driver.command("U0CHO", "outcome #4713 ok").json["text"]
+    usage = report(bot, "U0LEE", "usage 7d")["text"]
+    (line,) = [line for line in usage.splitlines() if "How customers took it" in line]
+    assert (
+        line
+        == "*How customers took it*, as agents told it: Refund: 1 delighted, 1 still unhappy; Waive a late fee: 1 OK."
+    )
+    assert "<@" not in line
+    assert "something to learn from together" in usage
+    assert "Only leads can see usage" in report(bot, "U0BEN", "usage 7d")["text"]

@@ -8,7 +8,7 @@ from decimal import Decimal
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextBlock, MarkdownTextObject
 
 from bot.core.policy import Tier, format_amount
-from bot.core.usage import AgentUsage, UsageReport
+from bot.core.usage import AgentUsage, OutcomeCount, UsageReport
 from bot.slack import ids
 from bot.slack.views.markup import Message, chunks, duration, escape, quote, section, what
 from storage.models import Decision, Proposal
@@ -99,7 +99,20 @@ def usage_summary(report: UsageReport) -> list[str]:
             f"{_money(report.granted_where_fair)}. The customer's own figure was granted in "
             f"{report.fair_taken} ({_money(report.fair_taken_value)}), a different amount in {other}."
         )
+    if report.outcomes:
+        lines.append("*How customers took it*, as agents told it: " + "; ".join(map(_outcome, report.outcomes)) + ".")
+        if any(o.unhappy for o in report.outcomes):
+            lines.append("A customer still unhappy is something to learn from together, never a mark against anyone.")
     return lines
+
+
+def _outcome(count: OutcomeCount) -> str:
+    parts = [
+        f"{n} {word}"
+        for n, word in ((count.delighted, "delighted"), (count.ok, "OK"), (count.unhappy, "still unhappy"))
+        if n
+    ]
+    return f"{escape(count.remedy_label)}: " + ", ".join(parts)
 
 
 def usage_table(agents: Sequence[AgentUsage], limit: int) -> tuple[list[AgentUsage], int]:
