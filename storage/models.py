@@ -384,3 +384,15 @@ class UsageRollup(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     through: Mapped[date] = mapped_column(Date)
+
+
+class AloneBudgetUse(Base):
+    """What one agent has granted alone of a remedy in one budget period (see core.budget): the
+    counter a grant spends with one conditional write, so simultaneous proposals can't overspend."""
+
+    __tablename__ = "alone_budget_use"
+
+    person: Mapped[str] = mapped_column(String(32), primary_key=True)
+    remedy_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period_start: Mapped[date] = mapped_column(primary_key=True)
+    used: Mapped[Decimal]

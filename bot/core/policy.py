@@ -54,6 +54,20 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class BudgetPeriod(StrEnum):
+    DAY = "day"
+    WEEK = "week"  # Monday to Sunday, in the policy's time zone
+    MONTH = "month"
+
+
+class AloneBudget(_Frozen):
+    """`alone_budget: {amount: 200, per: week}`: the most one agent may grant alone of a remedy in
+    a day, week or month. Past it a proposal is not refused: it goes to a peer."""
+
+    amount: Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+    per: BudgetPeriod
+
+
 class Remedy(_Frozen):
     id: str
     label: str = Field(min_length=1, max_length=75)
@@ -64,6 +78,7 @@ class Remedy(_Frozen):
     # What the agent tells the customer once it is granted ("The refund goes back to the original
     # payment method within 5 business days"), so the promise made is the right one.
     tell_customer: str | None = None
+    alone_budget: AloneBudget | None = None
 
     @field_validator("id")
     @classmethod
@@ -134,6 +149,16 @@ class Remedy(_Frozen):
         or waiting, within the policy's `case_window`): a limit can't be split across proposals."""
         total = already + amount
         for tier in GRANTING_TIERS:
+            limit = self.limit(tier)
+            if limit > 0 and total <= limit:
+                return tier
+        return Tier.OUT_OF_POLICY
+
+    def tier_above_alone(self, amount: Decimal, *, already: Decimal = Decimal(0)) -> Tier:
+        """The tier that decides `amount` when the agent may not grant it alone (their budget
+        for it is spent): the next one up that covers it."""
+        total = already + amount
+        for tier in (Tier.PEER, Tier.LEAD):
             limit = self.limit(tier)
             if limit > 0 and total <= limit:
                 return tier

@@ -10,6 +10,7 @@ rows a change writes."""
 
 from bot.services.access import may_propose
 from bot.services.availability import away, back
+from bot.services.budget import budgets_of
 from bot.services.context import Context
 from bot.services.deciding import (
     agree,
@@ -98,6 +99,7 @@ __all__ = [
     "agree_by_reaction",
     "away",
     "back",
+    "budgets_of",
     "decline",
     "draft_again",
     "early_reactions_due",

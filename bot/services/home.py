@@ -6,11 +6,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from bot.core import authority
+from bot.core.budget import BudgetUse
 from bot.core.lifecycle import Status
 from bot.core.policy import Tier
 from bot.core.trust import Suggestion
 from bot.core.usage import UsageReport
 from bot.core.vocabulary import OutboxKind
+from bot.services.budget import budgets_of
 from bot.services.context import Context
 from bot.services.limits import suggestions
 from bot.services.usage import usage_between
@@ -31,6 +33,7 @@ class Home:
     review_total: int
     week: UsageReport | None
     suggestions: list[Suggestion] = field(default_factory=list)  # leads: limits ready to move
+    budgets: dict[str, BudgetUse] = field(default_factory=dict)  # their use of each alone budget
 
 
 HOME_LIST = 5
@@ -67,6 +70,7 @@ def home(ctx: Context, *, user: str) -> Home:
         review_total=review_total,
         week=week,
         suggestions=suggestions(ctx) if is_lead else [],
+        budgets=budgets_of(ctx, user=user),
     )
 
 

@@ -19,6 +19,7 @@ from bot.core.policy import Remedy, Tier
 from bot.core.timing import add_working_time, next_open
 from bot.core.vocabulary import OutboxKind, Via
 from bot.services import records
+from bot.services.budget import spend_alone
 from bot.services.context import Context
 from bot.services.encouragement import precedent
 from bot.services.results import Asked, Granted, OutOfPolicy, ProposeResult, Refused
@@ -64,7 +65,8 @@ def propose(
         source_key=source_key,
         now=ctx.clock(),
     )
-    if tier is Tier.ALONE:
+    # A remedy with an alone budget spends it under the case's lock, not in the batch.
+    if tier is Tier.ALONE and remedy.alone_budget is None:
         granted = _grant_alone(ctx, _as_granted_alone(ctx, new, draft))
         if granted is not None:
             return granted
@@ -142,6 +144,11 @@ def _propose_counting_the_case(
             except_source_keys=[new.source_key] if new.source_key else (),
         )
         tier = remedy.tier_for(new.amount, already=already.total)
+        over_budget = None
+        if tier is Tier.ALONE:
+            over_budget = spend_alone(session, ctx, remedy=remedy, proposer=new.proposer, amount=new.amount, now=now)
+            if over_budget is not None:  # past their budget for it: a peer agrees, kindly
+                tier = remedy.tier_above_alone(new.amount, already=already.total)
         if tier is Tier.OUT_OF_POLICY:
             ctx.metrics.outcome(tier, "out_of_policy")
             return OutOfPolicy(remedy, new.amount, new.case_ref, already)
@@ -158,7 +165,7 @@ def _propose_counting_the_case(
         return Granted(proposal)
     ctx.metrics.outcome(tier, "asked")
     ctx.wake_sender()
-    return Asked(proposal, already)
+    return Asked(proposal, already, over_budget)
 
 
 def _ask(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from bot.core.budget import BudgetUse
 from bot.core.policy import CaseSoFar, Remedy
 from bot.core.vocabulary import ReviewOutcome
 from storage.models import Proposal
@@ -21,6 +22,8 @@ class Asked:
     proposal: Proposal
     # What its case already had of the remedy (within the policy's case_window): part of its tier.
     already: CaseSoFar = field(default_factory=CaseSoFar)
+    # Within the agent's own limit but past their alone budget for the remedy: why a peer agrees.
+    over_budget: BudgetUse | None = None
 
 
 @dataclass(frozen=True)

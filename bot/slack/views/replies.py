@@ -3,6 +3,7 @@ the limits; and what to say when something couldn't be done."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import assert_never
 
@@ -17,6 +18,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot import services
+from bot.core.budget import PERIOD_WORDS, BudgetUse
 from bot.core.lifecycle import Status
 from bot.core.parsing import USAGE, InputError
 from bot.core.policy import GRANTING_TIERS, TIER_WORDS, CaseSoFar, Policy, Remedy, Tier, format_amount
@@ -57,7 +59,7 @@ def outcome_words(result: Outcome, policy: Policy) -> Message:
         case services.Granted():
             return already_proposed(result.proposal, policy)
         case services.Asked():
-            return asked(result.proposal, policy, result.already)
+            return asked(result.proposal, policy, result.already, over_budget=result.over_budget)
         case services.OutOfPolicy():
             return out_of_policy(result.remedy, result.amount, policy, already=result.already, case_ref=result.case_ref)
         case services.Refused():
@@ -130,8 +132,11 @@ def granted_alone(proposal: Proposal, policy: Policy) -> Message:
     return Message(text=text, blocks=[section(text)], rendered=outcome_blocks(proposal.id))
 
 
-def asked(proposal: Proposal, policy: Policy, already: CaseSoFar | None = None) -> Message:
-    """`already`: what the case had of the remedy before, which is why it needs who it needs."""
+def asked(
+    proposal: Proposal, policy: Policy, already: CaseSoFar | None = None, *, over_budget: BudgetUse | None = None
+) -> Message:
+    """`already`: what the case had of the remedy before, which is why it needs who it needs;
+    `over_budget`: the agent's alone budget for it, spent, which is why instead."""
     who = "a lead's" if proposal.tier == Tier.LEAD else "a peer's"
     when = "I've asked"
     hours = policy.hours
@@ -148,6 +153,8 @@ def asked(proposal: Proposal, policy: Policy, already: CaseSoFar | None = None) 
         f"agreement, so {when} <@{proposal.asked}> in <#{policy.channels.requests}>. "
         "I'll message you the moment it's decided."
     )
+    if over_budget is not None:
+        text += "\n" + budget_words(over_budget, proposal.unit, who)
     lately = precedent_line(proposal)
     if lately:
         text += f"\n{lately}"
@@ -160,6 +167,16 @@ def asked(proposal: Proposal, policy: Policy, already: CaseSoFar | None = None) 
                 elements=[ButtonElement(text="Withdraw", action_id=ids.Action.WITHDRAW, value=str(proposal.id))],
             ),
         ],
+    )
+
+
+def budget_words(use: BudgetUse, unit: str, who: str) -> str:
+    """Why a proposal within the agent's own limit went to a peer, said kindly."""
+    period = PERIOD_WORDS[use.budget.per]
+    agrees = "a lead will approve it" if who == "a lead's" else "a peer will agree in a moment"
+    return (
+        f"You've used {format_amount(use.used, unit)} of your {format_amount(use.budget.amount, unit)} {period} "
+        f"on your own, so {agrees}. Nothing is wrong: the budget keeps growing authority safe."
     )
 
 
@@ -248,7 +265,8 @@ def help_message(policy: Policy) -> Message:
     return Message(text=text, blocks=[section(text)])
 
 
-def limits_message(policy: Policy) -> Message:
+def limits_message(policy: Policy, budgets: Mapping[str, BudgetUse] | None = None) -> Message:
+    """The limits in force; with `budgets`, what the person has left of each alone budget."""
     blocks: list[Block] = [HeaderBlock(text="What you may grant")]
     lines = []
     for remedy in policy.remedies:
@@ -260,7 +278,15 @@ def limits_message(policy: Policy) -> Message:
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=f"*{escape(remedy.label)}* (`{remedy.id}`)"), fields=fields)
         )
-        lines.append(limits_line(remedy, policy))
+        line = limits_line(remedy, policy)
+        use = (budgets or {}).get(remedy.id)
+        if remedy.alone_budget is not None:
+            budget = remedy.alone_budget
+            left = f"; {policy.format_amount(remedy, use.left)} left {PERIOD_WORDS[budget.per]}" if use else ""
+            said = f"On your own, up to {policy.format_amount(remedy, budget.amount)} a {budget.per.value}{left}."
+            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=said)]))
+            line += f" ({said})"
+        lines.append(line)
     blocks.append(
         ContextBlock(
             elements=[
