@@ -40,7 +40,7 @@ def read_overrides(database_url: str) -> tuple[Overrides, str | None]:
     engine = db.make_engine(database_url)
     try:
         with db.reading(db.make_sessions(engine)) as session:
-            return limit_overrides(session), None
+            return limit_overrides(session)[0], None
     except SQLAlchemyError as error:
         return {}, f"limit changes not read from the database ({type(error).__name__}); showing the file's limits"
     finally:

@@ -292,6 +292,8 @@ class LimitChange(Base):
     remedy_id: Mapped[str] = mapped_column(String(40))
     kind: Mapped[LimitChangeKind] = mapped_column(stored(LimitChangeKind, 16))
     tier: Mapped[Tier | None] = mapped_column(stored(Tier, 16))  # None for a reset
+    # Set for a personal alone limit offered to one agent (shown only to them and to leads).
+    person: Mapped[str | None] = mapped_column(String(32))
     from_amount: Mapped[Decimal | None]
     to_amount: Mapped[Decimal | None]
     by: Mapped[str] = mapped_column(String(32))

@@ -3,6 +3,7 @@ never rewritten; the database holds each change, and the effective policy is the
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -12,8 +13,10 @@ from bot.core.policy import GRANTING_TIERS, Policy, Remedy, Tier
 
 LIMIT_FIELDS: dict[Tier, str] = {Tier.ALONE: "alone_up_to", Tier.PEER: "peer_up_to", Tier.LEAD: "lead_up_to"}
 
-# (remedy id, tier) → the limit a lead set
+# (remedy id, tier) → the limit a lead set for the team
 Overrides = Mapping[tuple[str, Tier], Decimal]
+# (person, remedy id) → the alone limit a lead offered that one agent
+PersonalLimits = Mapping[tuple[str, str], Decimal]
 
 
 class LimitRefused(ValueError):
@@ -51,4 +54,20 @@ def effective(policy: Policy, overrides: Overrides) -> Policy:
             remedies.append(with_limits(remedy, changes))
         except LimitRefused:
             remedies.append(remedy)
+    return policy.model_copy(update={"remedies": tuple(remedies)})
+
+
+def for_person(policy: Policy, person: str, personal: PersonalLimits) -> Policy:
+    """The policy as it applies to one agent: the team's, with any alone limit a lead offered
+    them above it (one that no longer fits below the next tier is left out)."""
+    mine = {remedy_id: amount for (who, remedy_id), amount in personal.items() if who == person}
+    if not mine:
+        return policy
+    remedies = []
+    for remedy in policy.remedies:
+        amount = mine.get(remedy.id)
+        if amount is not None and amount > remedy.alone_up_to:
+            with contextlib.suppress(LimitRefused):
+                remedy = with_limits(remedy, {Tier.ALONE: amount})
+        remedies.append(remedy)
     return policy.model_copy(update={"remedies": tuple(remedies)})

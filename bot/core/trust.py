@@ -5,7 +5,7 @@ Pure: the evidence is counted elsewhere (in SQL) and handed in."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, Decimal
 
 from bot.core.policy import Remedy, Tier, TrustSpec
@@ -52,6 +52,7 @@ class Suggestion:
     current: Decimal
     proposed: Decimal
     evidence: Evidence
+    person: str | None = None  # a personal alone limit for this one agent, above the team's
 
 
 def clean(evidence: Evidence, spec: TrustSpec) -> bool:
@@ -89,6 +90,21 @@ def suggest(
     if proposed <= current:
         return None
     return Suggestion(remedy_id=remedy.id, limit=limit, current=current, proposed=proposed, evidence=evidence)
+
+
+def suggest_personal(
+    remedy: Remedy, person: str, evidence: Evidence, spec: TrustSpec, *, current: Decimal | None = None
+) -> Suggestion | None:
+    """A personal alone limit above the team's for one agent whose own decisions with a peer
+    were all reviewed well (enough of them, every one reviewed, none needing a talk). `current`:
+    the alone limit that applies to them now (a personal one already offered), else the team's."""
+    if evidence.tier is not Tier.PEER or evidence.remedy_id != remedy.id:
+        return None
+    spotless = evidence.decisions >= spec.min_decisions and evidence.reviewed == evidence.decisions
+    if not spotless or evidence.talk:
+        return None
+    made = suggest(remedy.model_copy(update={"alone_up_to": current or remedy.alone_up_to}), evidence, spec)
+    return replace(made, person=person) if made else None
 
 
 def rounding_step(amount: Decimal, *, in_days: bool) -> Decimal:

@@ -192,8 +192,9 @@ def _nudge(message: OutboxMessage, read: Reader) -> Delivery:
 
 def _limit_change(message: OutboxMessage, read: Reader) -> Delivery:
     change, policy = read.limit_change(message), read.policy()
-    celebrate = (message.detail or {}).get("as") == "celebration"
-    words = views.change_celebration if celebrate else views.change_record
+    words = {"celebration": views.change_celebration, "personal": views.personal_offer}.get(
+        str((message.detail or {}).get("as")), views.change_record
+    )
     return _post(message, words(change, policy))
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.core.authority import Roster
-from bot.core.limits import effective
+from bot.core.limits import PersonalLimits, effective, for_person
 from bot.core.policy import Policy
 from bot.group_commit import GroupCommit
 from bot.metrics import Metrics
@@ -31,6 +31,8 @@ class PolicyInForce:
         self.every = every
         self.monotonic = monotonic
         self._policy = base
+        self._personal: PersonalLimits = {}
+        self._for_person: dict[tuple[int, str], Policy] = {}
         self._version = 0
         self._checked: float | None = None
         self._lock = threading.Lock()
@@ -46,10 +48,23 @@ class PolicyInForce:
         self._checked = self.monotonic()
         version = limits_version(session)
         if version != self._version:
-            policy = effective(self.base, limit_overrides(session))
+            team, personal = limit_overrides(session)
+            policy = effective(self.base, team)
             with self._lock:
-                self._policy, self._version = policy, version
+                self._policy, self._personal, self._version = policy, personal, version
+                self._for_person = {}
         return self._policy
+
+    def for_person(self, person: str) -> Policy:
+        """The policy as it applies to one agent: with an alone limit a lead offered them."""
+        with self._lock:
+            version, policy, personal = self._version, self._policy, self._personal
+        if not personal:
+            return policy
+        found = self._for_person.get((version, person))
+        if found is None:
+            found = self._for_person[(version, person)] = for_person(policy, person, personal)
+        return found
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,10 @@ class Context:
     def policy(self) -> Policy:
         """The policy in force: the file's, with the limits leads changed (as of the last refresh)."""
         return self.in_force.policy
+
+    def policy_for(self, person: str) -> Policy:
+        """The policy in force as it applies to `person` (see PolicyInForce.for_person)."""
+        return self.in_force.for_person(person)
 
     def refresh_policy(self) -> Policy:
         with db.reading(self.sessions) as session:

@@ -8,13 +8,13 @@ from datetime import timedelta
 from bot.core import authority
 from bot.core.budget import BudgetUse
 from bot.core.lifecycle import Status
-from bot.core.policy import Tier
+from bot.core.policy import Policy, Tier
 from bot.core.trust import Suggestion
 from bot.core.usage import UsageReport
 from bot.core.vocabulary import OutboxKind
 from bot.services.budget import budgets_of
 from bot.services.context import Context
-from bot.services.limits import suggestions
+from bot.services.limits import personal_suggestions, suggestions
 from bot.services.usage import usage_between
 from storage import db, queries
 from storage.models import Decision, Proposal
@@ -34,6 +34,7 @@ class Home:
     week: UsageReport | None
     suggestions: list[Suggestion] = field(default_factory=list)  # leads: limits ready to move
     budgets: dict[str, BudgetUse] = field(default_factory=dict)  # their use of each alone budget
+    limits: Policy | None = None  # the limits as they apply to them (with a personal one)
 
 
 HOME_LIST = 5
@@ -69,7 +70,8 @@ def home(ctx: Context, *, user: str) -> Home:
         review=review,
         review_total=review_total,
         week=week,
-        suggestions=suggestions(ctx) if is_lead else [],
+        suggestions=suggestions(ctx) + personal_suggestions(ctx) if is_lead else [],
+        limits=ctx.policy_for(user),
         budgets=budgets_of(ctx, user=user),
     )
 

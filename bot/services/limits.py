@@ -73,10 +73,68 @@ def _suggestions(session: Session, policy: Policy, ctx: Context) -> list[Suggest
     return made
 
 
+def personal_suggestions(ctx: Context) -> list[Suggestion]:
+    """Personal alone limits the evidence supports, for agents whose own decisions with a peer
+    were all reviewed well."""
+    with db.reading(ctx.sessions) as session:
+        return _personal(session, ctx.in_force.refresh(session), ctx)
+
+
+def _personal(session: Session, policy: Policy, ctx: Context) -> list[Suggestion]:
+    spec, roster = policy.trust, ctx.roster()
+    found = limit_queries.personal_evidence(session, since=ctx.clock() - spec.window, at_least=spec.min_decisions)
+    made = []
+    for person, evidence in found:
+        team, theirs = policy.remedy(evidence.remedy_id), ctx.policy_for(person).remedy(evidence.remedy_id)
+        if team is None or theirs is None or not roster.is_agent(person):
+            continue
+        suggestion = trust.suggest_personal(team, person, evidence, spec, current=theirs.alone_up_to)
+        if suggestion is not None:
+            made.append(suggestion)
+    return made
+
+
 def trust_for(ctx: Context, *, user: str) -> list[Suggestion] | Refused:
+    """Leads: the team's limits ready to move, then personal ones ready to offer."""
     if not ctx.roster().is_lead(user):
         return Refused(ONLY_LEADS_LIMITS)
-    return suggestions(ctx)
+    return suggestions(ctx) + personal_suggestions(ctx)
+
+
+def offer_personal(ctx: Context, *, user: str, remedy_id: str, person: str) -> LimitResult:
+    """**Offer** a personal alone limit: the figure comes from that agent's evidence as it stands
+    now, never from the button. Only they and leads see it: told privately, never posted."""
+    if not ctx.roster().is_lead(user):
+        return Refused(ONLY_LEADS_LIMITS)
+    with ctx.sessions.begin() as session:
+        queries.lock_routing(session)  # one limit change at a time
+        policy = ctx.in_force.refresh(session)
+        suggestion = next(
+            (s for s in _personal(session, policy, ctx) if s.remedy_id == remedy_id and s.person == person), None
+        )
+        if suggestion is None:
+            return NoLongerSuggested(remedy_id)
+        change = limit_queries.add_limit_change(
+            session,
+            remedy_id=remedy_id,
+            kind=LimitChangeKind.RAISED,
+            tier=Tier.ALONE,
+            person=person,
+            from_amount=suggestion.current,
+            to_amount=suggestion.proposed,
+            by=user,
+            at=ctx.clock(),
+            evidence=_evidence_record(suggestion.evidence),
+        )
+        queries.enqueue(
+            session,
+            kind=OutboxKind.LIMIT_CHANGE,
+            channel=person,  # a direct message: theirs alone
+            at=ctx.clock(),
+            detail={"change_id": change.id, "as": "personal"},
+            dedupe_key=f"{OutboxKind.LIMIT_CHANGE}:{change.id}:personal",
+        )
+    return _after(ctx, change)
 
 
 def set_limit(ctx: Context, *, user: str, remedy_id: str, tier: Tier, amount: Decimal) -> LimitResult:

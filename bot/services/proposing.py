@@ -44,7 +44,8 @@ def propose(
         return Refused(why_not)
     if not draft.complete:
         raise ValueError(f"incomplete draft: {draft.missing}")
-    remedy = ctx.policy.remedy(draft.remedy_id or "")
+    # The limits as they apply to this agent: the team's, or an alone limit a lead offered them.
+    remedy = ctx.policy_for(proposer).remedy(draft.remedy_id or "")
     if remedy is None:
         raise InputError("Choose one of the remedies in your policy.", "remedy_id")
     assert draft.amount is not None
@@ -111,14 +112,14 @@ def write_alone_grants(ctx: Context, proposals: Sequence[NewProposal]) -> list[i
     batch) is left out too, so it costs the batch nothing: on its own it finds what the first
     one recorded. Written, it would fail the whole batch on the unique key, and every grant in
     it would then be written one by one."""
-    limits = [_alone_limit(ctx, p.remedy_id) for p in proposals]
+    limits = [_alone_limit(ctx, p.remedy_id, p.proposer) for p in proposals]
     since = min(p.created_at for p in proposals) - ctx.policy.case_window
     with db.batch_connection(ctx.sessions) as connection:
         return add_alone_grants(connection, proposals, alone_limits=limits, since=since)
 
 
-def _alone_limit(ctx: Context, remedy_id: str) -> Decimal:
-    remedy = ctx.policy.remedy(remedy_id)
+def _alone_limit(ctx: Context, remedy_id: str, proposer: str) -> Decimal:
+    remedy = ctx.policy_for(proposer).remedy(remedy_id)
     assert remedy is not None
     return remedy.alone_up_to
 

@@ -15,6 +15,7 @@ class Action(StrEnum):
     INPUT = "input"  # the one input element inside each form block
     TRUST_RAISE = "trust_raise"
     TRUST_NOT_NOW = "trust_not_now"
+    TRUST_OFFER = "trust_offer"
     OUTCOME_DELIGHTED = "outcome_delighted"
     OUTCOME_OK = "outcome_ok"
     OUTCOME_UNHAPPY = "outcome_unhappy"

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
-from bot.core.limits import Overrides
+from bot.core.limits import Overrides, PersonalLimits
 from bot.core.policy import Tier
 from bot.core.trust import COVERING, RAISES, Evidence
 from bot.core.vocabulary import LimitChangeKind, ReviewOutcome
@@ -22,16 +22,22 @@ def limits_version(session: Session) -> int:
     return int(session.scalar(select(func.max(LimitChange.id))) or 0)
 
 
-def limit_overrides(session: Session) -> Overrides:
-    """The latest limit of each (remedy, tier) a lead set since that remedy's last reset."""
-    overrides: dict[tuple[str, Tier], Decimal] = {}
+def limit_overrides(session: Session) -> tuple[Overrides, PersonalLimits]:
+    """The latest limit of each (remedy, tier) a lead set for the team, and of each (person,
+    remedy) alone limit offered to one agent, since that remedy's last reset."""
+    team: dict[tuple[str, Tier], Decimal] = {}
+    personal: dict[tuple[str, str], Decimal] = {}
     for change in session.scalars(select(LimitChange).order_by(LimitChange.id)):
         if change.kind is LimitChangeKind.RESET:
-            for key in [k for k in overrides if k[0] == change.remedy_id]:
-                del overrides[key]
+            for key in [k for k in team if k[0] == change.remedy_id]:
+                del team[key]
+            for mine in [k for k in personal if k[1] == change.remedy_id]:
+                del personal[mine]
+        elif change.person is not None and change.to_amount is not None:
+            personal[(change.person, change.remedy_id)] = change.to_amount
         elif change.tier is not None and change.to_amount is not None:
-            overrides[(change.remedy_id, change.tier)] = change.to_amount
-    return overrides
+            team[(change.remedy_id, change.tier)] = change.to_amount
+    return team, personal
 
 
 def add_limit_change(
@@ -45,9 +51,11 @@ def add_limit_change(
     from_amount: Decimal | None = None,
     to_amount: Decimal | None = None,
     evidence: dict[str, Any] | None = None,
+    person: str | None = None,
 ) -> LimitChange:
     change = LimitChange(
         remedy_id=remedy_id,
+        person=person,
         kind=kind,
         tier=tier,
         from_amount=from_amount,
@@ -109,14 +117,51 @@ def trust_evidence(session: Session, *, since: datetime, at_least: int) -> list[
     return found
 
 
-def _nth_amount(session: Session, *, since: datetime, remedy_id: str, tier: Tier, index: int) -> Decimal:
-    """The amount at `index` of the decisions' amounts in order, smallest first."""
-    amount = session.scalar(
+def personal_evidence(session: Session, *, since: datetime, at_least: int) -> list[tuple[str, Evidence]]:
+    """Each agent's own decisions with a peer since `since`, per remedy, where there are at least
+    `at_least` and leads reviewed every one well: the evidence for a personal alone limit."""
+    recent = (Decision.granted_at > since, Decision.tier == Tier.PEER)
+    talk = func.sum(case((Decision.review_outcome == ReviewOutcome.TALK, 1), else_=0))
+    count, reviewed = func.count(), func.count(Decision.reviewed_at)
+    rows = session.execute(
+        select(Proposal.proposer, Proposal.remedy_id, count, reviewed, talk)
+        .join(Proposal, Proposal.id == Decision.proposal_id)
+        .where(*recent)
+        .group_by(Proposal.proposer, Proposal.remedy_id)
+        .having(count >= at_least, reviewed == count, talk == 0)
+        .order_by(Proposal.proposer, Proposal.remedy_id)
+    ).all()
+    found = []
+    for person, remedy_id, decisions, done, _ in rows:
+        nth = {"since": since, "remedy_id": remedy_id, "tier": Tier.PEER, "proposer": person}
+        found.append(
+            (
+                person,
+                Evidence(
+                    remedy_id=remedy_id,
+                    tier=Tier.PEER,
+                    decisions=decisions,
+                    reviewed=done,
+                    talk=0,
+                    median=_nth_amount(session, **nth, index=(decisions - 1) // 2),
+                    covering=_nth_amount(session, **nth, index=math.ceil(decisions * COVERING) - 1),
+                ),
+            )
+        )
+    return found
+
+
+def _nth_amount(
+    session: Session, *, since: datetime, remedy_id: str, tier: Tier, index: int, proposer: str | None = None
+) -> Decimal:
+    """The amount at `index` of the decisions' amounts in order, smallest first (of one agent's
+    decisions, with `proposer`)."""
+    query = (
         select(Proposal.amount)
         .join(Decision, Decision.proposal_id == Proposal.id)
         .where(Decision.granted_at > since, Decision.tier == tier, Proposal.remedy_id == remedy_id)
-        .order_by(Proposal.amount)
-        .offset(max(0, index))
-        .limit(1)
     )
+    if proposer is not None:
+        query = query.where(Proposal.proposer == proposer)
+    amount = session.scalar(query.order_by(Proposal.amount).offset(max(0, index)).limit(1))
     return amount if amount is not None else Decimal(0)

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from bot.core.limits import LimitRefused, effective, with_limits
+from bot.core.limits import LimitRefused, effective, for_person, with_limits
 from bot.core.policy import Remedy, Tier, TrustSpec
-from bot.core.trust import Evidence, round_up, rounding_step, suggest
+from bot.core.trust import Evidence, round_up, rounding_step, suggest, suggest_personal
 from tests.policies import team_policy
 
 LATE_FEE = Remedy(id="late_fee", label="Waive a late fee", alone_up_to=Decimal(20), peer_up_to=Decimal(100))
@@ -134,3 +134,32 @@ def test_a_changed_limit_keeps_the_rest_of_the_remedy() -> None:
     changed = with_limits(told, {Tier.ALONE: Decimal(60)})
     assert changed.tell_customer == told.tell_customer
     assert (changed.alone_up_to, changed.peer_up_to) == (Decimal(60), Decimal(150))
+
+
+def test_a_personal_limit_needs_every_decision_reviewed_well() -> None:
+    spotless = evidence(decisions=25, reviewed=25)
+    offered = suggest_personal(LATE_FEE, "U0ANA", spotless, SPEC)
+    assert offered is not None
+    assert (offered.person, offered.limit, offered.current, offered.proposed) == (
+        "U0ANA",
+        Tier.ALONE,
+        Decimal(20),
+        Decimal(40),
+    )
+    assert suggest_personal(LATE_FEE, "U0ANA", evidence(decisions=25, reviewed=24), SPEC) is None
+    assert suggest_personal(LATE_FEE, "U0ANA", evidence(decisions=25, reviewed=25, talk=1), SPEC) is None
+    assert suggest_personal(LATE_FEE, "U0ANA", evidence(decisions=19, reviewed=19), SPEC) is None
+    # Already offered as much: nothing more to offer.
+    assert suggest_personal(LATE_FEE, "U0ANA", spotless, SPEC, current=Decimal(40)) is None
+
+
+def test_a_personal_limit_applies_to_that_agent_alone_and_never_past_the_next_tier() -> None:
+    policy = team_policy()
+    mine = for_person(policy, "U0ANA", {("U0ANA", "late_fee"): Decimal(40), ("U0BEN", "refund"): Decimal(500)})
+    late_fee, refund = mine.remedy("late_fee"), mine.remedy("refund")
+    assert late_fee is not None
+    assert refund is not None
+    assert late_fee.alone_up_to == Decimal(40)
+    assert refund == policy.remedy("refund")
+    theirs = for_person(policy, "U0BEN", {("U0BEN", "refund"): Decimal(500)})  # past the peer limit: left out
+    assert theirs.remedy("refund") == policy.remedy("refund")

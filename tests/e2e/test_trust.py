@@ -126,7 +126,9 @@ def test_not_now_sets_a_suggestion_aside_until_the_evidence_grows(pair: tuple[Bo
     assert SUGGESTION in report(one, "U0LEE", "trust")["text"]
     one.driver.click("U0LIZ", action_id="trust_not_now", value="late_fee:alone", channel="C0GENERAL")
     assert "Not now, then" in ephemeral_to(one, "U0LIZ", 1)
-    assert "No limit is ready to move yet" in report(one, "U0LEE", "trust")["text"]
+    after = report(one, "U0LEE", "trust")["text"]
+    assert SUGGESTION not in after
+    assert "for <@U0ANA>" in after  # Ana's own clean record can still be offered to her
     # A forged value changes nothing: a tier Leeway doesn't know is ignored, a remedy without
     # evidence has nothing to raise.
     one.driver.click("U0LEE", action_id="trust_raise", value="late_fee:boss", channel="C0GENERAL")
@@ -176,3 +178,37 @@ def test_suggestions_reach_leads_on_their_home_and_in_the_weekly_digest(pair: tu
         assert "trust_not_now" in blocks_text(digest)
     one.api.wait_for("chat.postMessage", channel="C0KUD", count=4)  # three celebrations, then the week's
     assert all("Ready to move" not in json.dumps(p) for p in one.posts_to("U0ANA") + one.posts_to("C0KUD"))
+
+
+def test_a_lead_offers_one_agent_a_personal_limit_their_evidence_supports(pair: tuple[Bot, Bot]) -> None:
+    one, two = pair
+    agreed_and_reviewed(one, [30, 35, 38])
+    personal = (
+        "*Waive a late fee* for <@U0ANA>: 3 decisions with a peer in 30 days, every one reviewed *Looks good*, "
+        "median $35. Offer them a personal limit to grant alone up to $40 (now $20)?"
+    )
+    offered = report(one, "U0LEE", "trust")
+    assert personal in offered["text"]
+    assert "trust_offer" in blocks_text(offered)
+
+    one.driver.click("U0BEN", action_id="trust_offer", value="late_fee:U0BEN", channel="C0GENERAL")
+    assert "Only leads can change limits" in ephemeral_to(one, "U0BEN", 1)
+    one.driver.click("U0LEE", action_id="trust_offer", value="late_fee:U0ANA", channel="C0GENERAL")
+    assert "<@U0ANA>'s own limit to grant alone $20 → $40, offered by <@U0LEE>" in ephemeral_to(one, "U0LEE", 4)
+    (note,) = [
+        c.args["text"]
+        for c in one.api.wait_for("chat.postMessage", channel="U0ANA", count=4)
+        if "personal limit" in c.args["text"]
+    ]
+    assert "<@U0LEE> offered you a personal limit: *Waive a late fee* up to $40 is yours to decide alone" in note
+
+    # Hers alone, on every instance; the team's limit stands for everyone else.
+    assert GRANTED in two.driver.command("U0ANA", "late_fee 39 #811 outage fee").json["text"]
+    assert "needs a peer" in two.driver.command("U0BEN", "late_fee 39 #812 outage fee").json["text"]
+    assert "up to $40" in blocks_text(two.driver.command("U0ANA", "limits").json)
+    assert "up to $40" not in blocks_text(two.driver.command("U0BEN", "limits").json)
+    # Shown only to her and to leads: never in a channel.
+    one.settle()
+    for channel in ("C0REQ", "C0DEC", "C0KUD"):
+        assert all("personal" not in json.dumps(p) and "own limit" not in json.dumps(p) for p in one.posts_to(channel))
+    assert "<@U0ANA>'s own limit" in two.driver.command("U0LIZ", "limits history").json["text"]

@@ -118,6 +118,14 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         result = services.raise_limit(ctx, user=body["user"]["id"], remedy_id=named[0], tier=named[1])
         tell(ctx, body, views.limit_words(result, ctx.policy))
 
+    def on_offer(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        remedy_id, _, person = str(((body.get("actions") or [{}])[0]).get("value") or "")[:60].partition(":")
+        if not remedy_id or not person:
+            return  # not a button Leeway made
+        result = services.offer_personal(ctx, user=body["user"]["id"], remedy_id=remedy_id, person=person)
+        tell(ctx, body, views.limit_words(result, ctx.policy))
+
     def on_not_now(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         named = limit_of(body)
@@ -154,6 +162,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
     app.action(ids.Action.APPROVE)(on_approve)
     app.action(ids.Action.TRUST_RAISE)(on_raise)
     app.action(ids.Action.TRUST_NOT_NOW)(on_not_now)
+    app.action(ids.Action.TRUST_OFFER)(on_offer)
     app.action(ids.Action.OUTCOME_DELIGHTED)(on_outcome(CustomerOutcome.DELIGHTED))
     app.action(ids.Action.OUTCOME_OK)(on_outcome(CustomerOutcome.OK))
     app.action(ids.Action.OUTCOME_UNHAPPY)(on_outcome(CustomerOutcome.UNHAPPY))

@@ -60,7 +60,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             if isinstance(parsed, Help):
                 reply(ack, views.help_message(ctx.policy))
             elif isinstance(parsed, Limits):
-                reply(ack, views.limits_message(ctx.policy, services.budgets_of(ctx, user=user)))
+                reply(ack, views.limits_message(ctx.policy_for(user), services.budgets_of(ctx, user=user)))
             elif isinstance(parsed, Away):
                 away = services.away(ctx, user=user, until_day=parsed.until, duration=parsed.duration)
                 reply(ack, views.outcome_words(away, ctx.policy))

@@ -48,7 +48,7 @@ def home(data: services.Home, policy: Policy) -> View:
             ],
         )
     )
-    blocks.extend(limits_message(policy, data.budgets).blocks or [])
+    blocks.extend(limits_message(data.limits or policy, data.budgets).blocks or [])
     blocks.append(section("*Your pending requests*" + ("" if data.pending else "\nNone right now.")))
     for proposal in data.pending:
         blocks.append(

@@ -49,9 +49,28 @@ def suggestion_text(suggestion: Suggestion, policy: Policy) -> str:
     )
 
 
+def personal_text(suggestion: Suggestion, policy: Policy) -> str:
+    """ "Waive a late fee for @ana: 20 decisions with a peer in 30 days, every one reviewed Looks
+    good, median $35. Offer them a personal limit to grant alone up to $40 (the team's is $20)?" """
+    e, remedy_id = suggestion.evidence, suggestion.remedy_id
+    return (
+        f"*{_label(policy, remedy_id)}* for <@{suggestion.person}>: {e.decisions} decisions with a peer in "
+        f"{policy.trust.window.days} days, every one reviewed *Looks good*, median "
+        f"{_amount(policy, remedy_id, e.median)}. Offer them a personal limit to grant alone up to "
+        f"{_amount(policy, remedy_id, suggestion.proposed)} (now {_amount(policy, remedy_id, suggestion.current)})?"
+    )
+
+
 def suggestion_blocks(suggestions: Sequence[Suggestion], policy: Policy) -> list[Block]:
     blocks: list[Block] = []
     for suggestion in suggestions:
+        if suggestion.person is not None:  # names the agent and remedy only; the figure is re-read
+            blocks.append(section(personal_text(suggestion, policy)))
+            offer = ButtonElement(
+                text="Offer", action_id=ids.Action.TRUST_OFFER, value=f"{suggestion.remedy_id}:{suggestion.person}"
+            )
+            blocks.append(ActionsBlock(elements=[offer]))
+            continue
         value = f"{suggestion.remedy_id}:{suggestion.limit.value}"  # names the limit only; the figure is re-read
         blocks.append(section(suggestion_text(suggestion, policy)))
         blocks.append(
@@ -82,7 +101,7 @@ def trust_message(suggestions: Sequence[Suggestion], policy: Policy) -> Message:
                 f"{policy.trust.window.days} days, most of them reviewed and almost none needing a talk."
             )
         )
-    lines = [suggestion_text(s, policy) for s in suggestions]
+    lines = [personal_text(s, policy) if s.person else suggestion_text(s, policy) for s in suggestions]
     return Message(text="\n".join(lines), blocks=suggestion_blocks(suggestions, policy))
 
 
@@ -93,6 +112,10 @@ def change_record(change: LimitChange, policy: Policy) -> Message:
         return Message(text=f"📋 *{label}*: limits are back to the policy file's, reset by {who}.")
     before = _amount(policy, change.remedy_id, change.from_amount)
     after = _amount(policy, change.remedy_id, change.to_amount)
+    if change.person is not None:
+        return Message(
+            text=f"📋 *{label}*: <@{change.person}>'s own limit to grant alone {before} → {after}, offered by {who}."
+        )
     how = "raised from the evidence" if change.kind is LimitChangeKind.RAISED else "set"
     text = f"📋 *{label}*: what {WHO_DECIDES[change.tier]} {before} → {after}, {how} by {who}."
     evidence = change.evidence or {}
@@ -116,6 +139,18 @@ def change_celebration(change: LimitChange, policy: Policy) -> Message:
     else:
         news = f"*{label}* up to {after} can now be approved by a lead"
     return Message(text=f"🎉 {news}. The team's good judgement moved the funnel.")
+
+
+def personal_offer(change: LimitChange, policy: Policy) -> Message:
+    """To the agent alone: a lead offered them a personal limit for their judgement."""
+    label = _label(policy, change.remedy_id)
+    after = _amount(policy, change.remedy_id, change.to_amount)
+    text = (
+        f":seedling: <@{change.by}> offered you a personal limit: *{label}* up to {after} is yours to decide alone. "
+        "Every decision you made with a peer lately was reviewed well: this is your judgement, trusted. "
+        "Only you and leads see this."
+    )
+    return Message(text=text, blocks=[section(text)])
 
 
 def limit_changed(change: LimitChange, policy: Policy) -> Message:

@@ -1,5 +1,5 @@
-"""Limits that grow with trust: the limits leads change on top of the policy file, and the
-suggestions they set aside for now.
+"""Limits that grow with trust: the limits leads change on top of the policy file (for the team,
+or one agent's own), and the suggestions they set aside for now.
 
 Revision ID: 0011_limit_changes
 Revises: 0010_encouragement
@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("remedy_id", sa.String(40), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("tier", sa.String(16), nullable=True),
+        sa.Column("person", sa.String(32), nullable=True),
         sa.Column("from_amount", sa.BigInteger(), nullable=True),
         sa.Column("to_amount", sa.BigInteger(), nullable=True),
         sa.Column("by", sa.String(32), nullable=False),
