@@ -4,6 +4,8 @@ Slack that checks every Web API call against Slack's own spec."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -100,3 +102,20 @@ def start_bot(
     server = ServerThread(leeway.asgi()).start()
     driver = SlackDriver(f"{server.url}/slack/events", SIGNING_SECRET, api=api)
     return Bot(api=api, driver=driver, leeway=leeway, clock=clock, server=server)
+
+
+@contextmanager
+def instances(
+    api: StandInSlack, database_url: str, tmp_path: Path, *, policy: str, clock: FakeClock, count: int = 2
+) -> Iterator[list[Bot]]:
+    """Several instances of Leeway on one database, with one policy and one clock."""
+    started: list[Bot] = []
+    try:
+        for n in range(count):
+            (tmp_path / f"instance-{n}").mkdir()
+            started.append(start_bot(api, database_url, tmp_path / f"instance-{n}", policy=policy, clock=clock))
+        yield started
+    finally:
+        for instance in started:
+            instance.server.stop()
+            instance.leeway.close()

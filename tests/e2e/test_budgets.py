@@ -12,7 +12,7 @@ import pytest
 from bot.core.lifecycle import Status
 from bot.core.policy import Tier
 from bot.standin import StandInSlack
-from tests.e2e.support import Bot, start_bot
+from tests.e2e.support import Bot, instances
 from tests.e2e.test_case_limits import GRANTED, all_at_once, propose
 from tests.e2e.test_review_usage_home import blocks_text
 from tests.policies import TEAM_POLICY
@@ -24,17 +24,9 @@ BUDGET_POLICY = TEAM_POLICY.replace(LATE_FEE, LATE_FEE + "    alone_budget: {amo
 
 @pytest.fixture
 def pair(slack: StandInSlack, database_url: str, tmp_path: Path, bot: Bot) -> Iterator[tuple[Bot, Bot]]:
-    """Two instances with the budget policy on one database (`bot` cleans up after)."""
-    started = []
-    try:
-        for name in ("one", "two"):
-            (tmp_path / name).mkdir()
-            started.append(start_bot(slack, database_url, tmp_path / name, policy=BUDGET_POLICY, clock=bot.clock))
-        yield started[0], started[1]
-    finally:
-        for instance in started:
-            instance.server.stop()
-            instance.leeway.close()
+    """Two instances of Leeway with the budget policy on one database (`bot` cleans up after)."""
+    with instances(slack, database_url, tmp_path, policy=BUDGET_POLICY, clock=bot.clock) as (one, two):
+        yield one, two
 
 
 def test_past_the_budget_a_peer_agrees_and_the_agent_is_told_why(pair: tuple[Bot, Bot]) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from bot import jobs
 from bot.standin import StandInSlack
-from tests.e2e.support import Bot, start_bot
+from tests.e2e.support import Bot, instances
 from tests.e2e.test_process import run_cli
 from tests.e2e.test_review_usage_home import MONDAY_9, blocks_text, report
 from tests.policies import TEAM_POLICY
@@ -30,16 +30,8 @@ SUGGESTION = (
 @pytest.fixture
 def pair(slack: StandInSlack, database_url: str, tmp_path: Path, bot: Bot) -> Iterator[tuple[Bot, Bot]]:
     """Two instances of Leeway with the trust policy on one database (`bot` cleans up after)."""
-    started = []
-    try:
-        for name in ("one", "two"):
-            (tmp_path / name).mkdir()
-            started.append(start_bot(slack, database_url, tmp_path / name, policy=TRUST_POLICY, clock=bot.clock))
-        yield started[0], started[1]
-    finally:
-        for instance in started:
-            instance.server.stop()
-            instance.leeway.close()
+    with instances(slack, database_url, tmp_path, policy=TRUST_POLICY, clock=bot.clock) as (one, two):
+        yield one, two
 
 
 def agreed_and_reviewed(bot: Bot, amounts: list[int]) -> None:
