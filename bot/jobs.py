@@ -29,6 +29,19 @@ def requests_due(ctx: services.Context) -> tuple[int, int]:
     return expired, rerouted
 
 
+# Each run forgets one small batch; a year's backlog is caught up in hours, a day's in one run.
+FORGET_EVERY_SECONDS = 5
+
+
+def forget_delivered(ctx: services.Context, keep: timedelta) -> int:
+    """Forget a batch of the messages delivered longer ago than `keep`. Safe on every instance at
+    once (see `services.forget_delivered`)."""
+    forgotten = services.forget_delivered(ctx, keep=keep)
+    if forgotten:
+        log.debug("forgot %d message(s) delivered more than %s ago", forgotten, keep)
+    return forgotten
+
+
 # A digest missed while Leeway was down is still sent if it starts again within this.
 WEEKLY_CATCH_UP = timedelta(days=1)
 WEEKLY_CHECK_EVERY_MINUTES = 5

@@ -21,6 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -89,6 +90,13 @@ def stored(words: type[StrEnum], length: int) -> Enum:
     )
 
 
+# The conditions of the partial indexes, written as the queries that use them write them.
+PENDING = text(f"status = '{Status.PENDING.value}'")
+ASKED = text("asked IS NOT NULL")
+UNREVIEWED = text("reviewed_at IS NULL")
+AGREED = text("agreed_by IS NOT NULL")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
@@ -126,13 +134,27 @@ class Proposal(Base):
     reroute_at: Mapped[datetime | None]
     expire_at: Mapped[datetime | None]
 
+    # A year holds a million proposals and a few thousand pending ones: what the schedule, whom to
+    # ask and the Home read is found through indexes of pending rows only (partial: grants within
+    # the agent's own authority, most of all rows, never enter them). A query that wants one says
+    # `status = 'pending'` in those words (storage.queries: `PENDING`), as SQLite uses a partial
+    # index only then. No index of status alone: SQLite, with no statistics, would take it for
+    # any pending lookup, and read every pending row.
     __table_args__ = (
-        Index("ix_proposal_status", "status"),
-        Index("ix_proposal_status_reroute_at", "status", "reroute_at"),
-        Index("ix_proposal_status_expire_at", "status", "expire_at"),
+        Index("ix_proposal_pending_reroute_at", "reroute_at", "id", sqlite_where=PENDING, postgresql_where=PENDING),
+        Index("ix_proposal_pending_expire_at", "expire_at", "id", sqlite_where=PENDING, postgresql_where=PENDING),
+        # Open asks per person. `status` as a column too: two equalities, so SQLite prefers it to
+        # the next one for `asked = ? AND status = 'pending'`.
+        Index(
+            "ix_proposal_pending_asked", "asked", "status", "created_at", sqlite_where=PENDING, postgresql_where=PENDING
+        ),
+        Index("ix_proposal_pending_created_at", "created_at", sqlite_where=PENDING, postgresql_where=PENDING),
+        # When each person was last asked: one step down the index per person.
+        Index("ix_proposal_asked_created_at", "asked", "created_at", sqlite_where=ASKED, postgresql_where=ASKED),
         Index("ix_proposal_request_message", "request_channel", "request_ts"),
-        Index("ix_proposal_asked_status", "asked", "status"),
         Index("ix_proposal_proposer_created_at", "proposer", "created_at"),
+        # A person's pending requests, and their grants counted from the index alone (kudos).
+        Index("ix_proposal_proposer_status_id", "proposer", "status", "id"),
     )
 
 
@@ -182,7 +204,13 @@ class Decision(Base):
     review_outcome: Mapped[ReviewOutcome | None] = mapped_column(stored(ReviewOutcome, 16))
     coaching_note: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_decision_reviewed_at", "reviewed_at"), Index("ix_decision_granted_at", "granted_at"))
+    __table_args__ = (
+        # The review queue, oldest first, and its size counted up to a bound.
+        Index("ix_decision_unreviewed_granted_at", "granted_at", sqlite_where=UNREVIEWED, postgresql_where=UNREVIEWED),
+        Index("ix_decision_granted_at", "granted_at"),
+        # What a person agreed to (kudos); decisions made alone agree with no one, and stay out.
+        Index("ix_decision_agreed_by", "agreed_by", sqlite_where=AGREED, postgresql_where=AGREED),
+    )
 
 
 class Availability(Base):

@@ -3,8 +3,8 @@ it owes (the outbox), and returns what happened, for the edge to put into words.
 
 One module per capability: `access` (who may propose), `proposing`, `deciding` (agree,
 decline, withdraw), `routing` (whom to ask, re-route, expire), `availability` (away, back),
-`review` (review, usage, the weekly digest), `home`, `notify` (private lines); `records`
-builds the rows a change writes."""
+`review` (review, usage, the weekly digest), `home`, `notify` (private lines), `retention`
+(forgetting messages delivered long ago); `records` builds the rows a change writes."""
 
 from bot.services.access import may_propose
 from bot.services.availability import away, back
@@ -42,10 +42,21 @@ from bot.services.results import (
     Withdrawn,
     WithdrawResult,
 )
-from bot.services.review import review, review_queue, send_weekly, to_review, usage, usage_between, weekly_sent
+from bot.services.retention import forget_delivered
+from bot.services.review import (
+    REVIEW_COUNTED_UP_TO,
+    review,
+    review_queue,
+    send_weekly,
+    to_review,
+    usage,
+    usage_between,
+    weekly_sent,
+)
 from bot.services.routing import expire_due, reroute_due
 
 __all__ = [
+    "REVIEW_COUNTED_UP_TO",
     "AgreeResult",
     "AlreadyDecided",
     "AlreadyReviewed",
@@ -75,6 +86,7 @@ __all__ = [
     "draft_again",
     "early_reactions_due",
     "expire_due",
+    "forget_delivered",
     "home",
     "may_decide",
     "may_propose",

@@ -9,6 +9,7 @@ from storage.batch import THIS_PROPOSAL, NewProposal, Rows, add_proposal, add_pr
 from storage.queries.availability import (
     adopt_deadlines,
     asked_so_far,
+    asked_so_far_of,
     away_users,
     claim_reroute,
     due_for_expiry,
@@ -20,6 +21,7 @@ from storage.queries.availability import (
 from storage.queries.outbox import (
     claim_due,
     enqueue,
+    forget_delivered,
     hold_channel,
     mark_failed,
     mark_sent,
@@ -78,6 +80,7 @@ __all__ = [
     "add_rows",
     "adopt_deadlines",
     "asked_so_far",
+    "asked_so_far_of",
     "away_users",
     "change_status",
     "claim_due",
@@ -87,6 +90,7 @@ __all__ = [
     "due_for_reroute",
     "enqueue",
     "events_of",
+    "forget_delivered",
     "get_proposal",
     "granted_between",
     "has_kept_reactions",

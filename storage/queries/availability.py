@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -11,6 +13,7 @@ from bot.core.lifecycle import Event, Status
 from bot.core.policy import Tier
 from bot.core.vocabulary import OutboxKind, OutboxStatus
 from storage.models import Availability, OutboxMessage, Proposal, ProposalEvent
+from storage.queries._pending import PENDING
 from storage.queries._updates import updated
 
 
@@ -19,33 +22,34 @@ def adopt_deadlines(session: Session, *, reroute_at: datetime, expire_at: dateti
     return updated(
         session,
         update(Proposal)
-        .where(
-            Proposal.status == Status.PENDING,
-            Proposal.tier.in_([Tier.PEER, Tier.LEAD]),
-            Proposal.expire_at.is_(None),
-        )
+        .where(PENDING, Proposal.tier.in_([Tier.PEER, Tier.LEAD]), Proposal.expire_at.is_(None))
         .values(reroute_at=reroute_at, expire_at=expire_at),
     )
 
 
 def due_for_reroute(session: Session, *, now: datetime, limit: int) -> list[Proposal]:
+    """The pending requests whose time to ask someone else has come, the longest due first."""
     return list(
         session.scalars(
             select(Proposal)
-            .where(Proposal.status == Status.PENDING, Proposal.reroute_at <= now)
-            .order_by(Proposal.reroute_at)
+            .where(PENDING, Proposal.reroute_at <= now)
+            .order_by(Proposal.reroute_at, Proposal.id)
             .limit(limit)
         )
     )
 
 
 def due_for_expiry(session: Session, *, now: datetime, limit: int) -> list[Proposal]:
+    """The pending requests past their time, the longest past first. On PostgreSQL they are
+    locked until the caller's transaction ends, and those another instance has locked are left
+    to it: two instances expiring at once take different requests, and never wait on each other."""
     return list(
         session.scalars(
             select(Proposal)
-            .where(Proposal.status == Status.PENDING, Proposal.expire_at <= now)
-            .order_by(Proposal.expire_at)
+            .where(PENDING, Proposal.expire_at <= now)
+            .order_by(Proposal.expire_at, Proposal.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     )
 
@@ -65,15 +69,28 @@ def claim_reroute(
 
 def asked_so_far(session: Session, *, proposal_id: int) -> list[str]:
     """Everyone asked about a proposal, first to last (not someone replaced before being asked)."""
-    rows = list(
-        session.scalars(
-            select(ProposalEvent.detail)
-            .where(ProposalEvent.proposal_id == proposal_id, ProposalEvent.kind == Event.ASKED)
-            .order_by(ProposalEvent.id)
-        )
+    return asked_so_far_of(session, proposal_ids=[proposal_id]).get(proposal_id, [])
+
+
+def asked_so_far_of(session: Session, *, proposal_ids: Collection[int]) -> dict[int, list[str]]:
+    """`asked_so_far` for several proposals in one query (a proposal no one was asked about is left out)."""
+    if not proposal_ids:
+        return {}
+    rows = session.execute(
+        select(ProposalEvent.proposal_id, ProposalEvent.detail)
+        .where(ProposalEvent.proposal_id.in_(list(proposal_ids)), ProposalEvent.kind == Event.ASKED)
+        .order_by(ProposalEvent.proposal_id, ProposalEvent.id)
     )
-    replaced = {str(d["instead_of"]) for d in rows if d and d.get("instead_of")}
-    return [str(d["asked"]) for d in rows if d and d.get("asked") and d["asked"] not in replaced]
+    details: dict[int, list[dict[str, Any]]] = {}
+    for proposal_id, detail in rows:
+        if detail:
+            details.setdefault(proposal_id, []).append(detail)
+    return {proposal_id: _asked(found) for proposal_id, found in details.items()}
+
+
+def _asked(details: list[dict[str, Any]]) -> list[str]:
+    replaced = {str(d["instead_of"]) for d in details if d.get("instead_of")}
+    return [str(d["asked"]) for d in details if d.get("asked") and d["asked"] not in replaced]
 
 
 def unposted_requests_asking(session: Session, *, user: str) -> list[tuple[Proposal, datetime]]:
@@ -83,7 +100,7 @@ def unposted_requests_asking(session: Session, *, user: str) -> list[tuple[Propo
         .join(OutboxMessage, OutboxMessage.proposal_id == Proposal.id)
         .where(
             Proposal.asked == user,
-            Proposal.status == Status.PENDING,
+            PENDING,
             Proposal.request_ts.is_(None),
             OutboxMessage.kind == OutboxKind.REQUEST,
             OutboxMessage.status == OutboxStatus.PENDING,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -25,12 +26,15 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 from bot.core.lifecycle import Event, Status
 from bot.core.policy import CaseSoFar
 from storage.batch import EventRow, child_values
 from storage.models import Decision, Proposal, ProposalEvent, UTCDateTime
+from storage.queries._pending import PENDING
 from storage.queries._updates import updated
 
 _EVENT = cast(Table, ProposalEvent.__table__)
@@ -102,28 +106,40 @@ def decision_of(session: Session, *, proposal_id: int) -> Decision | None:
 
 
 def open_asks(session: Session, *, users: Iterable[str]) -> dict[str, int]:
+    """How many pending requests ask each of `users` (none: left out)."""
     rows = session.execute(
-        select(Proposal.asked, func.count())
-        .where(Proposal.status == Status.PENDING, Proposal.asked.in_(list(users)))
-        .group_by(Proposal.asked)
+        select(Proposal.asked, func.count()).where(PENDING, Proposal.asked.in_(list(users))).group_by(Proposal.asked)
     )
     return {asked: count for asked, count in rows if asked is not None}
 
 
 def last_asked(session: Session, *, users: Iterable[str]) -> dict[str, datetime]:
-    rows = session.execute(
-        select(Proposal.asked, func.max(Proposal.created_at))
-        .where(Proposal.asked.in_(list(users)))
-        .group_by(Proposal.asked)
-    )
-    return {asked: at for asked, at in rows if asked is not None and at is not None}
+    """When each of `users` last had a request made that asks them (never: left out). One step
+    down the index of (asked, created_at) per person, however long the history."""
+    people = list(dict.fromkeys(users))
+    if not people:
+        return {}
+    person = _each(session, people)
+    latest = select(func.max(Proposal.created_at)).where(Proposal.asked == person.c.value).scalar_subquery()
+    rows = session.execute(select(person.c.value, latest))
+    return {str(user): at for user, at in rows if at is not None}
 
 
-def pending_of(session: Session, *, proposer: str, case_ref: str | None = None) -> list[Proposal]:
-    query = select(Proposal).where(Proposal.proposer == proposer, Proposal.status == Status.PENDING)
+def _each(session: Session, values: list[str]) -> TableValuedAlias:
+    """`values` as a table of one column, `value`, from one bound parameter."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.unnest(bindparam("people", values, type_=ARRAY(String))).table_valued("value").render_derived()
+    return func.json_each(bindparam("people", json.dumps(values), type_=String)).table_valued("value")
+
+
+def pending_of(
+    session: Session, *, proposer: str, case_ref: str | None = None, limit: int | None = None
+) -> list[Proposal]:
+    """A person's pending requests, oldest first (the first `limit` of them)."""
+    query = select(Proposal).where(Proposal.proposer == proposer, PENDING)
     if case_ref is not None:
         query = query.where(func.lower(Proposal.case_ref) == case_ref.lower())
-    return list(session.scalars(query.order_by(Proposal.id)))
+    return list(session.scalars(query.order_by(Proposal.id).limit(limit)))
 
 
 def lock_routing(session: Session) -> None:
