@@ -92,6 +92,7 @@ def stored(words: type[StrEnum], length: int) -> Enum:
 
 # The conditions of the partial indexes, written as the queries that use them write them.
 PENDING = text(f"status = '{Status.PENDING.value}'")
+UNSCHEDULED = text(f"status = '{Status.PENDING.value}' AND expire_at IS NULL")
 ASKED = text("asked IS NOT NULL")
 UNREVIEWED = text("reviewed_at IS NULL")
 AGREED = text("agreed_by IS NOT NULL")
@@ -149,6 +150,8 @@ class Proposal(Base):
             "ix_proposal_pending_asked", "asked", "status", "created_at", sqlite_where=PENDING, postgresql_where=PENDING
         ),
         Index("ix_proposal_pending_created_at", "created_at", sqlite_where=PENDING, postgresql_where=PENDING),
+        # Requests from before deadlines existed, which each pass looks for (nearly always none).
+        Index("ix_proposal_pending_without_deadline", "id", sqlite_where=UNSCHEDULED, postgresql_where=UNSCHEDULED),
         # When each person was last asked: one step down the index per person.
         Index("ix_proposal_asked_created_at", "asked", "created_at", sqlite_where=ASKED, postgresql_where=ASKED),
         Index("ix_proposal_request_message", "request_channel", "request_ts"),
@@ -160,6 +163,20 @@ class Proposal(Base):
 
 # What a case already has of a remedy (`queries.so_far_on_cases`), whatever its letters' case.
 Index("ix_proposal_remedy_case_created_at", Proposal.remedy_id, func.lower(Proposal.case_ref), Proposal.created_at)
+
+
+class AskLoad(Base):
+    """For each person ever asked, how many pending requests ask them now and when the latest
+    request that asks them was made: what whom-to-ask weighs, in a row per person rather than
+    a count over every pending request. Kept by the database itself, in the same transaction
+    as every write of a proposal (triggers on `proposal`, see migration 0009), so no way of
+    writing one can leave it behind."""
+
+    __tablename__ = "ask_load"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    open_asks: Mapped[int] = mapped_column(Integer)
+    last_asked_at: Mapped[datetime | None]
 
 
 class Approval(Base):

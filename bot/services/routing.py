@@ -30,7 +30,7 @@ DUE_PER_PASS = 1000  # the rest wait for the next pass
 @dataclass
 class Around:
     """Who is away, and for the people it was read for, their open asks and when each was last
-    asked: read once for one pick, or for a chunk of picks in one transaction (`reread` keeps
+    asked: read once for one pick, or for a chunk of picks in one transaction (`moved` keeps
     it true after each ask moves). The caller holds the routing lock."""
 
     away: dict[str, datetime | None]
@@ -39,11 +39,8 @@ class Around:
 
     @classmethod
     def read(cls, session: Session, *, people: Collection[str], now: datetime) -> Around:
-        return cls(
-            away=queries.away_users(session, now=now),
-            open_asks=queries.open_asks(session, users=people),
-            last_asked=queries.last_asked(session, users=people),
-        )
+        open_asks, last_asked = queries.asks_of(session, users=people)
+        return cls(away=queries.away_users(session, now=now), open_asks=open_asks, last_asked=last_asked)
 
     def pick(self, *, tier: Tier, roster: Roster, proposer: str, passed_over: Collection[str] = ()) -> str | None:
         """The fairest pick among the people who may agree and are around (not away, not
@@ -51,13 +48,20 @@ class Around:
         pool = [u for u in authority.eligible(tier, roster, proposer) if u not in self.away and u not in passed_over]
         return authority.pick_peer(pool, self.open_asks, self.last_asked)
 
-    def reread(self, session: Session, *, people: Collection[str]) -> None:
-        """What an ask that moved changed for these people, read again."""
-        for user in people:
-            self.open_asks.pop(user, None)
-            self.last_asked.pop(user, None)
-        self.open_asks.update(queries.open_asks(session, users=people))
-        self.last_asked.update(queries.last_asked(session, users=people))
+    def moved(self, session: Session, *, proposal: Proposal, to: str) -> None:
+        """Keep the figures as the database now has them, after `proposal`'s ask moved `to`
+        someone: theirs one more and as late as it; the person it left one fewer, and, if it
+        was the latest that asked them, their latest read again."""
+        self.open_asks[to] = self.open_asks.get(to, 0) + 1
+        if to not in self.last_asked or self.last_asked[to] < proposal.created_at:
+            self.last_asked[to] = proposal.created_at
+        left = proposal.asked
+        if left is None or left == to:
+            return
+        self.open_asks[left] = self.open_asks.get(left, 1) - 1
+        if self.last_asked.get(left) == proposal.created_at:
+            self.last_asked.pop(left)
+            self.last_asked.update(queries.asks_of(session, users=[left])[1])
 
 
 def pick_someone_around(
@@ -110,6 +114,9 @@ def expire_due(ctx: Context) -> int:
     now, expired = ctx.clock(), 0
     for _ in range(DUE_PER_PASS // DUE_CHUNK):
         with ctx.sessions.begin() as session:
+            # Expiring changes several people's `ask_load` rows: under the routing lock, like
+            # every change of several, so two never take them in opposite orders.
+            queries.lock_routing(session)
             due = queries.due_for_expiry(session, now=now, limit=DUE_CHUNK)
             expired += sum(_expire(session, ctx, proposal, now) for proposal in due)
         if len(due) < DUE_CHUNK:
@@ -206,6 +213,6 @@ def _reroute(session: Session, ctx: Context, due: list[Proposal], roster: Roster
             dedupe_key=f"{OutboxKind.REROUTE_PING}:{proposal.id}:{was_due_at.isoformat()}",
         )
         records.owe_request_update(session, ctx, proposal_id=proposal.id, at=now)
-        around.reread(session, people=[chosen] if was_asked is None else [chosen, was_asked])
+        around.moved(session, proposal=proposal, to=chosen)
         moved += 1
     return moved

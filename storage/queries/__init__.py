@@ -37,6 +37,7 @@ from storage.queries.outbox import (
 )
 from storage.queries.proposals import (
     add_event,
+    asks_of,
     change_status,
     decision_of,
     events_of,
@@ -81,6 +82,7 @@ __all__ = [
     "adopt_deadlines",
     "asked_so_far",
     "asked_so_far_of",
+    "asks_of",
     "away_users",
     "change_status",
     "claim_due",

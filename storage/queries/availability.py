@@ -27,6 +27,12 @@ def adopt_deadlines(session: Session, *, reroute_at: datetime, expire_at: dateti
     )
 
 
+# Both due lists are locked until the caller's transaction ends (on PostgreSQL; SQLite has one
+# writer at a time anyway), and a request locked elsewhere, being decided this moment, is left
+# out: a pass then changes only rows it already holds, so it never waits on a decision that
+# waits on it (a decision changes the asked person's `ask_load` row, which the pass may hold).
+
+
 def due_for_reroute(session: Session, *, now: datetime, limit: int) -> list[Proposal]:
     """The pending requests whose time to ask someone else has come, the longest due first."""
     return list(
@@ -35,14 +41,13 @@ def due_for_reroute(session: Session, *, now: datetime, limit: int) -> list[Prop
             .where(PENDING, Proposal.reroute_at <= now)
             .order_by(Proposal.reroute_at, Proposal.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     )
 
 
 def due_for_expiry(session: Session, *, now: datetime, limit: int) -> list[Proposal]:
-    """The pending requests past their time, the longest past first. On PostgreSQL they are
-    locked until the caller's transaction ends, and those another instance has locked are left
-    to it: two instances expiring at once take different requests, and never wait on each other."""
+    """The pending requests past their time, the longest past first."""
     return list(
         session.scalars(
             select(Proposal)

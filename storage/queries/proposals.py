@@ -33,7 +33,7 @@ from sqlalchemy.sql.selectable import TableValuedAlias
 from bot.core.lifecycle import Event, Status
 from bot.core.policy import CaseSoFar
 from storage.batch import EventRow, child_values
-from storage.models import Decision, Proposal, ProposalEvent, UTCDateTime
+from storage.models import AskLoad, Decision, Proposal, ProposalEvent, UTCDateTime
 from storage.queries._pending import PENDING
 from storage.queries._updates import updated
 
@@ -107,22 +107,37 @@ def decision_of(session: Session, *, proposal_id: int) -> Decision | None:
 
 def open_asks(session: Session, *, users: Iterable[str]) -> dict[str, int]:
     """How many pending requests ask each of `users` (none: left out)."""
-    rows = session.execute(
-        select(Proposal.asked, func.count()).where(PENDING, Proposal.asked.in_(list(users))).group_by(Proposal.asked)
-    )
-    return {asked: count for asked, count in rows if asked is not None}
+    return asks_of(session, users=users)[0]
 
 
 def last_asked(session: Session, *, users: Iterable[str]) -> dict[str, datetime]:
-    """When each of `users` last had a request made that asks them (never: left out). One step
-    down the index of (asked, created_at) per person, however long the history."""
-    people = list(dict.fromkeys(users))
-    if not people:
-        return {}
-    person = _each(session, people)
-    latest = select(func.max(Proposal.created_at)).where(Proposal.asked == person.c.value).scalar_subquery()
-    rows = session.execute(select(person.c.value, latest))
-    return {str(user): at for user, at in rows if at is not None}
+    """When the latest request that asks each of `users` was made (never: left out)."""
+    return asks_of(session, users=users)[1]
+
+
+def asks_of(session: Session, *, users: Iterable[str]) -> tuple[dict[str, int], dict[str, datetime]]:
+    """`open_asks` and `last_asked` in one read: a row per person (`AskLoad`), however many
+    requests are pending and however long the history."""
+    rows = session.execute(
+        select(AskLoad.user_id, AskLoad.open_asks, AskLoad.last_asked_at).where(
+            AskLoad.user_id.in_(_people(session, users))
+        )
+    )
+    open_now: dict[str, int] = {}
+    latest: dict[str, datetime] = {}
+    for user, count, at in rows:
+        if count:
+            open_now[user] = count
+        if at is not None:
+            latest[user] = at
+    return open_now, latest
+
+
+def _people(session: Session, users: Iterable[str]) -> Select[Any]:
+    """`users` as a subquery from one bound parameter: a list of 500 people is one value, not
+    500 placeholders for the driver to parse and the planner to read."""
+    person = _each(session, list(dict.fromkeys(users)))
+    return select(person.c.value)
 
 
 def _each(session: Session, values: list[str]) -> TableValuedAlias:

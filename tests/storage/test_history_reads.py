@@ -5,12 +5,12 @@ the requests waiting for someone in two bounded reads."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, Select, select, text
+from sqlalchemy import Engine, Select, delete, func, select, text
 from sqlalchemy.orm import Session
 
 from bot.core.lifecycle import Status
@@ -19,7 +19,7 @@ from bot.core.vocabulary import ReviewOutcome
 from storage import migrate, queries
 from storage.batch import DecisionRow, Rows
 from storage.db import make_engine
-from storage.models import Decision, Proposal
+from storage.models import Decision, Proposal, ProposalEvent
 from storage.queries._pending import PENDING
 from tests.storage.test_storage import T0, make_proposal
 
@@ -131,6 +131,7 @@ def plan(engine: Engine, query: Select[Any]) -> str:
             "ix_proposal_pending_expire_at",
         ),
         (select(Proposal.id).where(Proposal.proposer == "U0ANA", PENDING).order_by(Proposal.id), "proposer_status"),
+        (select(Proposal.id).where(PENDING, Proposal.expire_at.is_(None)), "ix_proposal_pending_"),
         (select(Decision.id).where(Decision.reviewed_at.is_(None)).order_by(Decision.granted_at), "unreviewed"),
         (select(Decision.id).where(Decision.agreed_by == "U0BEN"), "ix_decision_agreed_by"),
     ],
@@ -143,3 +144,53 @@ def test_reads_of_the_present_use_the_indexes_of_it(sqlite: Engine, query: Selec
 
 def test_pending_is_written_into_the_sql_not_bound() -> None:
     assert str(select(Proposal.id).where(PENDING)).endswith(f"WHERE proposal.status = '{Status.PENDING.value}'")
+
+
+def counted_afresh(session: Session) -> tuple[dict[str, int], dict[str, datetime]]:
+    """Open asks and when each person was last asked, counted over every proposal."""
+    open_asks = session.execute(
+        select(Proposal.asked, func.count()).where(Proposal.status == Status.PENDING).group_by(Proposal.asked)
+    )
+    latest = session.execute(select(Proposal.asked, func.max(Proposal.created_at)).group_by(Proposal.asked))
+    return (
+        {user: count for user, count in open_asks if user is not None},
+        {user: at for user, at in latest if user is not None},
+    )
+
+
+def test_each_persons_load_follows_every_write_of_a_proposal(session: Session) -> None:
+    people = ["U0ANA", "U0BEN", "U0CHO", "U0DAN"]
+
+    def agrees() -> None:
+        session.flush()
+        assert (queries.open_asks(session, users=people), queries.last_asked(session, users=people)) == (
+            counted_afresh(session)
+        )
+
+    first = make_proposal(session, asked="U0BEN", created_at=T0)
+    second = make_proposal(
+        session, asked="U0BEN", created_at=T0 + timedelta(minutes=5), reroute_at=T0 + timedelta(minutes=15)
+    )
+    make_proposal(session, asked="U0CHO", created_at=T0 + timedelta(minutes=1), status="granted")
+    make_proposal(session, asked=None, created_at=T0 + timedelta(minutes=9), tier="alone", status="granted")
+    agrees()
+    assert queries.open_asks(session, users=people) == {"U0BEN": 2}
+    # Re-routed: Ben has one open ask fewer, and was last asked by the request that still asks him.
+    due = second.reroute_at
+    assert due is not None
+    assert queries.claim_reroute(session, proposal_id=second.id, was_due_at=due, asked="U0DAN", next_reroute_at=None)
+    agrees()
+    assert queries.last_asked(session, users=["U0BEN"]) == {"U0BEN": T0}
+    for status in (Status.GRANTED, Status.DECLINED):  # decided: no longer open, still last asked
+        assert queries.change_status(session, proposal_id=first.id, from_statuses=[first.status], to_status=status)
+        first.status = status
+        agrees()
+    assert queries.open_asks(session, users=people) == {"U0DAN": 1}
+    assert queries.change_status(
+        session, proposal_id=first.id, from_statuses=[Status.DECLINED], to_status=Status.PENDING, asked="U0ANA"
+    )
+    agrees()
+    session.execute(delete(ProposalEvent))
+    session.execute(delete(Proposal).where(Proposal.id == second.id))
+    agrees()
+    assert "U0DAN" not in queries.last_asked(session, users=people)
