@@ -8,9 +8,8 @@ from bot.services.context import Context
 from storage import queries
 
 # Deleted a small batch at a time, each its own short transaction, so SQLite's writer lock (which
-# every ack waits on) is never held for long; the schedule runs it again and again until it
-# has caught up, then it finds a few each time.
-FORGET_BATCH = 500
+# every ack waits on) is held for milliseconds; the schedule (bot.jobs) comes back for more.
+FORGET_BATCH = 200
 
 
 def forget_delivered(ctx: Context, *, keep: timedelta) -> int:

@@ -18,7 +18,7 @@ from bot.core.vocabulary import OutboxKind
 from bot.services import records
 from bot.services.context import Context
 from bot.services.results import Refused
-from storage import queries
+from storage import db, queries
 from storage.models import Proposal
 
 # Due requests are taken a chunk at a time, each chunk one short transaction: SQLite's writer
@@ -112,6 +112,10 @@ def until_words(until: datetime | None) -> str:
 def expire_due(ctx: Context) -> int:
     """Requests no one answered in time expire: nothing can grant them afterwards."""
     now, expired = ctx.clock(), 0
+    with db.reading(ctx.sessions) as session:
+        _, first = queries.earliest_deadlines(session)
+    if first is None or first > now:
+        return 0  # nothing due: no writer lock taken
     for _ in range(DUE_PER_PASS // DUE_CHUNK):
         with ctx.sessions.begin() as session:
             # Expiring changes several people's `ask_load` rows: under the routing lock, like
@@ -147,14 +151,20 @@ def reroute_due(ctx: Context) -> int:
     """Unanswered requests are offered to the next eligible person who is around.
     The earlier people may still answer; no one is pinged outside working hours."""
     now, hours, policy = ctx.clock(), ctx.policy.hours, ctx.policy
-    with ctx.sessions.begin() as session:
-        queries.adopt_deadlines(
-            session,
-            reroute_at=add_working_time(now, policy.reroute_after, hours),
-            expire_at=add_working_time(now, policy.expire_after, hours),
-        )
+    with db.reading(ctx.sessions) as session:
+        unscheduled = queries.unscheduled_requests(session)
+        first, _ = queries.earliest_deadlines(session)
+    if unscheduled:
+        with ctx.sessions.begin() as session:
+            queries.adopt_deadlines(
+                session,
+                reroute_at=add_working_time(now, policy.reroute_after, hours),
+                expire_at=add_working_time(now, policy.expire_after, hours),
+            )
     if hours is not None and not hours.is_open(now):
         return 0
+    if first is None or first > now:
+        return 0  # nothing due: no writer lock taken
     roster, moved = ctx.roster(), 0
     for _ in range(DUE_PER_PASS // DUE_CHUNK):
         # Under the routing lock from the first read: another instance's pass, or a new request

@@ -14,9 +14,11 @@ from storage.queries.availability import (
     claim_reroute,
     due_for_expiry,
     due_for_reroute,
+    earliest_deadlines,
     set_away,
     set_back,
     unposted_requests_asking,
+    unscheduled_requests,
 )
 from storage.queries.outbox import (
     claim_due,
@@ -90,6 +92,7 @@ __all__ = [
     "decision_of",
     "due_for_expiry",
     "due_for_reroute",
+    "earliest_deadlines",
     "enqueue",
     "events_of",
     "forget_delivered",
@@ -133,4 +136,5 @@ __all__ = [
     "take_reactions",
     "take_slot",
     "unposted_requests_asking",
+    "unscheduled_requests",
 ]

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.lifecycle import Event, Status
@@ -17,13 +17,28 @@ from storage.queries._pending import PENDING
 from storage.queries._updates import updated
 
 
+def earliest_deadlines(session: Session) -> tuple[datetime | None, datetime | None]:
+    """When the first pending request falls due for re-routing, and for expiry (None: none
+    will): the schedule looks before it writes, so a pass with nothing due takes no lock."""
+    reroute = select(func.min(Proposal.reroute_at)).where(PENDING).scalar_subquery()
+    expire = select(func.min(Proposal.expire_at)).where(PENDING).scalar_subquery()
+    first_reroute, first_expire = session.execute(select(reroute, expire)).one()
+    return first_reroute, first_expire
+
+
+def unscheduled_requests(session: Session) -> bool:
+    """Are there pending requests from before deadlines existed (see `adopt_deadlines`)?"""
+    return bool(session.scalar(select(exists().where(_UNSCHEDULED))))
+
+
+_UNSCHEDULED = and_(PENDING, Proposal.tier.in_([Tier.PEER, Tier.LEAD]), Proposal.expire_at.is_(None))
+
+
 def adopt_deadlines(session: Session, *, reroute_at: datetime, expire_at: datetime) -> int:
     """Pending proposals from before deadlines existed join the schedule from now."""
     return updated(
         session,
-        update(Proposal)
-        .where(PENDING, Proposal.tier.in_([Tier.PEER, Tier.LEAD]), Proposal.expire_at.is_(None))
-        .values(reroute_at=reroute_at, expire_at=expire_at),
+        update(Proposal).where(_UNSCHEDULED).values(reroute_at=reroute_at, expire_at=expire_at),
     )
 
 

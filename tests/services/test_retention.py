@@ -89,13 +89,29 @@ def test_a_backlog_goes_a_small_batch_at_a_time(
     ctx: services.Context, engine: Engine, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(retention, "FORGET_BATCH", 2)
-    old = {message(ctx, status=OutboxStatus.SENT, days_ago=40 + i) for i in range(5)}
+    for i in range(5):
+        message(ctx, status=OutboxStatus.SENT, days_ago=40 + i)
     recent = message(ctx, status=OutboxStatus.SENT, days_ago=1)
-    assert [jobs.forget_delivered(ctx, KEEP) for _ in range(4)] == [2, 2, 1, 0]
+    assert [services.forget_delivered(ctx, keep=KEEP) for _ in range(4)] == [2, 2, 1, 0]
     assert kept(engine) == {recent}
-    assert not old & kept(engine)
     clock.advance(days=30)  # time passes: what was recent is old now
-    assert jobs.forget_delivered(ctx, KEEP) == 1
+    assert services.forget_delivered(ctx, keep=KEEP) == 1
+
+
+def test_a_run_of_the_job_pauses_between_batches_and_stops_at_its_bound(
+    ctx: services.Context, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(retention, "FORGET_BATCH", 2)
+    monkeypatch.setattr(jobs, "FORGET_BATCHES_PER_RUN", 3)
+    for i in range(9):
+        message(ctx, status=OutboxStatus.SENT, days_ago=40 + i)
+    pauses: list[float] = []
+    assert jobs.forget_delivered(ctx, KEEP, pause=pauses.append) == 6  # three batches, the bound
+    assert pauses == [jobs.FORGET_PAUSE_SECONDS] * 2  # between batches, where other writers go
+    pauses.clear()
+    assert jobs.forget_delivered(ctx, KEEP, pause=pauses.append) == 3  # a short batch: all done
+    assert pauses == [jobs.FORGET_PAUSE_SECONDS]
+    assert kept(engine) == set()
 
 
 def test_two_instances_forget_each_message_once(
