@@ -135,8 +135,8 @@ class Proposal(Base):
     reroute_at: Mapped[datetime | None]
     expire_at: Mapped[datetime | None]
 
-    # A year holds a million proposals and a few thousand pending ones: what the schedule, whom to
-    # ask and the Home read is found through indexes of pending rows only (partial: grants within
+    # A year holds a million proposals and a few thousand pending ones: what the schedule and the
+    # Home read is found through indexes of pending rows only (partial: grants within
     # the agent's own authority, most of all rows, never enter them). A query that wants one says
     # `status = 'pending'` in those words (storage.queries: `PENDING`), as SQLite uses a partial
     # index only then. No index of status alone: SQLite, with no statistics, would take it for
@@ -144,15 +144,17 @@ class Proposal(Base):
     __table_args__ = (
         Index("ix_proposal_pending_reroute_at", "reroute_at", "id", sqlite_where=PENDING, postgresql_where=PENDING),
         Index("ix_proposal_pending_expire_at", "expire_at", "id", sqlite_where=PENDING, postgresql_where=PENDING),
-        # Open asks per person. `status` as a column too: two equalities, so SQLite prefers it to
-        # the next one for `asked = ? AND status = 'pending'`.
+        # The pending requests that ask a person (their Home, their going away). `status` as a
+        # column too: two equalities, so SQLite prefers it to the one below for `asked = ? AND
+        # status = 'pending'`.
         Index(
             "ix_proposal_pending_asked", "asked", "status", "created_at", sqlite_where=PENDING, postgresql_where=PENDING
         ),
         Index("ix_proposal_pending_created_at", "created_at", sqlite_where=PENDING, postgresql_where=PENDING),
         # Requests from before deadlines existed, which each pass looks for (nearly always none).
         Index("ix_proposal_pending_without_deadline", "id", sqlite_where=UNSCHEDULED, postgresql_where=UNSCHEDULED),
-        # When each person was last asked: one step down the index per person.
+        # The latest request that asks a person, one step down the index: what `ask_load`'s
+        # triggers look for when an ask moves away from someone.
         Index("ix_proposal_asked_created_at", "asked", "created_at", sqlite_where=ASKED, postgresql_where=ASKED),
         Index("ix_proposal_request_message", "request_channel", "request_ts"),
         Index("ix_proposal_proposer_created_at", "proposer", "created_at"),
