@@ -43,6 +43,7 @@ from bench.history_seed import (  # noqa: E402
     database_size,
     make_due,
     note,
+    outbox_rows,
     seed,
     still_empty,
 )
@@ -246,6 +247,7 @@ def measure(api: StandInSlack, url: str, workdir: Path, args: argparse.Namespace
     with leeway(api, url, workdir, due, "digest") as bot:
         digest(api, bot, label)
     make_due(url, datetime.now(UTC))
+    held, old = outbox_rows(url, datetime.now(UTC) - timedelta(days=30))
     api.reset()
     with leeway(api, url, workdir, quiet, "reroute") as bot:
         note(f"a re-route pass over {DUE} due requests")
@@ -254,6 +256,13 @@ def measure(api: StandInSlack, url: str, workdir: Path, args: argparse.Namespace
         figure(
             f"{label}: a re-route pass over {DUE} due requests (the requests_due job, from the bot's log): "
             f"{seconds(took)}, {moved[0] if moved else 0} re-routed · goal under 1 s: {under(took, 1)}"
+        )
+        forgetting = bot.job_seconds("forget_delivered")
+        left, _ = outbox_rows(url, datetime.now(UTC))
+        figure(
+            f"{label}: forgetting delivered messages, the first run of the forget_delivered job (from the bot's "
+            f"log; each worker's batches of 200, 0.2 s apart): {seconds(forgetting)}, {held - left:,} forgotten "
+            f"· the outbox held {held:,} messages, {old:,} of them delivered more than 30 days ago"
         )
 
 

@@ -19,13 +19,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import BindParameter, Connection, Engine, bindparam, inspect, select, text, update
+from sqlalchemy import BindParameter, Connection, Engine, bindparam, func, inspect, select, text, update
 
 from bot.core.lifecycle import Status
 from bot.core.policy import Tier
 from storage import migrate
 from storage.db import make_engine
-from storage.models import Base, Proposal
+from storage.models import Base, OutboxMessage, Proposal
 
 AGENTS = [f"U0A{i:03d}" for i in range(500)]  # bench/run.py's senders are the first 20
 LEADS = [f"U0L{i:02d}" for i in range(20)]
@@ -371,3 +371,15 @@ def database_size(url: str) -> int:
         size = int(connection.execute(text("SELECT pg_database_size(current_database())")).scalar() or 0)
     engine.dispose()
     return size
+
+
+def outbox_rows(url: str, before: datetime) -> tuple[int, int]:
+    """How many messages the outbox holds, and how many of them were last tried before `before`."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        held = connection.execute(select(func.count()).select_from(OutboxMessage)).scalar() or 0
+        old = connection.execute(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.next_attempt_at < before)
+        ).scalar()
+    engine.dispose()
+    return int(held), int(old or 0)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
 from bot import services
 from bot.core.timing import parse_clock
+from bot.services import retention
 from bot.slack import views
 
 log = logging.getLogger("leeway.jobs")
@@ -55,6 +58,32 @@ def usage_rollup(ctx: services.Context) -> int:
 
 
 USAGE_ROLLUP_EVERY_HOURS = 1
+
+
+# Each run forgets up to this many small batches, pausing between them so that writers waiting
+# for SQLite's lock (acks among them; another process's wait in steps of up to 100 ms) take
+# their turn: a year's backlog of a million proposals clears within hours, a day's in a batch.
+FORGET_EVERY_SECONDS = 30
+FORGET_BATCHES_PER_RUN = 20
+FORGET_PAUSE_SECONDS = 0.2
+
+
+def forget_delivered(ctx: services.Context, keep: timedelta, pause: Callable[[float], object] = time.sleep) -> int:
+    """Forget the messages delivered longer ago than `keep`, a batch at a time, up to
+    FORGET_BATCHES_PER_RUN of them. Safe on every instance at once (see
+    `services.forget_delivered`)."""
+    forgotten = 0
+    for batch in range(FORGET_BATCHES_PER_RUN):
+        if batch:
+            pause(FORGET_PAUSE_SECONDS)
+        done = services.forget_delivered(ctx, keep=keep)
+        forgotten += done
+        if done < retention.FORGET_BATCH:
+            break
+    if forgotten:
+        log.debug("forgot %d message(s) delivered more than %d days ago", forgotten, keep.days)
+    return forgotten
+
 
 # A digest missed while Leeway was down is still sent if it starts again within this.
 WEEKLY_CATCH_UP = timedelta(days=1)

@@ -251,6 +251,16 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         max_instances=1,
         next_run_time=clock(),
     )
+    if settings.outbox_retention_days:
+        scheduler.add_job(
+            jobs.forget_delivered,
+            "interval",
+            seconds=jobs.FORGET_EVERY_SECONDS,
+            args=[ctx, timedelta(days=settings.outbox_retention_days)],
+            id="forget_delivered",
+            coalesce=True,
+            max_instances=1,
+        )
     scheduler.add_job(jobs.weekly, jobs.weekly_trigger(ctx), args=[ctx], id="weekly", coalesce=True, max_instances=1)
     # The schedule lives in memory: this catches up on a digest whose time passed while Leeway was down.
     scheduler.add_job(

@@ -12,6 +12,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 SLACK_API_URL = "https://slack.com/api/"
+# The shortest time delivered messages are kept. The weekly digest learns from its own messages
+# whether this week's went out, so they must outlive their week: a digest day moved later in the
+# week, or a day's catch-up after a restart (bot.jobs.WEEKLY_CATCH_UP), must find them.
+OUTBOX_RETENTION_MIN_DAYS = 8
 
 _FIXES = {
     "slack_bot_token": "set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (xoxb-…, under OAuth & Permissions)",
@@ -27,6 +31,8 @@ _FIXES = {
     "outbox_max_age_seconds": "OUTBOX_MAX_AGE_SECONDS must be a number of seconds, at least 10",
     "outbox_lease_seconds": "OUTBOX_LEASE_SECONDS must be a number of seconds, at least 1",
     "schedule_interval_seconds": "SCHEDULE_INTERVAL_SECONDS must be a number of seconds, at least 1",
+    "outbox_retention_days": f"OUTBOX_RETENTION_DAYS must be a number of days, at least {OUTBOX_RETENTION_MIN_DAYS} "
+    "(the weekly digest's own messages keep it to once a week), or 0 or off to keep every message",
     "metrics_port": "METRICS_PORT must be a number from 1 to 65535, other than PORT, or unset",
     "metrics_host": "METRICS_HOST must be an address to listen on, such as 127.0.0.1",
     "metrics_token": "METRICS_TOKEN must be at least 16 characters (try `openssl rand -hex 32`), or unset",
@@ -56,6 +62,8 @@ class Settings(BaseSettings):
     outbox_lease_seconds: int = Field(default=120, ge=1)
     # How often each instance looks for requests to re-route or expire.
     schedule_interval_seconds: int = Field(default=30, ge=1)
+    # Messages delivered (or given up on) longer ago than this are forgotten; 0 (or off): never.
+    outbox_retention_days: int = Field(default=30, ge=0)
     # Prometheus metrics on a port of their own, on METRICS_HOST (unset: not served there).
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_host: str = Field(default="127.0.0.1", min_length=1)
@@ -81,6 +89,18 @@ class Settings(BaseSettings):
             return None
         if value is not None and not value.get_secret_value().startswith("xapp-"):
             raise ValueError("must start with xapp-")
+        return value
+
+    @field_validator("outbox_retention_days", mode="before")
+    @classmethod
+    def _retention_off(cls, value: object) -> object:
+        return 0 if isinstance(value, str) and value.strip().lower() == "off" else value
+
+    @field_validator("outbox_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if 0 < value < OUTBOX_RETENTION_MIN_DAYS:
+            raise ValueError(f"must be at least {OUTBOX_RETENTION_MIN_DAYS}, or 0")
         return value
 
     @field_validator("metrics_port", "metrics_token", mode="before")

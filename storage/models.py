@@ -91,6 +91,14 @@ def stored(words: type[StrEnum], length: int) -> Enum:
     )
 
 
+# The conditions of the partial indexes, written as the queries that use them write them.
+PENDING = text(f"status = '{Status.PENDING.value}'")
+UNSCHEDULED = text(f"status = '{Status.PENDING.value}' AND expire_at IS NULL")
+ASKED = text("asked IS NOT NULL")
+UNREVIEWED = text("reviewed_at IS NULL")
+AGREED = text("agreed_by IS NOT NULL")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
@@ -133,21 +141,53 @@ class Proposal(Base):
     precedent_count: Mapped[int | None] = mapped_column(Integer)
     precedent_median: Mapped[Decimal | None]
 
+    # A year holds a million proposals and a few thousand pending ones: what the schedule and the
+    # Home read is found through indexes of pending rows only (partial: grants within
+    # the agent's own authority, most of all rows, never enter them). A query that wants one says
+    # `status = 'pending'` in those words (storage.queries: `PENDING`), as SQLite uses a partial
+    # index only then. No index of status alone: SQLite, with no statistics, would take it for
+    # any pending lookup, and read every pending row.
     __table_args__ = (
-        Index("ix_proposal_status", "status"),
-        Index("ix_proposal_status_reroute_at", "status", "reroute_at"),
-        Index("ix_proposal_status_expire_at", "status", "expire_at"),
+        Index("ix_proposal_pending_reroute_at", "reroute_at", "id", sqlite_where=PENDING, postgresql_where=PENDING),
+        Index("ix_proposal_pending_expire_at", "expire_at", "id", sqlite_where=PENDING, postgresql_where=PENDING),
+        # The pending requests that ask a person (their Home, their going away). `status` as a
+        # column too: two equalities, so SQLite prefers it to the one below for `asked = ? AND
+        # status = 'pending'`.
+        Index(
+            "ix_proposal_pending_asked", "asked", "status", "created_at", sqlite_where=PENDING, postgresql_where=PENDING
+        ),
+        Index("ix_proposal_pending_created_at", "created_at", sqlite_where=PENDING, postgresql_where=PENDING),
+        # Requests from before deadlines existed, which each pass looks for (nearly always none).
+        Index("ix_proposal_pending_without_deadline", "id", sqlite_where=UNSCHEDULED, postgresql_where=UNSCHEDULED),
+        # The latest request that asks a person, one step down the index: what `ask_load`'s
+        # triggers look for when an ask moves away from someone.
+        Index("ix_proposal_asked_created_at", "asked", "created_at", sqlite_where=ASKED, postgresql_where=ASKED),
         Index("ix_proposal_request_message", "request_channel", "request_ts"),
-        Index("ix_proposal_asked_status", "asked", "status"),
         Index("ix_proposal_proposer_created_at", "proposer", "created_at"),
         # A remedy's grants lately, and their amounts, for a request's precedent: read from the
         # index alone, however long the history.
         Index("ix_proposal_remedy_status_decided_at", "remedy_id", "status", "decided_at", "amount"),
+        # A person's pending requests, and their grants counted from the index alone (kudos).
+        Index("ix_proposal_proposer_status_id", "proposer", "status", "id"),
     )
 
 
 # What a case already has of a remedy (`queries.so_far_on_cases`), whatever its letters' case.
 Index("ix_proposal_remedy_case_created_at", Proposal.remedy_id, func.lower(Proposal.case_ref), Proposal.created_at)
+
+
+class AskLoad(Base):
+    """For each person ever asked, how many pending requests ask them now and when the latest
+    request that asks them was made: what whom-to-ask weighs, in a row per person rather than
+    a count over every pending request. Kept by the database itself, in the same transaction
+    as every write of a proposal (triggers on `proposal`, see migration 0009), so no way of
+    writing one can leave it behind."""
+
+    __tablename__ = "ask_load"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    open_asks: Mapped[int] = mapped_column(Integer)
+    last_asked_at: Mapped[datetime | None]
 
 
 class Approval(Base):
@@ -196,8 +236,11 @@ class Decision(Base):
     outcome_at: Mapped[datetime | None]
 
     __table_args__ = (
-        Index("ix_decision_reviewed_at", "reviewed_at"),
+        # The review queue, oldest first, and its size counted up to a bound.
+        Index("ix_decision_unreviewed_granted_at", "granted_at", sqlite_where=UNREVIEWED, postgresql_where=UNREVIEWED),
         Index("ix_decision_granted_at", "granted_at"),
+        # What a person agreed to (kudos); decisions made alone agree with no one, and stay out.
+        Index("ix_decision_agreed_by", "agreed_by", sqlite_where=AGREED, postgresql_where=AGREED),
         # Usage counts outcomes per remedy over a year: only decisions with one are indexed.
         Index(
             "ix_decision_outcome_granted_at",

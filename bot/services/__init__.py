@@ -5,8 +5,8 @@ One module per capability: `access` (who may propose), `proposing`, `deciding` (
 decline, withdraw), `routing` (whom to ask, re-route, expire), `availability` (away, back),
 `review` (review, the weekly digest), `usage` (usage figures, and the roll-up of closed
 days), `encouragement` (precedent, welcome, nudges), `limits` (limits that grow with trust),
-`outcomes` (how the customer took it), `home`, `notify` (private lines); `records` builds the
-rows a change writes."""
+`outcomes` (how the customer took it), `home`, `notify` (private lines), `retention`
+(forgetting messages delivered long ago); `records` builds the rows a change writes."""
 
 from bot.services.access import may_propose
 from bot.services.availability import away, back
@@ -64,11 +64,13 @@ from bot.services.results import (
     Withdrawn,
     WithdrawResult,
 )
-from bot.services.review import review, review_queue, send_weekly, to_review, weekly_sent
+from bot.services.retention import forget_delivered
+from bot.services.review import REVIEW_COUNTED_UP_TO, review, review_queue, send_weekly, to_review, weekly_sent
 from bot.services.routing import expire_due, reroute_due
 from bot.services.usage import roll_up_usage, usage, usage_between
 
 __all__ = [
+    "REVIEW_COUNTED_UP_TO",
     "AgreeResult",
     "AlreadyDecided",
     "AlreadyReviewed",
@@ -106,6 +108,7 @@ __all__ = [
     "draft_again",
     "early_reactions_due",
     "expire_due",
+    "forget_delivered",
     "home",
     "in_force",
     "limits_history",

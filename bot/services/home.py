@@ -15,6 +15,7 @@ from bot.core.vocabulary import OutboxKind
 from bot.services.budget import budgets_of
 from bot.services.context import Context
 from bot.services.limits import personal_suggestions, suggestions
+from bot.services.review import review_queue_size
 from bot.services.usage import usage_between
 from storage import db, queries
 from storage.models import Decision, Proposal
@@ -30,7 +31,7 @@ class Home:
     recent: list[Proposal]
     kudos: int
     review: list[tuple[Proposal, Decision]]
-    review_total: int
+    review_total: int  # past REVIEW_COUNTED_UP_TO, one more than it: "1000+"
     week: UsageReport | None
     suggestions: list[Suggestion] = field(default_factory=list)  # leads: limits ready to move
     budgets: dict[str, BudgetUse] = field(default_factory=dict)  # their use of each alone budget
@@ -45,7 +46,7 @@ def home(ctx: Context, *, user: str) -> Home:
     is_lead = roster.is_lead(user)
     ctx.refresh_policy()  # the limits it shows are those in force
     with db.reading(ctx.sessions) as session:
-        pending = queries.pending_of(session, proposer=user)[:HOME_LIST]
+        pending = queries.pending_of(session, proposer=user, limit=HOME_LIST)
         # Everything they may agree to, not only what they were asked: earlier people may still answer.
         waiting = [
             p
@@ -57,7 +58,7 @@ def home(ctx: Context, *, user: str) -> Home:
         ]
         kudos = queries.kudos_count(session, user=user)
         review = queries.review_queue(session, limit=HOME_LIST) if is_lead else []
-        review_total = queries.review_queue_size(session) if is_lead else 0
+        review_total = review_queue_size(session) if is_lead else 0
     week = usage_between(ctx, start=now - timedelta(days=7), end=now) if is_lead else None
     return Home(
         user=user,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.core.lifecycle import Event
 from bot.core.parsing import InputError, check_reason
@@ -22,14 +23,23 @@ from storage import db, queries
 from storage.models import Decision, Proposal
 
 REVIEW_PAGE = 10
+# The queue's size is counted up to this, and shown as "1000+" past it: a count of every
+# decision never reviewed would read a year of them.
+REVIEW_COUNTED_UP_TO = 1000
 
 
 def review_queue(ctx: Context, *, user: str) -> tuple[list[tuple[Proposal, Decision]], int] | Refused:
-    """Granted decisions no lead has reviewed yet, oldest first, and how many there are."""
+    """Granted decisions no lead has reviewed yet, oldest first, and how many there are (more
+    than REVIEW_COUNTED_UP_TO: REVIEW_COUNTED_UP_TO + 1)."""
     if not ctx.roster().is_lead(user):
         return Refused(ONLY_LEADS_REVIEW)
     with db.reading(ctx.sessions) as session:
-        return queries.review_queue(session, limit=REVIEW_PAGE), queries.review_queue_size(session)
+        return queries.review_queue(session, limit=REVIEW_PAGE), review_queue_size(session)
+
+
+def review_queue_size(session: Session) -> int:
+    """How many decisions wait for a review, up to REVIEW_COUNTED_UP_TO + 1 (which reads "more")."""
+    return queries.review_queue_size(session, up_to=REVIEW_COUNTED_UP_TO + 1)
 
 
 def to_review(ctx: Context, *, user: str, proposal_id: int) -> Proposal | Refused | AlreadyReviewed | NoSuchDecision:

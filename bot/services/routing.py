@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from bot.core import authority
 from bot.core.authority import Roster
-from bot.core.lifecycle import Event, Status
+from bot.core.lifecycle import Event
 from bot.core.parsing import InputError
 from bot.core.policy import Tier
 from bot.core.timing import add_working_time, next_open
@@ -18,8 +19,49 @@ from bot.services import records
 from bot.services.context import Context
 from bot.services.results import Refused
 from storage import db, queries
+from storage.models import Proposal
 
-DUE_BATCH = 100
+# Due requests are taken a chunk at a time, each chunk one short transaction: SQLite's writer
+# lock (and PostgreSQL's routing lock) is held for a few milliseconds, never for a whole pass.
+DUE_CHUNK = 25
+DUE_PER_PASS = 1000  # the rest wait for the next pass
+
+
+@dataclass
+class Around:
+    """Who is away, and for the people it was read for, their open asks and when each was last
+    asked: read once for one pick, or for a chunk of picks in one transaction (`moved` keeps
+    it true after each ask moves). The caller holds the routing lock."""
+
+    away: dict[str, datetime | None]
+    open_asks: dict[str, int]
+    last_asked: dict[str, datetime]
+
+    @classmethod
+    def read(cls, session: Session, *, people: Collection[str], now: datetime) -> Around:
+        open_asks, last_asked = queries.asks_of(session, users=people)
+        return cls(away=queries.away_users(session, now=now), open_asks=open_asks, last_asked=last_asked)
+
+    def pick(self, *, tier: Tier, roster: Roster, proposer: str, passed_over: Collection[str] = ()) -> str | None:
+        """The fairest pick among the people who may agree and are around (not away, not
+        `passed_over`): fewest open asks, then asked longest ago."""
+        pool = [u for u in authority.eligible(tier, roster, proposer) if u not in self.away and u not in passed_over]
+        return authority.pick_peer(pool, self.open_asks, self.last_asked)
+
+    def moved(self, session: Session, *, proposal: Proposal, to: str) -> None:
+        """Keep the figures as the database now has them, after `proposal`'s ask moved `to`
+        someone: theirs one more and as late as it; the person it left one fewer, and, if it
+        was the latest that asked them, their latest read again."""
+        self.open_asks[to] = self.open_asks.get(to, 0) + 1
+        if to not in self.last_asked or self.last_asked[to] < proposal.created_at:
+            self.last_asked[to] = proposal.created_at
+        left = proposal.asked
+        if left is None or left == to:
+            return
+        self.open_asks[left] = self.open_asks.get(left, 1) - 1
+        if self.last_asked.get(left) == proposal.created_at:
+            self.last_asked.pop(left)
+            self.last_asked.update(queries.asks_of(session, users=[left])[1])
 
 
 def pick_someone_around(
@@ -27,9 +69,8 @@ def pick_someone_around(
 ) -> str | None:
     """The fairest pick among the people who may agree and are around (not away, not
     `passed_over`): fewest open asks, then asked longest ago. The caller holds the routing lock."""
-    away = queries.away_users(session, now=now)
-    pool = [u for u in authority.eligible(tier, roster, proposer) if u not in away and u not in passed_over]
-    return authority.pick_peer(pool, queries.open_asks(session, users=pool), queries.last_asked(session, users=pool))
+    around = Around.read(session, people=authority.eligible(tier, roster, proposer), now=now)
+    return around.pick(tier=tier, roster=roster, proposer=proposer, passed_over=passed_over)
 
 
 def whom_to_ask(
@@ -70,100 +111,118 @@ def until_words(until: datetime | None) -> str:
 
 def expire_due(ctx: Context) -> int:
     """Requests no one answered in time expire: nothing can grant them afterwards."""
-    now, hours = ctx.clock(), ctx.policy.hours
+    now, expired = ctx.clock(), 0
     with db.reading(ctx.sessions) as session:
-        due = [p.id for p in queries.due_for_expiry(session, now=now, limit=DUE_BATCH)]
-    expired = 0
-    for proposal_id in due:
+        _, first = queries.earliest_deadlines(session)
+    if first is None or first > now:
+        return 0  # nothing due: no writer lock taken
+    for _ in range(DUE_PER_PASS // DUE_CHUNK):
         with ctx.sessions.begin() as session:
-            if not records.transition(
-                session,
-                proposal_id=proposal_id,
-                event=Event.EXPIRED,
-                decided_at=now,
-                reroute_at=None,
-            ):
-                continue  # decided meanwhile, or another instance expired it
-            proposal = queries.get_proposal(session, proposal_id=proposal_id)
-            assert proposal is not None
-            queries.add_event(session, proposal_id=proposal_id, at=now, kind=Event.EXPIRED, actor=None)
-            ctx.metrics.outcome(proposal.tier, "expired")
-            records.owe_request_update(session, ctx, proposal_id=proposal_id, at=now)
-            queries.enqueue(
-                session,
-                kind=OutboxKind.PROPOSER_NOTE,
-                channel=proposal.proposer,
-                at=next_open(now, hours),
-                proposal_id=proposal_id,
-                dedupe_key=f"{OutboxKind.PROPOSER_NOTE}:{proposal_id}",
-            )
-            expired += 1
+            # Expiring changes several people's `ask_load` rows: under the routing lock, like
+            # every change of several, so two never take them in opposite orders.
+            queries.lock_routing(session)
+            due = queries.due_for_expiry(session, now=now, limit=DUE_CHUNK)
+            expired += sum(_expire(session, ctx, proposal, now) for proposal in due)
+        if len(due) < DUE_CHUNK:
+            break
     if expired:
         ctx.wake_sender()
     return expired
+
+
+def _expire(session: Session, ctx: Context, proposal: Proposal, now: datetime) -> bool:
+    if not records.transition(session, proposal_id=proposal.id, event=Event.EXPIRED, decided_at=now, reroute_at=None):
+        return False  # decided meanwhile, or another instance expired it
+    queries.add_event(session, proposal_id=proposal.id, at=now, kind=Event.EXPIRED, actor=None)
+    ctx.metrics.outcome(proposal.tier, "expired")
+    records.owe_request_update(session, ctx, proposal_id=proposal.id, at=now)
+    queries.enqueue(
+        session,
+        kind=OutboxKind.PROPOSER_NOTE,
+        channel=proposal.proposer,
+        at=next_open(now, ctx.policy.hours),
+        proposal_id=proposal.id,
+        dedupe_key=f"{OutboxKind.PROPOSER_NOTE}:{proposal.id}",
+    )
+    return True
 
 
 def reroute_due(ctx: Context) -> int:
     """Unanswered requests are offered to the next eligible person who is around.
     The earlier people may still answer; no one is pinged outside working hours."""
     now, hours, policy = ctx.clock(), ctx.policy.hours, ctx.policy
-    with ctx.sessions.begin() as session:
-        queries.adopt_deadlines(
-            session,
-            reroute_at=add_working_time(now, policy.reroute_after, hours),
-            expire_at=add_working_time(now, policy.expire_after, hours),
-        )
+    with db.reading(ctx.sessions) as session:
+        unscheduled = queries.unscheduled_requests(session)
+        first, _ = queries.earliest_deadlines(session)
+    if unscheduled:
+        with ctx.sessions.begin() as session:
+            queries.adopt_deadlines(
+                session,
+                reroute_at=add_working_time(now, policy.reroute_after, hours),
+                expire_at=add_working_time(now, policy.expire_after, hours),
+            )
     if hours is not None and not hours.is_open(now):
         return 0
-    with db.reading(ctx.sessions) as session:
-        due = [(p.id, p.reroute_at) for p in queries.due_for_reroute(session, now=now, limit=DUE_BATCH)]
+    if first is None or first > now:
+        return 0  # nothing due: no writer lock taken
     roster, moved = ctx.roster(), 0
-    for proposal_id, was_due_at in due:
-        assert was_due_at is not None
+    for _ in range(DUE_PER_PASS // DUE_CHUNK):
+        # Under the routing lock from the first read: another instance's pass, or a new request
+        # choosing whom to ask, waits for this chunk and then sees what it did.
         with ctx.sessions.begin() as session:
             queries.lock_routing(session)
-            proposal = queries.get_proposal(session, proposal_id=proposal_id)
-            if proposal is None or proposal.status != Status.PENDING:
-                continue
-            # Only people not yet asked: no one is pinged twice. Once everyone has been, the
-            # request waits in the channel, where anyone eligible can still answer, until it expires.
-            chosen = pick_someone_around(
-                session,
-                tier=Tier(proposal.tier),
-                roster=roster,
-                proposer=proposal.proposer,
-                now=now,
-                passed_over=queries.asked_so_far(session, proposal_id=proposal_id),
-            )
-            if not queries.claim_reroute(
-                session,
-                proposal_id=proposal_id,
-                was_due_at=was_due_at,
-                asked=chosen or proposal.asked,
-                next_reroute_at=add_working_time(now, policy.reroute_after, hours),
-            ):
-                continue  # another instance moved it on
-            if chosen is None:
-                continue  # no one else is around: try again later
-            queries.add_event(
-                session,
-                proposal_id=proposal_id,
-                at=now,
-                kind=Event.ASKED,
-                actor=None,
-                detail={"asked": chosen, "rerouted_from": proposal.asked},
-            )
-            queries.enqueue(
-                session,
-                kind=OutboxKind.REROUTE_PING,
-                channel=policy.channels.requests,
-                at=now,
-                proposal_id=proposal_id,
-                detail={"asked": chosen},
-                dedupe_key=f"{OutboxKind.REROUTE_PING}:{proposal_id}:{was_due_at.isoformat()}",
-            )
-            records.owe_request_update(session, ctx, proposal_id=proposal_id, at=now)
-            moved += 1
+            due = queries.due_for_reroute(session, now=now, limit=DUE_CHUNK)
+            if due:
+                moved += _reroute(session, ctx, due, roster, now)
+        if len(due) < DUE_CHUNK:
+            break
     if moved:
         ctx.wake_sender()
+    return moved
+
+
+def _reroute(session: Session, ctx: Context, due: list[Proposal], roster: Roster, now: datetime) -> int:
+    """Offer each of `due` to the next person, fairly, in one transaction; how many were moved."""
+    around = Around.read(session, people=roster.everyone(), now=now)
+    asked = queries.asked_so_far_of(session, proposal_ids=[p.id for p in due])
+    next_reroute_at = add_working_time(now, ctx.policy.reroute_after, ctx.policy.hours)
+    moved = 0
+    for proposal in due:
+        was_due_at, was_asked = proposal.reroute_at, proposal.asked
+        assert was_due_at is not None
+        # Only people not yet asked: no one is pinged twice. Once everyone has been, the
+        # request waits in the channel, where anyone eligible can still answer, until it expires.
+        chosen = around.pick(
+            tier=Tier(proposal.tier), roster=roster, proposer=proposal.proposer, passed_over=asked.get(proposal.id, ())
+        )
+        if not queries.claim_reroute(
+            session,
+            proposal_id=proposal.id,
+            was_due_at=was_due_at,
+            asked=chosen or was_asked,
+            next_reroute_at=next_reroute_at,
+        ):
+            continue  # decided meanwhile
+        if chosen is None:
+            continue  # no one else is around: try again later
+        queries.add_event(
+            session,
+            proposal_id=proposal.id,
+            at=now,
+            kind=Event.ASKED,
+            actor=None,
+            detail={"asked": chosen, "rerouted_from": was_asked},
+        )
+        queries.enqueue(
+            session,
+            kind=OutboxKind.REROUTE_PING,
+            channel=ctx.policy.channels.requests,
+            at=now,
+            proposal_id=proposal.id,
+            detail={"asked": chosen},
+            dedupe_key=f"{OutboxKind.REROUTE_PING}:{proposal.id}:{was_due_at.isoformat()}",
+        )
+        records.owe_request_update(session, ctx, proposal_id=proposal.id, at=now)
+        around.moved(session, proposal=proposal, to=chosen)
+        moved += 1
     return moved

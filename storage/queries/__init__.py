@@ -9,13 +9,16 @@ from storage.batch import THIS_PROPOSAL, NewProposal, Rows, add_proposal, add_pr
 from storage.queries.availability import (
     adopt_deadlines,
     asked_so_far,
+    asked_so_far_of,
     away_users,
     claim_reroute,
     due_for_expiry,
     due_for_reroute,
+    earliest_deadlines,
     set_away,
     set_back,
     unposted_requests_asking,
+    unscheduled_requests,
 )
 from storage.queries.encouragement import (
     add_nudge,
@@ -35,6 +38,7 @@ from storage.queries.encouragement import (
 from storage.queries.outbox import (
     claim_due,
     enqueue,
+    forget_delivered,
     hold_channel,
     mark_failed,
     mark_sent,
@@ -50,6 +54,7 @@ from storage.queries.outbox import (
 )
 from storage.queries.proposals import (
     add_event,
+    asks_of,
     change_status,
     decision_of,
     events_of,
@@ -103,6 +108,8 @@ __all__ = [
     "add_totals",
     "adopt_deadlines",
     "asked_so_far",
+    "asked_so_far_of",
+    "asks_of",
     "away_users",
     "change_status",
     "claim_due",
@@ -112,9 +119,11 @@ __all__ = [
     "decision_of",
     "due_for_expiry",
     "due_for_reroute",
+    "earliest_deadlines",
     "enqueue",
     "events_of",
     "first_granted_at",
+    "forget_delivered",
     "get_proposal",
     "granted_lately",
     "has_kept_reactions",
@@ -167,4 +176,5 @@ __all__ = [
     "tallies_between",
     "totals_through",
     "unposted_requests_asking",
+    "unscheduled_requests",
 ]

@@ -2,50 +2,74 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.lifecycle import Event, Status
 from bot.core.policy import Tier
 from bot.core.vocabulary import OutboxKind, OutboxStatus
 from storage.models import Availability, OutboxMessage, Proposal, ProposalEvent
+from storage.queries._pending import PENDING
 from storage.queries._updates import updated
+
+
+def earliest_deadlines(session: Session) -> tuple[datetime | None, datetime | None]:
+    """When the first pending request falls due for re-routing, and for expiry (None: none
+    will): the schedule looks before it writes, so a pass with nothing due takes no lock."""
+    reroute = select(func.min(Proposal.reroute_at)).where(PENDING).scalar_subquery()
+    expire = select(func.min(Proposal.expire_at)).where(PENDING).scalar_subquery()
+    first_reroute, first_expire = session.execute(select(reroute, expire)).one()
+    return first_reroute, first_expire
+
+
+def unscheduled_requests(session: Session) -> bool:
+    """Are there pending requests from before deadlines existed (see `adopt_deadlines`)?"""
+    return bool(session.scalar(select(exists().where(_UNSCHEDULED))))
+
+
+_UNSCHEDULED = and_(PENDING, Proposal.tier.in_([Tier.PEER, Tier.LEAD]), Proposal.expire_at.is_(None))
 
 
 def adopt_deadlines(session: Session, *, reroute_at: datetime, expire_at: datetime) -> int:
     """Pending proposals from before deadlines existed join the schedule from now."""
     return updated(
         session,
-        update(Proposal)
-        .where(
-            Proposal.status == Status.PENDING,
-            Proposal.tier.in_([Tier.PEER, Tier.LEAD]),
-            Proposal.expire_at.is_(None),
-        )
-        .values(reroute_at=reroute_at, expire_at=expire_at),
+        update(Proposal).where(_UNSCHEDULED).values(reroute_at=reroute_at, expire_at=expire_at),
     )
 
 
+# Both due lists are locked until the caller's transaction ends (on PostgreSQL; SQLite has one
+# writer at a time anyway), and a request locked elsewhere, being decided this moment, is left
+# out: a pass then changes only rows it already holds, so it never waits on a decision that
+# waits on it (a decision changes the asked person's `ask_load` row, which the pass may hold).
+
+
 def due_for_reroute(session: Session, *, now: datetime, limit: int) -> list[Proposal]:
+    """The pending requests whose time to ask someone else has come, the longest due first."""
     return list(
         session.scalars(
             select(Proposal)
-            .where(Proposal.status == Status.PENDING, Proposal.reroute_at <= now)
-            .order_by(Proposal.reroute_at)
+            .where(PENDING, Proposal.reroute_at <= now)
+            .order_by(Proposal.reroute_at, Proposal.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     )
 
 
 def due_for_expiry(session: Session, *, now: datetime, limit: int) -> list[Proposal]:
+    """The pending requests past their time, the longest past first."""
     return list(
         session.scalars(
             select(Proposal)
-            .where(Proposal.status == Status.PENDING, Proposal.expire_at <= now)
-            .order_by(Proposal.expire_at)
+            .where(PENDING, Proposal.expire_at <= now)
+            .order_by(Proposal.expire_at, Proposal.id)
             .limit(limit)
+            .with_for_update(skip_locked=True)
         )
     )
 
@@ -65,15 +89,28 @@ def claim_reroute(
 
 def asked_so_far(session: Session, *, proposal_id: int) -> list[str]:
     """Everyone asked about a proposal, first to last (not someone replaced before being asked)."""
-    rows = list(
-        session.scalars(
-            select(ProposalEvent.detail)
-            .where(ProposalEvent.proposal_id == proposal_id, ProposalEvent.kind == Event.ASKED)
-            .order_by(ProposalEvent.id)
-        )
+    return asked_so_far_of(session, proposal_ids=[proposal_id]).get(proposal_id, [])
+
+
+def asked_so_far_of(session: Session, *, proposal_ids: Collection[int]) -> dict[int, list[str]]:
+    """`asked_so_far` for several proposals in one query (a proposal no one was asked about is left out)."""
+    if not proposal_ids:
+        return {}
+    rows = session.execute(
+        select(ProposalEvent.proposal_id, ProposalEvent.detail)
+        .where(ProposalEvent.proposal_id.in_(list(proposal_ids)), ProposalEvent.kind == Event.ASKED)
+        .order_by(ProposalEvent.proposal_id, ProposalEvent.id)
     )
-    replaced = {str(d["instead_of"]) for d in rows if d and d.get("instead_of")}
-    return [str(d["asked"]) for d in rows if d and d.get("asked") and d["asked"] not in replaced]
+    details: dict[int, list[dict[str, Any]]] = {}
+    for proposal_id, detail in rows:
+        if detail:
+            details.setdefault(proposal_id, []).append(detail)
+    return {proposal_id: _asked(found) for proposal_id, found in details.items()}
+
+
+def _asked(details: list[dict[str, Any]]) -> list[str]:
+    replaced = {str(d["instead_of"]) for d in details if d.get("instead_of")}
+    return [str(d["asked"]) for d in details if d.get("asked") and d["asked"] not in replaced]
 
 
 def unposted_requests_asking(session: Session, *, user: str) -> list[tuple[Proposal, datetime]]:
@@ -83,7 +120,7 @@ def unposted_requests_asking(session: Session, *, user: str) -> list[tuple[Propo
         .join(OutboxMessage, OutboxMessage.proposal_id == Proposal.id)
         .where(
             Proposal.asked == user,
-            Proposal.status == Status.PENDING,
+            PENDING,
             Proposal.request_ts.is_(None),
             OutboxMessage.kind == OutboxKind.REQUEST,
             OutboxMessage.status == OutboxStatus.PENDING,

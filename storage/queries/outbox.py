@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, Table, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from bot.core.vocabulary import OutboxKind, OutboxStatus
 from storage.batch import outbox_row
 from storage.models import ChannelPace, OutboxMessage, Proposal
+from storage.queries._pending import PENDING
 from storage.queries._updates import updated
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
@@ -271,3 +272,22 @@ def outbox_backlog(session: Session) -> tuple[int, datetime | None]:
         select(func.count(), func.min(OutboxMessage.created_at)).where(OutboxMessage.status.in_([_PENDING, _SENDING]))
     ).one()
     return int(count), oldest
+
+
+def forget_delivered(session: Session, *, before: datetime, limit: int) -> int:
+    """Delete up to `limit` messages that were sent, or given up on, and last tried before
+    `before`; returns how many. Never one still owed (pending, or being sent), and never one of a
+    proposal still pending: what it may yet owe is keyed to what it already sent. On PostgreSQL
+    the rows another instance is deleting are left to it, so two never wait on each other."""
+    proposal_pending = select(Proposal.id).where(Proposal.id == OutboxMessage.proposal_id, PENDING).exists()
+    done = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.FAILED]),
+            OutboxMessage.next_attempt_at < before,
+            ~proposal_pending,
+        )
+        .limit(limit)
+        .with_for_update(of=OutboxMessage, skip_locked=True)
+    )
+    return updated(session, delete(OutboxMessage).where(OutboxMessage.id.in_(done.scalar_subquery())))

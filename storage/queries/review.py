@@ -11,6 +11,7 @@ from bot.core.lifecycle import Status
 from bot.core.policy import Tier
 from bot.core.vocabulary import ReviewOutcome
 from storage.models import Decision, Proposal
+from storage.queries._pending import PENDING
 from storage.queries._updates import updated
 
 
@@ -25,8 +26,11 @@ def review_queue(session: Session, *, limit: int) -> list[tuple[Proposal, Decisi
     return [(p, d) for p, d in rows]
 
 
-def review_queue_size(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(Decision).where(Decision.reviewed_at.is_(None))) or 0)
+def review_queue_size(session: Session, *, up_to: int) -> int:
+    """How many decisions wait for a review, counted no further than `up_to`: past it, the
+    count costs as much as the history it would read."""
+    waiting = select(Decision.id).where(Decision.reviewed_at.is_(None)).limit(up_to).subquery()
+    return int(session.scalar(select(func.count()).select_from(waiting)) or 0)
 
 
 def record_review(
@@ -54,28 +58,42 @@ def recent_of(session: Session, *, user: str, limit: int) -> list[Proposal]:
 
 
 def pending_for_others(session: Session, *, user: str, limit: int) -> list[Proposal]:
-    """Pending requests someone else proposed, the ones `user` was asked about first."""
-    asked_first = (Proposal.asked == user).desc()
-    return list(
+    """Pending requests someone else proposed, the ones `user` was asked about first, each
+    group oldest first. Two reads of the pending rows' indexes, each stopping at `limit`."""
+    others = (Proposal.proposer != user, Proposal.tier.in_([Tier.PEER, Tier.LEAD]))
+    asked = list(
         session.scalars(
             select(Proposal)
-            .where(
-                Proposal.status == Status.PENDING,
-                Proposal.proposer != user,
-                Proposal.tier.in_([Tier.PEER, Tier.LEAD]),
-            )
-            .order_by(asked_first, Proposal.created_at)
+            .where(PENDING, Proposal.asked == user, *others)
+            .order_by(Proposal.created_at, Proposal.id)
             .limit(limit)
         )
     )
+    rest = (
+        list(
+            session.scalars(
+                select(Proposal)
+                .where(PENDING, or_(Proposal.asked.is_(None), Proposal.asked != user), *others)
+                .order_by(Proposal.created_at, Proposal.id)
+                .limit(limit - len(asked))
+            )
+        )
+        if len(asked) < limit
+        else []
+    )
+    return asked + rest
 
 
 def kudos_count(session: Session, *, user: str) -> int:
-    """Celebrations a person has been part of: as the one who decided, or the one who agreed."""
-    query = (
+    """Celebrations a person has been part of: as the one who decided, or the one who agreed.
+    Every granted proposal has its decision, written with the grant, so their own are counted
+    from the index of proposer and status alone; those they agreed to, from decisions' index
+    of who agreed (no one agrees to their own)."""
+    own = select(func.count()).select_from(Proposal).where(Proposal.proposer == user, Proposal.status == Status.GRANTED)
+    agreed = (
         select(func.count())
         .select_from(Decision)
         .join(Proposal, Proposal.id == Decision.proposal_id)
-        .where(or_(Proposal.proposer == user, Decision.agreed_by == user))
+        .where(Decision.agreed_by == user, Proposal.proposer != user)
     )
-    return int(session.scalar(query) or 0)
+    return int(session.scalar(own) or 0) + int(session.scalar(agreed) or 0)

@@ -127,8 +127,29 @@ def test_a_leads_home_at_500_agents_fits_a_home_tab() -> None:
 
 def test_a_page_of_long_decisions_to_review_fits_one_message() -> None:
     items = [(make_proposal(id=i, summary=LONG, case_ref="#" + "9" * 99), DECIDED) for i in range(10)]
-    fits(views.review_message(items, total=38_000))
-    assert views.review_message(items, total=38_000).text == "Decisions to review: 38000"
+    more_than_counted = services.REVIEW_COUNTED_UP_TO + 1
+    fits(views.review_message(items, total=more_than_counted))
+    assert views.review_message(items, total=more_than_counted).text == "Decisions to review: 1000+"
+
+
+@pytest.mark.parametrize(
+    ("total", "heading", "footer"),
+    [
+        (7, "*Decisions to review* (7).", "…and 2 more."),
+        (1000, "*Decisions to review* (1000).", "…and 995 more."),
+        (
+            1001,
+            "*Decisions to review* (1000+).",
+            "…and more: over 1000 in all, oldest first. No rush: each one stands as decided.",
+        ),
+    ],
+)
+def test_the_queue_past_what_is_counted_reads_1000_plus(total: int, heading: str, footer: str) -> None:
+    items = [(make_proposal(id=i), DECIDED) for i in range(5)]
+    shown = texts([block.to_dict() for block in views.review_blocks(items, total)])
+    assert shown[0].startswith(heading)
+    assert "never to blame" in shown[0]
+    assert shown[-1] == footer
 
 
 def usage(user: str, decisions: int = 0, agreements: int = 0) -> AgentUsage:

@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 
 from bot.core.policy import Tier, format_amount
 from bot.core.usage import AgentUsage, OutcomeCount, UsageReport
+from bot.services.review import REVIEW_COUNTED_UP_TO
 from bot.slack import ids
 from bot.slack.views.markup import Message, chunks, duration, escape, quote, section, what
 from storage.models import Decision, Proposal
@@ -42,23 +43,33 @@ def _review_item(proposal: Proposal, decision: Decision) -> list[Block]:
 
 
 def review_blocks(items: Sequence[tuple[Proposal, Decision]], total: int) -> list[Block]:
+    """The oldest decisions to review, under how many wait: `total` past REVIEW_COUNTED_UP_TO
+    means more than that, and reads "1000+"."""
     if not items:
         return [section("Nothing to review: every decision has been looked at. :sparkles:")]
     blocks: list[Block] = [
         section(
-            f"*Decisions to review* ({total}). Only leads see this. Review to learn, "
+            f"*Decisions to review* ({queue_size(total)}). Only leads see this. Review to learn, "
             "never to blame: these were good-faith decisions, and they stand."
         )
     ]
     for proposal, decision in items:
         blocks.extend(_review_item(proposal, decision))
-    if total > len(items):
+    if total > REVIEW_COUNTED_UP_TO:
+        more = f"…and more: over {REVIEW_COUNTED_UP_TO} in all, oldest first. No rush: each one stands as decided."
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=more)]))
+    elif total > len(items):
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"…and {total - len(items)} more.")]))
     return blocks
 
 
+def queue_size(total: int) -> str:
+    """How many decisions wait, as a lead reads it: "1000+" past what is counted."""
+    return f"{REVIEW_COUNTED_UP_TO}+" if total > REVIEW_COUNTED_UP_TO else str(total)
+
+
 def review_message(items: Sequence[tuple[Proposal, Decision]], total: int) -> Message:
-    return Message(text=f"Decisions to review: {total}", blocks=review_blocks(items, total))
+    return Message(text=f"Decisions to review: {queue_size(total)}", blocks=review_blocks(items, total))
 
 
 # --- usage, the digest and the celebration -----------------------------------------------------

@@ -6,7 +6,7 @@ Everyone already in the history (who proposed, was asked, or decided) is known: 
 welcome, which is for people new to Leeway. Anyone else on the roster is welcomed once.
 
 Revision ID: 0010_encouragement
-Revises: 0008_usage_rollup
+Revises: 0009_history_indexes
 Create Date: 2026-12-02
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_encouragement"
-down_revision: str | None = "0008_usage_rollup"
+down_revision: str | None = "0009_history_indexes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
