@@ -32,9 +32,6 @@ class BudgetUse:
     def left(self) -> Decimal:
         return max(Decimal(0), self.budget.amount - self.used)
 
-    def fits(self, amount: Decimal) -> bool:
-        return self.used + amount <= self.budget.amount
-
 
 PERIOD_WORDS: dict[BudgetPeriod, str] = {
     BudgetPeriod.DAY: "today",

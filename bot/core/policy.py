@@ -132,6 +132,14 @@ class Remedy(_Frozen):
             for name, value in active:
                 if value != value.to_integral_value():
                     raise ValueError(f"{name} must be a whole number of days")
+        if self.alone_budget is not None:
+            if self.alone_up_to <= 0 or (self.peer_up_to <= 0 and self.lead_up_to <= 0):
+                raise ValueError(
+                    "alone_budget needs alone_up_to and a peer_up_to or lead_up_to above it: past the budget "
+                    "a peer or a lead agrees"
+                )
+            if self.unit == "days" and self.alone_budget.amount != self.alone_budget.amount.to_integral_value():
+                raise ValueError("alone_budget's amount must be a whole number of days")
         return self
 
     @property

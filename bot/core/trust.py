@@ -81,7 +81,13 @@ def suggest(
         return None
     current = remedy.limit(limit)
     ceiling = remedy.limit(evidence.tier)
-    if ceiling <= 0 or not clean(evidence, spec) or not asked_again(evidence, spec, dismissed_at=dismissed_at):
+    # A tier the policy skips (0) is the policy's choice, not a limit to raise.
+    if (
+        current <= 0
+        or ceiling <= 0
+        or not clean(evidence, spec)
+        or not asked_again(evidence, spec, dismissed_at=dismissed_at)
+    ):
         return None
     step = rounding_step(evidence.covering, in_days=remedy.in_days)
     proposed = round_up(evidence.covering, step)

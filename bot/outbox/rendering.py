@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.lifecycle import Status
 from bot.core.policy import Policy
-from bot.core.vocabulary import OutboxKind, OutboxStatus
+from bot.core.vocabulary import CustomerOutcome, OutboxKind, OutboxStatus
 from bot.slack import views
 from storage import db, queries
 from storage.models import Decision, LimitChange, OutboxMessage, Proposal
@@ -199,8 +199,12 @@ def _limit_change(message: OutboxMessage, read: Reader) -> Delivery:
 
 
 def _kudos_reply(message: OutboxMessage, read: Reader) -> Delivery:
-    """A word in the thread of the decision's celebration, once that has been posted."""
+    """A word in the thread of the decision's celebration, once that has been posted, if the
+    customer is still said to be delighted (an agent may correct a mis-click)."""
     proposal = read.proposal(message)
+    decision = read.decision(proposal)
+    if decision is None or decision.outcome is not CustomerOutcome.DELIGHTED:
+        raise Drop("the customer is no longer said to be delighted")
     with db.reading(read.sessions) as session:
         kudos = queries.outbox_message(session, proposal_id=proposal.id, kind=OutboxKind.KUDOS)
     if kudos is None or kudos.status == OutboxStatus.FAILED:

@@ -47,13 +47,16 @@ class PolicyInForce:
     def refresh(self, session: Session) -> Policy:
         self._checked = self.monotonic()
         version = limits_version(session)
-        if version != self._version:
-            team, personal = limit_overrides(session)
-            policy = effective(self.base, team)
-            with self._lock:
+        with self._lock:
+            if version <= self._version:
+                return self._policy
+        team, personal = limit_overrides(session)
+        policy = effective(self.base, team)
+        with self._lock:
+            if version > self._version:  # a slower reader never puts older limits back
                 self._policy, self._personal, self._version = policy, personal, version
                 self._for_person = {}
-        return self._policy
+        return policy
 
     def for_person(self, person: str) -> Policy:
         """The policy as it applies to one agent: with an alone limit a lead offered them."""

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from bot.core import trust
-from bot.core.limits import LimitRefused, with_limits
+from bot.core.limits import LimitRefused, effective, with_limits
 from bot.core.policy import Policy, Tier
 from bot.core.trust import Evidence, Suggestion
 from bot.core.vocabulary import LimitChangeKind, OutboxKind
@@ -22,6 +22,7 @@ from storage.queries import limits as limit_queries
 
 ONLY_LEADS_LIMITS = "Only leads can change limits. Ask a lead: `/remedy limits` shows what applies now."
 HISTORY_SHOWN = 20
+NOTHING_TO_SET_ASIDE = "There's no suggestion like that to set aside. `/remedy trust` shows what there is."
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,6 @@ class SetAside:
 LimitResult = LimitChanged | Refused | NoLongerSuggested
 
 
-def in_force(ctx: Context) -> Policy:
-    """The limits that apply now, on every instance."""
-    return ctx.refresh_policy()
-
-
 def suggestions(ctx: Context) -> list[Suggestion]:
     """The raises the evidence supports now, but those set aside with "Not now" until theirs grows."""
     with db.reading(ctx.sessions) as session:
@@ -60,7 +56,8 @@ def suggestions(ctx: Context) -> list[Suggestion]:
 def _suggestions(session: Session, policy: Policy, ctx: Context) -> list[Suggestion]:
     spec = policy.trust
     found = limit_queries.trust_evidence(session, since=ctx.clock() - spec.window, at_least=spec.min_decisions)
-    set_aside = limit_queries.dismissals(session)
+    # A "Not now" lasts until the evidence has grown, or a whole window of new evidence has come.
+    set_aside = limit_queries.dismissals(session, since=ctx.clock() - spec.window)
     made = []
     for evidence in found:
         remedy = policy.remedy(evidence.remedy_id)
@@ -134,6 +131,8 @@ def offer_personal(ctx: Context, *, user: str, remedy_id: str, person: str) -> L
             detail={"change_id": change.id, "as": "personal"},
             dedupe_key=f"{OutboxKind.LIMIT_CHANGE}:{change.id}:personal",
         )
+        for home_of in (person, user):  # their limits, and the lead's suggestions, have moved
+            queries.enqueue(session, kind=OutboxKind.HOME, channel=home_of, at=ctx.clock())
     return _after(ctx, change)
 
 
@@ -176,11 +175,17 @@ def not_now(ctx: Context, *, user: str, remedy_id: str, tier: Tier) -> SetAside 
     """**Not now**: not suggested again for that limit until its evidence grows."""
     if not ctx.roster().is_lead(user):
         return Refused(ONLY_LEADS_LIMITS)
+    if tier not in trust.RAISES.values():
+        return Refused(NOTHING_TO_SET_ASIDE)
     with ctx.sessions.begin() as session:
+        queries.lock_routing(session)  # two clicks at once: one row, the later click's
         policy = ctx.in_force.refresh(session)
-        spec = policy.trust
-        found = limit_queries.trust_evidence(session, since=ctx.clock() - spec.window, at_least=1)
-        size = next((e.decisions for e in found if e.remedy_id == remedy_id and trust.RAISES.get(e.tier) is tier), 0)
+        if policy.remedy(remedy_id) is None:
+            return Refused(NOTHING_TO_SET_ASIDE)
+        evidence_tier = next(t for t, raised in trust.RAISES.items() if raised is tier)
+        size = limit_queries.decisions_since(
+            session, remedy_id=remedy_id, tier=evidence_tier, since=ctx.clock() - policy.trust.window
+        )
         limit_queries.dismiss(session, remedy_id=remedy_id, tier=tier, decisions=size, by=user, at=ctx.clock())
         queries.enqueue(session, kind=OutboxKind.HOME, channel=user, at=ctx.clock())
     ctx.wake_sender()
@@ -196,6 +201,11 @@ def reset_limits(ctx: Context, *, user: str, remedy_id: str) -> LimitResult:
         policy = ctx.in_force.refresh(session)
         if policy.remedy(remedy_id) is None:
             return Refused(f"There's no remedy `{remedy_id}` in the policy.")
+        remedy = policy.remedy(remedy_id)
+        team, personal = limit_queries.limit_overrides(session)
+        changed = any(r == remedy_id for r, _ in team) or any(r == remedy_id for _, r in personal)
+        if remedy is None or not changed:
+            return Refused(f"Nothing to reset: {remedy.label if remedy else remedy_id}'s limits are the policy file's.")
         change = limit_queries.add_limit_change(
             session, remedy_id=remedy_id, kind=LimitChangeKind.RESET, by=user, at=ctx.clock()
         )
@@ -233,6 +243,13 @@ def _change(
         with_limits(remedy, {tier: amount})
     except LimitRefused as why:
         return Refused(f"That would leave {remedy.label}'s limits out of order: {why}.")
+    team, _ = limit_queries.limit_overrides(session)
+    applied = effective(ctx.base_policy, {**team, (remedy_id, tier): amount}).remedy(remedy_id)
+    if applied is None or applied.limit(tier) != amount:  # earlier changes no longer fit the file
+        return Refused(
+            f"The limits leads set earlier for {remedy.label} no longer rise tier by tier with the policy "
+            f"file's, so this one wouldn't apply. `/remedy limits reset {remedy_id}` first, then set it again."
+        )
     change = limit_queries.add_limit_change(
         session,
         remedy_id=remedy_id,

@@ -73,9 +73,21 @@ def limit_changes(session: Session, *, limit: int) -> list[LimitChange]:
     return list(session.scalars(select(LimitChange).order_by(LimitChange.id.desc()).limit(limit)))
 
 
-def dismissals(session: Session) -> dict[tuple[str, Tier], int]:
-    """Suggestions set aside with "Not now": the evidence's size when they were."""
-    return {(d.remedy_id, d.tier): d.decisions for d in session.scalars(select(TrustDismissal))}
+def dismissals(session: Session, *, since: datetime) -> dict[tuple[str, Tier], int]:
+    """Suggestions set aside with "Not now" since `since`: the evidence's size when they were."""
+    rows = session.scalars(select(TrustDismissal).where(TrustDismissal.at > since))
+    return {(d.remedy_id, d.tier): d.decisions for d in rows}
+
+
+def decisions_since(session: Session, *, remedy_id: str, tier: Tier, since: datetime) -> int:
+    """Granted decisions of a remedy at a tier since `since`: the size of its evidence."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(Decision)
+        .join(Proposal, Proposal.id == Decision.proposal_id)
+        .where(Decision.granted_at > since, Decision.tier == tier, Proposal.remedy_id == remedy_id)
+    )
+    return int(count or 0)
 
 
 def dismiss(session: Session, *, remedy_id: str, tier: Tier, decisions: int, by: str, at: datetime) -> None:

@@ -37,8 +37,6 @@ def test_a_budgets_period_is_the_policys_day_week_or_month(
 def test_what_is_left_of_a_budget() -> None:
     use = BudgetUse(used=Decimal(35), budget=AloneBudget(amount=Decimal(40), per=BudgetPeriod.WEEK))
     assert use.left == Decimal(5)
-    assert use.fits(Decimal(5))
-    assert not use.fits(Decimal("5.01"))
     assert BudgetUse(used=Decimal(45), budget=use.budget).left == Decimal(0)
 
 
@@ -64,3 +62,12 @@ def test_a_budget_written_wrong_says_what_to_fix(budget: str, says: str) -> None
     with pytest.raises(PolicyError, match="alone_budget") as raised:
         parse_policy(text, source="policy.yml")
     assert says in str(raised.value)
+
+
+def test_a_budget_needs_a_tier_above_alone_to_send_proposals_to() -> None:
+    text = TEAM_POLICY.replace(
+        "    alone_up_to: 20\n    peer_up_to: 100\n    lead_up_to: 300\n",
+        "    alone_up_to: 20\n    alone_budget: {amount: 40, per: week}\n",
+    )
+    with pytest.raises(PolicyError, match="past the budget a peer or a lead agrees"):
+        parse_policy(text, source="policy.yml")

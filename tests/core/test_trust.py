@@ -163,3 +163,8 @@ def test_a_personal_limit_applies_to_that_agent_alone_and_never_past_the_next_ti
     assert refund == policy.remedy("refund")
     theirs = for_person(policy, "U0BEN", {("U0BEN", "refund"): Decimal(500)})  # past the peer limit: left out
     assert theirs.remedy("refund") == policy.remedy("refund")
+
+
+def test_a_tier_the_policy_skips_is_never_suggested_into_being() -> None:
+    meal = Remedy(id="meal", label="Free meal", alone_up_to=Decimal(25), lead_up_to=Decimal(60))
+    assert suggest(meal, evidence(remedy_id="meal", tier=Tier.LEAD, covering="40"), SPEC) is None

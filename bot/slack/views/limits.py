@@ -184,7 +184,8 @@ def no_longer_suggested(policy: Policy, remedy_id: str) -> Message:
 def set_aside(policy: Policy, remedy_id: str) -> Message:
     return Message(
         text=f"Not now, then. Leeway won't suggest this for *{_label(policy, remedy_id)}* again until "
-        f"there are {policy.trust.min_decisions} more decisions to go on."
+        f"there are {policy.trust.min_decisions} more decisions to go on, or {policy.trust.window.days} days "
+        "of new ones."
     )
 
 
