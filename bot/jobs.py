@@ -59,6 +59,14 @@ def usage_rollup(ctx: services.Context) -> int:
 
 USAGE_ROLLUP_EVERY_HOURS = 1
 
+# How often each instance reads the evidence again for the suggestions leads' Homes show.
+READY_TO_MOVE_EVERY_MINUTES = 5
+
+
+def ready_to_move(ctx: services.Context) -> int:
+    """The limits the evidence says are ready to move, for leads' Homes (see `services.limits`)."""
+    return services.refresh_ready_to_move(ctx)
+
 
 # Each run forgets up to this many small batches, pausing between them so that writers waiting
 # for SQLite's lock (acks among them; another process's wait in steps of up to 100 ms) take

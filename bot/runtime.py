@@ -242,6 +242,16 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
     )
     # Closed days of usage, rolled up for reports: at start (all history the first time), then hourly.
     scheduler.add_job(
+        jobs.ready_to_move,
+        "interval",
+        minutes=jobs.READY_TO_MOVE_EVERY_MINUTES,
+        args=[ctx],
+        id="ready_to_move",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=clock(),
+    )
+    scheduler.add_job(
         jobs.usage_rollup,
         "interval",
         hours=jobs.USAGE_ROLLUP_EVERY_HOURS,

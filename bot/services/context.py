@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.core.authority import Roster
 from bot.core.limits import PersonalLimits, effective, for_person
 from bot.core.policy import Policy
+from bot.core.trust import Suggestion
 from bot.group_commit import GroupCommit
 from bot.metrics import Metrics
 from storage import db, queries
@@ -86,6 +87,10 @@ class Context:
     # How stale another instance's limit change may be here, in seconds (LIMITS_REFRESH_SECONDS).
     limits_refresh_seconds: float = 0.0
     in_force: PolicyInForce = field(init=False)
+    # The suggestions a lead's Home shows: read from the evidence by a job every few minutes and
+    # after each limit change here, not on every Home (the evidence moves slowly, and reading it
+    # costs more than a Home may). `/remedy trust` and the digest read it afresh.
+    ready_to_move: list[Suggestion] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "in_force", PolicyInForce(self.base_policy, every=self.limits_refresh_seconds))

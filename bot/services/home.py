@@ -14,7 +14,6 @@ from bot.core.usage import UsageReport
 from bot.core.vocabulary import OutboxKind
 from bot.services.budget import budgets_of
 from bot.services.context import Context
-from bot.services.limits import personal_suggestions, suggestions
 from bot.services.review import review_queue_size
 from bot.services.usage import usage_between
 from storage import db, queries
@@ -71,7 +70,7 @@ def home(ctx: Context, *, user: str) -> Home:
         review=review,
         review_total=review_total,
         week=week,
-        suggestions=suggestions(ctx) + personal_suggestions(ctx) if is_lead else [],
+        suggestions=list(ctx.ready_to_move) if is_lead else [],
         limits=ctx.policy_for(user),
         budgets=budgets_of(ctx, user=user),
     )

@@ -91,6 +91,12 @@ def _personal(session: Session, policy: Policy, ctx: Context) -> list[Suggestion
     return made
 
 
+def refresh_ready_to_move(ctx: Context) -> int:
+    """Read the evidence again for the suggestions leads' Homes show (see Context.ready_to_move)."""
+    ctx.ready_to_move[:] = suggestions(ctx) + personal_suggestions(ctx)
+    return len(ctx.ready_to_move)
+
+
 def trust_for(ctx: Context, *, user: str) -> list[Suggestion] | Refused:
     """Leads: the team's limits ready to move, then personal ones ready to offer."""
     if not ctx.roster().is_lead(user):
@@ -188,6 +194,7 @@ def not_now(ctx: Context, *, user: str, remedy_id: str, tier: Tier) -> SetAside 
         )
         limit_queries.dismiss(session, remedy_id=remedy_id, tier=tier, decisions=size, by=user, at=ctx.clock())
         queries.enqueue(session, kind=OutboxKind.HOME, channel=user, at=ctx.clock())
+    refresh_ready_to_move(ctx)
     ctx.wake_sender()
     return SetAside(remedy_id, tier)
 
@@ -270,7 +277,9 @@ def _after(ctx: Context, made: LimitChange | Refused) -> LimitChanged | Refused:
     if isinstance(made, Refused):
         return made
     ctx.wake_sender()
-    return LimitChanged(made, ctx.refresh_policy())
+    policy = ctx.refresh_policy()
+    refresh_ready_to_move(ctx)
+    return LimitChanged(made, policy)
 
 
 def _announce(session: Session, ctx: Context, change: LimitChange, *, celebrate: bool) -> None:
