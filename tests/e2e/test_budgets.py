@@ -25,6 +25,7 @@ BUDGET_POLICY = TEAM_POLICY.replace(LATE_FEE, LATE_FEE + "    alone_budget: {amo
 @pytest.fixture
 def pair(slack: StandInSlack, database_url: str, tmp_path: Path, bot: Bot) -> Iterator[tuple[Bot, Bot]]:
     """Two instances of Leeway with the budget policy on one database (`bot` cleans up after)."""
+    bot.leeway.sender.stop()  # the posts are rendered by instances with this test's policy
     with instances(slack, database_url, tmp_path, policy=BUDGET_POLICY, clock=bot.clock) as (one, two):
         yield one, two
 

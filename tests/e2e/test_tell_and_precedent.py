@@ -23,6 +23,9 @@ TELLING_POLICY = TEAM_POLICY.replace(
 @pytest.fixture
 def telling(slack: StandInSlack, database_url: str, tmp_path: Path, bot: Bot) -> Iterator[Bot]:
     """Leeway with what to tell the customer about refunds (the `bot` fixture cleans up)."""
+    # The `bot` fixture's own instance sends nothing here: its sender would render with a policy
+    # that has nothing to tell the customer, and may be the one to claim a message first.
+    bot.leeway.sender.stop()
     (tmp_path / "telling").mkdir()
     running = start_bot(slack, database_url, tmp_path / "telling", clock=bot.clock, policy=TELLING_POLICY)
     try:
