@@ -35,10 +35,13 @@ def spend_alone(
 def budgets_of(ctx: Context, *, user: str) -> dict[str, BudgetUse]:
     """Each budgeted remedy's use by `user` this period, for `/remedy limits` and the Home tab."""
     policy, now = ctx.policy, ctx.clock()
-    budgeted = [r for r in policy.remedies if r.alone_budget is not None]
-    if not budgeted:
+    budgets = {r.id: r.alone_budget for r in policy.remedies if r.alone_budget is not None}
+    if not budgets:
         return {}
-    periods = {r.id: period_start(now, r.alone_budget.per, policy.tz) for r in budgeted if r.alone_budget}
+    periods = {remedy_id: period_start(now, budget.per, policy.tz) for remedy_id, budget in budgets.items()}
     with db.reading(ctx.sessions) as session:
         used = budget_queries.used(session, person=user, periods=periods.items())
-    return {r.id: BudgetUse(used=used.get(r.id, Decimal(0)), budget=r.alone_budget) for r in budgeted if r.alone_budget}
+    return {
+        remedy_id: BudgetUse(used=used.get(remedy_id, Decimal(0)), budget=budget)
+        for remedy_id, budget in budgets.items()
+    }

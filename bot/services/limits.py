@@ -70,14 +70,9 @@ def _suggestions(session: Session, policy: Policy, ctx: Context) -> list[Suggest
     return made
 
 
-def personal_suggestions(ctx: Context) -> list[Suggestion]:
+def _personal(session: Session, policy: Policy, ctx: Context) -> list[Suggestion]:
     """Personal alone limits the evidence supports, for agents whose own decisions with a peer
     were all reviewed well."""
-    with db.reading(ctx.sessions) as session:
-        return _personal(session, ctx.in_force.refresh(session), ctx)
-
-
-def _personal(session: Session, policy: Policy, ctx: Context) -> list[Suggestion]:
     spec, roster = policy.trust, ctx.roster()
     found = limit_queries.personal_evidence(session, since=ctx.clock() - spec.window, at_least=spec.min_decisions)
     made = []
@@ -91,9 +86,16 @@ def _personal(session: Session, policy: Policy, ctx: Context) -> list[Suggestion
     return made
 
 
+def every_suggestion(ctx: Context) -> list[Suggestion]:
+    """The team's limits ready to move, then personal ones ready to offer, in one read."""
+    with db.reading(ctx.sessions) as session:
+        policy = ctx.in_force.refresh(session)
+        return _suggestions(session, policy, ctx) + _personal(session, policy, ctx)
+
+
 def refresh_ready_to_move(ctx: Context) -> int:
     """Read the evidence again for the suggestions leads' Homes show (see Context.ready_to_move)."""
-    ctx.ready_to_move[:] = suggestions(ctx) + personal_suggestions(ctx)
+    ctx.ready_to_move[:] = every_suggestion(ctx)
     return len(ctx.ready_to_move)
 
 
@@ -101,7 +103,7 @@ def trust_for(ctx: Context, *, user: str) -> list[Suggestion] | Refused:
     """Leads: the team's limits ready to move, then personal ones ready to offer."""
     if not ctx.roster().is_lead(user):
         return Refused(ONLY_LEADS_LIMITS)
-    return suggestions(ctx) + personal_suggestions(ctx)
+    return every_suggestion(ctx)
 
 
 def offer_personal(ctx: Context, *, user: str, remedy_id: str, person: str) -> LimitResult:
@@ -147,7 +149,11 @@ def set_limit(ctx: Context, *, user: str, remedy_id: str, tier: Tier, amount: De
     if not ctx.roster().is_lead(user):
         return Refused(ONLY_LEADS_LIMITS)
     with ctx.sessions.begin() as session:
-        made = _change(session, ctx, user=user, remedy_id=remedy_id, tier=tier, amount=amount, kind=LimitChangeKind.SET)
+        queries.lock_routing(session)  # one limit change at a time, so limits keep rising tier by tier
+        policy = ctx.in_force.refresh(session)
+        made = _change(
+            session, ctx, policy, user=user, remedy_id=remedy_id, tier=tier, amount=amount, kind=LimitChangeKind.SET
+        )
     return _after(ctx, made)
 
 
@@ -167,6 +173,7 @@ def raise_limit(ctx: Context, *, user: str, remedy_id: str, tier: Tier) -> Limit
         made = _change(
             session,
             ctx,
+            policy,
             user=user,
             remedy_id=remedy_id,
             tier=tier,
@@ -206,13 +213,12 @@ def reset_limits(ctx: Context, *, user: str, remedy_id: str) -> LimitResult:
     with ctx.sessions.begin() as session:
         queries.lock_routing(session)
         policy = ctx.in_force.refresh(session)
-        if policy.remedy(remedy_id) is None:
-            return Refused(f"There's no remedy `{remedy_id}` in the policy.")
         remedy = policy.remedy(remedy_id)
+        if remedy is None:
+            return Refused(f"There's no remedy `{remedy_id}` in the policy.")
         team, personal = limit_queries.limit_overrides(session)
-        changed = any(r == remedy_id for r, _ in team) or any(r == remedy_id for _, r in personal)
-        if remedy is None or not changed:
-            return Refused(f"Nothing to reset: {remedy.label if remedy else remedy_id}'s limits are the policy file's.")
+        if not any(r == remedy_id for r, _ in team) and not any(r == remedy_id for _, r in personal):
+            return Refused(f"Nothing to reset: {remedy.label}'s limits are the policy file's.")
         change = limit_queries.add_limit_change(
             session, remedy_id=remedy_id, kind=LimitChangeKind.RESET, by=user, at=ctx.clock()
         )
@@ -230,6 +236,7 @@ def history(ctx: Context, *, user: str) -> list[LimitChange] | Refused:
 def _change(
     session: Session,
     ctx: Context,
+    policy: Policy,
     *,
     user: str,
     remedy_id: str,
@@ -238,8 +245,8 @@ def _change(
     kind: LimitChangeKind,
     evidence: Evidence | None = None,
 ) -> LimitChange | Refused:
-    queries.lock_routing(session)  # one limit change at a time, so limits keep rising tier by tier
-    policy = ctx.in_force.refresh(session)
+    """One limit changed, checked against `policy`, the limits in force as read under the
+    routing lock the caller holds (one change at a time, so limits keep rising tier by tier)."""
     remedy = policy.remedy(remedy_id)
     if remedy is None:
         return Refused(f"There's no remedy `{remedy_id}` in the policy.")

@@ -154,7 +154,7 @@ def asked(
         "I'll message you the moment it's decided."
     )
     if over_budget is not None:
-        text += "\n" + budget_words(over_budget, proposal.unit, who)
+        text += "\n" + budget_words(over_budget, proposal.unit, Tier(proposal.tier))
     lately = precedent_line(proposal)
     if lately:
         text += f"\n{lately}"
@@ -170,10 +170,10 @@ def asked(
     )
 
 
-def budget_words(use: BudgetUse, unit: str, who: str) -> str:
-    """Why a proposal within the agent's own limit went to a peer, said kindly."""
+def budget_words(use: BudgetUse, unit: str, tier: Tier) -> str:
+    """Why a proposal within the agent's own limit went to a peer (or a lead), said kindly."""
     period = PERIOD_WORDS[use.budget.per]
-    agrees = "a lead will approve it" if who == "a lead's" else "a peer will agree in a moment"
+    agrees = "a lead will approve it" if tier is Tier.LEAD else "a peer will agree in a moment"
     return (
         f"You've used {format_amount(use.used, unit)} of your {format_amount(use.budget.amount, unit)} {period} "
         f"on your own, so {agrees}. Nothing is wrong: the budget keeps growing authority safe."
