@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import ColumnElement, case, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.core.limits import Overrides, PersonalLimits
@@ -101,7 +101,7 @@ def trust_evidence(session: Session, *, since: datetime, at_least: int) -> list[
     those with `at_least` decisions the median amount and the amount covering most of them.
     Counted in SQL on the decisions' time index; each figure is one indexed read."""
     recent = (Decision.granted_at > since, Decision.tier.in_(list(RAISES)))
-    talk = func.sum(case((Decision.review_outcome == ReviewOutcome.TALK, 1), else_=0))
+    talk = _talks()
     rows = session.execute(
         select(Proposal.remedy_id, Decision.tier, func.count(), func.count(Decision.reviewed_at), talk)
         .join(Proposal, Proposal.id == Decision.proposal_id)
@@ -109,31 +109,18 @@ def trust_evidence(session: Session, *, since: datetime, at_least: int) -> list[
         .group_by(Proposal.remedy_id, Decision.tier)
         .order_by(Proposal.remedy_id, Decision.tier)
     ).all()
-    found = []
-    for remedy_id, tier, decisions, reviewed, talks in rows:
-        if decisions < at_least:
-            continue
-        found.append(
-            Evidence(
-                remedy_id=remedy_id,
-                tier=Tier(tier),
-                decisions=decisions,
-                reviewed=reviewed,
-                talk=int(talks or 0),
-                median=_nth_amount(session, since=since, remedy_id=remedy_id, tier=tier, index=(decisions - 1) // 2),
-                covering=_nth_amount(
-                    session, since=since, remedy_id=remedy_id, tier=tier, index=math.ceil(decisions * COVERING) - 1
-                ),
-            )
-        )
-    return found
+    return [
+        _evidence(session, since=since, remedy_id=remedy_id, tier=Tier(tier), counts=(decisions, reviewed, talks or 0))
+        for remedy_id, tier, decisions, reviewed, talks in rows
+        if decisions >= at_least
+    ]
 
 
 def personal_evidence(session: Session, *, since: datetime, at_least: int) -> list[tuple[str, Evidence]]:
     """Each agent's own decisions with a peer since `since`, per remedy, where there are at least
     `at_least` and leads reviewed every one well: the evidence for a personal alone limit."""
     recent = (Decision.granted_at > since, Decision.tier == Tier.PEER)
-    talk = func.sum(case((Decision.review_outcome == ReviewOutcome.TALK, 1), else_=0))
+    talk = _talks()
     count, reviewed = func.count(), func.count(Decision.reviewed_at)
     rows = session.execute(
         select(Proposal.proposer, Proposal.remedy_id, count, reviewed, talk)
@@ -143,24 +130,45 @@ def personal_evidence(session: Session, *, since: datetime, at_least: int) -> li
         .having(count >= at_least, reviewed == count, talk == 0)
         .order_by(Proposal.proposer, Proposal.remedy_id)
     ).all()
-    found = []
-    for person, remedy_id, decisions, done, _ in rows:
-        nth = {"since": since, "remedy_id": remedy_id, "tier": Tier.PEER, "proposer": person}
-        found.append(
-            (
-                person,
-                Evidence(
-                    remedy_id=remedy_id,
-                    tier=Tier.PEER,
-                    decisions=decisions,
-                    reviewed=done,
-                    talk=0,
-                    median=_nth_amount(session, **nth, index=(decisions - 1) // 2),
-                    covering=_nth_amount(session, **nth, index=math.ceil(decisions * COVERING) - 1),
-                ),
-            )
+    return [
+        (
+            person,
+            _evidence(session, since=since, remedy_id=remedy_id, tier=Tier.PEER, counts=(n, n, 0), proposer=person),
         )
-    return found
+        for person, remedy_id, n, _, _ in rows
+    ]
+
+
+def _evidence(
+    session: Session,
+    *,
+    since: datetime,
+    remedy_id: str,
+    tier: Tier,
+    counts: tuple[int, int, int],
+    proposer: str | None = None,
+) -> Evidence:
+    """Evidence from its counts (decisions, reviewed, talks), with the median amount and the
+    amount covering COVERING of the decisions, each one indexed read."""
+    decisions, reviewed, talks = counts
+
+    def nth(index: int) -> Decimal:
+        return _nth_amount(session, since=since, remedy_id=remedy_id, tier=tier, index=index, proposer=proposer)
+
+    return Evidence(
+        remedy_id=remedy_id,
+        tier=tier,
+        decisions=decisions,
+        reviewed=reviewed,
+        talk=int(talks),
+        median=nth((decisions - 1) // 2),
+        covering=nth(math.ceil(decisions * COVERING) - 1),
+    )
+
+
+def _talks() -> ColumnElement[int]:
+    """How many of the decisions a lead reviewed "Let's talk"."""
+    return func.sum(case((Decision.review_outcome == ReviewOutcome.TALK, 1), else_=0))
 
 
 def _nth_amount(
