@@ -1,0 +1,115 @@
+"""The policy's other parts: channels, people, working hours, the digest, the evidence for trust."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any, Self
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from bot.core.policy.fields import Duration, Share, _Frozen
+from bot.core.timing import DAY_NAMES, WorkingHours, parse_clock, parse_days, zone
+
+_SLACK_USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
+
+
+class Channels(_Frozen):
+    requests: str
+    decisions: str
+    kudos: str
+
+    @field_validator("requests", "decisions", "kudos")
+    @classmethod
+    def _channel_id(cls, value: str) -> str:
+        if not _SLACK_CHANNEL.match(value):
+            raise ValueError(
+                f"{value!r} is not a channel ID (like C0123ABCD; in Slack: channel details → About → Channel ID)"
+            )
+        return value
+
+
+class People(_Frozen):
+    agents: tuple[str, ...] = Field(min_length=1)
+    leads: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("agents", "leads")
+    @classmethod
+    def _people_ids(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            if not _SLACK_USER_OR_GROUP.match(value):
+                raise ValueError(f"{value!r} is not a user ID (U…) or user-group ID (S…)")
+        if len(set(values)) != len(values):
+            raise ValueError("lists someone twice")
+        return values
+
+
+class WorkingHoursSpec(_Frozen):
+    """`{tz: Europe/Warsaw, days: mon-fri, from: "09:00", to: "18:00"}`"""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    tz: str
+    days: str = "mon-fri"
+    opens: str = Field(alias="from")
+    closes: str = Field(alias="to")
+
+    @field_validator("tz")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: str) -> str:
+        parse_days(value)
+        return value
+
+    @field_validator("opens", "closes", mode="before")
+    @classmethod
+    def _clock(cls, value: Any) -> Any:
+        parse_clock(value)
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        if parse_clock(self.closes) <= parse_clock(self.opens):
+            raise ValueError(f"to ({self.closes}) must be later than from ({self.opens})")
+        return self
+
+    @property
+    def hours(self) -> WorkingHours:
+        return WorkingHours(
+            tz=zone(self.tz), days=parse_days(self.days), opens=parse_clock(self.opens), closes=parse_clock(self.closes)
+        )
+
+
+class DigestSpec(_Frozen):
+    """When leads get the weekly digest and the team its celebration: `{day: mon, at: "09:00"}`."""
+
+    day: str = "mon"
+    at: str = "09:00"
+
+    @field_validator("day")
+    @classmethod
+    def _day(cls, value: str) -> str:
+        if value.lower() not in DAY_NAMES:
+            raise ValueError(f"{value!r}: use one of {', '.join(DAY_NAMES)}")
+        return value.lower()
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _at(cls, value: Any) -> Any:
+        parse_clock(value)
+        return value
+
+
+class TrustSpec(_Frozen):
+    """`trust:`: the evidence a suggestion to raise a limit needs (see core.trust)."""
+
+    window: Duration = timedelta(days=30)  # the decisions looked at
+    min_decisions: int = Field(default=20, ge=1)  # granted decisions of one remedy at one tier
+    min_reviewed: Share = 0.8  # the share of them leads reviewed
+    max_talk: Share = 0.05  # the share of the reviewed ones marked "Let's talk" may not exceed this

@@ -1,0 +1,37 @@
+"""The tiers of the authority funnel, and how amounts read in messages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Tier(StrEnum):
+    ALONE = "alone"
+    PEER = "peer"
+    LEAD = "lead"
+    OUT_OF_POLICY = "out_of_policy"
+
+
+# Display order of the tiers that grant something.
+GRANTING_TIERS: tuple[Tier, ...] = (Tier.ALONE, Tier.PEER, Tier.LEAD)
+
+TIER_WORDS: dict[Tier, str] = {
+    Tier.ALONE: "on your own",
+    Tier.PEER: "with a peer",
+    Tier.LEAD: "with a lead",
+    Tier.OUT_OF_POLICY: "out of policy",
+}
+
+CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+
+def format_amount(amount: Decimal, unit: str) -> str:
+    """`$40`, `$25.50`, `12 EUR`, `7 days`: how amounts read in messages."""
+    if unit == "days":
+        days = int(amount)
+        return f"{days} day" if days == 1 else f"{days} days"
+    whole = amount == amount.to_integral_value()
+    number = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
+    symbol = CURRENCY_SYMBOLS.get(unit)
+    return f"{symbol}{number}" if symbol else f"{number} {unit}"
