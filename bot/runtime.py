@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
@@ -226,74 +227,35 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         installation=installation,
     )
     scheduler = BackgroundScheduler(timezone=UTC)
-    scheduler.add_job(
-        roster.refresh, "interval", minutes=ROSTER_REFRESH_MINUTES, id="roster_refresh", coalesce=True, max_instances=1
-    )
-    # Deadlines live in the database, so a restart loses none: the first run catches up.
-    scheduler.add_job(
-        jobs.requests_due,
-        "interval",
-        seconds=settings.schedule_interval_seconds,
-        args=[ctx],
-        id="requests_due",
-        coalesce=True,
-        max_instances=1,
-        next_run_time=clock(),
-    )
-    # Closed days of usage, rolled up for reports: at start (all history the first time), then hourly.
-    scheduler.add_job(
-        jobs.ready_to_move,
-        "interval",
-        minutes=jobs.READY_TO_MOVE_EVERY_MINUTES,
-        args=[ctx],
-        id="ready_to_move",
-        coalesce=True,
-        max_instances=1,
-        next_run_time=clock(),
-    )
-    scheduler.add_job(
-        jobs.usage_rollup,
-        "interval",
-        hours=jobs.USAGE_ROLLUP_EVERY_HOURS,
-        args=[ctx],
-        id="usage_rollup",
-        coalesce=True,
-        max_instances=1,
-        next_run_time=clock(),
-    )
-    if settings.outbox_retention_days:
+
+    def every(job: Callable[..., object], job_id: str, *args: object, at_start: bool = True, **interval: float) -> None:
+        """Run `job` on an interval, once at a time (a late run is not made up twice), and at start."""
         scheduler.add_job(
-            jobs.forget_delivered,
+            job,
             "interval",
-            seconds=jobs.FORGET_EVERY_SECONDS,
-            args=[ctx, timedelta(days=settings.outbox_retention_days)],
-            id="forget_delivered",
+            **interval,
+            args=list(args),
+            id=job_id,
             coalesce=True,
             max_instances=1,
+            **({"next_run_time": clock()} if at_start else {}),
         )
+
+    every(roster.refresh, "roster_refresh", minutes=ROSTER_REFRESH_MINUTES, at_start=False)
+    # Deadlines live in the database, so a restart loses none: the first run catches up.
+    every(jobs.requests_due, "requests_due", ctx, seconds=settings.schedule_interval_seconds)
+    # The suggestions leads' Homes show, read from the evidence.
+    every(jobs.ready_to_move, "ready_to_move", ctx, minutes=jobs.READY_TO_MOVE_EVERY_MINUTES)
+    # Closed days of usage, rolled up for reports: at start (all history the first time), then hourly.
+    every(jobs.usage_rollup, "usage_rollup", ctx, hours=jobs.USAGE_ROLLUP_EVERY_HOURS)
+    if settings.outbox_retention_days:
+        keep = timedelta(days=settings.outbox_retention_days)
+        every(jobs.forget_delivered, "forget_delivered", ctx, keep, seconds=jobs.FORGET_EVERY_SECONDS, at_start=False)
     scheduler.add_job(jobs.weekly, jobs.weekly_trigger(ctx), args=[ctx], id="weekly", coalesce=True, max_instances=1)
     # The schedule lives in memory: this catches up on a digest whose time passed while Leeway was down.
-    scheduler.add_job(
-        jobs.weekly,
-        "interval",
-        minutes=jobs.WEEKLY_CHECK_EVERY_MINUTES,
-        args=[ctx],
-        id="weekly_catch_up",
-        coalesce=True,
-        max_instances=1,
-        next_run_time=clock(),
-    )
+    every(jobs.weekly, "weekly_catch_up", ctx, minutes=jobs.WEEKLY_CHECK_EVERY_MINUTES)
     # Someone new is welcomed at start, and later within a few minutes (inside working hours).
-    scheduler.add_job(
-        jobs.people_due,
-        "interval",
-        minutes=jobs.PEOPLE_CHECK_EVERY_MINUTES,
-        args=[ctx],
-        id="people_due",
-        coalesce=True,
-        max_instances=1,
-        next_run_time=clock(),
-    )
+    every(jobs.people_due, "people_due", ctx, minutes=jobs.PEOPLE_CHECK_EVERY_MINUTES)
     return Leeway(
         settings=settings,
         policy=policy,
