@@ -209,6 +209,7 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         lease=timedelta(seconds=settings.outbox_lease_seconds),
         metrics=metrics,
         request_posted=lambda channel, ts: services.reactions_to_request(ctx, channel=channel, ts=ts),
+        policy_for=lambda person: ctx.policy_for(person),
     )
     ctx = services.Context(
         base_policy=policy,

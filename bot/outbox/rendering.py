@@ -46,10 +46,17 @@ class Reader:
     """What renderers read, each in its own short transaction."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], policy: Callable[[], Policy], home_of: Callable[[str], Any]
+        self,
+        sessions: sessionmaker[Session],
+        policy: Callable[[], Policy],
+        home_of: Callable[[str], Any],
+        policy_for: Callable[[str], Policy] | None = None,
     ) -> None:
         self.sessions = sessions
         self.policy = policy  # the policy in force, as the last refresh left it
+        # As it applies to one person (an alone limit a lead offered them): what a private
+        # message to them promises must be their own limit, not the team's.
+        self.policy_for = policy_for or (lambda _person: policy())
         # The App Home is rendered from the use case's view of the person.
         self.home_of = home_of
 
@@ -179,14 +186,13 @@ def _proposer_note(message: OutboxMessage, read: Reader) -> Delivery:
 
 def _welcome(message: OutboxMessage, read: Reader) -> Delivery:
     lead = bool((message.detail or {}).get("lead"))
-    return _post(message, views.welcome(read.policy(), message.channel, lead=lead))
+    return _post(message, views.welcome(read.policy_for(message.channel), message.channel, lead=lead))
 
 
 def _nudge(message: OutboxMessage, read: Reader) -> Delivery:
     # The button names this message; who may use it is read back from it (see stop_nudges).
-    nudge = views.nudge(
-        read.policy(), message.channel, message.detail or {}, nudge_id=message.id, at=message.created_at
-    )
+    to = message.channel
+    nudge = views.nudge(read.policy_for(to), to, message.detail or {}, nudge_id=message.id, at=message.created_at)
     return _post(message, nudge)
 
 

@@ -61,6 +61,7 @@ class Sender:
         post_interval: timedelta = POST_INTERVAL,
         metrics: Metrics | None = None,
         request_posted: Callable[[str, str], object] = lambda _channel, _ts: None,
+        policy_for: Callable[[str], Policy] | None = None,
     ) -> None:
         """`home_of(user)` is the use case's view of a person, which their App Home is rendered
         from; `request_posted(channel, ts)` is told of each request once its ts is recorded."""
@@ -72,7 +73,7 @@ class Sender:
         self.lease = lease
         self.post_interval = post_interval
         self.metrics = metrics or Metrics()
-        self.reader = Reader(sessions, policy, home_of)
+        self.reader = Reader(sessions, policy, home_of, policy_for)
         self.request_posted = request_posted
         self._wake = threading.Event()
         self._stop = threading.Event()

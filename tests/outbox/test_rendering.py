@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import sessionmaker
 
+from bot.core.limits import for_person
 from bot.core.vocabulary import OutboxKind
 from bot.outbox.kinds import POSTS, UNPACED
 from bot.outbox.rendering import RENDERERS, RESPOND, Delivery, Drop, Reader, render
@@ -97,3 +101,31 @@ def test_a_message_that_carries_its_words_renders_from_its_row(
 def test_an_unknown_kind_is_dropped() -> None:
     with pytest.raises(Drop, match="unknown message kind 'carrier_pigeon'"):
         render(OutboxMessage(kind="carrier_pigeon", channel="C0REQ", detail={}), READER)
+
+
+def test_a_welcome_and_a_nudge_promise_the_agents_own_alone_limit() -> None:
+    """An agent a lead offered a personal limit is told that limit, not the team's."""
+    team = POLICY.remedy("late_fee")
+    assert team is not None
+    assert team.alone_up_to == 20
+    personal = for_person(POLICY, "U0ANA", {("U0ANA", "late_fee"): Decimal(40)})
+    reader = Reader(sessionmaker(), lambda: POLICY, nobody, lambda person: personal if person == "U0ANA" else POLICY)
+    example = {
+        "proposer": "U0BEN",
+        "remedy_id": "late_fee",
+        "remedy_label": "Waive a late fee",
+        "amount": "15",
+        "unit": "USD",
+        "granted_at": "2026-01-06T10:00:00+00:00",
+    }
+    at = datetime(2026, 1, 8, 10, tzinfo=UTC)
+
+    def words(kind: OutboxKind, user: str) -> str:
+        delivery = render(OutboxMessage(id=7, kind=kind, channel=user, detail=example, created_at=at), reader)
+        return json.dumps(delivery.args)
+
+    assert "up to $40" in words(OutboxKind.NUDGE, "U0ANA")
+    assert "up to $40" not in words(OutboxKind.NUDGE, "U0CHO")
+    assert "up to $20" in words(OutboxKind.NUDGE, "U0CHO")
+    assert "Waive a late fee: on your own up to *$40*" in words(OutboxKind.WELCOME, "U0ANA")
+    assert "Waive a late fee: on your own up to *$20*" in words(OutboxKind.WELCOME, "U0CHO")
