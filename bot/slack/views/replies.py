@@ -38,6 +38,7 @@ Outcome = (
     | services.OutOfPolicy
     | services.Refused
     | services.AlreadyDecided
+    | services.AlreadyTaken
     | services.NotFound
     | services.Withdrawn
     | services.Reviewed
@@ -66,6 +67,11 @@ def outcome_words(result: Outcome, policy: Policy) -> Message:
             return Message(text=result.reason)
         case services.AlreadyDecided():
             return Message(text=_already_decided(result.proposal))
+        case services.AlreadyTaken():
+            return Message(
+                text=f"<@{result.proposal.proposer}> took this one up already, so the customer is in good hands. "
+                "Thank you for jumping in!"
+            )
         case services.NotFound():
             return Message(text="That request no longer exists.")
         case services.Withdrawn():
