@@ -15,7 +15,7 @@ from storage.queries._pending import PENDING
 from storage.queries._updates import updated
 
 # In the words of the partial index of decisions waiting for a review (see `_pending` for why).
-_UNREVIEWED: tuple[ColumnElement[bool], ...] = (
+UNREVIEWED_DECISIONS: tuple[ColumnElement[bool], ...] = (
     Decision.reviewed_at.is_(None),
     Decision.tier != literal_column(f"'{Tier.CUSTOMER.value}'"),
 )
@@ -25,7 +25,7 @@ def review_queue(session: Session, *, limit: int) -> list[tuple[Proposal, Decisi
     rows = session.execute(
         select(Proposal, Decision)
         .join(Decision, Decision.proposal_id == Proposal.id)
-        .where(*_UNREVIEWED)
+        .where(*UNREVIEWED_DECISIONS)
         .order_by(Decision.granted_at)
         .limit(limit)
     )
@@ -35,7 +35,7 @@ def review_queue(session: Session, *, limit: int) -> list[tuple[Proposal, Decisi
 def review_queue_size(session: Session, *, up_to: int) -> int:
     """How many decisions wait for a review, counted no further than `up_to`: past it, the
     count costs as much as the history it would read."""
-    waiting = select(Decision.id).where(*_UNREVIEWED).limit(up_to).subquery()
+    waiting = select(Decision.id).where(*UNREVIEWED_DECISIONS).limit(up_to).subquery()
     return int(session.scalar(select(func.count()).select_from(waiting)) or 0)
 
 

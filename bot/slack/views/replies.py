@@ -21,7 +21,7 @@ from bot import services
 from bot.core.budget import PERIOD_WORDS, BudgetUse
 from bot.core.lifecycle import Status
 from bot.core.parsing import USAGE, InputError
-from bot.core.policy import GRANTING_TIERS, TIER_WORDS, CaseSoFar, Policy, Remedy, Tier, format_amount
+from bot.core.policy import FUNNEL, GRANTING_TIERS, TIER_WORDS, CaseSoFar, Policy, Remedy, Tier, format_amount
 from bot.core.vocabulary import ReviewOutcome
 from bot.services.routing import until_words
 from bot.slack import ids
@@ -277,7 +277,7 @@ def limits_message(policy: Policy, budgets: Mapping[str, BudgetUse] | None = Non
     lines = []
     for remedy in policy.remedies:
         fields = []
-        for tier in GRANTING_TIERS:
+        for tier in FUNNEL if remedy.customer_up_to > 0 else GRANTING_TIERS:
             limit = remedy.limit(tier)
             shown = f"up to {policy.format_amount(remedy, limit)}" if limit > 0 else "—"
             fields.append(MarkdownTextObject(text=f"*{TIER_WORDS[tier].capitalize()}*\n{shown}"))

@@ -23,12 +23,7 @@ down_revision: str | None = "0013_alone_budgets"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-COLUMNS = [
-    sa.Column("requested_by", sa.String(16), nullable=True),
-    sa.Column("integration", sa.String(100), nullable=True),
-    sa.Column("customer_id", sa.String(255), nullable=True),
-    sa.Column("customer_name", sa.String(255), nullable=True),
-]
+COLUMNS = [("requested_by", 16), ("integration", 100), ("customer_id", 255), ("customer_name", 255)]
 # Before this revision every proposal had one: a downgrade gives the proposals that had none
 # this name, which no Slack user id can be.
 NO_PROPOSER = "customer"
@@ -63,8 +58,8 @@ def _review_index(where: sa.TextClause) -> None:
 
 
 def upgrade() -> None:
-    for column in COLUMNS:
-        op.add_column("proposal", column.copy())
+    for name, length in COLUMNS:
+        op.add_column("proposal", sa.Column(name, sa.String(length), nullable=True))
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_proposer(nullable=True)
     else:
@@ -83,5 +78,5 @@ def downgrade() -> None:
         _sqlite_proposer(nullable=False)
     else:
         op.alter_column("proposal", "proposer", existing_type=sa.String(32), nullable=False)
-    for column in reversed(COLUMNS):
-        op.execute(sa.text(f"ALTER TABLE proposal DROP COLUMN {column.name}"))
+    for name, _length in reversed(COLUMNS):
+        op.execute(sa.text(f"ALTER TABLE proposal DROP COLUMN {name}"))
