@@ -12,8 +12,14 @@ from bot.core.policy import FUNNEL, Remedy, Tier
 from bot.policy_file import PolicyError, parse_policy
 from tests.policies import TEAM_POLICY
 
+D = Decimal
 REMEDY = Remedy(
-    id="late_fee", label="Waive a late fee", customer_up_to=15, alone_up_to=20, peer_up_to=100, lead_up_to=300
+    id="late_fee",
+    label="Waive a late fee",
+    customer_up_to=D(15),
+    alone_up_to=D(20),
+    peer_up_to=D(100),
+    lead_up_to=D(300),
 )
 
 
@@ -38,7 +44,7 @@ def test_tier_for(amount: str, already: str, by_customer: bool, tier: Tier) -> N
 
 
 def test_a_remedy_without_it_sends_every_customer_to_an_agent() -> None:
-    plain = Remedy(id="refund", label="Refund", alone_up_to=50, peer_up_to=150)
+    plain = Remedy.model_validate({"id": "refund", "label": "Refund", "alone_up_to": 50, "peer_up_to": 150})
     assert plain.tier_for(Decimal(1), by_customer=True) is Tier.ALONE
     assert plain.limit(Tier.CUSTOMER) == 0
 
