@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.core.limits import Overrides, effective
-from bot.core.policy import GRANTING_TIERS, TIER_WORDS, Policy
+from bot.core.policy import FUNNEL, GRANTING_TIERS, TIER_WORDS, Policy
 from storage import db
 from storage.queries.limits import limit_overrides
 
@@ -20,7 +20,9 @@ def limits_in_force(policy: Policy, overrides: Overrides) -> list[str]:
     lines = []
     for file_remedy, remedy in zip(policy.remedies, applied.remedies, strict=True):
         parts = []
-        for tier in GRANTING_TIERS:
+        # The customer's own tier where the remedy has one (or a lead set one).
+        has_customer = remedy.customer_up_to > 0 or file_remedy.customer_up_to > 0
+        for tier in FUNNEL if has_customer else GRANTING_TIERS:
             limit = remedy.limit(tier)
             shown = f"up to {applied.format_amount(remedy, limit)}" if limit > 0 else "—"
             if limit != file_remedy.limit(tier):

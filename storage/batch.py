@@ -37,7 +37,7 @@ from sqlalchemy.types import TypeDecorator, UserDefinedType
 
 from bot.core.lifecycle import Event, Status
 from bot.core.policy import Tier
-from bot.core.vocabulary import OutboxKind, OutboxStatus, Via
+from bot.core.vocabulary import OutboxKind, OutboxStatus, RequestedBy, Via
 from storage.models import Approval, Decision, OutboxMessage, Proposal, ProposalEvent
 
 # A dedupe key may name its proposal before the proposal has an id.
@@ -141,7 +141,7 @@ class NewProposal(_Columns):
     case_ref: str
     summary: str
     tier: Tier
-    proposer: str
+    proposer: str | None  # None: a customer's request, until an agent takes it up
     created_at: datetime
     customer_fair: Decimal | None = None
     source_key: str | None = None
@@ -151,6 +151,10 @@ class NewProposal(_Columns):
     decided_by: str | None = None
     reroute_at: datetime | None = None
     expire_at: datetime | None = None
+    requested_by: RequestedBy | None = None  # proposals from the company's own systems
+    integration: str | None = None
+    customer_id: str | None = None
+    customer_name: str | None = None
     rows: Rows = Rows()  # not a column: written to the tables that hang off a proposal
 
 

@@ -42,8 +42,24 @@ def may_propose(roster: Roster, user: str) -> str | None:
     )
 
 
-def eligible(tier: Tier, roster: Roster, proposer: str) -> tuple[str, ...]:
-    """Everyone who may agree to a proposal of this tier, in rotation order."""
+def may_take_up(roster: Roster, user: str) -> str | None:
+    """None when `user` may take up a customer's request (and so become its proposer), else why
+    not: anyone who may propose."""
+    if roster.bot_user is not None and user == roster.bot_user:
+        return "Leeway itself never takes up a request."
+    if roster.is_agent(user):
+        return None
+    return (
+        "You're not listed as an agent in Leeway's policy yet, so you can't take up a customer's request. "
+        "Ask a lead to add you under `people.agents`."
+    )
+
+
+def eligible(tier: Tier, roster: Roster, proposer: str | None) -> tuple[str, ...]:
+    """Everyone who may agree to a proposal of this tier, in rotation order. A customer's request
+    no agent has taken up yet (no proposer) waits for anyone who may take it up."""
+    if proposer is None:
+        return tuple(u for u in roster.everyone() if u != roster.bot_user)
     if tier is Tier.PEER:
         pool = roster.everyone()
     elif tier is Tier.LEAD:
@@ -53,10 +69,12 @@ def eligible(tier: Tier, roster: Roster, proposer: str) -> tuple[str, ...]:
     return tuple(u for u in pool if u != proposer and u != roster.bot_user)
 
 
-def refusal(tier: Tier, roster: Roster, proposer: str, user: str) -> str | None:
+def refusal(tier: Tier, roster: Roster, proposer: str | None, user: str) -> str | None:
     """None when `user` may agree to (or decline) the proposal, else why not."""
     if roster.bot_user is not None and user == roster.bot_user:
         return "Leeway itself never agrees to a proposal."
+    if proposer is None:
+        return "This is a customer's request waiting for an agent: take it up first, with *Take it*."
     if user == proposer:
         return "You proposed this one, so someone else needs to agree. That's the point of a second pair of eyes."
     if tier is Tier.LEAD and not roster.is_lead(user):

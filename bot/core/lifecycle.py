@@ -24,6 +24,7 @@ class Event(StrEnum):
 
     PROPOSED = "proposed"
     ASKED = "asked"
+    TAKEN = "taken"  # an agent took up a customer's request, and became its proposer
     GRANTED = "granted"
     DECLINED = "declined"
     EXPIRED = "expired"

@@ -9,9 +9,14 @@ from decimal import Decimal
 
 from pydantic import ValidationError
 
-from bot.core.policy import GRANTING_TIERS, Policy, Remedy, Tier
+from bot.core.policy import FUNNEL, Policy, Remedy, Tier
 
-LIMIT_FIELDS: dict[Tier, str] = {Tier.ALONE: "alone_up_to", Tier.PEER: "peer_up_to", Tier.LEAD: "lead_up_to"}
+LIMIT_FIELDS: dict[Tier, str] = {
+    Tier.CUSTOMER: "customer_up_to",
+    Tier.ALONE: "alone_up_to",
+    Tier.PEER: "peer_up_to",
+    Tier.LEAD: "lead_up_to",
+}
 
 # (remedy id, tier) → the limit a lead set for the team
 Overrides = Mapping[tuple[str, Tier], Decimal]
@@ -31,7 +36,7 @@ def with_limits(remedy: Remedy, changes: Mapping[Tier, Decimal]) -> Remedy:
     values = remedy.model_dump(exclude_none=True)  # None is each optional key left out
     for tier, amount in changes.items():
         if tier not in LIMIT_FIELDS:
-            raise LimitRefused(f"only the {', '.join(t.value for t in GRANTING_TIERS)} limits can be set")
+            raise LimitRefused(f"only the {', '.join(t.value for t in FUNNEL)} limits can be set")
         values[LIMIT_FIELDS[tier]] = amount
     try:
         return Remedy.model_validate(values)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.core.policy import GRANTING_TIERS, Policy, Tier
+from bot.core.policy import FUNNEL, Policy, Tier
 from bot.core.vocabulary import CustomerOutcome
 
 
@@ -42,7 +42,10 @@ LimitCommand = SetLimit | ResetLimits | LimitsHistory
 
 OUTCOME_USAGE = "Write `/remedy outcome <case> delighted|ok|unhappy`, like `/remedy outcome #4711 delighted`."
 
-SET_USAGE = "Write `/remedy limits set <remedy> <alone|peer|lead> <amount>`, like `/remedy limits set refund alone 60`."
+SET_USAGE = (
+    "Write `/remedy limits set <remedy> <customer|alone|peer|lead> <amount>`, "
+    "like `/remedy limits set refund alone 60`."
+)
 RESET_USAGE = "Write `/remedy limits reset <remedy>`, like `/remedy limits reset refund`."
 
 
@@ -62,10 +65,10 @@ def parse_limits(words: list[str], policy: Policy) -> LimitCommand:
         if len(words) != 4:
             raise InputError(SET_USAGE)
         remedy = match_remedy(words[1], policy)
-        tiers = {t.value: t for t in GRANTING_TIERS}
+        tiers = {t.value: t for t in FUNNEL}
         tier = tiers.get(words[2].lower())
         if tier is None:
-            raise InputError(f"`{words[2][:20]}` isn't a tier: use alone, peer or lead. {SET_USAGE}")
+            raise InputError(f"`{words[2][:20]}` isn't a tier: use customer, alone, peer or lead. {SET_USAGE}")
         return SetLimit(remedy.id, tier, parse_amount(words[3], remedy, policy, allow_zero=True))
     raise InputError(
         "Write `/remedy limits`, `/remedy limits history`, `/remedy limits set …` or `/remedy limits reset …`."

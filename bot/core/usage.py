@@ -40,11 +40,16 @@ def time_step(seconds: int) -> int:
     return TIME_STEPS[bisect.bisect_right(TIME_STEPS, max(0, seconds)) - 1]
 
 
+# Whom the grants customers served themselves are counted for: a row of their own in the tallies
+# (no Slack user id looks like it), never an agent's, so usage shows them as a tier of their own.
+CUSTOMERS = "(customers)"
+
+
 @dataclass(frozen=True)
 class GrantedRecord:
     """One granted decision, as the report needs it."""
 
-    proposer: str
+    proposer: str | None  # None: the customer served themselves
     agreed_by: str | None
     tier: Tier
     amount: Decimal
@@ -63,6 +68,7 @@ class Tally:
     alone: int = 0
     with_peer: int = 0
     with_lead: int = 0
+    self_served: int = 0  # by customers in the product (only CUSTOMERS' tallies have any)
     agreements_given: int = 0
     value: Decimal = Decimal(0)
     fair_count: int = 0  # decisions where the customer named a fair figure
@@ -131,6 +137,10 @@ def tally(records: Iterable[GrantedRecord]) -> Tallies:
     units: list[Tally] = []
     times: list[TimeCount] = []
     for r in records:
+        if r.tier is Tier.CUSTOMER or r.proposer is None:
+            # Their own row: no one's decision, no agent's time, no fair figure set against an agent.
+            units.append(Tally(person=CUSTOMERS, unit=r.unit, self_served=1, value=r.amount))
+            continue
         fair = r.fair is not None
         taken = r.amount == r.fair
         units.append(
@@ -207,6 +217,8 @@ class UsageReport:
     fair_figures: dict[str, Decimal] = field(default_factory=dict)  # what the customers said was fair
     fair_taken: int = 0  # ...where the agent granted exactly the customer's figure
     fair_taken_value: dict[str, Decimal] = field(default_factory=dict)
+    self_served: int = 0  # grants customers served themselves in the product (the customer tier)
+    self_served_value: dict[str, Decimal] = field(default_factory=dict)
     outcomes: tuple[OutcomeCount, ...] = ()  # per remedy, for its grants in the period
 
     @property
@@ -256,7 +268,8 @@ def usage_report(
                 median_seconds=median_step(times.get(user, {})),
             )
         )
-    units = merged.units
+    customers = [t for t in merged.units if t.person == CUSTOMERS]
+    units = tuple(t for t in merged.units if t.person != CUSTOMERS)
     agent_set = set(agents)
     return UsageReport(
         start=start,
@@ -271,6 +284,8 @@ def usage_report(
         fair_figures=_by_unit(units, "fair_figures"),
         fair_taken=sum(t.fair_taken for t in units),
         fair_taken_value=_by_unit(units, "fair_taken_value"),
+        self_served=sum(t.self_served for t in customers),
+        self_served_value=_by_unit(customers, "value"),
     )
 
 

@@ -37,8 +37,17 @@ class Via(StrEnum):
     """How the agreement that granted a proposal came."""
 
     ALONE = "alone"  # within the agent's own authority
+    CUSTOMER = "customer"  # the customer served themselves in the product, within `customer_up_to`
     BUTTON = "button"
     REACTION = "reaction"
+
+
+class RequestedBy(StrEnum):
+    """Who asked, for a proposal that came from one of the company's own systems (None: made in
+    Slack)."""
+
+    CUSTOMER = "customer"  # the customer asked the product themselves
+    AGENT = "agent"  # a company system (a helpdesk sidebar) proposing for an agent
 
 
 class ReviewOutcome(StrEnum):

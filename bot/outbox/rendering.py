@@ -172,7 +172,10 @@ def _decision(message: OutboxMessage, read: Reader) -> Delivery:
 
 
 def _kudos(message: OutboxMessage, read: Reader) -> Delivery:
-    return _post(message, views.kudos(read.proposal(message)))
+    proposal = read.proposal(message)
+    if proposal.proposer is None:  # never owed: what a customer served themselves celebrates no person
+        raise Drop("a grant the customer served themselves has no one to celebrate")
+    return _post(message, views.kudos(proposal))
 
 
 def _coaching(message: OutboxMessage, read: Reader) -> Delivery:

@@ -45,6 +45,7 @@ from bot.services.results import (
     AgreeResult,
     AlreadyDecided,
     AlreadyReviewed,
+    AlreadyTaken,
     Asked,
     AwayResult,
     Declined,
@@ -60,12 +61,14 @@ from bot.services.results import (
     Refused,
     Reviewed,
     ReviewResult,
+    TakeResult,
     Withdrawn,
     WithdrawResult,
 )
 from bot.services.retention import forget_delivered
 from bot.services.review import REVIEW_COUNTED_UP_TO, review, review_queue, send_weekly, to_review, weekly_sent
 from bot.services.routing import expire_due, reroute_due
+from bot.services.taking import take_up
 from bot.services.usage import roll_up_usage, usage, usage_between
 
 __all__ = [
@@ -73,6 +76,7 @@ __all__ = [
     "AgreeResult",
     "AlreadyDecided",
     "AlreadyReviewed",
+    "AlreadyTaken",
     "Asked",
     "AwayResult",
     "Context",
@@ -96,6 +100,7 @@ __all__ = [
     "ReviewResult",
     "Reviewed",
     "SetAside",
+    "TakeResult",
     "WithdrawResult",
     "Withdrawn",
     "agree",
@@ -131,6 +136,7 @@ __all__ = [
     "set_limit",
     "stop_nudges",
     "suggestions",
+    "take_up",
     "tell",
     "tell_outcome",
     "to_review",

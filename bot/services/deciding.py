@@ -12,11 +12,12 @@ from bot.core.lifecycle import Event, Status
 from bot.core.parsing import check_reason
 from bot.core.policy import Tier
 from bot.core.vocabulary import OutboxKind, Via
-from bot.services import records
+from bot.services import records, taking
 from bot.services.context import Context
 from bot.services.results import (
     AgreeResult,
     AlreadyDecided,
+    Asked,
     Declined,
     DeclineResult,
     Granted,
@@ -25,7 +26,7 @@ from bot.services.results import (
     Withdrawn,
     WithdrawResult,
 )
-from storage import batch, db, queries
+from storage import db, queries
 from storage.models import Proposal
 
 # A kept reaction that has matched no request in this long was on some other message.
@@ -51,16 +52,20 @@ def agree(ctx: Context, *, proposal_id: int, user: str, via: Via) -> AgreeResult
     """`user` agrees: the first valid agreement grants; every later one finds it decided."""
     with ctx.sessions.begin() as session:
         result = _agree(session, ctx, proposal_id=proposal_id, user=user, via=via)
-    if isinstance(result, Granted):
+    if isinstance(result, Granted | Asked):
         ctx.wake_sender()
     return result
 
 
 def _agree(session: Session, ctx: Context, *, proposal_id: int, user: str, via: Via) -> AgreeResult:
+    waiting = queries.get_proposal(session, proposal_id=proposal_id)
+    if waiting is not None and waiting.status == Status.PENDING and waiting.proposer is None:
+        # A ✅ on a customer's request no one has taken up yet takes it up.
+        return taking.take_up_in(session, ctx, proposal_id=proposal_id, user=user, via=via)
     proposal = _decidable(session, ctx, proposal_id=proposal_id, user=user)
     if not isinstance(proposal, Proposal):
         return proposal
-    if not _grant(session, ctx, proposal, approver=user, via=via):
+    if not records.grant(session, ctx, proposal, approver=user, via=via):
         session.refresh(proposal)  # the winner changed it: report what it is now
         return AlreadyDecided(proposal)
     return Granted(proposal)
@@ -108,7 +113,7 @@ def reactions_to_request(ctx: Context, *, channel: str, ts: str) -> dict[str, Ag
             return {}
         users = queries.take_reactions(session, channel=channel, ts=ts)
         results = {user: _agree(session, ctx, proposal_id=proposal.id, user=user, via=Via.REACTION) for user in users}
-    if any(isinstance(result, Granted) for result in results.values()):
+    if any(isinstance(result, Granted | Asked) for result in results.values()):
         ctx.wake_sender()
     return results
 
@@ -161,6 +166,7 @@ def decline(ctx: Context, *, proposal_id: int, user: str, reason: str | None) ->
             actor=user,
             detail={"reason": reason} if reason else {},
         )
+        assert proposal.proposer is not None, "a customer's request is taken up before anyone decides it"
         ctx.metrics.outcome(proposal.tier, "declined")
         records.owe_request_update(session, ctx, proposal_id=proposal.id, at=now)
         queries.enqueue(
@@ -174,33 +180,6 @@ def decline(ctx: Context, *, proposal_id: int, user: str, reason: str | None) ->
         records.mark(proposal, status=Status.DECLINED, decided_at=now, decided_by=user, decline_reason=reason)
     ctx.wake_sender()
     return Declined(proposal)
-
-
-def _grant(session: Session, ctx: Context, proposal: Proposal, *, approver: str, via: Via) -> bool:
-    """The single conditional state change that grants, plus everything a grant owes."""
-    now = ctx.clock()
-    changed = records.transition(
-        session,
-        proposal_id=proposal.id,
-        event=Event.GRANTED,
-        decided_at=now,
-        decided_by=approver,
-    )
-    if not changed:
-        return False
-    records.mark(proposal, status=Status.GRANTED, decided_at=now, decided_by=approver)
-    rows = records.grant_rows(
-        ctx,
-        tier=Tier(proposal.tier),
-        proposer=proposal.proposer,
-        created_at=proposal.created_at,
-        approver=approver,
-        via=via,
-        now=now,
-    )
-    batch.add_rows(session, [(proposal.id, rows)])
-    records.count_grant(ctx, Tier(proposal.tier), seconds=rows.decisions[0].seconds_to_decision)
-    return True
 
 
 def withdraw(ctx: Context, *, user: str, proposal_id: int | None = None, case_ref: str | None = None) -> WithdrawResult:

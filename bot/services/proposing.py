@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from bot.core import authority
 from bot.core.authority import Roster
+from bot.core.budget import BudgetUse
 from bot.core.encouragement import Precedent
 from bot.core.lifecycle import Event, Status
 from bot.core.parsing import Draft, InputError
-from bot.core.policy import Remedy, Tier
+from bot.core.policy import CaseSoFar, Remedy, Tier
 from bot.core.timing import add_working_time, next_open
 from bot.core.vocabulary import OutboxKind, Via
 from bot.services import records
@@ -31,7 +32,13 @@ from storage.models import Proposal
 
 
 def propose(
-    ctx: Context, *, proposer: str, draft: Draft, origin_channel: str | None, source_key: str | None
+    ctx: Context,
+    *,
+    proposer: str,
+    draft: Draft,
+    origin_channel: str | None,
+    source_key: str | None,
+    through: records.Through | None = None,
 ) -> ProposeResult:
     """Record a complete draft: grant it at once in the alone tier, or ask one peer or lead.
 
@@ -65,6 +72,7 @@ def propose(
         origin_channel=origin_channel,
         source_key=source_key,
         now=ctx.clock(),
+        through=through,
     )
     # A remedy with an alone budget spends it under the case's lock, not in the batch.
     if tier is Tier.ALONE and remedy.alone_budget is None:
@@ -112,7 +120,7 @@ def write_alone_grants(ctx: Context, proposals: Sequence[NewProposal]) -> list[i
     batch) is left out too, so it costs the batch nothing: on its own it finds what the first
     one recorded. Written, it would fail the whole batch on the unique key, and every grant in
     it would then be written one by one."""
-    limits = [_alone_limit(ctx, p.remedy_id, p.proposer) for p in proposals]
+    limits = [_alone_limit(ctx, p.remedy_id, p.proposer or "") for p in proposals]
     since = min(p.created_at for p in proposals) - ctx.policy.case_window
     with db.batch_connection(ctx.sessions) as connection:
         return add_alone_grants(connection, proposals, alone_limits=limits, since=since)
@@ -129,6 +137,8 @@ def _propose_counting_the_case(
 ) -> ProposeResult:
     """Under the case's lock: the tier of the amount with what the case already has, then the
     grant, or the ask (under the routing lock too), or out of policy."""
+    proposer = new.proposer
+    assert proposer is not None, "an agent's own proposal"
     # Read before the locks are taken, so no one waits on it: how the team granted this remedy
     # lately, which the request carries (grants within an agent's own authority never come here
     # unless their case had too much for them).
@@ -144,19 +154,14 @@ def _propose_counting_the_case(
             since=now - ctx.policy.case_window,
             except_source_keys=[new.source_key] if new.source_key else (),
         )
-        tier = remedy.tier_for(new.amount, already=already.total)
-        over_budget = None
-        if tier is Tier.ALONE:
-            over_budget = spend_alone(session, ctx, remedy=remedy, proposer=new.proposer, amount=new.amount, now=now)
-            if over_budget is not None:  # past their budget for it: a peer agrees, kindly
-                tier = remedy.tier_above_alone(new.amount, already=already.total)
+        tier, over_budget = tier_in_case(session, ctx, remedy, proposer=proposer, amount=new.amount, already=already)
         if tier is Tier.OUT_OF_POLICY:
             ctx.metrics.outcome(tier, "out_of_policy")
             return OutOfPolicy(remedy, new.amount, new.case_ref, already)
         if tier is Tier.ALONE:  # what the case had shrank meanwhile (a decline, say)
             proposal = batch.add_proposal(session, _as_granted_alone(ctx, new, draft))
         else:
-            asked = _ask(ctx, session, replace(new, tier=tier), draft, roster, now, lately)
+            asked = write_request(ctx, session, replace(new, tier=tier), draft, roster, now, lately)
             if isinstance(asked, Refused):
                 return asked
             proposal = asked
@@ -169,7 +174,22 @@ def _propose_counting_the_case(
     return Asked(proposal, already, over_budget)
 
 
-def _ask(
+def tier_in_case(
+    session: Session, ctx: Context, remedy: Remedy, *, proposer: str, amount: Decimal, already: CaseSoFar
+) -> tuple[Tier, BudgetUse | None]:
+    """The tier of an agent's proposal of `amount` on a case that has `already` (the caller holds
+    the case's lock), and, within their own authority, their alone budget spent on it. Past
+    that budget a peer (or a lead) agrees: the tier above alone, and the budget as it stands."""
+    tier = remedy.tier_for(amount, already=already.total)
+    if tier is not Tier.ALONE:
+        return tier, None
+    over_budget = spend_alone(session, ctx, remedy=remedy, proposer=proposer, amount=amount, now=ctx.clock())
+    if over_budget is not None:  # past their budget for it: a peer agrees, kindly
+        return remedy.tier_above_alone(amount, already=already.total), over_budget
+    return tier, None
+
+
+def write_request(
     ctx: Context,
     session: Session,
     new: NewProposal,
@@ -177,16 +197,19 @@ def _ask(
     roster: Roster,
     now: datetime,
     lately: Precedent,
+    *,
+    proposed_detail: dict[str, str] | None = None,
 ) -> Proposal | Refused:
     """Choose whom to ask and write the request, with the post it owes and the precedent it
-    carries (frozen now, so the post, its updates and the proposer's reply all say the same)."""
+    carries (frozen now, so the post, its updates and the proposer's reply all say the same).
+    A customer's request (no proposer) asks someone to take it up."""
     queries.lock_routing(session)
     asked = whom_to_ask(session, tier=new.tier, roster=roster, proposer=new.proposer, named=draft.peer, now=now)
     if isinstance(asked, Refused):
         return asked
     hours = ctx.policy.hours
     history = (
-        records.proposed(now, new.proposer, new.tier, draft),
+        records.proposed(now, new.proposer, new.tier, draft, detail=proposed_detail),
         EventRow(at=now, kind=Event.ASKED, actor=None, detail={"asked": asked}),
     )
     proposal = batch.add_proposal(
@@ -217,6 +240,7 @@ def _as_granted_alone(ctx: Context, new: NewProposal, draft: Draft) -> NewPropos
     """Within the agent's own authority the new row is itself the grant: no one else can race
     for it, so it is stored granted, and the history still reads proposed → granted."""
     now, proposer = new.created_at, new.proposer
+    assert proposer is not None, "an agent's own proposal"
     grant = records.grant_rows(
         ctx, tier=Tier.ALONE, proposer=proposer, created_at=now, approver=proposer, via=Via.ALONE, now=now
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,11 +13,33 @@ from bot.core import lifecycle
 from bot.core.lifecycle import Event, Status
 from bot.core.parsing import Draft
 from bot.core.policy import Remedy, Tier
-from bot.core.vocabulary import OutboxKind, Via
+from bot.core.vocabulary import OutboxKind, RequestedBy, Via
 from bot.services.context import Context
-from storage import queries
+from storage import batch, queries
 from storage.batch import THIS_PROPOSAL, ApprovalRow, DecisionRow, EventRow, NewProposal, Rows, outbox_row
 from storage.models import Proposal
+
+
+@dataclass(frozen=True)
+class Through:
+    """Who asked, for a proposal from one of the company's own systems (`services.product`)."""
+
+    requested_by: RequestedBy
+    integration: str
+    customer_id: str | None = None
+    customer_name: str | None = None
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "requested_by": self.requested_by,
+            "integration": self.integration,
+            "customer_id": self.customer_id,
+            "customer_name": self.customer_name,
+        }
+
+    def history(self) -> dict[str, str]:
+        """What the first line of its history says of it."""
+        return {"requested_by": str(self.requested_by), "integration": self.integration}
 
 
 def new_proposal(
@@ -26,10 +49,11 @@ def new_proposal(
     *,
     status: Status,
     tier: Tier,
-    proposer: str,
+    proposer: str | None,
     origin_channel: str | None,
     source_key: str | None,
     now: datetime,
+    through: Through | None = None,
 ) -> NewProposal:
     """A new proposal's facts, all from the policy and the draft (never from a button's value)."""
     if draft.amount is None or draft.case_ref is None or draft.summary is None:
@@ -48,25 +72,45 @@ def new_proposal(
         proposer=proposer,
         origin_channel=origin_channel,
         created_at=now,
+        **(through.columns() if through else {}),
     )
 
 
-def proposed(at: datetime, proposer: str, tier: Tier, draft: Draft) -> EventRow:
-    """The first line of every proposal's history."""
-    return EventRow(at=at, kind=Event.PROPOSED, actor=proposer, detail={"tier": str(tier), "amount": str(draft.amount)})
+def proposed(
+    at: datetime, proposer: str | None, tier: Tier, draft: Draft, *, detail: dict[str, Any] | None = None
+) -> EventRow:
+    """The first line of every proposal's history (no actor: a customer's request)."""
+    said = {"tier": str(tier), "amount": str(draft.amount), **(detail or {})}
+    return EventRow(at=at, kind=Event.PROPOSED, actor=proposer, detail=said)
 
 
 def grant_rows(
-    ctx: Context, *, tier: Tier, proposer: str, created_at: datetime, approver: str, via: Via, now: datetime
+    ctx: Context,
+    *,
+    tier: Tier,
+    proposer: str | None,
+    created_at: datetime,
+    approver: str | None,
+    via: Via,
+    now: datetime,
+    request_posted: bool | None = None,
 ) -> Rows:
-    """What every grant owes: the agreement, the history, the audit record and the posts."""
-    alone = via is Via.ALONE
+    """What every grant owes: the agreement, the history, the audit record and the posts.
+
+    `request_posted` (by default: unless granted within the agent's own authority) says a request
+    was posted, which is brought up to date, and its proposer told. A customer who served
+    themselves (`Via.CUSTOMER`, no approver) has no agreement to record and no person to
+    celebrate: the decision is recorded, and nothing goes to kudos."""
+    alone = via in (Via.ALONE, Via.CUSTOMER)
     channels = ctx.policy.channels
-    owed = [(OutboxKind.DECISION, channels.decisions), (OutboxKind.KUDOS, channels.kudos)]
-    if not alone:
+    owed = [(OutboxKind.DECISION, channels.decisions)]
+    if via is not Via.CUSTOMER:
+        owed.append((OutboxKind.KUDOS, channels.kudos))
+    if request_posted if request_posted is not None else not alone:
+        assert proposer is not None, "a request granted has the proposer who took it up"
         owed += [(OutboxKind.REQUEST_UPDATE, channels.requests), (OutboxKind.PROPOSER_NOTE, proposer)]
     return Rows(
-        approvals=(ApprovalRow(approver=approver, via=via, at=now),),
+        approvals=() if approver is None else (ApprovalRow(approver=approver, via=via, at=now),),
         events=(EventRow(at=now, kind=Event.GRANTED, actor=approver, detail={"via": via}),),
         decisions=(
             DecisionRow(
@@ -87,6 +131,40 @@ def grant_rows(
             for kind, channel in owed
         ),
     )
+
+
+def grant(
+    session: Session,
+    ctx: Context,
+    proposal: Proposal,
+    *,
+    approver: str,
+    via: Via,
+    tier: Tier | None = None,
+    request_posted: bool | None = None,
+) -> bool:
+    """The single conditional state change that grants a pending proposal, plus everything a
+    grant owes (every path that grants a pending request comes here). False: someone else
+    decided it first."""
+    now = ctx.clock()
+    tier = tier or Tier(proposal.tier)
+    changed = transition(session, proposal_id=proposal.id, event=Event.GRANTED, decided_at=now, decided_by=approver)
+    if not changed:
+        return False
+    mark(proposal, status=Status.GRANTED, decided_at=now, decided_by=approver)
+    rows = grant_rows(
+        ctx,
+        tier=tier,
+        proposer=proposal.proposer,
+        created_at=proposal.created_at,
+        approver=approver,
+        via=via,
+        now=now,
+        request_posted=request_posted,
+    )
+    batch.add_rows(session, [(proposal.id, rows)])
+    count_grant(ctx, tier, seconds=rows.decisions[0].seconds_to_decision)
+    return True
 
 
 def count_grant(ctx: Context, tier: Tier, *, seconds: int) -> None:

@@ -46,6 +46,13 @@ class AlreadyDecided:
 
 
 @dataclass(frozen=True)
+class AlreadyTaken:
+    """Another agent took up the customer's request first (`proposal.proposer`)."""
+
+    proposal: Proposal
+
+
+@dataclass(frozen=True)
 class Declined:
     proposal: Proposal
 
@@ -102,7 +109,10 @@ ONLY_LEADS_USAGE = "Only leads can see usage."
 
 
 ProposeResult = Granted | Asked | OutOfPolicy | Refused
-AgreeResult = Granted | Refused | AlreadyDecided | NotFound
+AgreeResult = Granted | Refused | AlreadyDecided | NotFound | Asked | OutOfPolicy | AlreadyTaken
+# Taking up a customer's request: granted within the agent's own authority, or asked of a peer
+# or lead exactly as their own /remedy would be.
+TakeResult = Granted | Asked | OutOfPolicy | Refused | AlreadyTaken | AlreadyDecided | NotFound
 DeclineResult = Declined | Refused | AlreadyDecided | NotFound
 
 WithdrawResult = Withdrawn | Refused | AlreadyDecided | NotFound

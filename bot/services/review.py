@@ -67,7 +67,12 @@ def review(
     now = ctx.clock()
     with ctx.sessions.begin() as session:
         proposal = queries.get_proposal(session, proposal_id=proposal_id)
-        if proposal is None or queries.decision_of(session, proposal_id=proposal_id) is None:
+        # What a customer served themselves is no one's decision to look back on.
+        if (
+            proposal is None
+            or proposal.proposer is None
+            or queries.decision_of(session, proposal_id=proposal_id) is None
+        ):
             return NoSuchDecision()
         if not queries.record_review(session, proposal_id=proposal_id, at=now, by=user, outcome=outcome, note=note):
             return AlreadyReviewed(proposal)

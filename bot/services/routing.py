@@ -42,7 +42,9 @@ class Around:
         open_asks, last_asked = queries.asks_of(session, users=people)
         return cls(away=queries.away_users(session, now=now), open_asks=open_asks, last_asked=last_asked)
 
-    def pick(self, *, tier: Tier, roster: Roster, proposer: str, passed_over: Collection[str] = ()) -> str | None:
+    def pick(
+        self, *, tier: Tier, roster: Roster, proposer: str | None, passed_over: Collection[str] = ()
+    ) -> str | None:
         """The fairest pick among the people who may agree and are around (not away, not
         `passed_over`): fewest open asks, then asked longest ago."""
         pool = [u for u in authority.eligible(tier, roster, proposer) if u not in self.away and u not in passed_over]
@@ -65,7 +67,13 @@ class Around:
 
 
 def pick_someone_around(
-    session: Session, *, tier: Tier, roster: Roster, proposer: str, now: datetime, passed_over: Collection[str] = ()
+    session: Session,
+    *,
+    tier: Tier,
+    roster: Roster,
+    proposer: str | None,
+    now: datetime,
+    passed_over: Collection[str] = (),
 ) -> str | None:
     """The fairest pick among the people who may agree and are around (not away, not
     `passed_over`): fewest open asks, then asked longest ago. The caller holds the routing lock."""
@@ -74,7 +82,7 @@ def pick_someone_around(
 
 
 def whom_to_ask(
-    session: Session, *, tier: Tier, roster: Roster, proposer: str, named: str | None, now: datetime
+    session: Session, *, tier: Tier, roster: Roster, proposer: str | None, named: str | None, now: datetime
 ) -> str | Refused:
     """The person a new request asks: the one it names, if they may agree and are around, or
     else someone fair. Raises InputError for a named person who can't be asked."""
@@ -97,7 +105,7 @@ def whom_to_ask(
         return named
     chosen = pick_someone_around(session, tier=tier, roster=roster, proposer=proposer, now=now)
     if chosen is None:
-        who = "lead" if tier is Tier.LEAD else "agent or lead"
+        who = "lead" if tier is Tier.LEAD and proposer is not None else "agent or lead"
         return Refused(
             f"There's no other {who} in Leeway's policy who is around to agree to this, so it "
             "can't be routed right now. Ask a lead to add people under `people` in the policy."
@@ -136,6 +144,8 @@ def _expire(session: Session, ctx: Context, proposal: Proposal, now: datetime) -
     queries.add_event(session, proposal_id=proposal.id, at=now, kind=Event.EXPIRED, actor=None)
     ctx.metrics.outcome(proposal.tier, "expired")
     records.owe_request_update(session, ctx, proposal_id=proposal.id, at=now)
+    if proposal.proposer is None:
+        return True  # a customer's request no one took up: the product hears of it, no person does
     queries.enqueue(
         session,
         kind=OutboxKind.PROPOSER_NOTE,

@@ -5,6 +5,7 @@ from enum import StrEnum
 
 class Action(StrEnum):
     APPROVE = "approve"
+    TAKE_IT = "take_it"  # an agent takes up a customer's request
     DECLINE = "decline"
     WITHDRAW = "withdraw"
     PROPOSE_AGAIN = "propose_again"

@@ -78,7 +78,8 @@ def stored(words: type[StrEnum], length: int) -> Enum:
 PENDING = text(f"status = '{Status.PENDING.value}'")
 UNSCHEDULED = text(f"status = '{Status.PENDING.value}' AND expire_at IS NULL")
 ASKED = text("asked IS NOT NULL")
-UNREVIEWED = text("reviewed_at IS NULL")
+# What a customer served themselves has no agent to look back with: it never waits for a review.
+UNREVIEWED = text("reviewed_at IS NULL AND tier <> 'customer'")
 AGREED = text("agreed_by IS NOT NULL")
 
 

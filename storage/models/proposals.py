@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.core.lifecycle import Event, Status
 from bot.core.policy import Tier
-from bot.core.vocabulary import CustomerOutcome, ReviewOutcome, Via
+from bot.core.vocabulary import CustomerOutcome, RequestedBy, ReviewOutcome, Via
 from storage.models.base import AGREED, ASKED, PENDING, UNREVIEWED, UNSCHEDULED, Base, stored
 
 
@@ -30,7 +30,9 @@ class Proposal(Base):
     case_ref: Mapped[str] = mapped_column(String(100))
     summary: Mapped[str] = mapped_column(Text)
     tier: Mapped[Tier] = mapped_column(stored(Tier, 16))
-    proposer: Mapped[str] = mapped_column(String(32))
+    # None only while a customer's request waits for an agent to take it up (or for a grant the
+    # customer served themselves): whoever takes it up becomes its proposer.
+    proposer: Mapped[str | None] = mapped_column(String(32))
     asked: Mapped[str | None] = mapped_column(String(32))
     origin_channel: Mapped[str | None] = mapped_column(String(32))
     request_channel: Mapped[str | None] = mapped_column(String(32))
@@ -47,6 +49,12 @@ class Proposal(Base):
     # request, its updates and the proposer's reply all say the same.
     precedent_count: Mapped[int | None] = mapped_column(Integer)
     precedent_median: Mapped[Decimal | None]
+    # Proposals from the company's own systems (None for those made in Slack): who asked, through
+    # which integration, and the customer it is for.
+    requested_by: Mapped[RequestedBy | None] = mapped_column(stored(RequestedBy, 16))
+    integration: Mapped[str | None] = mapped_column(String(100))
+    customer_id: Mapped[str | None] = mapped_column(String(255))
+    customer_name: Mapped[str | None] = mapped_column(String(255))
 
     # A year holds a million proposals and a few thousand pending ones: what the schedule and the
     # Home read is found through indexes of pending rows only (partial: grants within

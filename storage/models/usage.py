@@ -28,6 +28,7 @@ class UsageTotal(Base):
     alone: Mapped[int] = mapped_column(Integer)
     with_peer: Mapped[int] = mapped_column(Integer)
     with_lead: Mapped[int] = mapped_column(Integer)
+    self_served: Mapped[int] = mapped_column(Integer)  # by the customers themselves (their own row)
     agreements_given: Mapped[int] = mapped_column(Integer)
     value: Mapped[Decimal]
     fair_count: Mapped[int] = mapped_column(Integer)

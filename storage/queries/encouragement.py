@@ -111,6 +111,7 @@ def recent_alone_grants(session: Session, *, since: datetime, limit: int) -> lis
             proposal_id=p.id,
         )
         for p, granted_at in rows
+        if p.proposer is not None  # always: a grant within an agent's own authority has its agent
     ]
 
 

@@ -125,7 +125,7 @@ def personal_evidence(session: Session, *, since: datetime, at_least: int) -> li
     rows = session.execute(
         select(Proposal.proposer, Proposal.remedy_id, count, reviewed, talk)
         .join(Proposal, Proposal.id == Decision.proposal_id)
-        .where(*recent)
+        .where(*recent, Proposal.proposer.is_not(None))
         .group_by(Proposal.proposer, Proposal.remedy_id)
         .having(count >= at_least, reviewed == count, talk == 0)
         .order_by(Proposal.proposer, Proposal.remedy_id)
@@ -136,6 +136,7 @@ def personal_evidence(session: Session, *, since: datetime, at_least: int) -> li
             _evidence(session, since=since, remedy_id=remedy_id, tier=Tier.PEER, counts=(n, n, 0), proposer=person),
         )
         for person, remedy_id, n, _, _ in rows
+        if person is not None
     ]
 
 

@@ -73,6 +73,24 @@ def change_status(
     return changed == 1
 
 
+def take_up(session: Session, *, proposal_id: int, proposer: str) -> bool:
+    """The one conditional change that makes `proposer` the proposer of a customer's request no
+    one has taken up yet: True only for the first who takes it."""
+    changed = updated(
+        session,
+        update(Proposal)
+        .where(Proposal.id == proposal_id, PENDING, Proposal.proposer.is_(None))
+        .values(proposer=proposer),
+    )
+    return changed == 1
+
+
+def set_proposal(session: Session, *, proposal_id: int, **values: Any) -> None:
+    """Change a proposal's columns (its status changes only through `change_status`)."""
+    assert "status" not in values
+    updated(session, update(Proposal).where(Proposal.id == proposal_id).values(**values))
+
+
 def set_request_message(session: Session, *, proposal_id: int, channel: str, ts: str) -> None:
     updated(session, update(Proposal).where(Proposal.id == proposal_id).values(request_channel=channel, request_ts=ts))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.lifecycle import Status
@@ -14,12 +14,18 @@ from storage.models import Decision, Proposal
 from storage.queries._pending import PENDING
 from storage.queries._updates import updated
 
+# In the words of the partial index of decisions waiting for a review (see `_pending` for why).
+UNREVIEWED_DECISIONS: tuple[ColumnElement[bool], ...] = (
+    Decision.reviewed_at.is_(None),
+    Decision.tier != literal_column(f"'{Tier.CUSTOMER.value}'"),
+)
+
 
 def review_queue(session: Session, *, limit: int) -> list[tuple[Proposal, Decision]]:
     rows = session.execute(
         select(Proposal, Decision)
         .join(Decision, Decision.proposal_id == Proposal.id)
-        .where(Decision.reviewed_at.is_(None))
+        .where(*UNREVIEWED_DECISIONS)
         .order_by(Decision.granted_at)
         .limit(limit)
     )
@@ -29,7 +35,7 @@ def review_queue(session: Session, *, limit: int) -> list[tuple[Proposal, Decisi
 def review_queue_size(session: Session, *, up_to: int) -> int:
     """How many decisions wait for a review, counted no further than `up_to`: past it, the
     count costs as much as the history it would read."""
-    waiting = select(Decision.id).where(Decision.reviewed_at.is_(None)).limit(up_to).subquery()
+    waiting = select(Decision.id).where(*UNREVIEWED_DECISIONS).limit(up_to).subquery()
     return int(session.scalar(select(func.count()).select_from(waiting)) or 0)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot.core.policy import Tier
-from bot.core.usage import TIME_STEPS, Tallies, Tally, TimeCount
+from bot.core.usage import CUSTOMERS, TIME_STEPS, Tallies, Tally, TimeCount
 from storage.models import Decision, Hundredths, Proposal, UsageRollup, UsageTotal, UsageTotalTime
 
 ROLLUP = 1  # the one row of usage_rollup
@@ -57,25 +57,31 @@ _COUNTS = {f.name for f in fields(Tally) if f.type == "int"}
 def tallies_between(session: Session, *, start: datetime, end: datetime) -> Tallies:
     """The figures of the decisions granted in (start, end], added up per person and unit."""
     window = and_(Decision.granted_at > start, Decision.granted_at <= end)
-    fair = Proposal.customer_fair.is_not(None)
-    taken = Proposal.amount == Proposal.customer_fair
+    # What customers served themselves counts in a row of its own, with none of an agent's figures.
+    by_agent = Proposal.tier != Tier.CUSTOMER
+    person = func.coalesce(Proposal.proposer, CUSTOMERS)
+    fair = and_(by_agent, Proposal.customer_fair.is_not(None))
+    taken = and_(by_agent, Proposal.amount == Proposal.customer_fair)
     decided = session.execute(
         select(
-            Proposal.proposer.label("person"),
+            person.label("person"),
             Proposal.unit.label("unit"),
             _count(Proposal.tier == Tier.ALONE).label("alone"),
             _count(Proposal.tier == Tier.PEER).label("with_peer"),
             _count(Proposal.tier == Tier.LEAD).label("with_lead"),
+            _count(Proposal.tier == Tier.CUSTOMER).label("self_served"),
             func.sum(Proposal.amount, type_=Hundredths()).label("value"),
             _count(fair).label("fair_count"),
             _amount(fair).label("granted_where_fair"),
-            func.coalesce(func.sum(Proposal.customer_fair), 0, type_=Hundredths()).label("fair_figures"),
+            func.coalesce(func.sum(case((by_agent, Proposal.customer_fair), else_=None)), 0, type_=Hundredths()).label(
+                "fair_figures"
+            ),
             _count(taken).label("fair_taken"),
             _amount(taken).label("fair_taken_value"),
         )
         .join(Decision, Decision.proposal_id == Proposal.id)
         .where(window)
-        .group_by(Proposal.proposer, Proposal.unit)
+        .group_by(person, Proposal.unit)
     )
     agreed = session.execute(
         select(Decision.agreed_by.label("person"), Proposal.unit.label("unit"), func.count().label("agreements_given"))
@@ -87,11 +93,12 @@ def tallies_between(session: Session, *, start: datetime, end: datetime) -> Tall
     times = session.execute(
         select(Proposal.proposer, step, func.count())
         .join(Decision, Decision.proposal_id == Proposal.id)
-        .where(window)
+        .where(window, by_agent, Proposal.proposer.is_not(None))
         .group_by(Proposal.proposer, step)
     )
     return Tallies(
-        _tallies(decided) + _tallies(agreed), tuple(TimeCount(person, int(s), int(n)) for person, s, n in times)
+        _tallies(decided) + _tallies(agreed),
+        tuple(TimeCount(who, int(s), int(n)) for who, s, n in times if who is not None),
     )
 
 

@@ -21,6 +21,7 @@ from storage.batch import DecisionRow, Rows
 from storage.db import make_engine
 from storage.models import Decision, Proposal, ProposalEvent
 from storage.queries._pending import PENDING
+from storage.queries.review import UNREVIEWED_DECISIONS
 from tests.storage.test_storage import T0, make_proposal
 
 
@@ -132,7 +133,7 @@ def plan(engine: Engine, query: Select[Any]) -> str:
         ),
         (select(Proposal.id).where(Proposal.proposer == "U0ANA", PENDING).order_by(Proposal.id), "proposer_status"),
         (select(Proposal.id).where(PENDING, Proposal.expire_at.is_(None)), "ix_proposal_pending_"),
-        (select(Decision.id).where(Decision.reviewed_at.is_(None)).order_by(Decision.granted_at), "unreviewed"),
+        (select(Decision.id).where(*UNREVIEWED_DECISIONS).order_by(Decision.granted_at), "unreviewed"),
         (select(Decision.id).where(Decision.agreed_by == "U0BEN"), "ix_decision_agreed_by"),
     ],
 )

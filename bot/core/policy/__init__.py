@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from bot.core.policy.fields import Duration, DurationOrOff, Limit, Share, Switch, _Frozen
 from bot.core.policy.remedy import TELL_CUSTOMER_LIMIT, AloneBudget, BudgetPeriod, CaseSoFar, Remedy
 from bot.core.policy.specs import Channels, DigestSpec, People, TrustSpec, WorkingHoursSpec
-from bot.core.policy.tiers import CURRENCY_SYMBOLS, GRANTING_TIERS, TIER_WORDS, Tier, format_amount
+from bot.core.policy.tiers import CURRENCY_SYMBOLS, FUNNEL, GRANTING_TIERS, TIER_WORDS, Tier, format_amount
 from bot.core.timing import WorkingHours, zone
 
 # Reminding someone of their authority more often than daily would be pestering, not a nudge.
@@ -107,6 +107,7 @@ class Policy(_Frozen):
 
 __all__ = [
     "CURRENCY_SYMBOLS",
+    "FUNNEL",
     "GRANTING_TIERS",
     "SHORTEST_NUDGE_AFTER",
     "TELL_CUSTOMER_LIMIT",

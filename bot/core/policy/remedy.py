@@ -12,7 +12,7 @@ from typing import Annotated, Any, Self
 from pydantic import Field, field_validator, model_validator
 
 from bot.core.policy.fields import Limit, _Frozen
-from bot.core.policy.tiers import GRANTING_TIERS, Tier
+from bot.core.policy.tiers import FUNNEL, GRANTING_TIERS, Tier
 
 _REMEDY_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # a line break is fine; other control characters are not
@@ -37,6 +37,8 @@ class Remedy(_Frozen):
     id: str
     label: str = Field(min_length=1, max_length=75)
     unit: str | None = None  # None: the policy's currency; "days": a number of days
+    # The most a customer may get by asking the product themselves (0: they always ask an agent).
+    customer_up_to: Limit = Decimal(0)
     alone_up_to: Limit = Decimal(0)
     peer_up_to: Limit = Decimal(0)
     lead_up_to: Limit = Decimal(0)
@@ -84,9 +86,11 @@ class Remedy(_Frozen):
     @model_validator(mode="after")
     def _limits_rise(self) -> Self:
         named = [("alone_up_to", self.alone_up_to), ("peer_up_to", self.peer_up_to), ("lead_up_to", self.lead_up_to)]
-        active = [(name, value) for name, value in named if value > 0]
-        if not active:
+        if not any(value > 0 for _, value in named):
             raise ValueError("at least one of alone_up_to, peer_up_to, lead_up_to must be above 0")
+        # The customer's own tier sits at the bottom of the funnel, below every agent's.
+        named.insert(0, ("customer_up_to", self.customer_up_to))
+        active = [(name, value) for name, value in named if value > 0]
         for (low_name, low), (high_name, high) in itertools.pairwise(active):
             if high <= low:
                 raise ValueError(
@@ -113,15 +117,21 @@ class Remedy(_Frozen):
 
     def limit(self, tier: Tier) -> Decimal:
         """The highest amount the tier grants; 0 when the tier is skipped."""
-        return {Tier.ALONE: self.alone_up_to, Tier.PEER: self.peer_up_to, Tier.LEAD: self.lead_up_to}.get(
-            tier, Decimal(0)
-        )
+        limits = {
+            Tier.CUSTOMER: self.customer_up_to,
+            Tier.ALONE: self.alone_up_to,
+            Tier.PEER: self.peer_up_to,
+            Tier.LEAD: self.lead_up_to,
+        }
+        return limits.get(tier, Decimal(0))
 
-    def tier_for(self, amount: Decimal, *, already: Decimal = Decimal(0)) -> Tier:
+    def tier_for(self, amount: Decimal, *, already: Decimal = Decimal(0), by_customer: bool = False) -> Tier:
         """The tier of `amount` on a case that `already` has this much of the remedy (granted
-        or waiting, within the policy's `case_window`): a limit can't be split across proposals."""
+        or waiting, within the policy's `case_window`): a limit can't be split across proposals.
+        Only a customer asking the product themselves (`by_customer`) can land in their own
+        tier; an agent's proposal starts at alone."""
         total = already + amount
-        for tier in GRANTING_TIERS:
+        for tier in FUNNEL if by_customer else GRANTING_TIERS:
             limit = self.limit(tier)
             if limit > 0 and total <= limit:
                 return tier

@@ -7,16 +7,20 @@ from enum import StrEnum
 
 
 class Tier(StrEnum):
+    CUSTOMER = "customer"  # the customer asked the product themselves, within `customer_up_to`
     ALONE = "alone"
     PEER = "peer"
     LEAD = "lead"
     OUT_OF_POLICY = "out_of_policy"
 
 
-# Display order of the tiers that grant something.
+# Display order of the tiers an agent's proposal can take.
 GRANTING_TIERS: tuple[Tier, ...] = (Tier.ALONE, Tier.PEER, Tier.LEAD)
+# The whole funnel, lowest first: a customer serving themselves, then the agents' tiers.
+FUNNEL: tuple[Tier, ...] = (Tier.CUSTOMER, *GRANTING_TIERS)
 
 TIER_WORDS: dict[Tier, str] = {
+    Tier.CUSTOMER: "self-served by the customer",
     Tier.ALONE: "on your own",
     Tier.PEER: "with a peer",
     Tier.LEAD: "with a lead",

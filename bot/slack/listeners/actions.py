@@ -65,6 +65,13 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         if not isinstance(result, services.Granted):  # a grant shows in the request and the proposer's note
             tell(ctx, body, views.outcome_words(result, ctx.policy))
 
+    def on_take_it(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        # The button only names the request; who may take it, and what it is, come from the database.
+        result = services.take_up(ctx, proposal_id=proposal_id_of(body), user=body["user"]["id"], via=Via.BUTTON)
+        if not isinstance(result, services.Granted):  # a grant shows in the request and the taker's note
+            tell(ctx, body, views.outcome_words(result, ctx.policy))
+
     def ack_only(ack: Ack) -> None:
         ack()
 
@@ -160,6 +167,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         tell(ctx, body, views.outcome_words(result, ctx.policy))
 
     app.action(ids.Action.APPROVE)(on_approve)
+    app.action(ids.Action.TAKE_IT)(on_take_it)
     app.action(ids.Action.TRUST_RAISE)(on_raise)
     app.action(ids.Action.TRUST_NOT_NOW)(on_not_now)
     app.action(ids.Action.TRUST_OFFER)(on_offer)

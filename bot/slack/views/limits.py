@@ -18,6 +18,7 @@ from storage.models import LimitChange
 
 # What a limit lets people decide, as the team says it.
 WHO_DECIDES: dict[Tier, str] = {
+    Tier.CUSTOMER: "a customer may serve themselves in the product",
     Tier.ALONE: "an agent may grant alone",
     Tier.PEER: "two agents may agree together",
     Tier.LEAD: "a lead may approve",

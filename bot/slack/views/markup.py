@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
-from bot.core.policy import GRANTING_TIERS, TIER_WORDS, Policy, Remedy, format_amount
+from bot.core.policy import FUNNEL, TIER_WORDS, Policy, Remedy, format_amount
 from storage.models import Proposal
 
 
@@ -90,7 +90,7 @@ def seconds_between(start: datetime, end: datetime | None) -> int:
 def limits_line(remedy: Remedy, policy: Policy) -> str:
     """ "Refund: on your own up to *$50* · with a peer up to *$150* · with a lead up to *$500*"."""
     parts = []
-    for tier in GRANTING_TIERS:
+    for tier in FUNNEL:  # the customer's own tier shows only where the remedy has one
         limit = remedy.limit(tier)
         if limit > 0:
             parts.append(f"{TIER_WORDS[tier]} up to *{policy.format_amount(remedy, limit)}*")

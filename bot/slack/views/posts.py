@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 
 from bot.core.lifecycle import Status
 from bot.core.policy import TIER_WORDS, Policy, Tier, format_amount
+from bot.core.vocabulary import RequestedBy
 from bot.slack import ids
 from bot.slack.views.encouragement import precedent_line, tell_customer_line
 from bot.slack.views.markup import Message, amount_of, duration, escape, quote, seconds_between, section, what
@@ -37,12 +38,28 @@ def _story(proposal: Proposal) -> SectionBlock:
 # --- the request, in the requests channel ----------------------------------------------------
 
 
+def _customer(proposal: Proposal) -> str:
+    """Who asked, for a customer's request: "Dana Lee (customer 8812), in Acme Shop"."""
+    name = escape(proposal.customer_name) if proposal.customer_name else "A customer"
+    if proposal.customer_id:
+        name += f" (customer {escape(proposal.customer_id)})"
+    return name + (f", in {escape(proposal.integration)}" if proposal.integration else "")
+
+
+def _on_behalf(proposal: Proposal) -> ContextBlock | None:
+    if proposal.requested_by != RequestedBy.CUSTOMER:
+        return None
+    return ContextBlock(elements=[MarkdownTextObject(text=f"On behalf of {_customer(proposal)}, in their own words.")])
+
+
 def request(proposal: Proposal, asked_before: Sequence[str] = ()) -> Message:
     status = proposal.status
     if status == Status.GRANTED:
         return _request_granted(proposal)
     if status != Status.PENDING:
         return _request_closed(proposal)
+    if proposal.proposer is None:
+        return _customer_request(proposal, asked_before)
     who = "a lead" if proposal.tier == Tier.LEAD else "a peer"
     ask = f"<@{proposal.asked}>, can you agree?" if proposal.asked else f"Can {who} agree?"
     head = f"{ask} <@{proposal.proposer}> proposes {what(proposal)} for case *{escape(proposal.case_ref)}*."
@@ -62,6 +79,9 @@ def request(proposal: Proposal, asked_before: Sequence[str] = ()) -> Message:
     lately = precedent_line(proposal)
     if lately:
         blocks.insert(2, ContextBlock(elements=[MarkdownTextObject(text=lately)]))
+    behalf = _on_behalf(proposal)
+    if behalf is not None:
+        blocks.insert(1, behalf)
     blocks.append(
         ContextBlock(
             elements=[
@@ -69,17 +89,7 @@ def request(proposal: Proposal, asked_before: Sequence[str] = ()) -> Message:
             ]
         )
     )
-    earlier = [u for u in dict.fromkeys(asked_before) if u != proposal.asked]
-    if earlier:
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text="Also asked: " + ", ".join(f"<@{u}>" for u in earlier) + ". They can still answer too."
-                    )
-                ]
-            )
-        )
+    blocks.extend(_also_asked(proposal, asked_before))
     text = (
         f"<@{proposal.asked}>: <@{proposal.proposer}> asks you to agree: {escape(proposal.remedy_label)} "
         f"{amount_of(proposal)} for case {escape(proposal.case_ref)}"
@@ -87,16 +97,64 @@ def request(proposal: Proposal, asked_before: Sequence[str] = ()) -> Message:
     return Message(text=text, blocks=blocks)
 
 
+def _also_asked(proposal: Proposal, asked_before: Sequence[str]) -> list[Block]:
+    earlier = [u for u in dict.fromkeys(asked_before) if u != proposal.asked]
+    if not earlier:
+        return []
+    said = "Also asked: " + ", ".join(f"<@{u}>" for u in earlier) + ". They can still answer too."
+    return [ContextBlock(elements=[MarkdownTextObject(text=said)])]
+
+
+def _customer_request(proposal: Proposal, asked_before: Sequence[str]) -> Message:
+    """A customer's request no agent has taken up yet: the customer's own words and figure, and
+    Take it for whoever picks it up first."""
+    ask = f"<@{proposal.asked}>, could you take it up?" if proposal.asked else "Could someone take it up?"
+    head = (
+        f":raising_hand: {_customer(proposal)} asks for {what(proposal)} for case *{escape(proposal.case_ref)}*. {ask}"
+    )
+    blocks: list[Block] = [
+        section(head),
+        _facts(proposal),
+        section(f"*In the customer's words*\n{quote(proposal.summary)}"),
+        ActionsBlock(
+            block_id=ids.Block.REQUEST_ACTIONS,
+            elements=[
+                ButtonElement(text="Take it", action_id=ids.Action.TAKE_IT, value=str(proposal.id), style="primary")
+            ],
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Any agent can take it up, with the button or by reacting :white_check_mark:. Within your "
+                    "own authority it is granted at once; above it, a peer or a lead is asked, as for your own "
+                    "proposals."
+                )
+            ]
+        ),
+        *_also_asked(proposal, asked_before),
+    ]
+    text = (
+        f"A customer asks for {escape(proposal.remedy_label)} {amount_of(proposal)} for case "
+        f"{escape(proposal.case_ref)}: could you take it up?"
+    )
+    return Message(text=text, blocks=blocks)
+
+
 def _request_granted(proposal: Proposal) -> Message:
     took = duration(seconds_between(proposal.created_at, proposal.decided_at))
     when = took if took == "instantly" else f"in {took}"
+    by = (
+        "taken up and granted within their own authority"
+        if proposal.decided_by == proposal.proposer
+        else f"agreed by <@{proposal.decided_by}>"
+    )
     line = (
         f":white_check_mark: *Granted*: <@{proposal.proposer}>'s {what(proposal)} for case "
-        f"*{escape(proposal.case_ref)}*, agreed by <@{proposal.decided_by}> {when}."
+        f"*{escape(proposal.case_ref)}*, {by} {when}."
     )
     return Message(
         text=f"Granted: {escape(proposal.remedy_label)} {amount_of(proposal)} for case "
-        f"{escape(proposal.case_ref)}, agreed by <@{proposal.decided_by}>",
+        f"{escape(proposal.case_ref)}, {by}",
         blocks=[section(line), _facts(proposal)],
     )
 
@@ -114,6 +172,12 @@ def _request_closed(proposal: Proposal) -> Message:
 
 def reroute_ping(proposal: Proposal, asked: str) -> Message:
     # Mentions only the person now asked: no one is pinged twice, and no one is named as slow.
+    if proposal.proposer is None:
+        text = (
+            f"<@{asked}>, could you take this one up? A customer is waiting for an agent: "
+            f"{escape(proposal.remedy_label)} {amount_of(proposal)} for case {escape(proposal.case_ref)}."
+        )
+        return Message(text=text)
     text = (
         f"<@{asked}>, could you take a look at this one? It's waiting for a second pair of eyes: "
         f"{escape(proposal.remedy_label)} {amount_of(proposal)} for case {escape(proposal.case_ref)}."
@@ -125,7 +189,36 @@ def reroute_ping(proposal: Proposal, asked: str) -> Message:
 # --- decisions and kudos ---------------------------------------------------------------------
 
 
+def _self_served_decision(proposal: Proposal) -> Message:
+    """The audit record of what a customer served themselves: no agent, no one agreed."""
+    through = f" in {escape(proposal.integration)}" if proposal.integration else ""
+    fields = [
+        MarkdownTextObject(text=f"*Self-served*\nby the customer{through}"),
+        MarkdownTextObject(text=f"*Customer*\n{_customer(proposal)}"),
+        MarkdownTextObject(text=f"*Remedy*\n{escape(proposal.remedy_label)}"),
+        MarkdownTextObject(text=f"*Amount*\n{amount_of(proposal)}"),
+        MarkdownTextObject(text=f"*Case*\n{escape(proposal.case_ref)}"),
+        MarkdownTextObject(text=f"*Tier*\n{Tier.CUSTOMER} ({TIER_WORDS[Tier.CUSTOMER]})"),
+    ]
+    when = (proposal.decided_at or proposal.created_at).strftime("%Y-%m-%d %H:%M UTC")
+    blocks: list[Block] = [
+        section(
+            f":white_check_mark: {what(proposal)} for case *{escape(proposal.case_ref)}*, self-served by the customer"
+        ),
+        SectionBlock(fields=fields),
+        section(f"*In the customer's words*\n{quote(proposal.summary)}"),
+        ContextBlock(elements=[MarkdownTextObject(text=f"Decision #{proposal.id} · granted {when} · within policy")]),
+    ]
+    text = (
+        f"Granted: {escape(proposal.remedy_label)} {amount_of(proposal)} for case {escape(proposal.case_ref)}, "
+        f"self-served by the customer{through}"
+    )
+    return Message(text=text, blocks=blocks)
+
+
 def decision(proposal: Proposal) -> Message:
+    if proposal.tier == Tier.CUSTOMER:
+        return _self_served_decision(proposal)
     seconds = seconds_between(proposal.created_at, proposal.decided_at)
     alone = proposal.tier == Tier.ALONE
     agreed = "decided alone, within their own authority" if alone else f"<@{proposal.decided_by}>"
@@ -153,6 +246,9 @@ def decision(proposal: Proposal) -> Message:
         _story(proposal),
         ContextBlock(elements=[MarkdownTextObject(text=f"Decision #{proposal.id} · granted {when}")]),
     ]
+    behalf = _on_behalf(proposal)
+    if behalf is not None:
+        blocks.insert(2, behalf)
     text = (
         f"Granted: {escape(proposal.remedy_label)} {amount_of(proposal)} for case {escape(proposal.case_ref)} "
         f"by <@{proposal.proposer}>" + ("" if alone else f", agreed by <@{proposal.decided_by}>")
@@ -182,7 +278,10 @@ def proposer_note(proposal: Proposal, policy: Policy) -> Message:
     case = escape(proposal.case_ref)
     if proposal.status == Status.GRANTED:
         text = (
-            f":white_check_mark: <@{proposal.decided_by}> agreed: your {what(proposal)} for case *{case}* "
+            f":white_check_mark: You took up the customer's request: your {what(proposal)} for case *{case}* "
+            "is granted, within your own authority. Go ahead!"
+            if proposal.decided_by == proposal.proposer
+            else f":white_check_mark: <@{proposal.decided_by}> agreed: your {what(proposal)} for case *{case}* "
             "is granted. Go ahead!"
         )
         tell = tell_customer_line(policy, proposal.remedy_id)

@@ -21,7 +21,7 @@ from bot import services
 from bot.core.budget import PERIOD_WORDS, BudgetUse
 from bot.core.lifecycle import Status
 from bot.core.parsing import USAGE, InputError
-from bot.core.policy import GRANTING_TIERS, TIER_WORDS, CaseSoFar, Policy, Remedy, Tier, format_amount
+from bot.core.policy import FUNNEL, GRANTING_TIERS, TIER_WORDS, CaseSoFar, Policy, Remedy, Tier, format_amount
 from bot.core.vocabulary import ReviewOutcome
 from bot.services.routing import until_words
 from bot.slack import ids
@@ -38,6 +38,7 @@ Outcome = (
     | services.OutOfPolicy
     | services.Refused
     | services.AlreadyDecided
+    | services.AlreadyTaken
     | services.NotFound
     | services.Withdrawn
     | services.Reviewed
@@ -66,6 +67,11 @@ def outcome_words(result: Outcome, policy: Policy) -> Message:
             return Message(text=result.reason)
         case services.AlreadyDecided():
             return Message(text=_already_decided(result.proposal))
+        case services.AlreadyTaken():
+            return Message(
+                text=f"<@{result.proposal.proposer}> took this one up already, so the customer is in good hands. "
+                "Thank you for jumping in!"
+            )
         case services.NotFound():
             return Message(text="That request no longer exists.")
         case services.Withdrawn():
@@ -271,7 +277,7 @@ def limits_message(policy: Policy, budgets: Mapping[str, BudgetUse] | None = Non
     lines = []
     for remedy in policy.remedies:
         fields = []
-        for tier in GRANTING_TIERS:
+        for tier in FUNNEL if remedy.customer_up_to > 0 else GRANTING_TIERS:
             limit = remedy.limit(tier)
             shown = f"up to {policy.format_amount(remedy, limit)}" if limit > 0 else "—"
             fields.append(MarkdownTextObject(text=f"*{TIER_WORDS[tier].capitalize()}*\n{shown}"))

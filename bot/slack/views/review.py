@@ -93,6 +93,12 @@ def usage_summary(report: UsageReport) -> list[str]:
         f"*Usage over the last {days} days*: {report.decisions} decisions; "
         f"{report.used} of {report.team_size} agents used their authority ({report.share:.0%})."
     ]
+    if report.self_served:
+        times = "time" if report.self_served == 1 else "times"
+        lines.append(
+            f"*Self-served by customers* (the customer tier): {report.self_served} {times}, "
+            f"{_money(report.self_served_value)}, asked in the product and within policy, with no one to wait for."
+        )
     if report.not_yet:
         invited = report.not_yet[:INVITED]  # in the policy's order: an invitation list, not a ranking
         more = len(report.not_yet) - len(invited)
