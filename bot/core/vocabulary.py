@@ -70,3 +70,17 @@ class Welcome(StrEnum):
     OWED = "owed"  # new to the roster: welcomed at the next moment inside working hours
     SENT = "sent"
     NOT_OWED = "not_owed"  # known before welcomes existed, or seen while `welcome: off`
+
+
+class RequestedBy(StrEnum):
+    """Who asked for a proposal that came through the API (None for one made in Slack)."""
+
+    CUSTOMER = "customer"  # the customer asked the product themselves
+    AGENT = "agent"  # a company system (helpdesk sidebar) proposing for an agent
+
+
+class Scope(StrEnum):
+    """What an integration's token may do with the API."""
+
+    PROPOSE = "propose"  # record proposals, and read back its own
+    READ = "read"  # read any proposal, and the decisions
