@@ -80,8 +80,15 @@ class Bot:
 
 
 def start_bot(
-    api: StandInSlack, database_url: str, tmp_path: Path, *, policy: str = TEAM_POLICY, clock: FakeClock | None = None
+    api: StandInSlack,
+    database_url: str,
+    tmp_path: Path,
+    *,
+    policy: str = TEAM_POLICY,
+    clock: FakeClock | None = None,
+    **settings: Any,
 ) -> Bot:
+    """`settings`: others than the tests' defaults (`api_rate_limit_per_minute=3`, say)."""
     policy_file = tmp_path / "policy.yml"
     policy_file.write_text(policy)
     settings = Settings(
@@ -92,6 +99,7 @@ def start_bot(
         leeway_policy=policy_file,
         limits_refresh_seconds=0,  # another instance's limit change applies at the next request
         _env_file=None,
+        **settings,
     )  # type: ignore[call-arg]
     clock = clock or FakeClock()
     leeway = build(settings, clock=clock)
