@@ -101,6 +101,9 @@ def install(app: FastAPI) -> None:
 
     async def on_http(_request: Request, error: Exception) -> ProblemResponse:
         assert isinstance(error, StarletteHTTPException)
+        if error.status_code == 400:  # FastAPI could not read the body (not UTF-8, say): bad input, as any
+            body = FieldProblem(field="body", message="must be a JSON object in UTF-8")
+            return problem_response(422, "The body isn't JSON in UTF-8.", errors=[body])
         detail = {404: "There is nothing at this address.", 405: "This address doesn't take that method."}
         headers: dict[str, Any] = dict(error.headers or {})
         return problem_response(error.status_code, detail.get(error.status_code, str(error.detail)), headers=headers)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AwareDatetime
+from pydantic import AfterValidator, AwareDatetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.api.models import DecisionOut, DecisionPage, FieldProblem, Problem, ProposalAnswer, ProposalRequest
@@ -66,6 +66,17 @@ class ApiSettings:
 
     rate_limit_per_minute: int
     max_body_bytes: int
+
+
+def _in_utc(moment: datetime) -> datetime:
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of the range of times Leeway keeps") from None
+
+
+# A time in a query, with its zone (a time without one could mean any), as UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 def context(request: Request) -> Context:
@@ -212,8 +223,8 @@ def get_decisions(
     request: Request,
     ctx: Annotated[Context, Depends(context)],
     _who: Annotated[Caller, needs(Scope.READ)],
-    since: Annotated[AwareDatetime, Query(description="From this time (inclusive), with its time zone.")],
-    until: Annotated[AwareDatetime | None, Query(description="Up to this time (exclusive).")] = None,
+    since: Annotated[Instant, Query(description="From this time (inclusive), with its time zone.")],
+    until: Annotated[Instant | None, Query(description="Up to this time (exclusive).")] = None,
     limit: Annotated[int, Query(ge=1, le=DECISIONS_PAGE_MAX)] = DECISIONS_PAGE,
 ) -> Response:
     rows = decisions_between(ctx, since=since, until=until, limit=limit)

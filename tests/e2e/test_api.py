@@ -248,6 +248,8 @@ def test_the_decisions_as_json_and_as_csv_a_page_at_a_time(bot: Bot, helpdesk: h
         assert 'rel="next"' in linked.headers["link"]
 
         problem(reports.get("/decisions", params={"since": "yesterday"}), 422)
+        beyond = problem(reports.get("/decisions", params={"since": "0001-01-01T00:00:00+14:00"}), 422)
+        assert fields(beyond) == ["since"]
         assert fields(problem(reports.get("/decisions", params={"since": "2026-01-01T00:00:00"}), 422)) == ["since"]
 
 
