@@ -86,9 +86,9 @@ def start_bot(
     *,
     policy: str = TEAM_POLICY,
     clock: FakeClock | None = None,
-    **settings: Any,
+    **overrides: Any,
 ) -> Bot:
-    """`settings`: others than the tests' defaults (`api_rate_limit_per_minute=3`, say)."""
+    """`overrides`: settings other than the tests' defaults (`api_rate_limit_per_minute=3`, say)."""
     policy_file = tmp_path / "policy.yml"
     policy_file.write_text(policy)
     settings = Settings(
@@ -99,7 +99,7 @@ def start_bot(
         leeway_policy=policy_file,
         limits_refresh_seconds=0,  # another instance's limit change applies at the next request
         _env_file=None,
-        **settings,
+        **overrides,
     )  # type: ignore[call-arg]
     clock = clock or FakeClock()
     leeway = build(settings, clock=clock)
