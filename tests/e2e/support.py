@@ -114,14 +114,23 @@ def start_bot(
 
 @contextmanager
 def instances(
-    api: StandInSlack, database_url: str, tmp_path: Path, *, policy: str, clock: FakeClock, count: int = 2
+    api: StandInSlack,
+    database_url: str,
+    tmp_path: Path,
+    *,
+    policy: str,
+    clock: FakeClock,
+    count: int = 2,
+    **overrides: Any,
 ) -> Iterator[list[Bot]]:
     """Several instances of Leeway on one database, with one policy and one clock."""
     started: list[Bot] = []
     try:
         for n in range(count):
             (tmp_path / f"instance-{n}").mkdir()
-            started.append(start_bot(api, database_url, tmp_path / f"instance-{n}", policy=policy, clock=clock))
+            started.append(
+                start_bot(api, database_url, tmp_path / f"instance-{n}", policy=policy, clock=clock, **overrides)
+            )
         yield started
     finally:
         for instance in started:

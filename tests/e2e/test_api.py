@@ -18,11 +18,13 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from bot.core.vocabulary import Scope
+from bot.services import integrations
 from bot.standin import StandInSlack
 from storage.models import IdempotentAnswer
 from tests.e2e.api_support import client, proposal, running, token_for
-from tests.e2e.support import Bot
-from tests.support import REPO
+from tests.e2e.support import Bot, instances
+from tests.policies import TEAM_POLICY
+from tests.support import REPO, FakeClock, wipe
 
 pytestmark = pytest.mark.e2e
 
@@ -138,8 +140,6 @@ def test_a_missing_unknown_or_revoked_token_is_401_with_a_challenge(bot: Bot) ->
         problem(basic, 401)
     with client(bot, token) as http:
         assert post(http, "order-6").status_code == 201
-    from bot.services import integrations  # noqa: PLC0415  (only this test revokes)
-
     integrations.revoke_integration(bot.leeway.ctx.sessions, name="helpdesk", now=bot.clock())
     with client(bot, token) as http:
         problem(post(http, "order-7"), 401)
@@ -268,6 +268,24 @@ def test_each_integration_gets_its_requests_a_minute_then_429_with_retry_after(
             bot.clock.advance(seconds=45)
             assert post(helpdesk, "k-3", proposal(case="#4")).status_code == 201
         assert len(bot.proposals()) == 5
+
+
+def test_the_rate_limit_holds_across_instances(
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    slack.reset()
+    wipe(engine)
+    with instances(
+        slack, database_url, tmp_path, policy=TEAM_POLICY, clock=FakeClock(), api_rate_limit_per_minute=3
+    ) as (one, other):
+        token = token_for(one)
+        with client(one, token) as first, client(other, token) as second:
+            assert post(first, "k-1", proposal(case="#1")).status_code == 201
+            assert post(second, "k-2", proposal(case="#2")).status_code == 201
+            assert post(first, "k-3", proposal(case="#3")).status_code == 201
+            problem(post(second, "k-4", proposal(case="#4")), 429)
+            problem(post(first, "k-4", proposal(case="#4")), 429)
+    wipe(engine)
 
 
 def cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
