@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,18 @@ def test_the_same_key_and_body_get_the_same_answer_and_create_nothing(bot: Bot, 
     assert post(helpdesk, "order-4", proposal(amount=60, case="#4712")).json() == pending.json()
     assert post(helpdesk, "order-4", proposal(amount=60, case="#4712")).status_code == 202
     assert len(bot.proposals()) == 2
+
+
+def test_identical_requests_sent_together_record_one_proposal(bot: Bot, helpdesk: httpx.Client) -> None:
+    body = proposal(amount=60)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: post(helpdesk, "order-twins", body), range(8)))
+    assert {a.status_code for a in answers} == {202}
+    assert len({json.dumps(a.json(), sort_keys=True) for a in answers}) == 1
+    assert len(bot.proposals()) == 1
+    bot.api.wait_for("chat.postMessage", channel="C0REQ")
+    bot.settle()
+    assert len(bot.api.calls_to("chat.postMessage", channel="C0REQ")) == 1
 
 
 def test_the_same_key_with_another_body_is_a_conflict(bot: Bot, helpdesk: httpx.Client) -> None:
