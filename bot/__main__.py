@@ -1,4 +1,4 @@
-"""`python -m bot run | demo | migrate | check-policy`."""
+"""`python -m bot run | demo | migrate | check-policy | integration add | list | revoke`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bot.services.integrations import IntegrationListed
     from bot.settings import Settings
     from bot.web import Lifespan
 
@@ -23,6 +24,20 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("healthcheck", help="exit 0 if the bot on $PORT answers /healthz with 200 (for containers)")
     check = sub.add_parser("check-policy", help="validate a policy file and exit")
     check.add_argument("path", type=Path, nargs="?", help="defaults to $LEEWAY_POLICY")
+    integration = sub.add_parser("integration", help="the company's systems that may use the API (/api/v1/)")
+    what = integration.add_subparsers(dest="action", required=True)
+    add = what.add_parser("add", help="create one and print its API token (shown once)")
+    add.add_argument("name")
+    add.add_argument(
+        "--scope",
+        action="append",
+        default=[],
+        metavar="SCOPE",
+        help="propose (the default) or read; give --scope twice for both",
+    )
+    what.add_parser("list", help="name, scopes, when created and revoked (never the tokens)")
+    revoke = what.add_parser("revoke", help="its token is refused from now on")
+    revoke.add_argument("name")
     args = parser.parse_args(argv)
 
     if args.command == "demo":
@@ -33,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         return _check_policy(args.path)
     if args.command == "healthcheck":
         return _healthcheck()
+    if args.command == "integration":
+        return _integration(args)
 
     from bot.runtime import StartupError
     from bot.settings import SettingsError, load_settings
@@ -205,6 +222,59 @@ def _migrate(database_url: str) -> int:
             f"Can't migrate the database at DATABASE_URL ({type(error).__name__}: {str(error).splitlines()[0]})"
         ) from None
     return 0
+
+
+def _integration(args: argparse.Namespace) -> int:
+    """Add, list or revoke integrations in the database at DATABASE_URL (migrated first, as `run` does)."""
+    from datetime import UTC, datetime
+
+    from bot.core.integrations import IntegrationError, parse_scopes
+    from bot.services import integrations
+    from bot.settings import SettingsError, load_database_settings
+    from storage import migrate
+    from storage.db import make_engine, make_sessions
+
+    try:
+        settings = load_database_settings()
+        scopes = parse_scopes(args.scope) if args.action == "add" else frozenset()
+    except (SettingsError, IntegrationError) as error:
+        print(f"leeway: {error}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine)
+        sessions, now = make_sessions(engine), datetime.now(UTC)
+        if args.action == "add":
+            token = integrations.add_integration(sessions, name=args.name, scopes=scopes, now=now)
+            print(
+                f"leeway: integration {args.name} added ({' '.join(sorted(scopes))}). Its API token, shown only once:"
+            )
+            print(token)
+        elif args.action == "list":
+            _print_integrations(integrations.list_integrations(sessions))
+        elif integrations.revoke_integration(sessions, name=args.name, now=now):
+            print(f"leeway: integration {args.name} revoked: its token is refused from now on.")
+        else:
+            print(f"leeway: integration {args.name} was revoked already.")
+    except IntegrationError as error:
+        print(f"leeway: {error}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _print_integrations(found: list[IntegrationListed]) -> None:
+    if not found:
+        print("leeway: no integrations yet (`python -m bot integration add <name>`).")
+        return
+    rows = [("name", "scopes", "created", "revoked")]
+    for i in found:
+        revoked = f"{i.revoked_at:%Y-%m-%d %H:%M} UTC" if i.revoked_at else "-"
+        rows.append((i.name, " ".join(sorted(i.scopes)), f"{i.created_at:%Y-%m-%d %H:%M} UTC", revoked))
+    widths = [max(len(row[n]) for row in rows) for n in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def _healthcheck() -> int:

@@ -20,6 +20,7 @@ from slack_sdk.http_retry.state import RetryState
 from sqlalchemy import Engine, text
 
 from bot import jobs, services
+from bot.api import ApiSettings, create_api
 from bot.clock import Clock, system_clock
 from bot.core.policy import Policy
 from bot.metrics import Metrics, MetricsServer
@@ -104,12 +105,18 @@ class Leeway:
 
     def asgi(self) -> LeewayASGI:
         token = self.settings.metrics_token
+        limits = ApiSettings(
+            rate_limit_per_minute=self.settings.api_rate_limit_per_minute,
+            max_body_bytes=self.settings.api_max_body_bytes,
+        )
         return LeewayASGI(
             self.bolt,
             self.health,
             self.settings.slack_signing_secret.get_secret_value(),
             self.ctx.metrics,
             metrics_token=token.get_secret_value() if token is not None else None,
+            api=create_api(self.ctx, limits),
+            api_max_body_bytes=limits.max_body_bytes,
         )
 
 

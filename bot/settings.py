@@ -37,6 +37,8 @@ _FIXES = {
     "metrics_host": "METRICS_HOST must be an address to listen on, such as 127.0.0.1",
     "metrics_token": "METRICS_TOKEN must be at least 16 characters (try `openssl rand -hex 32`), or unset",
     "web_concurrency": "WEB_CONCURRENCY must be a number of worker processes, at least 1",
+    "api_rate_limit_per_minute": "API_RATE_LIMIT_PER_MINUTE must be a number of requests, at least 1",
+    "api_max_body_bytes": "API_MAX_BODY_BYTES must be a number of bytes from 1024 to 1048576",
 }
 
 
@@ -74,6 +76,11 @@ class Settings(BaseSettings):
     limits_refresh_seconds: float = Field(default=1.0, ge=0, le=60)
     # HTTP worker processes sharing PORT: one per core by default. Socket Mode is one process.
     web_concurrency: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    # The HTTP API (/api/v1/): requests each integration may make a minute, counted in the
+    # database so the limit holds across worker processes and instances.
+    api_rate_limit_per_minute: int = Field(default=120, ge=1)
+    # The largest request body the API reads; a larger one is answered 413 before it is parsed.
+    api_max_body_bytes: int = Field(default=65_536, ge=1024, le=1_048_576)
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -132,16 +139,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        try:
-            url = make_url(value)
-        except ArgumentError as error:
-            raise ValueError(str(error)) from None
-        backend = url.get_backend_name()
-        if backend not in ("sqlite", "postgresql", "postgres"):
-            raise ValueError(f"Leeway runs on SQLite or PostgreSQL, not {backend}")
-        if backend == "sqlite" and url.database in (None, "", ":memory:"):
-            raise ValueError("SQLite needs a file, like sqlite:///leeway.db")
-        return value
+        return check_database_url(value)
 
     @field_validator("log_level")
     @classmethod
@@ -149,6 +147,41 @@ class Settings(BaseSettings):
         if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise ValueError("use DEBUG, INFO, WARNING or ERROR")
         return value.upper()
+
+
+class DatabaseSettings(BaseSettings):
+    """Only the database: what a command that never talks to Slack needs (`integration`)."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite:///leeway.db"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return check_database_url(value)
+
+
+def check_database_url(value: str) -> str:
+    try:
+        url = make_url(value)
+    except ArgumentError as error:
+        raise ValueError(str(error)) from None
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql", "postgres"):
+        raise ValueError(f"Leeway runs on SQLite or PostgreSQL, not {backend}")
+    if backend == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ValueError("SQLite needs a file, like sqlite:///leeway.db")
+    return value
+
+
+def load_database_settings() -> DatabaseSettings:
+    try:
+        return DatabaseSettings()
+    except ValidationError as error:
+        raise SettingsError(
+            f"DATABASE_URL is invalid ({error.errors()[0]['msg']}): {_FIXES['database_url']}."
+        ) from None
 
 
 class SettingsError(Exception):

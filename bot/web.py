@@ -1,5 +1,6 @@
-"""The HTTP edge: Bolt's ASGI adapter, `/healthz`, `/metrics` behind a token, and a body-size
-cap, served by uvicorn: in this process, or in worker processes under uvicorn's supervisor."""
+"""The HTTP edge: Bolt's ASGI adapter, the API for the company's systems under `/api/`,
+`/healthz`, `/metrics` behind a token, and body-size caps, served by uvicorn: in this process,
+or in worker processes under uvicorn's supervisor."""
 
 from __future__ import annotations
 
@@ -11,22 +12,27 @@ import threading
 import time
 import traceback
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.asgi import SlackRequestHandler
 from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
 from slack_sdk.signature import SignatureVerifier
+from starlette.types import ASGIApp
+from starlette.types import Send as StarletteSend
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
+from bot.api.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
+from bot.api.problems import problem_body
 from bot.metrics import CONTENT_TYPE, Metrics
 from bot.request_shape import shape_problem
 
 log = logging.getLogger("leeway.web")
 
 EVENTS_PATH = "/slack/events"
+API_PATHS = "/api/"
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
 # Slack's payloads are a few KB; anything near this is not from Slack.
@@ -96,10 +102,15 @@ class LeewayASGI:
         metrics: Metrics | None = None,
         *,
         metrics_token: str | None = None,
+        api: ASGIApp | None = None,
+        api_max_body_bytes: int = 65_536,
     ) -> None:
         """With `metrics_token`, /metrics is served here too, to requests bearing it; without,
-        this port has no /metrics (METRICS_PORT serves them on their own)."""
+        this port has no /metrics (METRICS_PORT serves them on their own). `api` serves every
+        path under /api/, with bodies up to `api_max_body_bytes`."""
         self.slack = ThreadedSlackRequestHandler(bolt, path=EVENTS_PATH)
+        self.api = api
+        self.api_max_body_bytes = api_max_body_bytes
         self.health = health
         self.verifier = SignatureVerifier(signing_secret)
         self.metrics = metrics or Metrics()
@@ -108,6 +119,9 @@ class LeewayASGI:
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.slack(scope, receive, send)
+            return
+        if self.api is not None and scope["path"].startswith(API_PATHS):
+            await self._api(self.api, scope, receive, send)
             return
         if scope["path"] == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
             status, report = await asyncio.to_thread(self.health)
@@ -142,16 +156,18 @@ class LeewayASGI:
             except UnicodeDecodeError:
                 await _respond(send, 400, b"request body is not UTF-8", "text/plain")
                 return
-        replayed = False
+        await self.slack(scope, _replaying(body), send)
 
-        async def replay() -> dict[str, Any]:
-            nonlocal replayed
-            if replayed:
-                return {"type": "http.disconnect"}
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.slack(scope, replay, send)
+    async def _api(self, api: ASGIApp, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        """The body is read up to the API's cap before anything parses it: past it, 413."""
+        declared = _headers(scope).get("content-length", "")
+        too_large = declared.isdigit() and int(declared) > self.api_max_body_bytes
+        body = None if too_large else await _read_capped(receive, self.api_max_body_bytes)
+        if body is None:
+            detail = f"The body is over the API's limit of {self.api_max_body_bytes} bytes."
+            await _respond(send, 413, problem_body(413, detail), PROBLEM_MEDIA_TYPE)
+            return
+        await api(scope, _replaying(body), cast(StarletteSend, send))
 
     def _authentic(self, scope: dict[str, Any], body: bytes) -> bool:
         headers = _headers(scope)
@@ -175,14 +191,28 @@ def bearer_matches(authorization: str, token: str) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode("latin-1"), token.encode())
 
 
-async def _read_capped(receive: Receive) -> bytes | None:
+def _replaying(body: bytes) -> Receive:
+    """A `receive` that gives the body already read, then says the client went away."""
+    replayed = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal replayed
+        if replayed:
+            return {"type": "http.disconnect"}
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _read_capped(receive: Receive, cap: int = MAX_BODY_BYTES) -> bytes | None:
     chunks = bytearray()
     while True:
         message = await receive()
         if message["type"] != "http.request":
             return bytes(chunks)
         chunks.extend(message.get("body", b""))
-        if len(chunks) > MAX_BODY_BYTES:
+        if len(chunks) > cap:
             return None
         if not message.get("more_body", False):
             return bytes(chunks)

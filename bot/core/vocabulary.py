@@ -79,3 +79,10 @@ class Welcome(StrEnum):
     OWED = "owed"  # new to the roster: welcomed at the next moment inside working hours
     SENT = "sent"
     NOT_OWED = "not_owed"  # known before welcomes existed, or seen while `welcome: off`
+
+
+class Scope(StrEnum):
+    """What an integration's token may do with the API."""
+
+    PROPOSE = "propose"  # record proposals, and read back its own
+    READ = "read"  # read any proposal, and the decisions

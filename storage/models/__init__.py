@@ -1,7 +1,7 @@
 """Tables. Statuses, tiers and kinds are enums, stored as their string values; times are UTC-aware.
 
-One module per part of the product: `proposals`, `people`, `delivery`, `limits`, `usage`, all
-made of what `base` holds. Importing this package registers every table with `Base.metadata`."""
+One module per part of the product: `proposals`, `people`, `delivery`, `limits`, `usage`,
+`integrations`, all made of what `base` holds. Importing this package registers every table with `Base.metadata`."""
 
 from storage.models.base import (
     AGREED,
@@ -16,6 +16,7 @@ from storage.models.base import (
     stored,
 )
 from storage.models.delivery import ChannelPace, EarlyReaction, OutboxMessage
+from storage.models.integrations import IdempotentAnswer, Integration
 from storage.models.limits import AloneBudgetUse, LimitChange, TrustDismissal
 from storage.models.people import Availability, Nudge, Person
 from storage.models.proposals import Approval, AskLoad, Decision, Proposal, ProposalEvent
@@ -37,6 +38,8 @@ __all__ = [
     "Decision",
     "EarlyReaction",
     "Hundredths",
+    "IdempotentAnswer",
+    "Integration",
     "LimitChange",
     "Nudge",
     "OutboxMessage",

@@ -80,8 +80,15 @@ class Bot:
 
 
 def start_bot(
-    api: StandInSlack, database_url: str, tmp_path: Path, *, policy: str = TEAM_POLICY, clock: FakeClock | None = None
+    api: StandInSlack,
+    database_url: str,
+    tmp_path: Path,
+    *,
+    policy: str = TEAM_POLICY,
+    clock: FakeClock | None = None,
+    **overrides: Any,
 ) -> Bot:
+    """`overrides`: settings other than the tests' defaults (`api_rate_limit_per_minute=3`, say)."""
     policy_file = tmp_path / "policy.yml"
     policy_file.write_text(policy)
     settings = Settings(
@@ -92,6 +99,7 @@ def start_bot(
         leeway_policy=policy_file,
         limits_refresh_seconds=0,  # another instance's limit change applies at the next request
         _env_file=None,
+        **overrides,
     )  # type: ignore[call-arg]
     clock = clock or FakeClock()
     leeway = build(settings, clock=clock)
@@ -106,14 +114,23 @@ def start_bot(
 
 @contextmanager
 def instances(
-    api: StandInSlack, database_url: str, tmp_path: Path, *, policy: str, clock: FakeClock, count: int = 2
+    api: StandInSlack,
+    database_url: str,
+    tmp_path: Path,
+    *,
+    policy: str,
+    clock: FakeClock,
+    count: int = 2,
+    **overrides: Any,
 ) -> Iterator[list[Bot]]:
     """Several instances of Leeway on one database, with one policy and one clock."""
     started: list[Bot] = []
     try:
         for n in range(count):
             (tmp_path / f"instance-{n}").mkdir()
-            started.append(start_bot(api, database_url, tmp_path / f"instance-{n}", policy=policy, clock=clock))
+            started.append(
+                start_bot(api, database_url, tmp_path / f"instance-{n}", policy=policy, clock=clock, **overrides)
+            )
         yield started
     finally:
         for instance in started:
