@@ -33,6 +33,8 @@ def readable(text: str) -> str:
     """Slack markup → what a person reads."""
     text = re.sub(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", lambda m: "@" + NAMES.get(m.group(1), m.group(1)), text)
     text = re.sub(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>", lambda m: "#" + CHANNELS.get(m.group(1), m.group(1)), text)
+    # A case linked to the helpdesk (the policy's case_url): its reference, then where it goes.
+    text = re.sub(r"<(https?://[^|>]+)\|([^>]*)>", lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = re.sub(r":white_check_mark:", "✅", text)
     text = re.sub(r":tada:", "🎉", text)
     text = re.sub(r":raised_hands:", "🙌", text)
@@ -96,7 +98,9 @@ class Demo:
         """The example policy, but three clean decisions are evidence enough to move a limit
         (the example's twenty would make a long demo)."""
         policy = Path(self.workdir.name) / "policy.yml"
-        policy.write_text(EXAMPLE_POLICY.read_text().replace("min_decisions: 20", "min_decisions: 3"))
+        text = EXAMPLE_POLICY.read_text().replace("min_decisions: 20", "min_decisions: 3")
+        # Every message that names a case links it to the helpdesk (shown as "#4711 (https://…)").
+        policy.write_text(text + '\ncase_url: "https://helpdesk.example.com/tickets/{case_number}"\n')
         return policy
 
     def __exit__(self, *exc: object) -> None:

@@ -133,7 +133,7 @@ def _request(message: OutboxMessage, read: Reader) -> Delivery:
     proposal = read.proposal(message)
     if proposal.status != Status.PENDING:
         raise Drop("the request was closed before it was posted")
-    return _post(message, views.request(proposal, read.asked(proposal)))
+    return _post(message, views.request(proposal, read.asked(proposal), case_url=read.policy().case_url))
 
 
 def _posted_request(proposal: Proposal, read: Reader) -> tuple[str, str]:
@@ -146,7 +146,7 @@ def _posted_request(proposal: Proposal, read: Reader) -> tuple[str, str]:
 def _request_update(message: OutboxMessage, read: Reader) -> Delivery:
     proposal = read.proposal(message)
     channel, ts = _posted_request(proposal, read)
-    rendered = views.request(proposal, read.asked(proposal))
+    rendered = views.request(proposal, read.asked(proposal), case_url=read.policy().case_url)
     return Delivery("chat.update", {"channel": channel, "ts": ts, **rendered.as_kwargs()})
 
 
@@ -156,21 +156,22 @@ def _reroute_ping(message: OutboxMessage, read: Reader) -> Delivery:
     asked = (message.detail or {})["asked"]
     if proposal.status != Status.PENDING or proposal.asked != asked:
         raise Drop("the request was decided or moved on before the ping went out")
-    ping = views.reroute_ping(proposal, str(asked))
+    ping = views.reroute_ping(proposal, str(asked), case_url=read.policy().case_url)
     return Delivery("chat.postMessage", {"channel": channel, "thread_ts": ts, **ping.as_kwargs()})
 
 
 def _decision(message: OutboxMessage, read: Reader) -> Delivery:
-    return _post(message, views.decision(read.proposal(message)))
+    return _post(message, views.decision(read.proposal(message), case_url=read.policy().case_url))
 
 
 def _kudos(message: OutboxMessage, read: Reader) -> Delivery:
-    return _post(message, views.kudos(read.proposal(message)))
+    return _post(message, views.kudos(read.proposal(message), case_url=read.policy().case_url))
 
 
 def _coaching(message: OutboxMessage, read: Reader) -> Delivery:
     proposal = read.proposal(message)
-    return _post(message, views.coaching_note(proposal, read.decision(proposal)))
+    coaching = views.coaching_note(proposal, read.decision(proposal), case_url=read.policy().case_url)
+    return _post(message, coaching)
 
 
 def _proposer_note(message: OutboxMessage, read: Reader) -> Delivery:

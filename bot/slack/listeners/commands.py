@@ -131,7 +131,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             queue = services.review_queue(ctx, user=user)
             if isinstance(queue, services.Refused):
                 return views.outcome_words(queue, ctx.policy)
-            return views.review_message(*queue)
+            return views.review_message(*queue, case_url=ctx.policy.case_url)
         usage = services.usage(ctx, user=user, days=parsed.days)
         if isinstance(usage, services.Refused):
             return views.outcome_words(usage, ctx.policy)

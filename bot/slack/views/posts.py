@@ -11,16 +11,27 @@ from bot.core.lifecycle import Status
 from bot.core.policy import TIER_WORDS, Policy, Tier, format_amount
 from bot.slack import ids
 from bot.slack.views.encouragement import precedent_line, tell_customer_line
-from bot.slack.views.markup import Message, amount_of, duration, escape, quote, seconds_between, section, what
+from bot.slack.views.markup import (
+    Message,
+    amount_of,
+    case,
+    duration,
+    escape,
+    quote,
+    seconds_between,
+    section,
+    unlinked,
+    what,
+)
 from bot.slack.views.outcomes import outcome_blocks
 from storage.models import Decision, Proposal
 
 
-def _facts(proposal: Proposal, *, with_fair: bool = True) -> SectionBlock:
+def _facts(proposal: Proposal, *, case_url: str | None, with_fair: bool = True) -> SectionBlock:
     fields = [
         MarkdownTextObject(text=f"*Remedy*\n{escape(proposal.remedy_label)}"),
         MarkdownTextObject(text=f"*Amount*\n{amount_of(proposal)}"),
-        MarkdownTextObject(text=f"*Case*\n{escape(proposal.case_ref)}"),
+        MarkdownTextObject(text=f"*Case*\n{case(proposal, case_url)}"),
         MarkdownTextObject(text=f"*Tier*\n{Tier(proposal.tier)} ({TIER_WORDS[Tier(proposal.tier)]})"),
     ]
     if with_fair and proposal.customer_fair is not None:
@@ -37,19 +48,20 @@ def _story(proposal: Proposal) -> SectionBlock:
 # --- the request, in the requests channel ----------------------------------------------------
 
 
-def request(proposal: Proposal, asked_before: Sequence[str] = ()) -> Message:
+def request(proposal: Proposal, asked_before: Sequence[str] = (), *, case_url: str | None = None) -> Message:
+    """`case_url`: the policy's template, which links the case (see bot.core.links)."""
     status = proposal.status
     if status == Status.GRANTED:
-        return _request_granted(proposal)
+        return _request_granted(proposal, case_url)
     if status != Status.PENDING:
-        return _request_closed(proposal)
+        return _request_closed(proposal, case_url)
     who = "a lead" if proposal.tier == Tier.LEAD else "a peer"
     ask = f"<@{proposal.asked}>, can you agree?" if proposal.asked else f"Can {who} agree?"
-    head = f"{ask} <@{proposal.proposer}> proposes {what(proposal)} for case *{escape(proposal.case_ref)}*."
+    head = f"{ask} <@{proposal.proposer}> proposes {what(proposal)} for case *{case(proposal, case_url)}*."
     anyone = "Any lead" if proposal.tier == Tier.LEAD else "Any agent"
     blocks: list[Block] = [
         section(head),
-        _facts(proposal),
+        _facts(proposal, case_url=case_url),
         _story(proposal),
         ActionsBlock(
             block_id=ids.Block.REQUEST_ACTIONS,
@@ -87,36 +99,36 @@ def request(proposal: Proposal, asked_before: Sequence[str] = ()) -> Message:
     return Message(text=text, blocks=blocks)
 
 
-def _request_granted(proposal: Proposal) -> Message:
+def _request_granted(proposal: Proposal, case_url: str | None) -> Message:
     took = duration(seconds_between(proposal.created_at, proposal.decided_at))
     when = took if took == "instantly" else f"in {took}"
     line = (
         f":white_check_mark: *Granted*: <@{proposal.proposer}>'s {what(proposal)} for case "
-        f"*{escape(proposal.case_ref)}*, agreed by <@{proposal.decided_by}> {when}."
+        f"*{case(proposal, case_url)}*, agreed by <@{proposal.decided_by}> {when}."
     )
     return Message(
         text=f"Granted: {escape(proposal.remedy_label)} {amount_of(proposal)} for case "
         f"{escape(proposal.case_ref)}, agreed by <@{proposal.decided_by}>",
-        blocks=[section(line), _facts(proposal)],
+        blocks=[section(line), _facts(proposal, case_url=case_url)],
     )
 
 
-def _request_closed(proposal: Proposal) -> Message:
-    case = escape(proposal.case_ref)
+def _request_closed(proposal: Proposal, case_url: str | None) -> Message:
+    shown = case(proposal, case_url)
     if proposal.status == Status.EXPIRED:
-        text = f"This request for case {case} expired with no answer, so nothing was granted."
+        text = f"This request for case {shown} expired with no answer, so nothing was granted."
     else:
         # Neutral on purpose, and the same for a decline and a withdrawal: a closed request
         # never says who declined, why, or even that anyone did.
-        text = f"This request for case {case} is closed. Nothing more is needed here."
-    return Message(text=text, blocks=[section(f"_{text}_")])
+        text = f"This request for case {shown} is closed. Nothing more is needed here."
+    return Message(text=unlinked(text), blocks=[section(f"_{text}_")])
 
 
-def reroute_ping(proposal: Proposal, asked: str) -> Message:
+def reroute_ping(proposal: Proposal, asked: str, *, case_url: str | None = None) -> Message:
     # Mentions only the person now asked: no one is pinged twice, and no one is named as slow.
     text = (
         f"<@{asked}>, could you take a look at this one? It's waiting for a second pair of eyes: "
-        f"{escape(proposal.remedy_label)} {amount_of(proposal)} for case {escape(proposal.case_ref)}."
+        f"{escape(proposal.remedy_label)} {amount_of(proposal)} for case {case(proposal, case_url)}."
     )
     lately = precedent_line(proposal)
     return Message(text=f"{text} {lately}" if lately else text)
@@ -125,7 +137,7 @@ def reroute_ping(proposal: Proposal, asked: str) -> Message:
 # --- decisions and kudos ---------------------------------------------------------------------
 
 
-def decision(proposal: Proposal) -> Message:
+def decision(proposal: Proposal, *, case_url: str | None = None) -> Message:
     seconds = seconds_between(proposal.created_at, proposal.decided_at)
     alone = proposal.tier == Tier.ALONE
     agreed = "decided alone, within their own authority" if alone else f"<@{proposal.decided_by}>"
@@ -134,7 +146,7 @@ def decision(proposal: Proposal) -> Message:
         MarkdownTextObject(text=f"*Agreed by*\n{agreed}"),
         MarkdownTextObject(text=f"*Remedy*\n{escape(proposal.remedy_label)}"),
         MarkdownTextObject(text=f"*Amount*\n{amount_of(proposal)}"),
-        MarkdownTextObject(text=f"*Case*\n{escape(proposal.case_ref)}"),
+        MarkdownTextObject(text=f"*Case*\n{case(proposal, case_url)}"),
         MarkdownTextObject(text=f"*Tier*\n{Tier(proposal.tier)}"),
         MarkdownTextObject(text=f"*Time to decision*\n{duration(seconds)}"),
     ]
@@ -146,7 +158,7 @@ def decision(proposal: Proposal) -> Message:
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f":white_check_mark: {what(proposal)} granted for case *{escape(proposal.case_ref)}*"
+                text=f":white_check_mark: {what(proposal)} granted for case *{case(proposal, case_url)}*"
             )
         ),
         SectionBlock(fields=fields),
@@ -160,42 +172,42 @@ def decision(proposal: Proposal) -> Message:
     return Message(text=text, blocks=blocks)
 
 
-def kudos(proposal: Proposal) -> Message:
+def kudos(proposal: Proposal, *, case_url: str | None = None) -> Message:
     remedy = f"{escape(proposal.remedy_label)}: {amount_of(proposal)}"
     if proposal.tier == Tier.ALONE:
         text = (
-            f":tada: <@{proposal.proposer}> used their own authority to fix case {escape(proposal.case_ref)} "
+            f":tada: <@{proposal.proposer}> used their own authority to fix case {case(proposal, case_url)} "
             f"on the spot ({remedy}). That's exactly what Leeway is for!"
         )
     else:
         text = (
             f":tada: <@{proposal.proposer}> and <@{proposal.decided_by}> fixed case "
-            f"{escape(proposal.case_ref)} together ({remedy}). Thank you for taking care of the customer!"
+            f"{case(proposal, case_url)} together ({remedy}). Thank you for taking care of the customer!"
         )
-    return Message(text=text, blocks=[section(text)])
+    return Message(text=unlinked(text), blocks=[section(text)])
 
 
 # --- private notes to the proposer -----------------------------------------------------------
 
 
 def proposer_note(proposal: Proposal, policy: Policy) -> Message:
-    case = escape(proposal.case_ref)
+    shown = case(proposal, policy.case_url)
     if proposal.status == Status.GRANTED:
         text = (
-            f":white_check_mark: <@{proposal.decided_by}> agreed: your {what(proposal)} for case *{case}* "
+            f":white_check_mark: <@{proposal.decided_by}> agreed: your {what(proposal)} for case *{shown}* "
             "is granted. Go ahead!"
         )
         tell = tell_customer_line(policy, proposal.remedy_id)
         if tell:
             text += f"\n{tell}"
-        return Message(text=text, blocks=[section(text)], rendered=outcome_blocks(proposal.id))
+        return Message(text=unlinked(text), blocks=[section(text)], rendered=outcome_blocks(proposal.id))
     if proposal.status == Status.EXPIRED:
         text = (
-            f"Your {what(proposal)} for case *{case}* expired before anyone could answer, so nothing was "
+            f"Your {what(proposal)} for case *{shown}* expired before anyone could answer, so nothing was "
             "granted. No one said no: it just didn't reach the right person in time."
         )
         return Message(
-            text=text,
+            text=unlinked(text),
             blocks=[
                 section(text),
                 ActionsBlock(
@@ -211,21 +223,21 @@ def proposer_note(proposal: Proposal, policy: Policy) -> Message:
                 ),
             ],
         )
-    text = f"Your {what(proposal)} for case *{case}* wasn't agreed this time."
+    text = f"Your {what(proposal)} for case *{shown}* wasn't agreed this time."
     if proposal.decline_reason:
         text += f" <@{proposal.decided_by}> said:\n{quote(proposal.decline_reason)}"
     else:
         text += f" <@{proposal.decided_by}> didn't give a reason; feel free to ask them."
     text += "\nYou can talk it through, or propose a different remedy. Only you can see this."
-    return Message(text=text, blocks=[section(text)])
+    return Message(text=unlinked(text), blocks=[section(text)])
 
 
-def coaching_note(proposal: Proposal, decision: Decision | None) -> Message:
+def coaching_note(proposal: Proposal, decision: Decision | None, *, case_url: str | None = None) -> Message:
     lead = f"<@{decision.reviewed_by}>" if decision and decision.reviewed_by else "Your lead"
     note = quote(decision.coaching_note or "") if decision else ""
     text = (
-        f"{lead} looked back at your {what(proposal)} for case *{escape(proposal.case_ref)}* and would like to "
+        f"{lead} looked back at your {what(proposal)} for case *{case(proposal, case_url)}* and would like to "
         f"talk it through:\n{note}\nThis is coaching, not blame: you made a good-faith decision, it stands, "
         "and you never pay for it. Only you can see this."
     )
-    return Message(text=text, blocks=[section(text)])
+    return Message(text=unlinked(text), blocks=[section(text)])
