@@ -209,6 +209,7 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         lease=timedelta(seconds=settings.outbox_lease_seconds),
         metrics=metrics,
         request_posted=lambda channel, ts: services.reactions_to_request(ctx, channel=channel, ts=ts),
+        decisions=lambda since, until, limit: services.decisions_between(ctx, since=since, until=until, limit=limit),
     )
     ctx = services.Context(
         base_policy=policy,

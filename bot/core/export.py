@@ -31,6 +31,10 @@ DECISION_COLUMNS: tuple[str, ...] = (
     "customer_outcome",
 )
 
+# The most rows one export file holds: about 8 MB of CSV, built in memory at send time. A longer
+# period is cut there (oldest first), and the message says so.
+MAX_EXPORT_ROWS = 50_000
+
 # A cell starting with one of these is read as a formula by Excel, LibreOffice and Google Sheets
 # (OWASP's "CSV injection"); a leading apostrophe makes them show it as text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

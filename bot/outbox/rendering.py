@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.export import MAX_EXPORT_ROWS, DecisionRow, decisions_csv
 from bot.core.lifecycle import Status
 from bot.core.policy import Policy
 from bot.core.vocabulary import CustomerOutcome, OutboxKind, OutboxStatus
@@ -22,6 +23,8 @@ from storage.models import Decision, LimitChange, OutboxMessage, Proposal
 
 # Not a Web API method: the reply goes through the interaction's response_url.
 RESPOND = "response_url"
+# Not one Web API method but Slack's three steps of an upload (see transport): a file to a DM.
+UPLOAD = "files.upload_v2"
 
 
 class Defer(Exception):
@@ -42,16 +45,30 @@ class Delivery:
     args: dict[str, Any]
 
 
+# The decisions made at `since` or later and before `until`, oldest first, at most `limit`.
+DecisionsOf = Callable[[datetime, datetime, int], list[DecisionRow]]
+
+
+def _no_decisions(_since: datetime, _until: datetime, _limit: int) -> list[DecisionRow]:
+    raise Drop("this sender was given no way to read decisions")
+
+
 class Reader:
     """What renderers read, each in its own short transaction."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], policy: Callable[[], Policy], home_of: Callable[[str], Any]
+        self,
+        sessions: sessionmaker[Session],
+        policy: Callable[[], Policy],
+        home_of: Callable[[str], Any],
+        decisions: DecisionsOf = _no_decisions,
     ) -> None:
         self.sessions = sessions
         self.policy = policy  # the policy in force, as the last refresh left it
         # The App Home is rendered from the use case's view of the person.
         self.home_of = home_of
+        # An export is built from the use case's read of the decisions (services.decisions).
+        self.decisions = decisions
 
     def proposal(self, message: OutboxMessage) -> Proposal:
         with db.reading(self.sessions) as session:
@@ -216,6 +233,29 @@ def _kudos_reply(message: OutboxMessage, read: Reader) -> Delivery:
     return Delivery("chat.postMessage", {"channel": kudos.slack_channel, "thread_ts": kudos.slack_ts, **reply})
 
 
+def _export(message: OutboxMessage, read: Reader) -> Delivery:
+    """A lead's CSV of the period fixed when they asked, built now from the database: the oldest
+    MAX_EXPORT_ROWS decisions of it, and the message says when there were more."""
+    detail = message.detail or {}
+    since, until = datetime.fromisoformat(detail["since"]), datetime.fromisoformat(detail["until"])
+    days = int(detail.get("days") or 0)
+    rows = read.decisions(since, until, MAX_EXPORT_ROWS + 1)
+    if not rows:
+        return Delivery("chat.postMessage", {"channel": message.channel, "text": views.export_empty(days)})
+    capped_at = rows[MAX_EXPORT_ROWS - 1].decided_at if len(rows) > MAX_EXPORT_ROWS else None
+    rows = rows[:MAX_EXPORT_ROWS]
+    return Delivery(
+        UPLOAD,
+        {
+            "user": message.channel,
+            "filename": views.export_filename(since, until),
+            "title": views.export_title(days),
+            "content": decisions_csv(rows),
+            "initial_comment": views.export_comment(days, count=len(rows), capped_at=capped_at),
+        },
+    )
+
+
 RENDERERS: dict[OutboxKind, Renderer] = {
     OutboxKind.EPHEMERAL: _ephemeral,
     OutboxKind.NOTICE: _notice,
@@ -232,4 +272,5 @@ RENDERERS: dict[OutboxKind, Renderer] = {
     OutboxKind.KUDOS_REPLY: _kudos_reply,
     OutboxKind.WELCOME: _welcome,
     OutboxKind.NUDGE: _nudge,
+    OutboxKind.EXPORT: _export,
 }

@@ -80,6 +80,7 @@ UNSCHEDULED = text(f"status = '{Status.PENDING.value}' AND expire_at IS NULL")
 ASKED = text("asked IS NOT NULL")
 UNREVIEWED = text("reviewed_at IS NULL")
 AGREED = text("agreed_by IS NOT NULL")
+ENDED = text("decided_at IS NOT NULL")  # every proposal that ended: granted, declined, expired, withdrawn
 
 
 class Base(DeclarativeBase):

@@ -17,6 +17,7 @@ from bot.core.parsing import (
     Back,
     Command,
     Draft,
+    Export,
     Help,
     InputError,
     Limits,
@@ -72,6 +73,13 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
                 reply(ack, views.usage_coming(parsed.days))  # the report follows (post_report below)
             elif isinstance(parsed, Trust):
                 reply(ack, views.trust_coming())  # the suggestions follow (post_report below)
+            elif isinstance(parsed, Export):
+                # The file is built and uploaded by the sender, from the database, when it sends it.
+                exported = services.request_export(ctx, user=user, days=parsed.days, key=command["trigger_id"])
+                if isinstance(exported, services.Refused):
+                    reply(ack, views.outcome_words(exported, ctx.policy))
+                else:
+                    reply(ack, views.export_on_its_way(exported.days))
             elif isinstance(parsed, SetLimit | ResetLimits | LimitsHistory):
                 reply(ack, limits_reply(parsed, user))
             elif isinstance(parsed, Outcome):

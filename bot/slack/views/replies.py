@@ -263,7 +263,8 @@ def help_message(policy: Policy) -> Message:
         "ask you to agree. `/remedy withdraw <case>` withdraws your pending request.\n"
         "• Leads: `/remedy review` for decisions to look back on, privately; `/remedy usage [7d|30d]`; "
         "`/remedy trust` for limits the team's decisions are ready to move; `/remedy limits set <remedy> "
-        "<alone|peer|lead> <amount>`, `limits history` and `limits reset <remedy>`."
+        "<alone|peer|lead> <amount>`, `limits history` and `limits reset <remedy>`; `/remedy export [30d]` "
+        "for the decisions as a CSV file."
     )
     return Message(text=text, blocks=[section(text)])
 
