@@ -45,7 +45,7 @@ class Delivery:
     args: dict[str, Any]
 
 
-# The decisions made at `since` or later and before `until`, oldest first, at most `limit`.
+# The decisions made at `since` or later and no later than `until`, oldest first, at most `limit`.
 DecisionsOf = Callable[[datetime, datetime, int], list[DecisionRow]]
 
 

@@ -21,7 +21,7 @@ def decisions_between(
     ctx: Context, *, since: datetime, until: datetime | None = None, limit: int | None = None
 ) -> list[DecisionRow]:
     """Every proposal that ended (granted, declined, expired or withdrawn) at `since` or later
-    and before `until` (None: up to now), oldest first; at most `limit` of them."""
+    and no later than `until` (None: whenever), oldest first; at most `limit` of them."""
     with db.reading(ctx.sessions) as session:
         return ended_between(session, since=since, until=until, limit=limit)
 

@@ -12,10 +12,8 @@ from bot.core.export import DecisionRow
 from storage.models import Approval, Decision, Proposal
 
 
-def ended_between(
-    session: Session, *, since: datetime, until: datetime | None, limit: int | None
-) -> list[DecisionRow]:
-    """Proposals that ended at `since` or later (and before `until`), oldest first, at most
+def ended_between(session: Session, *, since: datetime, until: datetime | None, limit: int | None) -> list[DecisionRow]:
+    """Proposals that ended at `since` or later (and no later than `until`), oldest first, at most
     `limit` of them. Read through the index of ended proposals by time (`decided_at IS NOT NULL`
     in those words, which SQLite needs to use a partial index)."""
     query = (
@@ -41,7 +39,7 @@ def ended_between(
         .order_by(Proposal.decided_at, Proposal.id)
     )
     if until is not None:
-        query = query.where(Proposal.decided_at < until)
+        query = query.where(Proposal.decided_at <= until)
     if limit is not None:
         query = query.limit(limit)
     return [

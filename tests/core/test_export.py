@@ -11,8 +11,10 @@ import pytest
 
 from bot.core.export import DECISION_COLUMNS, DecisionRow, decisions_csv
 from bot.core.lifecycle import Status
+from bot.core.parsing import Export, InputError, parse_command
 from bot.core.policy import Tier
 from bot.core.vocabulary import CustomerOutcome, ReviewOutcome, Via
+from tests.policies import team_policy
 
 
 def row(**changes: object) -> DecisionRow:
@@ -122,3 +124,17 @@ def test_free_text_that_a_spreadsheet_would_run_gets_an_apostrophe(start: str) -
 def test_ordinary_text_and_numbers_are_left_alone() -> None:
     _, cells = parsed(decisions_csv([row(case_ref="ORD-88", amount=Decimal("7"), unit="days")]))
     assert cells[5:8] == ["7", "days", "ORD-88"]
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [("export", 30), ("export 30d", 30), ("EXPORT 7d", 7), ("export 1d", 1), ("export 365d", 365)],
+)
+def test_export_takes_a_period_like_the_other_reports(text: str, days: int) -> None:
+    assert parse_command(text, team_policy()) == Export(days=days)
+
+
+@pytest.mark.parametrize("text", ["export 0d", "export 366d", "export month", "export 30"])
+def test_an_unreadable_period_says_how_to_write_it(text: str) -> None:
+    with pytest.raises(InputError, match=r"Write `/remedy export`, `/remedy export 30d` or `/remedy export 7d`"):
+        parse_command(text, team_policy())
