@@ -33,8 +33,7 @@ def readable(text: str) -> str:
     """Slack markup → what a person reads."""
     text = re.sub(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", lambda m: "@" + NAMES.get(m.group(1), m.group(1)), text)
     text = re.sub(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>", lambda m: "#" + CHANNELS.get(m.group(1), m.group(1)), text)
-    # A case linked to the helpdesk (the policy's case_url): its reference, then where it goes.
-    text = re.sub(r"<(https?://[^|>]+)\|([^>]*)>", lambda m: f"{m.group(2)} ({m.group(1)})", text)
+    text = "\n".join(_links_after(line) for line in text.split("\n"))
     text = re.sub(r":white_check_mark:", "✅", text)
     text = re.sub(r":tada:", "🎉", text)
     text = re.sub(r":raised_hands:", "🙌", text)
@@ -43,6 +42,19 @@ def readable(text: str) -> str:
     text = re.sub(r":wave:", "👋", text)
     text = re.sub(r":speech_balloon:", "💬", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _links_after(line: str) -> str:
+    """A case linked to the helpdesk (the policy's case_url) reads as its reference, with where
+    it leads at the end of the line: "… case #4711 … ↗ #4711: https://…"."""
+    links: list[str] = []
+
+    def label(found: re.Match[str]) -> str:
+        links.append(f"{found.group(2)}: {found.group(1)}")
+        return found.group(2)
+
+    line = re.sub(r"<(https?://[^|>]+)\|([^>]*)>", label, line)
+    return f"{line}   ↗ {', '.join(dict.fromkeys(links))}" if links else line
 
 
 def shown(message: dict[str, Any]) -> str:
