@@ -49,7 +49,7 @@ class Delivery:
 DecisionsOf = Callable[[datetime, datetime, int], list[DecisionRow]]
 
 
-def _no_decisions(_since: datetime, _until: datetime, _limit: int) -> list[DecisionRow]:
+def no_decisions(_since: datetime, _until: datetime, _limit: int) -> list[DecisionRow]:
     raise Drop("this sender was given no way to read decisions")
 
 
@@ -61,7 +61,7 @@ class Reader:
         sessions: sessionmaker[Session],
         policy: Callable[[], Policy],
         home_of: Callable[[str], Any],
-        decisions: DecisionsOf = _no_decisions,
+        decisions: DecisionsOf = no_decisions,
     ) -> None:
         self.sessions = sessions
         self.policy = policy  # the policy in force, as the last refresh left it

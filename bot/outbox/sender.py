@@ -40,7 +40,7 @@ from bot.outbox.failures import (
 )
 from bot.outbox.kinds import POSTS, UNPACED, WARN_PROPOSER
 from bot.outbox.pacing import LEASE, POST_INTERVAL, pause
-from bot.outbox.rendering import DecisionsOf, Defer, Drop, Reader, render
+from bot.outbox.rendering import DecisionsOf, Defer, Drop, Reader, no_decisions, render
 from storage import db, queries
 from storage.models import OutboxMessage
 
@@ -62,7 +62,7 @@ class Sender:
         post_interval: timedelta = POST_INTERVAL,
         metrics: Metrics | None = None,
         request_posted: Callable[[str, str], object] = lambda _channel, _ts: None,
-        decisions: DecisionsOf | None = None,
+        decisions: DecisionsOf = no_decisions,
     ) -> None:
         """`home_of(user)` is the use case's view of a person, which their App Home is rendered
         from; `request_posted(channel, ts)` is told of each request once its ts is recorded;
@@ -75,7 +75,7 @@ class Sender:
         self.lease = lease
         self.post_interval = post_interval
         self.metrics = metrics or Metrics()
-        self.reader = Reader(sessions, policy, home_of, *([decisions] if decisions else []))
+        self.reader = Reader(sessions, policy, home_of, decisions)
         self.request_posted = request_posted
         self._wake = threading.Event()
         self._stop = threading.Event()

@@ -163,3 +163,16 @@ def test_a_lost_answer_to_the_share_is_not_sent_again_inside_the_call(bot: Bot) 
     (owed,) = [m for m in bot.outbox() if m.kind == "export"]
     assert owed.status == "pending"
     assert "answer lost" in (owed.last_error or "")
+
+
+def test_an_upload_slack_refuses_for_good_tells_the_lead_what_to_fix(bot: Bot) -> None:
+    bot.driver.command("U0ANA", "refund 40 #4711 parcel arrived broken")
+    bot.api.fail_next("files.getUploadURLExternal", "missing_scope")
+    bot.driver.command("U0LEE", "export 30d")
+
+    said = bot.api.wait_for("chat.postMessage", channel="U0LEE")[0].args["text"]
+    assert "couldn't send you the export of decisions (missing_scope)" in said
+    assert "add the missing scope" in said
+    assert bot.api.files() == []
+    (failed,) = [m for m in bot.outbox() if m.kind == "export"]
+    assert failed.status == "failed"
