@@ -320,6 +320,10 @@ def _check_policy(path: Path | None) -> int:
             print(f"  {remedy.id}: tell the customer: {remedy.tell_customer}")
     nudges = format_duration(policy.nudge_after) if policy.nudge_after else "off"
     print(f"  welcome: {'on' if policy.welcome else 'off'} · nudge_after: {nudges}")
+    if policy.case_url:
+        from bot.core.links import case_url
+
+        print(f"  case_url: cases link to your helpdesk, #4711 to {case_url('#4711', policy.case_url)}")
     return 0
 
 

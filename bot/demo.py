@@ -33,6 +33,7 @@ def readable(text: str) -> str:
     """Slack markup → what a person reads."""
     text = re.sub(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>", lambda m: "@" + NAMES.get(m.group(1), m.group(1)), text)
     text = re.sub(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>", lambda m: "#" + CHANNELS.get(m.group(1), m.group(1)), text)
+    text = "\n".join(_links_after(line) for line in text.split("\n"))
     text = re.sub(r":white_check_mark:", "✅", text)
     text = re.sub(r":tada:", "🎉", text)
     text = re.sub(r":raised_hands:", "🙌", text)
@@ -41,6 +42,19 @@ def readable(text: str) -> str:
     text = re.sub(r":wave:", "👋", text)
     text = re.sub(r":speech_balloon:", "💬", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _links_after(line: str) -> str:
+    """A case linked to the helpdesk (the policy's case_url) reads as its reference, with where
+    it leads at the end of the line: "… case #4711 … ↗ #4711: https://…"."""
+    links: list[str] = []
+
+    def label(found: re.Match[str]) -> str:
+        links.append(f"{found.group(2)}: {found.group(1)}")
+        return found.group(2)
+
+    line = re.sub(r"<(https?://[^|>]+)\|([^>]*)>", label, line)
+    return f"{line}   ↗ {', '.join(dict.fromkeys(links))}" if links else line
 
 
 def shown(message: dict[str, Any]) -> str:
@@ -96,7 +110,9 @@ class Demo:
         """The example policy, but three clean decisions are evidence enough to move a limit
         (the example's twenty would make a long demo)."""
         policy = Path(self.workdir.name) / "policy.yml"
-        policy.write_text(EXAMPLE_POLICY.read_text().replace("min_decisions: 20", "min_decisions: 3"))
+        text = EXAMPLE_POLICY.read_text().replace("min_decisions: 20", "min_decisions: 3")
+        # Every message that names a case links it to the helpdesk (shown as "#4711 (https://…)").
+        policy.write_text(text + '\ncase_url: "https://helpdesk.example.com/tickets/{case_number}"\n')
         return policy
 
     def __exit__(self, *exc: object) -> None:

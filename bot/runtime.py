@@ -217,6 +217,7 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         metrics=metrics,
         request_posted=lambda channel, ts: services.reactions_to_request(ctx, channel=channel, ts=ts),
         policy_for=lambda person: ctx.policy_for(person),
+        decisions=lambda since, until, limit: services.decisions_between(ctx, since=since, until=until, limit=limit),
     )
     ctx = services.Context(
         base_policy=policy,

@@ -105,7 +105,7 @@ class DecisionOut(BaseModel):
     remedy: str = Field(description="The remedy's label.")
     amount: str = Field(pattern=AMOUNT_PATTERN)
     unit: str
-    case_ref: str
+    case: str = Field(description="The case reference, as typed (the CSV's `case` column too).")
     tier: Tier
     proposer: str | None
     decided_by: str | None
@@ -115,8 +115,8 @@ class DecisionOut(BaseModel):
 
     @classmethod
     def of(cls, row: DecisionRow) -> DecisionOut:
-        values = {name: getattr(row, name) for name in cls.model_fields}
-        return cls(**{**values, "amount": str(row.amount)})
+        values = {name: getattr(row, name) for name in cls.model_fields if name != "case"}
+        return cls(**{**values, "amount": str(row.amount), "case": row.case_ref})
 
 
 class DecisionPage(BaseModel):

@@ -83,6 +83,13 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Export:
+    """A lead's CSV of the decisions of the last `days` days, sent to them privately."""
+
+    days: int = 30
+
+
+@dataclass(frozen=True)
 class Draft:
     """What was understood of a proposal so far."""
 
@@ -104,7 +111,7 @@ class Draft:
         return not self.missing
 
 
-Command = Help | Limits | Away | Back | Withdraw | Review | Usage | Draft | LimitCommand | Trust | Outcome
+Command = Help | Limits | Away | Back | Withdraw | Review | Usage | Export | Draft | LimitCommand | Trust | Outcome
 
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _SPECIAL_MENTION = re.compile(r"<!(here|channel|everyone|subteam\^[A-Z0-9]+)(?:\|[^>]*)?>")
@@ -124,6 +131,7 @@ _SUBCOMMANDS: dict[str, Command] = {
     "back": Back(),
     "review": Review(),
     "usage": Usage(),
+    "export": Export(),
     "trust": Trust(),
 }
 _AWAY_USAGE = "Write `/remedy away`, `/remedy away until 2026-12-01` or `/remedy away for 3d`."
@@ -147,6 +155,17 @@ def _away(words: list[str]) -> Away:
     raise InputError(_AWAY_USAGE)
 
 
+def _period(word: str, command: str, example: str) -> int:
+    """A report's period in days, written like `30d` (1d to 365d)."""
+    match = re.fullmatch(r"([0-9]{1,3})d", word.lower())
+    if not match or not 1 <= int(match.group(1)) <= 365:
+        other = "30d" if example == "7d" else "7d"
+        raise InputError(
+            f"Write `/remedy {command}`, `/remedy {command} {example}` or `/remedy {command} {other}` (up to 365d)."
+        )
+    return int(match.group(1))
+
+
 def parse_command(text: str, policy: Policy) -> Command:
     text = check_text(text, limit=MAX_TEXT, what="A proposal")
     words = text.split()
@@ -159,10 +178,9 @@ def parse_command(text: str, policy: Policy) -> Command:
     if words and words[0].lower() == "outcome":
         return parse_outcome(words[1:])
     if len(words) == 2 and words[0].lower() == "usage":
-        match = re.fullmatch(r"([0-9]{1,3})d", words[1].lower())
-        if not match or not 1 <= int(match.group(1)) <= 365:
-            raise InputError("Write `/remedy usage`, `/remedy usage 7d` or `/remedy usage 30d` (up to 365d).")
-        return Usage(days=int(match.group(1)))
+        return Usage(days=_period(words[1], "usage", "7d"))
+    if len(words) == 2 and words[0].lower() == "export":
+        return Export(days=_period(words[1], "export", "30d"))
     if words and words[0].lower() == "withdraw":
         if len(words) == 1:
             raise InputError("Which request? Give its case reference: `/remedy withdraw #4711`.", "case_ref")

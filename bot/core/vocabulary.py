@@ -24,6 +24,7 @@ class OutboxKind(StrEnum):
     KUDOS_REPLY = "kudos_reply"  # a word in the thread of a decision's celebration (a delighted customer)
     WELCOME = "welcome"  # one private welcome to someone new to the roster
     NUDGE = "nudge"  # a private reminder to an agent who hasn't used their authority lately
+    EXPORT = "export"  # a lead's CSV of a period's decisions, uploaded to their DM when it is sent
 
 
 class OutboxStatus(StrEnum):

@@ -116,3 +116,11 @@ def warning(failure: Fail, *, channel: str) -> str:
         f":warning: Leeway couldn't post to <#{channel}> ({failure.code}). "
         f"To fix it: {failure.fix}. Your decision itself is recorded and safe."
     )
+
+
+def export_warning(failure: Fail) -> str:
+    """A lead's notice that the export they asked for could not be sent."""
+    return (
+        f":warning: Leeway couldn't send you the export of decisions ({failure.code}). "
+        f"To fix it: {failure.fix}. Then `/remedy export` again."
+    )

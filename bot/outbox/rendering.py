@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core.export import MAX_EXPORT_ROWS, DecisionRow, decisions_csv
 from bot.core.lifecycle import Status
 from bot.core.policy import Policy
 from bot.core.vocabulary import CustomerOutcome, OutboxKind, OutboxStatus
@@ -22,6 +23,8 @@ from storage.models import Decision, LimitChange, OutboxMessage, Proposal
 
 # Not a Web API method: the reply goes through the interaction's response_url.
 RESPOND = "response_url"
+# Not one Web API method but Slack's three steps of an upload (see transport): a file to a DM.
+UPLOAD = "files.upload_v2"
 
 
 class Defer(Exception):
@@ -42,6 +45,14 @@ class Delivery:
     args: dict[str, Any]
 
 
+# The decisions made at `since` or later and no later than `until`, oldest first, at most `limit`.
+DecisionsOf = Callable[[datetime, datetime, int], list[DecisionRow]]
+
+
+def no_decisions(_since: datetime, _until: datetime, _limit: int) -> list[DecisionRow]:
+    raise Drop("this sender was given no way to read decisions")
+
+
 class Reader:
     """What renderers read, each in its own short transaction."""
 
@@ -50,7 +61,9 @@ class Reader:
         sessions: sessionmaker[Session],
         policy: Callable[[], Policy],
         home_of: Callable[[str], Any],
+        *,
         policy_for: Callable[[str], Policy] | None = None,
+        decisions: DecisionsOf = no_decisions,
     ) -> None:
         self.sessions = sessions
         self.policy = policy  # the policy in force, as the last refresh left it
@@ -59,6 +72,8 @@ class Reader:
         self.policy_for = policy_for or (lambda _person: policy())
         # The App Home is rendered from the use case's view of the person.
         self.home_of = home_of
+        # An export is built from the use case's read of the decisions (services.decisions).
+        self.decisions = decisions
 
     def proposal(self, message: OutboxMessage) -> Proposal:
         with db.reading(self.sessions) as session:
@@ -140,7 +155,7 @@ def _request(message: OutboxMessage, read: Reader) -> Delivery:
     proposal = read.proposal(message)
     if proposal.status != Status.PENDING:
         raise Drop("the request was closed before it was posted")
-    return _post(message, views.request(proposal, read.asked(proposal)))
+    return _post(message, views.request(proposal, read.asked(proposal), case_url=read.policy().case_url))
 
 
 def _posted_request(proposal: Proposal, read: Reader) -> tuple[str, str]:
@@ -153,7 +168,7 @@ def _posted_request(proposal: Proposal, read: Reader) -> tuple[str, str]:
 def _request_update(message: OutboxMessage, read: Reader) -> Delivery:
     proposal = read.proposal(message)
     channel, ts = _posted_request(proposal, read)
-    rendered = views.request(proposal, read.asked(proposal))
+    rendered = views.request(proposal, read.asked(proposal), case_url=read.policy().case_url)
     return Delivery("chat.update", {"channel": channel, "ts": ts, **rendered.as_kwargs()})
 
 
@@ -163,24 +178,25 @@ def _reroute_ping(message: OutboxMessage, read: Reader) -> Delivery:
     asked = (message.detail or {})["asked"]
     if proposal.status != Status.PENDING or proposal.asked != asked:
         raise Drop("the request was decided or moved on before the ping went out")
-    ping = views.reroute_ping(proposal, str(asked))
+    ping = views.reroute_ping(proposal, str(asked), case_url=read.policy().case_url)
     return Delivery("chat.postMessage", {"channel": channel, "thread_ts": ts, **ping.as_kwargs()})
 
 
 def _decision(message: OutboxMessage, read: Reader) -> Delivery:
-    return _post(message, views.decision(read.proposal(message)))
+    return _post(message, views.decision(read.proposal(message), case_url=read.policy().case_url))
 
 
 def _kudos(message: OutboxMessage, read: Reader) -> Delivery:
     proposal = read.proposal(message)
     if proposal.proposer is None:  # never owed: what a customer served themselves celebrates no person
         raise Drop("a grant the customer served themselves has no one to celebrate")
-    return _post(message, views.kudos(proposal))
+    return _post(message, views.kudos(proposal, case_url=read.policy().case_url))
 
 
 def _coaching(message: OutboxMessage, read: Reader) -> Delivery:
     proposal = read.proposal(message)
-    return _post(message, views.coaching_note(proposal, read.decision(proposal)))
+    coaching = views.coaching_note(proposal, read.decision(proposal), case_url=read.policy().case_url)
+    return _post(message, coaching)
 
 
 def _proposer_note(message: OutboxMessage, read: Reader) -> Delivery:
@@ -224,6 +240,29 @@ def _kudos_reply(message: OutboxMessage, read: Reader) -> Delivery:
     return Delivery("chat.postMessage", {"channel": kudos.slack_channel, "thread_ts": kudos.slack_ts, **reply})
 
 
+def _export(message: OutboxMessage, read: Reader) -> Delivery:
+    """A lead's CSV of the period fixed when they asked, built now from the database: the oldest
+    MAX_EXPORT_ROWS decisions of it, and the message says when there were more."""
+    detail = message.detail or {}
+    since, until = datetime.fromisoformat(detail["since"]), datetime.fromisoformat(detail["until"])
+    days = int(detail.get("days") or 0)
+    rows = read.decisions(since, until, MAX_EXPORT_ROWS + 1)
+    if not rows:
+        return Delivery("chat.postMessage", {"channel": message.channel, "text": views.export_empty(days)})
+    capped_at = rows[MAX_EXPORT_ROWS - 1].decided_at if len(rows) > MAX_EXPORT_ROWS else None
+    rows = rows[:MAX_EXPORT_ROWS]
+    return Delivery(
+        UPLOAD,
+        {
+            "user": message.channel,
+            "filename": views.export_filename(since, until),
+            "title": views.export_title(days),
+            "content": decisions_csv(rows),
+            "initial_comment": views.export_comment(days, count=len(rows), capped_at=capped_at),
+        },
+    )
+
+
 RENDERERS: dict[OutboxKind, Renderer] = {
     OutboxKind.EPHEMERAL: _ephemeral,
     OutboxKind.NOTICE: _notice,
@@ -240,4 +279,5 @@ RENDERERS: dict[OutboxKind, Renderer] = {
     OutboxKind.KUDOS_REPLY: _kudos_reply,
     OutboxKind.WELCOME: _welcome,
     OutboxKind.NUDGE: _nudge,
+    OutboxKind.EXPORT: _export,
 }

@@ -34,12 +34,13 @@ from bot.outbox.failures import (
     classify,
     deferred,
     dropped,
+    export_warning,
     retry_or_give_up,
     warning,
 )
 from bot.outbox.kinds import POSTS, UNPACED, WARN_PROPOSER
 from bot.outbox.pacing import LEASE, POST_INTERVAL, pause
-from bot.outbox.rendering import Defer, Drop, Reader, render
+from bot.outbox.rendering import DecisionsOf, Defer, Drop, Reader, no_decisions, render
 from storage import db, queries
 from storage.models import OutboxMessage
 
@@ -62,9 +63,11 @@ class Sender:
         metrics: Metrics | None = None,
         request_posted: Callable[[str, str], object] = lambda _channel, _ts: None,
         policy_for: Callable[[str], Policy] | None = None,
+        decisions: DecisionsOf = no_decisions,
     ) -> None:
         """`home_of(user)` is the use case's view of a person, which their App Home is rendered
-        from; `request_posted(channel, ts)` is told of each request once its ts is recorded."""
+        from; `request_posted(channel, ts)` is told of each request once its ts is recorded;
+        `decisions(since, until, limit)` reads the decisions a lead's export holds."""
         self.sessions = sessions
         self.client = client
         self.clock = clock
@@ -73,7 +76,7 @@ class Sender:
         self.lease = lease
         self.post_interval = post_interval
         self.metrics = metrics or Metrics()
-        self.reader = Reader(sessions, policy, home_of, policy_for)
+        self.reader = Reader(sessions, policy, home_of, policy_for=policy_for, decisions=decisions)
         self.request_posted = request_posted
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -254,6 +257,16 @@ class Sender:
             if not queries.mark_failed(session, message_id=message.id, token=self.token, error=error):
                 return
             proposer = self._proposer_to_warn(session, message) if failure.warn else None
+            if failure.warn and message.kind == OutboxKind.EXPORT:
+                # The lead asked for a file that can't be sent; a direct message still can be.
+                queries.enqueue(
+                    session,
+                    kind=OutboxKind.NOTICE,
+                    channel=message.channel,
+                    at=self.clock(),
+                    dedupe_key=f"failure:{message.id}",
+                    detail={"text": export_warning(failure)},
+                )
             if proposer:
                 queries.enqueue(
                     session,

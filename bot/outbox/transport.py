@@ -13,21 +13,42 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
-from bot.outbox.rendering import RESPOND, Delivery, Drop
+from bot.outbox.rendering import RESPOND, UPLOAD, Delivery, Drop
 
 log = logging.getLogger("leeway.outbox")
 
 # Slack's own hosts, where its response_urls point (hooks.slack.com among them).
 SLACK_HOSTS = ".slack.com"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-# Calls that show a new message each time they land: sent twice, they are seen twice.
-REPEATS_SHOW = frozenset({"chat.postMessage", "chat.postEphemeral", RESPOND})
+# Calls that show a new message each time they land: sent twice, they are seen twice. (An upload
+# whose answer was lost may have shared its file: its last step shows the file in the DM.)
+REPEATS_SHOW = frozenset({"chat.postMessage", "chat.postEphemeral", RESPOND, UPLOAD})
 
 
 def send(client: WebClient, delivery: Delivery) -> SlackResponse:
     if delivery.method == RESPOND:
         return _respond(client, delivery.args)
+    if delivery.method == UPLOAD:
+        return _upload(client, delivery.args)
     return client.api_call(delivery.method, json=delivery.args)
+
+
+def _upload(client: WebClient, args: dict[str, Any]) -> SlackResponse:
+    """A file to a person's DM, by Slack's external upload: files.getUploadURLExternal, the bytes
+    to the URL it hands out, then files.completeUploadExternal shares it (slack_sdk's
+    files_upload_v2 makes the three calls). Sharing takes a conversation ID, not a user's, so
+    the DM is opened first (conversations.open answers the same DM every time). Nothing here is
+    retried inside the call: a client without retry handlers for these (see runtime), and a
+    lost answer is the outbox's to resend once the claim would have lapsed."""
+    opened = client.conversations_open(users=str(args["user"]))
+    channel = opened["channel"]["id"]
+    return client.files_upload_v2(
+        channel=channel,
+        filename=str(args["filename"]),
+        title=str(args["title"]),
+        content=str(args["content"]),
+        initial_comment=str(args["initial_comment"]),
+    )
 
 
 def _respond(client: WebClient, args: dict[str, Any]) -> SlackResponse:

@@ -5,7 +5,8 @@ One module per capability: `access` (who may propose), `proposing`, `deciding` (
 decline, withdraw), `routing` (whom to ask, re-route, expire), `availability` (away, back),
 `review` (review, the weekly digest), `usage` (usage figures, and the roll-up of closed
 days), `encouragement` (precedent, welcome, nudges), `limits` (limits that grow with trust),
-`outcomes` (how the customer took it), `home`, `notify` (private lines), `retention`
+`outcomes` (how the customer took it), `decisions` (a period's decisions, and a lead's export of
+them), `home`, `notify` (private lines), `retention`
 (forgetting messages delivered long ago); `records` builds the rows a change writes."""
 
 from bot.services.access import may_propose
@@ -21,6 +22,7 @@ from bot.services.deciding import (
     reactions_to_request,
     withdraw,
 )
+from bot.services.decisions import ExportOnItsWay, decisions_between, request_export
 from bot.services.encouragement import nudged_between, nudges_due, precedent, stop_nudges, welcome_due
 from bot.services.home import Home, home, refresh_home
 from bot.services.limits import (
@@ -82,6 +84,7 @@ __all__ = [
     "Context",
     "DeclineResult",
     "Declined",
+    "ExportOnItsWay",
     "Granted",
     "Home",
     "LimitChanged",
@@ -108,6 +111,7 @@ __all__ = [
     "away",
     "back",
     "budgets_of",
+    "decisions_between",
     "decline",
     "draft_again",
     "early_reactions_due",
@@ -127,6 +131,7 @@ __all__ = [
     "reactions_to_request",
     "refresh_home",
     "refresh_ready_to_move",
+    "request_export",
     "reroute_due",
     "reset_limits",
     "review",

@@ -1,53 +1,50 @@
-"""The decisions between two times, oldest first: what the API lists and exports.
-
-The smallest version of this contract (CONTRACT.md B) the API needs; the full one replaces it."""
+"""The decisions of a period: as rows for an export (`/remedy export`, and the API's
+`GET /api/v1/decisions`), read in one transaction that only reads; and a lead's export, owed
+through the outbox, whose sender builds the file when it sends it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.export import DecisionRow
-from bot.core.lifecycle import Status
+from bot.core.vocabulary import OutboxKind
 from bot.services.context import Context
-from storage import db
-from storage.models import Approval, Decision, Proposal
+from bot.services.results import ONLY_LEADS_EXPORT, Refused
+from storage import db, queries
+from storage.queries.decisions import ended_between
 
 
 def decisions_between(
     ctx: Context, *, since: datetime, until: datetime | None = None, limit: int | None = None
 ) -> list[DecisionRow]:
-    """Proposals that ended at or after `since` and before `until`, oldest first."""
-    query = (
-        select(Proposal, Approval.via, Decision.review_outcome, Decision.outcome)
-        .outerjoin(Approval, Approval.proposal_id == Proposal.id)
-        .outerjoin(Decision, Decision.proposal_id == Proposal.id)
-        .where(Proposal.status != Status.PENDING, Proposal.decided_at.is_not(None), Proposal.decided_at >= since)
-        .order_by(Proposal.decided_at, Proposal.id)
-    )
-    if until is not None:
-        query = query.where(Proposal.decided_at < until)
-    if limit is not None:
-        query = query.limit(limit)
+    """Every proposal that ended (granted, declined, expired or withdrawn) at `since` or later
+    and no later than `until` (None: whenever), oldest first; at most `limit` of them."""
     with db.reading(ctx.sessions) as session:
-        found = session.execute(query).all()
-    return [
-        DecisionRow(
-            id=p.id,
-            decided_at=p.decided_at or p.created_at,  # never None here: the query asks for ended ones
-            status=p.status,
-            remedy_id=p.remedy_id,
-            remedy=p.remedy_label,
-            amount=p.amount,
-            unit=p.unit,
-            case_ref=p.case_ref,
-            tier=p.tier,
-            proposer=p.proposer,
-            decided_by=p.decided_by,
-            via=via,
-            review=review,
-            customer_outcome=outcome,
-        )
-        for p, via, review, outcome in found
-    ]
+        return ended_between(session, since=since, until=until, limit=limit)
+
+
+@dataclass(frozen=True)
+class ExportOnItsWay:
+    days: int
+
+
+def request_export(ctx: Context, *, user: str, days: int, key: str) -> ExportOnItsWay | Refused:
+    """Owe `user` (a lead) the decisions of the last `days` days as a file. The period is fixed
+    now, so a file sent again is the same file; `key` (the command's trigger) makes a repeated
+    command owe it once."""
+    if not ctx.roster().is_lead(user):
+        return Refused(ONLY_LEADS_EXPORT)
+    now = ctx.clock()
+    detail = {"since": (now - timedelta(days=days)).isoformat(), "until": now.isoformat(), "days": days}
+    try:
+        with ctx.sessions.begin() as session:
+            queries.enqueue(
+                session, kind=OutboxKind.EXPORT, channel=user, at=now, detail=detail, dedupe_key=f"export:{key}"
+            )
+    except IntegrityError:
+        pass  # the same command again: the file is already owed
+    ctx.wake_sender()
+    return ExportOnItsWay(days)

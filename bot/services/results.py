@@ -106,6 +106,7 @@ class NudgesStopped:
 
 ONLY_LEADS_REVIEW = "Only leads can see the review queue. Reviews happen later, privately, and without blame."
 ONLY_LEADS_USAGE = "Only leads can see usage."
+ONLY_LEADS_EXPORT = "Only leads can export decisions. Your own are on your Home tab."
 
 
 ProposeResult = Granted | Asked | OutOfPolicy | Refused

@@ -2,7 +2,8 @@
 
 ``/api/<method>``: parse the arguments, check them against the spec, authenticate, apply a fault
 if one is switched on, then run the method's handler.  ``/response/<key>``: a post to a response
-URL.  Anything else is a 404 and a violation.  Every answer to a call is recorded in the log.
+URL.  ``/upload/v1/<key>``: a file's bytes, to the URL files.getUploadURLExternal handed out.
+Anything else is a 404 and a violation.  Every answer to a call is recorded in the log.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from bot.standin import files
 from bot.standin.calls import CallLog
 from bot.standin.faults import Faults
-from bot.standin.methods import HANDLERS, ApiError
+from bot.standin.methods import HANDLERS as MESSAGE_HANDLERS
+from bot.standin.methods import ApiError
 from bot.standin.response_urls import apply_response
 from bot.standin.server import Answer, parse_body
 from bot.standin.spec import Spec, SpecCheck, decode_json_args
@@ -28,6 +31,7 @@ __all__ = ["Dispatcher"]
 _METHOD_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)+$")
 _API = "/api/"
 _RESPONSE = "/response/"
+HANDLERS = {**MESSAGE_HANDLERS, **files.HANDLERS}
 
 
 class Dispatcher:
@@ -76,6 +80,8 @@ class Dispatcher:
                     return self._api_call(method, query, headers, raw)
             elif route.startswith(_RESPONSE) and verb == "POST" and len(route) > len(_RESPONSE):
                 return self._response_post(unquote(route[len(_RESPONSE) :]), headers, raw)
+            elif route.startswith(files.UPLOAD_PATH) and verb == "POST":
+                return self._upload(unquote(route[len(files.UPLOAD_PATH) :]), headers, raw)
             self._log.violations.append(f"{verb} {route}: no such endpoint (404)")
             return Answer(404, {"ok": False, "error": "not_found"})
 
@@ -153,6 +159,15 @@ class Dispatcher:
         except ApiError as err:
             answer = Answer(400, {"ok": False, "error": err.error})
         return self._record("response_url", args, self._maybe_dropped("response_url", args, answer), at)
+
+    def _upload(self, key: str, headers: Mapping[str, str], raw: bytes) -> Answer:
+        at = time.monotonic()
+        args: dict[str, Any] = {"key": key, "length": len(raw)}
+        fault = self._faults.take_fault("upload", args)
+        if fault is not None:
+            return self._record("upload", args, fault, at)
+        answer = files.receive_upload(self._workspace, key, headers, raw)
+        return self._record("upload", args, self._maybe_dropped("upload", args, answer), at)
 
     def _maybe_dropped(self, method: str, args: dict[str, Any], answer: Answer) -> Answer:
         """The call has taken effect; a switched-on fault loses its answer all the same."""

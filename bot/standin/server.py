@@ -26,6 +26,8 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     # The connection is closed instead of answering: the caller never learns what happened.
     dropped: bool = False
+    # Plain text instead of the JSON body (an upload URL answers "OK - <bytes>", as Slack's does).
+    text: str | None = None
 
 
 class Responder(Protocol):
@@ -132,9 +134,10 @@ class _Handler(BaseHTTPRequestHandler):
         if answer.dropped:
             self.close_connection = True
             return
-        payload = json.dumps(answer.body).encode("utf-8")
+        plain = answer.text is not None
+        payload = (answer.text if answer.text is not None else json.dumps(answer.body)).encode("utf-8")
         self.send_response(answer.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", "text/plain; charset=utf-8" if plain else "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
         for key, value in answer.headers.items():
             self.send_header(key, value)

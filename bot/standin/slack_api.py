@@ -2,7 +2,8 @@
 
 Point a ``slack_sdk.WebClient`` (or a Bolt app) at :attr:`StandInSlack.url` and every call the bot
 makes is recorded, checked against Slack's OpenAPI description (when one is given) and answered
-the way Slack would answer it.  Tests then look at what the bot did through :attr:`StandInSlack.calls`,
+the way Slack would answer it.  Files uploaded with Slack's external upload are kept
+(:meth:`StandInSlack.files`).  Tests then look at what the bot did through :attr:`StandInSlack.calls`,
 :meth:`StandInSlack.message`, :meth:`StandInSlack.views_opened` and friends, and inject failures with
 :meth:`StandInSlack.fail_next` / :meth:`StandInSlack.rate_limit_next` / :meth:`StandInSlack.drop_answer_next`.
 
@@ -81,6 +82,8 @@ class StandInSlack:
 
     def start(self) -> StandInSlack:
         self._server.start()
+        with self._lock:
+            self._workspace.base_url = self._server.base_url
         return self
 
     def stop(self) -> None:
@@ -189,6 +192,12 @@ class StandInSlack:
     def home_view(self, user_id: str) -> dict[str, Any] | None:
         with self._lock:
             return self._workspace.home_view(user_id)
+
+    def files(self) -> list[dict[str, Any]]:
+        """Files shared with files.completeUploadExternal, oldest first: each with its ``id``,
+        ``name``, ``title``, ``length``, ``channel``, ``initial_comment`` and ``content`` (bytes)."""
+        with self._lock:
+            return self._workspace.files_shared()
 
     def user(self, user_id: str) -> dict[str, Any] | None:
         """The users.info record of a user added with :meth:`add_user` (the bot user is always there)."""

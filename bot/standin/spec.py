@@ -17,14 +17,14 @@ from typing import Any
 
 from bot.standin.calls import short
 
-__all__ = ["EXTRA_METHODS", "JSON_ARGS", "Param", "Spec", "SpecCheck", "decode_json_args"]
+__all__ = ["DESCRIBED", "EXTRA_METHODS", "JSON_ARGS", "Param", "Spec", "SpecCheck", "decode_json_args"]
 
 # Arguments Slack takes as JSON documents.  In a form-encoded request they arrive as JSON strings
 # (the OpenAPI description types them "string"); slack_sdk sends them as objects in a JSON body.
 JSON_ARGS = frozenset({"blocks", "attachments", "view", "metadata"})
 
-# Methods newer than the OpenAPI description; allowed without argument checks.
-EXTRA_METHODS = frozenset({"files.getUploadURLExternal", "files.completeUploadExternal", "apps.connections.open"})
+# Methods newer than the OpenAPI description, and not described here; allowed without argument checks.
+EXTRA_METHODS = frozenset({"apps.connections.open"})
 
 _INT_RE = re.compile(r"^-?\d+$")
 
@@ -34,6 +34,27 @@ class Param:
     name: str
     type: str
     required: bool
+
+
+# Methods newer than the OpenAPI description, described here from Slack's reference
+# (docs.slack.dev/reference/methods/<method>) and checked like the others. `files` is a JSON
+# array, sent as a string in a form or query (as slack_sdk does).
+DESCRIBED: Mapping[str, Mapping[str, Param]] = {
+    "files.getUploadURLExternal": {
+        "filename": Param("filename", "string", required=True),
+        "length": Param("length", "integer", required=True),
+        "alt_txt": Param("alt_txt", "string", required=False),
+        "snippet_type": Param("snippet_type", "string", required=False),
+    },
+    "files.completeUploadExternal": {
+        "files": Param("files", "string", required=True),
+        "channel_id": Param("channel_id", "string", required=False),
+        "channels": Param("channels", "string", required=False),
+        "initial_comment": Param("initial_comment", "string", required=False),
+        "thread_ts": Param("thread_ts", "string", required=False),
+        "blocks": Param("blocks", "string", required=False),
+    },
+}
 
 
 @dataclass
@@ -49,7 +70,7 @@ class Spec:
     """Each method's parameters, as the OpenAPI description declares them."""
 
     def __init__(self, methods: Mapping[str, Mapping[str, Param]]) -> None:
-        self.methods = methods
+        self.methods = {**DESCRIBED, **methods}
 
     @classmethod
     def load(cls, path: Path) -> Spec:

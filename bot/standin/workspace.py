@@ -41,6 +41,8 @@ class Workspace:
         self._last_ts_us = 0
         self._view_counter = 0
         self._hash_counter = 0
+        self._file_counter = 0
+        self.base_url = ""  # the stand-in's address once it serves, where upload URLs point
         self.users: dict[str, dict[str, Any]] = {}
         self.usergroups: dict[str, list[str]] = {}
         self.clear()
@@ -53,6 +55,9 @@ class Workspace:
         self.opened: list[str] = []  # views opened or pushed, oldest first
         self.home: dict[str, str] = {}  # user -> view ID of their Home tab
         self.response_targets: dict[str, ResponseTarget] = {}
+        self.uploads: dict[str, dict[str, Any]] = {}  # file ID -> the upload (see files.py)
+        self.upload_keys: dict[str, str] = {}  # upload URL key -> file ID
+        self.shared_files: list[str] = []  # file IDs, in the order completed
 
     # ------------------------------------------------------------------ ids
 
@@ -61,6 +66,10 @@ class Workspace:
         now = int(time.time() * 1_000_000)
         self._last_ts_us = max(now, self._last_ts_us + 1)
         return f"{self._last_ts_us // 1_000_000}.{self._last_ts_us % 1_000_000:06d}"
+
+    def new_file_id(self) -> str:
+        self._file_counter += 1
+        return f"F{self._file_counter:010d}"
 
     def new_hash(self) -> str:
         self._hash_counter += 1
@@ -86,7 +95,7 @@ class Workspace:
             "team": self.team_id,
             "ts": ts,
         }
-        for key in ("blocks", "attachments", "metadata"):
+        for key in ("blocks", "attachments", "metadata", "files"):
             if args.get(key) is not None:
                 stored[key] = copy.deepcopy(args[key])
         thread_ts = args.get("thread_ts")
@@ -184,6 +193,10 @@ class Workspace:
     def home_view(self, user_id: str) -> dict[str, Any] | None:
         view_id = self.home.get(user_id)
         return copy.deepcopy(self.views[view_id]) if view_id is not None else None
+
+    def files_shared(self) -> list[dict[str, Any]]:
+        """Every file shared with files.completeUploadExternal, oldest first, with its content."""
+        return copy.deepcopy([self.uploads[file_id] for file_id in self.shared_files])
 
     def user(self, user_id: str) -> dict[str, Any] | None:
         found = self.users.get(user_id)

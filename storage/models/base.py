@@ -81,6 +81,7 @@ ASKED = text("asked IS NOT NULL")
 # What a customer served themselves has no agent to look back with: it never waits for a review.
 UNREVIEWED = text("reviewed_at IS NULL AND tier <> 'customer'")
 AGREED = text("agreed_by IS NOT NULL")
+ENDED = text("decided_at IS NOT NULL")  # every proposal that ended: granted, declined, expired, withdrawn
 
 
 class Base(DeclarativeBase):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.core.lifecycle import Event, Status
 from bot.core.policy import Tier
 from bot.core.vocabulary import CustomerOutcome, RequestedBy, ReviewOutcome, Via
-from storage.models.base import AGREED, ASKED, PENDING, UNREVIEWED, UNSCHEDULED, Base, stored
+from storage.models.base import AGREED, ASKED, ENDED, PENDING, UNREVIEWED, UNSCHEDULED, Base, stored
 
 
 class Proposal(Base):
@@ -84,6 +84,14 @@ class Proposal(Base):
         Index("ix_proposal_remedy_status_decided_at", "remedy_id", "status", "decided_at", "amount"),
         # A person's pending requests, and their grants counted from the index alone (kudos).
         Index("ix_proposal_proposer_status_id", "proposer", "status", "id"),
+        # Every proposal that ended, by when: an export of the decisions of a period, oldest first.
+        Index(
+            "ix_proposal_ended_decided_at",
+            "decided_at",
+            "id",
+            sqlite_where=ENDED,
+            postgresql_where=ENDED,
+        ),
     )
 
 

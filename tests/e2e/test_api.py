@@ -237,15 +237,15 @@ def test_the_decisions_as_json_and_as_csv_a_page_at_a_time(bot: Bot, helpdesk: h
     with client(bot, token_for(bot, "reports", Scope.READ)) as reports:
         since = "2026-01-01T00:00:00Z"
         page = reports.get("/decisions", params={"since": since, "limit": 2}).json()
-        assert [d["case_ref"] for d in page["decisions"]] == ["#0", "#1"]
+        assert [d["case"] for d in page["decisions"]] == ["#0", "#1"]
         assert page["decisions"][0]["amount"] == "15.00"
         # Each next page starts at the last one's time, so may repeat its edge: de-duplicated by id.
-        seen = {d["id"]: d["case_ref"] for d in page["decisions"]}
+        seen = {d["id"]: d["case"] for d in page["decisions"]}
         for _ in range(5):
             if page["next_since"] is None:
                 break
             page = reports.get("/decisions", params={"since": page["next_since"], "limit": 2}).json()
-            seen.update({d["id"]: d["case_ref"] for d in page["decisions"]})
+            seen.update({d["id"]: d["case"] for d in page["decisions"]})
         assert page["next_since"] is None
         assert sorted(seen.values()) == ["#0", "#1", "#2"]
         last = reports.get("/decisions", params={"since": since}).json()
@@ -255,7 +255,7 @@ def test_the_decisions_as_json_and_as_csv_a_page_at_a_time(bot: Bot, helpdesk: h
         assert exported.status_code == 200
         assert exported.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(exported.text)))
-        assert [row["case_ref"] for row in rows] == ["#0", "#1", "#2"]
+        assert [row["case"] for row in rows] == ["#0", "#1", "#2"]
         assert {row["status"] for row in rows} == {"granted"}
         linked = reports.get("/decisions", params={"since": since, "limit": 1}, headers={"Accept": "text/csv"})
         assert 'rel="next"' in linked.headers["link"]

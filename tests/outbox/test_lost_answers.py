@@ -11,7 +11,7 @@ from urllib.error import URLError
 import pytest
 
 from bot.outbox.failures import MAX_ATTEMPTS, Fail, Retry, answer_lost
-from bot.outbox.rendering import RESPOND
+from bot.outbox.rendering import RESPOND, UPLOAD
 from bot.outbox.transport import may_have_landed
 from bot.runtime import is_read
 
@@ -28,6 +28,9 @@ LEASE = timedelta(seconds=120)
         ("chat.postMessage", IncompleteRead(b"{"), True),
         ("chat.postEphemeral", RemoteDisconnected("Remote end closed connection without response"), True),
         (RESPOND, RemoteDisconnected("Remote end closed connection without response"), True),
+        # An upload's last step shares the file: its lost answer may mean the file is in the DM.
+        (UPLOAD, RemoteDisconnected("Remote end closed connection without response"), True),
+        (UPLOAD, URLError(ConnectionRefusedError(111, "Connection refused")), False),
         # urllib wraps what fails before the request is sent: Slack never saw it.
         ("chat.postMessage", URLError(ConnectionRefusedError(111, "Connection refused")), False),
         ("chat.postMessage", URLError(socket.gaierror(-2, "Name or service not known")), False),
@@ -65,6 +68,7 @@ def test_a_lost_answer_waits_for_the_claim_to_lapse(attempts: int, outcome: Retr
         ("https://slack.com/api/views.open", False),
         ("https://slack.com/api/views.publish", False),
         ("https://slack.com/api/auth.testing", False),
+        ("https://slack.com/api/files.completeUploadExternal", False),
     ],
 )
 def test_only_reads_are_repeated_inside_the_call(url: str, read: bool) -> None:

@@ -109,7 +109,9 @@ def test_a_welcome_and_a_nudge_promise_the_agents_own_alone_limit() -> None:
     assert team is not None
     assert team.alone_up_to == 20
     personal = for_person(POLICY, "U0ANA", {("U0ANA", "late_fee"): Decimal(40)})
-    reader = Reader(sessionmaker(), lambda: POLICY, nobody, lambda person: personal if person == "U0ANA" else POLICY)
+    reader = Reader(
+        sessionmaker(), lambda: POLICY, nobody, policy_for=lambda person: personal if person == "U0ANA" else POLICY
+    )
     example = {
         "proposer": "U0BEN",
         "remedy_id": "late_fee",

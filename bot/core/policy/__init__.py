@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator, model_validator
 
+from bot.core.links import check_template
 from bot.core.policy.fields import Duration, DurationOrOff, Limit, Share, Switch, _Frozen
 from bot.core.policy.remedy import TELL_CUSTOMER_LIMIT, AloneBudget, BudgetPeriod, CaseSoFar, Remedy
 from bot.core.policy.specs import Channels, DigestSpec, People, TrustSpec, WorkingHoursSpec
@@ -41,6 +42,14 @@ class Policy(_Frozen):
     welcome: Switch = True
     # An agent with no proposal of their own for this long gets one private nudge (None: off).
     nudge_after: DurationOrOff = timedelta(days=14)
+    # Where a case lives in the team's helpdesk ({case}, {case_number}): every message that
+    # names a case links it there.
+    case_url: str | None = None
+
+    @field_validator("case_url")
+    @classmethod
+    def _case_url(cls, value: str | None) -> str | None:
+        return check_template(value) if value is not None else None
 
     @field_validator("nudge_after")
     @classmethod

@@ -82,7 +82,8 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             tell(ctx, body, views.outcome_words(checked, ctx.policy))
             return
         if not sender.open_view(
-            trigger_id=body["trigger_id"], view=views.decline_form(checked, channel=channel_of(body))
+            trigger_id=body["trigger_id"],
+            view=views.decline_form(checked, channel=channel_of(body), case_url=ctx.policy.case_url),
         ):
             services.tell(ctx, user=user, channel=channel_of(body), text=views.FORM_DID_NOT_OPEN)
 
@@ -114,7 +115,9 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
         if not isinstance(found, Proposal):
             tell(ctx, body, views.outcome_words(found, ctx.policy))
             return
-        if not sender.open_view(trigger_id=body["trigger_id"], view=views.coaching_form(found)):
+        if not sender.open_view(
+            trigger_id=body["trigger_id"], view=views.coaching_form(found, case_url=ctx.policy.case_url)
+        ):
             services.tell(ctx, user=user, text=views.FORM_DID_NOT_OPEN)
 
     def on_raise(ack: Ack, body: dict[str, Any]) -> None:

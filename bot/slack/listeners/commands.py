@@ -17,6 +17,7 @@ from bot.core.parsing import (
     Back,
     Command,
     Draft,
+    Export,
     Help,
     InputError,
     Limits,
@@ -72,6 +73,13 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
                 reply(ack, views.usage_coming(parsed.days))  # the report follows (post_report below)
             elif isinstance(parsed, Trust):
                 reply(ack, views.trust_coming())  # the suggestions follow (post_report below)
+            elif isinstance(parsed, Export):
+                # The file is built and uploaded by the sender, from the database, when it sends it.
+                exported = services.request_export(ctx, user=user, days=parsed.days, key=command["trigger_id"])
+                if isinstance(exported, services.Refused):
+                    reply(ack, views.outcome_words(exported, ctx.policy))
+                else:
+                    reply(ack, views.export_on_its_way(exported.days))
             elif isinstance(parsed, SetLimit | ResetLimits | LimitsHistory):
                 reply(ack, limits_reply(parsed, user))
             elif isinstance(parsed, Outcome):
@@ -131,7 +139,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             queue = services.review_queue(ctx, user=user)
             if isinstance(queue, services.Refused):
                 return views.outcome_words(queue, ctx.policy)
-            return views.review_message(*queue)
+            return views.review_message(*queue, case_url=ctx.policy.case_url)
         usage = services.usage(ctx, user=user, days=parsed.days)
         if isinstance(usage, services.Refused):
             return views.outcome_words(usage, ctx.policy)

@@ -2,7 +2,7 @@
 decisions here: rendering turns a decided state into words.
 
 One module per thing rendered: `posts` (what Leeway posts in channels and sends the proposer),
-`replies` (private replies: results in words, help, limits), `forms`, `review` (decisions to
+`replies` (private replies: results in words, help, limits), `forms`, `export` (a lead's CSV), `review` (decisions to
 review, usage, the weekly digest), `encouragement` (precedent, what to tell the customer, the
 welcome, nudges), `app_home`; `markup` holds what they are all made of."""
 
@@ -15,6 +15,13 @@ from bot.slack.views.encouragement import (
     precedent_line,
     tell_customer_line,
     welcome,
+)
+from bot.slack.views.export import (
+    export_comment,
+    export_empty,
+    export_filename,
+    export_on_its_way,
+    export_title,
 )
 from bot.slack.views.forms import (
     FORM_ERROR_LIMIT,
@@ -106,6 +113,11 @@ __all__ = [
     "digest_text",
     "duration",
     "escape",
+    "export_comment",
+    "export_empty",
+    "export_filename",
+    "export_on_its_way",
+    "export_title",
     "form_errors",
     "granted_alone",
     "help_message",

@@ -18,13 +18,13 @@ from bot.core.lifecycle import Status
 from bot.core.policy import Policy
 from bot.slack import ids
 from bot.slack.views.limits import suggestion_blocks
-from bot.slack.views.markup import chunks, escape, section, what
+from bot.slack.views.markup import case, chunks, section, what
 from bot.slack.views.replies import limits_message
 from bot.slack.views.review import review_blocks, usage_rows, usage_summary
 from storage.models import Proposal
 
 
-def _proposal_line(proposal: Proposal) -> str:
+def _proposal_line(proposal: Proposal, case_url: str | None) -> str:
     state: dict[str, str] = {
         Status.PENDING: f"waiting for <@{proposal.asked}>" if proposal.asked else "waiting",
         Status.GRANTED: "granted",
@@ -32,7 +32,7 @@ def _proposal_line(proposal: Proposal) -> str:
         Status.EXPIRED: "expired",
         Status.WITHDRAWN: "withdrawn",
     }
-    return f"{what(proposal)} · case *{escape(proposal.case_ref)}* · {state.get(proposal.status, proposal.status)}"
+    return f"{what(proposal)} · case *{case(proposal, case_url)}* · {state.get(proposal.status, proposal.status)}"
 
 
 def home(data: services.Home, policy: Policy) -> View:
@@ -53,13 +53,13 @@ def home(data: services.Home, policy: Policy) -> View:
     for proposal in data.pending:
         blocks.append(
             SectionBlock(
-                text=MarkdownTextObject(text=_proposal_line(proposal)),
+                text=MarkdownTextObject(text=_proposal_line(proposal, policy.case_url)),
                 accessory=ButtonElement(text="Withdraw", action_id=ids.Action.WITHDRAW, value=str(proposal.id)),
             )
         )
     blocks.append(section("*Waiting for you to agree*" + ("" if data.waiting else "\nNothing right now.")))
     for proposal in data.waiting:
-        blocks.append(section(f"<@{proposal.proposer}>: {_proposal_line(proposal)}"))
+        blocks.append(section(f"<@{proposal.proposer}>: {_proposal_line(proposal, policy.case_url)}"))
         blocks.append(
             ActionsBlock(
                 block_id=ids.item_block(ids.Block.WAITING_ITEM, proposal.id),
@@ -74,7 +74,10 @@ def home(data: services.Home, policy: Policy) -> View:
     blocks.append(
         section(
             "*Your last decisions*\n"
-            + ("\n".join(_proposal_line(p) for p in data.recent) or "None yet: your first one is a `/remedy` away.")
+            + (
+                "\n".join(_proposal_line(p, policy.case_url) for p in data.recent)
+                or "None yet: your first one is a `/remedy` away."
+            )
         )
     )
     blocks.append(
@@ -90,7 +93,7 @@ def home(data: services.Home, policy: Policy) -> View:
         if data.suggestions:
             blocks.append(section("*Ready to move down the funnel* (only leads see this)"))
             blocks.extend(suggestion_blocks(data.suggestions, policy))
-        blocks.extend(review_blocks(data.review, data.review_total))
+        blocks.extend(review_blocks(data.review, data.review_total, case_url=policy.case_url))
         if data.week is not None:  # the headline and who to invite first; the rows as room allows
             blocks.extend(section(c) for c in chunks([*usage_summary(data.week), *usage_rows(data.week)]))
     return View(type="home", blocks=blocks[:100])

@@ -24,7 +24,7 @@ from bot import services
 from bot.core.parsing import Draft
 from bot.core.policy import Policy
 from bot.slack import ids
-from bot.slack.views.markup import escape, section, what
+from bot.slack.views.markup import case, section, unlinked, what
 from bot.slack.views.replies import out_of_policy_short, outcome_words
 from storage.models import Proposal
 
@@ -45,7 +45,7 @@ def proposal_form_errors(result: services.OutOfPolicy | services.Refused, policy
                 result.remedy, result.amount, policy, already=result.already, case_ref=result.case_ref
             )
         }
-    return {ids.Block.PEER: outcome_words(result, policy).text}
+    return {ids.Block.PEER: unlinked(outcome_words(result, policy).text)}  # plain text: no links
 
 
 def _input(
@@ -120,11 +120,11 @@ def proposal_form(policy: Policy, draft: Draft, *, origin_channel: str | None) -
     )
 
 
-def decline_form(proposal: Proposal, *, channel: str | None) -> View:
+def decline_form(proposal: Proposal, *, channel: str | None, case_url: str | None = None) -> View:
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"Decline <@{proposal.proposer}>'s {what(proposal)} for case *{escape(proposal.case_ref)}*? "
+                text=f"Decline <@{proposal.proposer}>'s {what(proposal)} for case *{case(proposal, case_url)}*? "
                 'Only they will hear about it, privately. The request will just read "closed".'
             )
         ),
@@ -148,11 +148,11 @@ def decline_form(proposal: Proposal, *, channel: str | None) -> View:
     )
 
 
-def coaching_form(proposal: Proposal) -> View:
+def coaching_form(proposal: Proposal, *, case_url: str | None = None) -> View:
     blocks: list[Block] = [
         section(
             f"A private note to <@{proposal.proposer}> about their {what(proposal)} for case "
-            f"*{escape(proposal.case_ref)}*. Only they will see it. It's coaching, not blame: the "
+            f"*{case(proposal, case_url)}*. Only they will see it. It's coaching, not blame: the "
             "decision was theirs to make, and it stands."
         ),
         _input(

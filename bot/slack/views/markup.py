@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
+from bot.core.links import case_link, mrkdwn_escape
 from bot.core.policy import FUNNEL, TIER_WORDS, Policy, Remedy, format_amount
 from storage.models import Proposal
 
@@ -52,7 +54,22 @@ def chunks(lines: list[str], limit: int = SECTION_LIMIT) -> list[str]:
 
 def escape(text: str) -> str:
     """What people typed must not turn into mentions or links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return mrkdwn_escape(text)
+
+
+def case(proposal: Proposal, case_url: str | None) -> str:
+    """The proposal's case, linked to the helpdesk when the policy has a `case_url`."""
+    return case_link(proposal.case_ref, case_url)
+
+
+# Leeway's own links (a case's), as case_link writes them; what people typed is escaped, so
+# never matches.
+_LINK = re.compile(r"<https?://[^|>]*\|([^>]*)>")
+
+
+def unlinked(text: str) -> str:
+    """The text with each link as its label: for a notification's fallback, which shows no links."""
+    return _LINK.sub(r"\1", text)
 
 
 def quote(text: str) -> str:

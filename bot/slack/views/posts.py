@@ -12,16 +12,27 @@ from bot.core.policy import TIER_WORDS, Policy, Tier, format_amount
 from bot.core.vocabulary import RequestedBy
 from bot.slack import ids
 from bot.slack.views.encouragement import precedent_line, tell_customer_line
-from bot.slack.views.markup import Message, amount_of, duration, escape, quote, seconds_between, section, what
+from bot.slack.views.markup import (
+    Message,
+    amount_of,
+    case,
+    duration,
+    escape,
+    quote,
+    seconds_between,
+    section,
+    unlinked,
+    what,
+)
 from bot.slack.views.outcomes import outcome_blocks
 from storage.models import Decision, Proposal
 
 
-def _facts(proposal: Proposal, *, with_fair: bool = True) -> SectionBlock:
+def _facts(proposal: Proposal, *, case_url: str | None, with_fair: bool = True) -> SectionBlock:
     fields = [
         MarkdownTextObject(text=f"*Remedy*\n{escape(proposal.remedy_label)}"),
         MarkdownTextObject(text=f"*Amount*\n{amount_of(proposal)}"),
-        MarkdownTextObject(text=f"*Case*\n{escape(proposal.case_ref)}"),
+        MarkdownTextObject(text=f"*Case*\n{case(proposal, case_url)}"),
         MarkdownTextObject(text=f"*Tier*\n{Tier(proposal.tier)} ({TIER_WORDS[Tier(proposal.tier)]})"),
     ]
     if with_fair and proposal.customer_fair is not None:
@@ -52,21 +63,22 @@ def _on_behalf(proposal: Proposal) -> ContextBlock | None:
     return ContextBlock(elements=[MarkdownTextObject(text=f"On behalf of {_customer(proposal)}, in their own words.")])
 
 
-def request(proposal: Proposal, asked_before: Sequence[str] = ()) -> Message:
+def request(proposal: Proposal, asked_before: Sequence[str] = (), *, case_url: str | None = None) -> Message:
+    """`case_url`: the policy's template, which links the case (see bot.core.links)."""
     status = proposal.status
     if status == Status.GRANTED:
-        return _request_granted(proposal)
+        return _request_granted(proposal, case_url)
     if status != Status.PENDING:
-        return _request_closed(proposal)
+        return _request_closed(proposal, case_url)
     if proposal.proposer is None:
-        return _customer_request(proposal, asked_before)
+        return _customer_request(proposal, asked_before, case_url)
     who = "a lead" if proposal.tier == Tier.LEAD else "a peer"
     ask = f"<@{proposal.asked}>, can you agree?" if proposal.asked else f"Can {who} agree?"
-    head = f"{ask} <@{proposal.proposer}> proposes {what(proposal)} for case *{escape(proposal.case_ref)}*."
+    head = f"{ask} <@{proposal.proposer}> proposes {what(proposal)} for case *{case(proposal, case_url)}*."
     anyone = "Any lead" if proposal.tier == Tier.LEAD else "Any agent"
     blocks: list[Block] = [
         section(head),
-        _facts(proposal),
+        _facts(proposal, case_url=case_url),
         _story(proposal),
         ActionsBlock(
             block_id=ids.Block.REQUEST_ACTIONS,
@@ -105,16 +117,16 @@ def _also_asked(proposal: Proposal, asked_before: Sequence[str]) -> list[Block]:
     return [ContextBlock(elements=[MarkdownTextObject(text=said)])]
 
 
-def _customer_request(proposal: Proposal, asked_before: Sequence[str]) -> Message:
+def _customer_request(proposal: Proposal, asked_before: Sequence[str], case_url: str | None) -> Message:
     """A customer's request no agent has taken up yet: the customer's own words and figure, and
     Take it for whoever picks it up first."""
     ask = f"<@{proposal.asked}>, could you take it up?" if proposal.asked else "Could someone take it up?"
     head = (
-        f":raising_hand: {_customer(proposal)} asks for {what(proposal)} for case *{escape(proposal.case_ref)}*. {ask}"
+        f":raising_hand: {_customer(proposal)} asks for {what(proposal)} for case *{case(proposal, case_url)}*. {ask}"
     )
     blocks: list[Block] = [
         section(head),
-        _facts(proposal),
+        _facts(proposal, case_url=case_url),
         section(f"*In the customer's words*\n{quote(proposal.summary)}"),
         ActionsBlock(
             block_id=ids.Block.REQUEST_ACTIONS,
@@ -140,7 +152,7 @@ def _customer_request(proposal: Proposal, asked_before: Sequence[str]) -> Messag
     return Message(text=text, blocks=blocks)
 
 
-def _request_granted(proposal: Proposal) -> Message:
+def _request_granted(proposal: Proposal, case_url: str | None) -> Message:
     took = duration(seconds_between(proposal.created_at, proposal.decided_at))
     when = took if took == "instantly" else f"in {took}"
     by = (
@@ -150,27 +162,27 @@ def _request_granted(proposal: Proposal) -> Message:
     )
     line = (
         f":white_check_mark: *Granted*: <@{proposal.proposer}>'s {what(proposal)} for case "
-        f"*{escape(proposal.case_ref)}*, {by} {when}."
+        f"*{case(proposal, case_url)}*, {by} {when}."
     )
     return Message(
         text=f"Granted: {escape(proposal.remedy_label)} {amount_of(proposal)} for case "
         f"{escape(proposal.case_ref)}, {by}",
-        blocks=[section(line), _facts(proposal)],
+        blocks=[section(line), _facts(proposal, case_url=case_url)],
     )
 
 
-def _request_closed(proposal: Proposal) -> Message:
-    case = escape(proposal.case_ref)
+def _request_closed(proposal: Proposal, case_url: str | None) -> Message:
+    shown = case(proposal, case_url)
     if proposal.status == Status.EXPIRED:
-        text = f"This request for case {case} expired with no answer, so nothing was granted."
+        text = f"This request for case {shown} expired with no answer, so nothing was granted."
     else:
         # Neutral on purpose, and the same for a decline and a withdrawal: a closed request
         # never says who declined, why, or even that anyone did.
-        text = f"This request for case {case} is closed. Nothing more is needed here."
-    return Message(text=text, blocks=[section(f"_{text}_")])
+        text = f"This request for case {shown} is closed. Nothing more is needed here."
+    return Message(text=unlinked(text), blocks=[section(f"_{text}_")])
 
 
-def reroute_ping(proposal: Proposal, asked: str) -> Message:
+def reroute_ping(proposal: Proposal, asked: str, *, case_url: str | None = None) -> Message:
     # Mentions only the person now asked: no one is pinged twice, and no one is named as slow.
     if proposal.proposer is None:
         text = (
@@ -180,7 +192,7 @@ def reroute_ping(proposal: Proposal, asked: str) -> Message:
         return Message(text=text)
     text = (
         f"<@{asked}>, could you take a look at this one? It's waiting for a second pair of eyes: "
-        f"{escape(proposal.remedy_label)} {amount_of(proposal)} for case {escape(proposal.case_ref)}."
+        f"{escape(proposal.remedy_label)} {amount_of(proposal)} for case {case(proposal, case_url)}."
     )
     lately = precedent_line(proposal)
     return Message(text=f"{text} {lately}" if lately else text)
@@ -189,7 +201,7 @@ def reroute_ping(proposal: Proposal, asked: str) -> Message:
 # --- decisions and kudos ---------------------------------------------------------------------
 
 
-def _self_served_decision(proposal: Proposal) -> Message:
+def _self_served_decision(proposal: Proposal, case_url: str | None) -> Message:
     """The audit record of what a customer served themselves: no agent, no one agreed."""
     through = f" in {escape(proposal.integration)}" if proposal.integration else ""
     fields = [
@@ -197,13 +209,13 @@ def _self_served_decision(proposal: Proposal) -> Message:
         MarkdownTextObject(text=f"*Customer*\n{_customer(proposal)}"),
         MarkdownTextObject(text=f"*Remedy*\n{escape(proposal.remedy_label)}"),
         MarkdownTextObject(text=f"*Amount*\n{amount_of(proposal)}"),
-        MarkdownTextObject(text=f"*Case*\n{escape(proposal.case_ref)}"),
+        MarkdownTextObject(text=f"*Case*\n{case(proposal, case_url)}"),
         MarkdownTextObject(text=f"*Tier*\n{Tier.CUSTOMER} ({TIER_WORDS[Tier.CUSTOMER]})"),
     ]
     when = (proposal.decided_at or proposal.created_at).strftime("%Y-%m-%d %H:%M UTC")
     blocks: list[Block] = [
         section(
-            f":white_check_mark: {what(proposal)} for case *{escape(proposal.case_ref)}*, self-served by the customer"
+            f":white_check_mark: {what(proposal)} for case *{case(proposal, case_url)}*, self-served by the customer"
         ),
         SectionBlock(fields=fields),
         section(f"*In the customer's words*\n{quote(proposal.summary)}"),
@@ -216,9 +228,9 @@ def _self_served_decision(proposal: Proposal) -> Message:
     return Message(text=text, blocks=blocks)
 
 
-def decision(proposal: Proposal) -> Message:
+def decision(proposal: Proposal, *, case_url: str | None = None) -> Message:
     if proposal.tier == Tier.CUSTOMER:
-        return _self_served_decision(proposal)
+        return _self_served_decision(proposal, case_url)
     seconds = seconds_between(proposal.created_at, proposal.decided_at)
     alone = proposal.tier == Tier.ALONE
     agreed = "decided alone, within their own authority" if alone else f"<@{proposal.decided_by}>"
@@ -227,7 +239,7 @@ def decision(proposal: Proposal) -> Message:
         MarkdownTextObject(text=f"*Agreed by*\n{agreed}"),
         MarkdownTextObject(text=f"*Remedy*\n{escape(proposal.remedy_label)}"),
         MarkdownTextObject(text=f"*Amount*\n{amount_of(proposal)}"),
-        MarkdownTextObject(text=f"*Case*\n{escape(proposal.case_ref)}"),
+        MarkdownTextObject(text=f"*Case*\n{case(proposal, case_url)}"),
         MarkdownTextObject(text=f"*Tier*\n{Tier(proposal.tier)}"),
         MarkdownTextObject(text=f"*Time to decision*\n{duration(seconds)}"),
     ]
@@ -239,7 +251,7 @@ def decision(proposal: Proposal) -> Message:
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f":white_check_mark: {what(proposal)} granted for case *{escape(proposal.case_ref)}*"
+                text=f":white_check_mark: {what(proposal)} granted for case *{case(proposal, case_url)}*"
             )
         ),
         SectionBlock(fields=fields),
@@ -256,45 +268,45 @@ def decision(proposal: Proposal) -> Message:
     return Message(text=text, blocks=blocks)
 
 
-def kudos(proposal: Proposal) -> Message:
+def kudos(proposal: Proposal, *, case_url: str | None = None) -> Message:
     remedy = f"{escape(proposal.remedy_label)}: {amount_of(proposal)}"
     if proposal.tier == Tier.ALONE:
         text = (
-            f":tada: <@{proposal.proposer}> used their own authority to fix case {escape(proposal.case_ref)} "
+            f":tada: <@{proposal.proposer}> used their own authority to fix case {case(proposal, case_url)} "
             f"on the spot ({remedy}). That's exactly what Leeway is for!"
         )
     else:
         text = (
             f":tada: <@{proposal.proposer}> and <@{proposal.decided_by}> fixed case "
-            f"{escape(proposal.case_ref)} together ({remedy}). Thank you for taking care of the customer!"
+            f"{case(proposal, case_url)} together ({remedy}). Thank you for taking care of the customer!"
         )
-    return Message(text=text, blocks=[section(text)])
+    return Message(text=unlinked(text), blocks=[section(text)])
 
 
 # --- private notes to the proposer -----------------------------------------------------------
 
 
 def proposer_note(proposal: Proposal, policy: Policy) -> Message:
-    case = escape(proposal.case_ref)
+    shown = case(proposal, policy.case_url)
     if proposal.status == Status.GRANTED:
         text = (
-            f":white_check_mark: You took up the customer's request: your {what(proposal)} for case *{case}* "
+            f":white_check_mark: You took up the customer's request: your {what(proposal)} for case *{shown}* "
             "is granted, within your own authority. Go ahead!"
             if proposal.decided_by == proposal.proposer
-            else f":white_check_mark: <@{proposal.decided_by}> agreed: your {what(proposal)} for case *{case}* "
+            else f":white_check_mark: <@{proposal.decided_by}> agreed: your {what(proposal)} for case *{shown}* "
             "is granted. Go ahead!"
         )
         tell = tell_customer_line(policy, proposal.remedy_id)
         if tell:
             text += f"\n{tell}"
-        return Message(text=text, blocks=[section(text)], rendered=outcome_blocks(proposal.id))
+        return Message(text=unlinked(text), blocks=[section(text)], rendered=outcome_blocks(proposal.id))
     if proposal.status == Status.EXPIRED:
         text = (
-            f"Your {what(proposal)} for case *{case}* expired before anyone could answer, so nothing was "
+            f"Your {what(proposal)} for case *{shown}* expired before anyone could answer, so nothing was "
             "granted. No one said no: it just didn't reach the right person in time."
         )
         return Message(
-            text=text,
+            text=unlinked(text),
             blocks=[
                 section(text),
                 ActionsBlock(
@@ -310,21 +322,21 @@ def proposer_note(proposal: Proposal, policy: Policy) -> Message:
                 ),
             ],
         )
-    text = f"Your {what(proposal)} for case *{case}* wasn't agreed this time."
+    text = f"Your {what(proposal)} for case *{shown}* wasn't agreed this time."
     if proposal.decline_reason:
         text += f" <@{proposal.decided_by}> said:\n{quote(proposal.decline_reason)}"
     else:
         text += f" <@{proposal.decided_by}> didn't give a reason; feel free to ask them."
     text += "\nYou can talk it through, or propose a different remedy. Only you can see this."
-    return Message(text=text, blocks=[section(text)])
+    return Message(text=unlinked(text), blocks=[section(text)])
 
 
-def coaching_note(proposal: Proposal, decision: Decision | None) -> Message:
+def coaching_note(proposal: Proposal, decision: Decision | None, *, case_url: str | None = None) -> Message:
     lead = f"<@{decision.reviewed_by}>" if decision and decision.reviewed_by else "Your lead"
     note = quote(decision.coaching_note or "") if decision else ""
     text = (
-        f"{lead} looked back at your {what(proposal)} for case *{escape(proposal.case_ref)}* and would like to "
+        f"{lead} looked back at your {what(proposal)} for case *{case(proposal, case_url)}* and would like to "
         f"talk it through:\n{note}\nThis is coaching, not blame: you made a good-faith decision, it stands, "
         "and you never pay for it. Only you can see this."
     )
-    return Message(text=text, blocks=[section(text)])
+    return Message(text=unlinked(text), blocks=[section(text)])

@@ -20,13 +20,14 @@ from slack_sdk.models.blocks import (
 from bot import services
 from bot.core.budget import PERIOD_WORDS, BudgetUse
 from bot.core.lifecycle import Status
+from bot.core.links import case_link
 from bot.core.parsing import USAGE, InputError
 from bot.core.policy import FUNNEL, GRANTING_TIERS, TIER_WORDS, CaseSoFar, Policy, Remedy, Tier, format_amount
 from bot.core.vocabulary import ReviewOutcome
 from bot.services.routing import until_words
 from bot.slack import ids
 from bot.slack.views.encouragement import nudges_stopped, precedent_line, tell_customer_line
-from bot.slack.views.markup import Message, escape, limits_line, section, what
+from bot.slack.views.markup import Message, case, escape, limits_line, section, unlinked, what
 from bot.slack.views.outcomes import outcome_blocks
 from storage.models import Proposal
 
@@ -76,7 +77,7 @@ def outcome_words(result: Outcome, policy: Policy) -> Message:
             return Message(text="That request no longer exists.")
         case services.Withdrawn():
             return Message(
-                text=f"Withdrawn: your {what(result.proposal)} for case *{escape(result.proposal.case_ref)}*. "
+                text=f"Withdrawn: your {what(result.proposal)} for case *{case(result.proposal, policy.case_url)}*. "
                 "Nothing was granted, and no one will be asked about it."
             )
         case services.Reviewed():
@@ -128,14 +129,14 @@ def went_wrong(reference: str) -> str:
 
 def granted_alone(proposal: Proposal, policy: Policy) -> Message:
     text = (
-        f":white_check_mark: *Granted — go ahead.* {what(proposal)} for case *{escape(proposal.case_ref)}* "
+        f":white_check_mark: *Granted — go ahead.* {what(proposal)} for case *{case(proposal, policy.case_url)}* "
         f"is within your own authority. It's recorded in <#{policy.channels.decisions}>, and the team is "
         f"celebrating it in <#{policy.channels.kudos}>."
     )
     tell = tell_customer_line(policy, proposal.remedy_id)
     if tell:
         text += f"\n{tell}"
-    return Message(text=text, blocks=[section(text)], rendered=outcome_blocks(proposal.id))
+    return Message(text=unlinked(text), blocks=[section(text)], rendered=outcome_blocks(proposal.id))
 
 
 def asked(
@@ -150,12 +151,12 @@ def asked(
         opens = hours.next_open(proposal.created_at).astimezone(hours.tz).strftime("%a %H:%M")
         when = f"outside working hours, so I'll ask at {opens}:"
     why = (
-        f": {_already(already, proposal.unit, proposal.case_ref)} this needs"
+        f": {_already(already, proposal.unit, case(proposal, policy.case_url))} this needs"
         if already is not None and already.total > 0
         else ". It needs"
     )
     text = (
-        f":raised_hands: Proposed {what(proposal)} for case *{escape(proposal.case_ref)}*{why} {who} "
+        f":raised_hands: Proposed {what(proposal)} for case *{case(proposal, policy.case_url)}*{why} {who} "
         f"agreement, so {when} <@{proposal.asked}> in <#{policy.channels.requests}>. "
         "I'll message you the moment it's decided."
     )
@@ -165,7 +166,7 @@ def asked(
     if lately:
         text += f"\n{lately}"
     return Message(
-        text=text,
+        text=unlinked(text),
         blocks=[
             section(text),
             ActionsBlock(
@@ -192,7 +193,7 @@ def already_proposed(proposal: Proposal, policy: Policy) -> Message:
     return (
         asked(proposal, policy)
         if proposal.status == Status.PENDING
-        else Message(text=f"That proposal for case {escape(proposal.case_ref)} is already {proposal.status}.")
+        else Message(text=f"That proposal for case {case(proposal, policy.case_url)} is already {proposal.status}.")
     )
 
 
@@ -217,7 +218,8 @@ def out_of_policy(
         return Message(text=text, blocks=[section(text)])
     room = remedy.highest_limit - already.total
     text = (
-        f"{asked_for} is outside Leeway's policy: {_already(already, policy.unit_of(remedy), case_ref)} "
+        f"{asked_for} is outside Leeway's policy: "
+        f"{_already(already, policy.unit_of(remedy), case_link(case_ref, policy.case_url))} "
         f"it comes to {policy.format_amount(remedy, already.total + amount)}, and {_most(remedy, policy)}. "
         "Nothing was routed or granted.\n"
         f"{limits_line(remedy, policy)}\n"
@@ -228,7 +230,7 @@ def out_of_policy(
             else "Nothing more fits on this case for now: take this one to your lead directly."
         )
     )
-    return Message(text=text, blocks=[section(text)])
+    return Message(text=unlinked(text), blocks=[section(text)])
 
 
 def out_of_policy_short(
@@ -238,14 +240,15 @@ def out_of_policy_short(
     shown = policy.format_amount(remedy, amount)
     if already is None or already.total == 0:
         return f"{shown} is outside policy: {_most(remedy, policy)}."
-    with_it = _already(already, policy.unit_of(remedy), case_ref)
+    with_it = _already(already, policy.unit_of(remedy), escape(case_ref))  # plain text: no link
     return f"{with_it[0].upper()}{with_it[1:]}, {shown} is outside policy: {_most(remedy, policy)}."
 
 
-def _already(already: CaseSoFar, unit: str, case_ref: str) -> str:
-    """Why a case's next proposal needs more: "with the $80 already granted on #99001"."""
+def _already(already: CaseSoFar, unit: str, shown_case: str) -> str:
+    """Why a case's next proposal needs more: "with the $80 already granted on #99001".
+    `shown_case`: the case as it is shown (escaped, or linked)."""
     how = "granted or waiting" if already.waiting > 0 else "granted"
-    return f"with the {format_amount(already.total, unit)} already {how} on {escape(case_ref)}"
+    return f"with the {format_amount(already.total, unit)} already {how} on {shown_case}"
 
 
 # --- help and limits -------------------------------------------------------------------------
@@ -266,7 +269,8 @@ def help_message(policy: Policy) -> Message:
         "ask you to agree. `/remedy withdraw <case>` withdraws your pending request.\n"
         "• Leads: `/remedy review` for decisions to look back on, privately; `/remedy usage [7d|30d]`; "
         "`/remedy trust` for limits the team's decisions are ready to move; `/remedy limits set <remedy> "
-        "<alone|peer|lead> <amount>`, `limits history` and `limits reset <remedy>`."
+        "<alone|peer|lead> <amount>`, `limits history` and `limits reset <remedy>`; `/remedy export [30d]` "
+        "for the decisions as a CSV file."
     )
     return Message(text=text, blocks=[section(text)])
 

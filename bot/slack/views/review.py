@@ -11,13 +11,13 @@ from bot.core.policy import Tier, format_amount
 from bot.core.usage import AgentUsage, OutcomeCount, UsageReport
 from bot.services.review import REVIEW_COUNTED_UP_TO
 from bot.slack import ids
-from bot.slack.views.markup import Message, chunks, duration, escape, quote, section, what
+from bot.slack.views.markup import Message, case, chunks, duration, escape, quote, section, what
 from storage.models import Decision, Proposal
 
 # --- decisions to review ---------------------------------------------------------------------
 
 
-def _review_item(proposal: Proposal, decision: Decision) -> list[Block]:
+def _review_item(proposal: Proposal, decision: Decision, case_url: str | None) -> list[Block]:
     agreed = Tier.ALONE if decision.agreed_by is None else f"with <@{decision.agreed_by}>"
     fair = (
         f" · customer thought fair: {format_amount(proposal.customer_fair, proposal.unit)}"
@@ -25,7 +25,7 @@ def _review_item(proposal: Proposal, decision: Decision) -> list[Block]:
         else ""
     )
     line = (
-        f"<@{proposal.proposer}> · {what(proposal)} · case *{escape(proposal.case_ref)}* · {agreed} · "
+        f"<@{proposal.proposer}> · {what(proposal)} · case *{case(proposal, case_url)}* · {agreed} · "
         f"decided in {duration(decision.seconds_to_decision)}{fair}\n{quote(proposal.summary)}"
     )
     return [
@@ -42,7 +42,9 @@ def _review_item(proposal: Proposal, decision: Decision) -> list[Block]:
     ]
 
 
-def review_blocks(items: Sequence[tuple[Proposal, Decision]], total: int) -> list[Block]:
+def review_blocks(
+    items: Sequence[tuple[Proposal, Decision]], total: int, *, case_url: str | None = None
+) -> list[Block]:
     """The oldest decisions to review, under how many wait: `total` past REVIEW_COUNTED_UP_TO
     means more than that, and reads "1000+"."""
     if not items:
@@ -54,7 +56,7 @@ def review_blocks(items: Sequence[tuple[Proposal, Decision]], total: int) -> lis
         )
     ]
     for proposal, decision in items:
-        blocks.extend(_review_item(proposal, decision))
+        blocks.extend(_review_item(proposal, decision, case_url))
     if total > REVIEW_COUNTED_UP_TO:
         more = f"…and more: over {REVIEW_COUNTED_UP_TO} in all, oldest first. No rush: each one stands as decided."
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=more)]))
@@ -68,8 +70,10 @@ def queue_size(total: int) -> str:
     return f"{REVIEW_COUNTED_UP_TO}+" if total > REVIEW_COUNTED_UP_TO else str(total)
 
 
-def review_message(items: Sequence[tuple[Proposal, Decision]], total: int) -> Message:
-    return Message(text=f"Decisions to review: {queue_size(total)}", blocks=review_blocks(items, total))
+def review_message(items: Sequence[tuple[Proposal, Decision]], total: int, *, case_url: str | None = None) -> Message:
+    return Message(
+        text=f"Decisions to review: {queue_size(total)}", blocks=review_blocks(items, total, case_url=case_url)
+    )
 
 
 # --- usage, the digest and the celebration -----------------------------------------------------
