@@ -229,11 +229,12 @@ def _check_policy(path: Path | None) -> int:
     import os
 
     from bot.core.timing import format_duration
-    from bot.policy_file import PolicyError, load_policy
+    from bot.policy_file import PolicyError, load_policy, webhook_secrets
 
     target = path or Path(os.environ.get("LEEWAY_POLICY", "policy.yml"))
     try:
         policy = load_policy(target)
+        webhook_secrets(policy, os.environ, source=str(target))
     except PolicyError as error:
         print(f"leeway: {error}", file=sys.stderr)
         return 2
@@ -250,6 +251,8 @@ def _check_policy(path: Path | None) -> int:
             print(f"  {remedy.id}: tell the customer: {remedy.tell_customer}")
     nudges = format_duration(policy.nudge_after) if policy.nudge_after else "off"
     print(f"  welcome: {'on' if policy.welcome else 'off'} · nudge_after: {nudges}")
+    for webhook in policy.webhooks:
+        print(f"  webhook {webhook.url}: {', '.join(webhook.events)} (signed with ${webhook.secret_env})")
     return 0
 
 

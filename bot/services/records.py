@@ -13,6 +13,7 @@ from bot.core.lifecycle import Event, Status
 from bot.core.parsing import Draft
 from bot.core.policy import Remedy, Tier
 from bot.core.vocabulary import OutboxKind, Via
+from bot.services import webhooks
 from bot.services.context import Context
 from storage import queries
 from storage.batch import THIS_PROPOSAL, ApprovalRow, DecisionRow, EventRow, NewProposal, Rows, outbox_row
@@ -57,9 +58,18 @@ def proposed(at: datetime, proposer: str, tier: Tier, draft: Draft) -> EventRow:
 
 
 def grant_rows(
-    ctx: Context, *, tier: Tier, proposer: str, created_at: datetime, approver: str, via: Via, now: datetime
+    ctx: Context,
+    *,
+    facts: Proposal | NewProposal,
+    tier: Tier,
+    proposer: str,
+    created_at: datetime,
+    approver: str,
+    via: Via,
+    now: datetime,
 ) -> Rows:
-    """What every grant owes: the agreement, the history, the audit record and the posts."""
+    """What every grant owes: the agreement, the history, the audit record, the posts, and the
+    events company systems subscribed to (`facts`: the proposal granted, as recorded so far)."""
     alone = via is Via.ALONE
     channels = ctx.policy.channels
     owed = [(OutboxKind.DECISION, channels.decisions), (OutboxKind.KUDOS, channels.kudos)]
@@ -77,14 +87,17 @@ def grant_rows(
             ),
         ),
         # One post of each kind per proposal; a request may be brought up to date more than once.
-        outbox=tuple(
-            outbox_row(
-                kind=kind,
-                channel=channel,
-                at=now,
-                dedupe_key=None if kind is OutboxKind.REQUEST_UPDATE else f"{kind}:{THIS_PROPOSAL}",
-            )
-            for kind, channel in owed
+        outbox=(
+            *(
+                outbox_row(
+                    kind=kind,
+                    channel=channel,
+                    at=now,
+                    dedupe_key=None if kind is OutboxKind.REQUEST_UPDATE else f"{kind}:{THIS_PROPOSAL}",
+                )
+                for kind, channel in owed
+            ),
+            *webhooks.granted_rows(ctx, facts, tier=tier, approver=approver, via=via, at=now),
         ),
     )
 

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bot.core.policy.fields import Duration, DurationOrOff, Limit, Share, Switch, _Frozen
 from bot.core.policy.remedy import TELL_CUSTOMER_LIMIT, AloneBudget, BudgetPeriod, CaseSoFar, Remedy
-from bot.core.policy.specs import Channels, DigestSpec, People, TrustSpec, WorkingHoursSpec
+from bot.core.policy.specs import Channels, DigestSpec, People, TrustSpec, Webhook, WorkingHoursSpec
 from bot.core.policy.tiers import CURRENCY_SYMBOLS, GRANTING_TIERS, TIER_WORDS, Tier, format_amount
 from bot.core.timing import WorkingHours, zone
 
@@ -41,6 +41,8 @@ class Policy(_Frozen):
     welcome: Switch = True
     # An agent with no proposal of their own for this long gets one private nudge (None: off).
     nudge_after: DurationOrOff = timedelta(days=14)
+    # Company systems told of decisions, limit changes and outcomes (see bot.services.webhooks).
+    webhooks: tuple[Webhook, ...] = ()
 
     @field_validator("nudge_after")
     @classmethod
@@ -48,6 +50,19 @@ class Policy(_Frozen):
         if value is not None and value < SHORTEST_NUDGE_AFTER:
             raise ValueError("must be at least 1d: a nudge is a gentle reminder, not an alarm; or off")
         return value
+
+    @field_validator("webhooks")
+    @classmethod
+    def _one_entry_per_url(cls, webhooks: tuple[Webhook, ...]) -> tuple[Webhook, ...]:
+        urls = [webhook.url for webhook in webhooks]
+        for url in urls:
+            if urls.count(url) > 1:
+                raise ValueError(f"{url} is listed twice: give it one entry with all its events")
+        return webhooks
+
+    def webhook(self, key: str) -> Webhook | None:
+        """The endpoint an outbox row names by its key."""
+        return next((w for w in self.webhooks if w.key == key), None)
 
     @field_validator("timezone")
     @classmethod
@@ -126,6 +141,7 @@ __all__ = [
     "Switch",
     "Tier",
     "TrustSpec",
+    "Webhook",
     "WorkingHoursSpec",
     "format_amount",
 ]
