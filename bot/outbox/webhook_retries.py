@@ -4,7 +4,8 @@ stop and say what a person has to fix. Pure functions of the endpoint's answer a
 Retried: no answer (network errors, timeouts), 5xx, 408 and 429. A Retry-After the endpoint
 sends (seconds, or an HTTP date) is honoured; otherwise the wait doubles from 10 s up to an hour,
 without jitter: each event's schedule starts at its own moment, and one endpoint's events go one
-at a time, so retries never arrive together in a herd. Tries stop 24 hours after the event.
+at a time, so retries never arrive together in a herd. The last try is made 24 hours after the
+event (a Retry-After past then is not waited for); after it, the event is marked failed.
 Any other answer (a 4xx, a redirect) fails at once: another try would be refused the same way.
 """
 
@@ -64,8 +65,12 @@ def after_failure(
     if not is_retried(status):
         assert status is not None
         return Fail(f"http {status}", fix_for(status, secret_env=secret_env, url=url))
-    wait = retry_after(retry_after_header, now=now) or backoff(attempts + 1)
-    if now + wait > created + WINDOW:
+    asked = retry_after(retry_after_header, now=now)
+    wait = asked or backoff(attempts + 1)
+    last_try = created + WINDOW
+    if now + wait > last_try and not asked and now < last_try:
+        wait = last_try - now  # the backoff's last step lands on the 24 hours' end: one more try then
+    if now + wait > last_try or now >= last_try:
         return Fail(
             "gave up",
             f"the endpoint has not taken the event for 24 hours (last: {error}): check that {url} is up; "
