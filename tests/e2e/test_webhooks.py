@@ -315,8 +315,7 @@ def test_an_endpoint_refusing_the_event_holds_it_at_once_with_the_fix(
         bot.driver.command("U0ANA", "refund 20 #4711 parcel broken")
         receiver.wait_for(1)
         row = hooked.wait_for_row(attempts=1, status=OutboxStatus.FAILED)
-    assert row.last_error == f"http {status}: " + row.last_error.split(": ", 1)[1]
-    assert fix in (row.last_error or "")
+    assert (row.last_error or "").startswith(f"http {status}: {fix}")
     assert any(fix in record.getMessage() and "not tried again" in record.getMessage() for record in caplog.records)
     bot.clock.advance(hours=2)
     bot.leeway.webhooks.wake()
