@@ -20,11 +20,11 @@ from bot import jobs
 from bot.core.vocabulary import OutboxKind, OutboxStatus
 from bot.standin import StandInSlack
 from storage.models import OutboxMessage
-from tests.e2e.support import Bot, start_bot
+from tests.e2e.support import Bot, instances, start_bot
 from tests.e2e.test_forms_and_declines import INPUT, opened_form
 from tests.policies import TEAM_POLICY
 from tests.receiver import Answer, Received, Receiver, readme_verify
-from tests.support import wipe
+from tests.support import FakeClock, wipe
 
 SECRET = "whsec_refunds_test"
 SECRET_ENV = "LEEWAY_WEBHOOK_SECRET_REFUNDS"
@@ -386,3 +386,27 @@ def test_a_slow_or_down_endpoint_holds_up_neither_slack_nor_another_endpoint(
             stop(bot)
             wipe(engine)
             slack.reset()
+
+
+def test_two_instances_deliver_each_event_once(
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slack.reset()
+    wipe(engine)
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    clock = FakeClock()
+    with Receiver() as receiver:
+        policy = TEAM_POLICY + webhooks_block((receiver.url, ALL_EVENTS, SECRET_ENV))
+        with instances(slack, database_url, tmp_path, policy=policy, clock=clock) as bots:
+            for bot in bots:
+                bot.leeway.webhooks.idle_wait = 0.01
+                bot.leeway.webhooks.start()
+            for n in range(12):  # grants land on either instance; both instances' lanes claim
+                reply = bots[n % 2].driver.command("U0ANA", f"refund 20 #7{n:02} parcel broken")
+                assert "Granted" in reply.json["text"]
+            events = [signed(r) for r in receiver.wait_for(12)]
+            time.sleep(0.5)  # room for a wrong second delivery to arrive
+            assert len(receiver.received) == 12
+            assert sorted(e["data"]["proposal"]["case"] for e in events) == [f"#7{n:02}" for n in range(12)]
+    wipe(engine)
+    slack.reset()
