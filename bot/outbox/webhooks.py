@@ -181,12 +181,11 @@ class WebhookSender:
         try:
             response = lane.client.post(webhook.url, content=body, headers=headers)
             status, retry_after = response.status_code, response.headers.get("Retry-After")
-            error = f"HTTP {status}"
+            error, label = f"HTTP {status}", str(status)
         except httpx.TimeoutException as problem:
-            error = f"timed out ({type(problem).__name__})"
-        except httpx.HTTPError as problem:
-            error = f"{type(problem).__name__}: {problem}"
-        label = str(status) if status is not None else ("timeout" if error.startswith("timed out") else "network")
+            error, label = f"timed out ({type(problem).__name__})", "timeout"
+        except httpx.HTTPError as problem:  # refused, reset, unresolvable: no answer at all
+            error, label = f"{type(problem).__name__}: {problem}", "network"
         self.metrics.webhook_delivery(webhook.host, label)
         if status is not None and 200 <= status < 300:
             with self.sessions.begin() as session:

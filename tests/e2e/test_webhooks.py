@@ -10,9 +10,11 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import Engine, select
 
@@ -331,10 +333,13 @@ def test_the_backlog_shows_in_healthz_by_endpoint(hooked: Hooked) -> None:
     bot.driver.command("U0ANA", "refund 20 #4711 parcel broken")
     hooked.wait_for_row(attempts=1)
     bot.clock.advance(seconds=5)
-    status, health = bot.leeway.health()
+    deadline = time.monotonic() + 10
+    while (health := bot.leeway.health())[1]["outbox"]["pending"] and time.monotonic() < deadline:
+        time.sleep(0.02)  # the grant's Slack posts, on their way
+    status, report = health
     assert status == 200  # an endpoint that is down is its owners' to fix; Leeway is well
-    assert health["webhooks"] == {f"127.0.0.1:{receiver.port}": {"pending": 1, "oldest_seconds": 5.0}}
-    assert health["outbox"]["pending"] == 0  # Slack's own backlog doesn't count webhooks
+    assert report["webhooks"] == {f"127.0.0.1:{receiver.port}": {"pending": 1, "oldest_seconds": 5.0}}
+    assert report["outbox"]["pending"] == 0  # Slack's own backlog doesn't count webhooks
     metrics = bot.leeway.ctx.metrics.render().decode()
     assert f'leeway_webhook_backlog{{endpoint="127.0.0.1:{receiver.port}"}} 1.0' in metrics
 
@@ -410,3 +415,44 @@ def test_two_instances_deliver_each_event_once(
             assert sorted(e["data"]["proposal"]["case"] for e in events) == [f"#7{n:02}" for n in range(12)]
     wipe(engine)
     slack.reset()
+
+
+def test_an_endpoint_failing_for_24_hours_has_the_event_marked_failed(
+    hooked: Hooked, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot, receiver, lanes = hooked.bot, hooked.receiver, hooked.bot.leeway.webhooks
+    receiver.answer_next(*(Answer(500) for _ in range(60)))
+    with caplog.at_level(logging.ERROR, logger="leeway.webhooks"):
+        bot.driver.command("U0ANA", "refund 20 #4711 parcel broken")
+        granted_at = bot.clock()
+        tries = 1
+        row = hooked.wait_for_row(attempts=1)
+        while row.status == OutboxStatus.PENDING:
+            bot.clock.advance(seconds=(row.next_attempt_at - bot.clock()).total_seconds())  # to the next try
+            lanes.wake()
+            tries += 1
+            receiver.wait_for(tries)
+            last = bot.clock() - granted_at >= timedelta(hours=24)
+            row = hooked.wait_for_row(attempts=tries, status=OutboxStatus.FAILED if last else OutboxStatus.PENDING)
+    assert bot.clock() - granted_at == timedelta(hours=24)  # the last try, at the 24 hours' end
+    assert 25 <= tries <= 35
+    assert (row.last_error or "").startswith("gave up: the endpoint has not taken the event for 24 hours")
+    assert any("not tried again" in record.getMessage() for record in caplog.records)
+
+
+def test_an_endpoint_too_slow_to_answer_is_tried_again_later(hooked: Hooked) -> None:
+    bot, receiver, lanes = hooked.bot, hooked.receiver, hooked.bot.leeway.webhooks
+    release = threading.Event()
+    lanes.lanes[bot.leeway.policy.webhooks[0].key].client.timeout = httpx.Timeout(0.2)
+    receiver.answer_next(Answer(hold=release))
+    try:
+        bot.driver.command("U0ANA", "refund 20 #4711 parcel broken")
+        row = hooked.wait_for_row(attempts=1)
+    finally:
+        release.set()
+    assert (row.last_error or "").startswith("timed out")
+    assert (row.next_attempt_at - bot.clock()).total_seconds() == 10
+    bot.clock.advance(seconds=10)
+    lanes.wake()
+    hooked.wait_for_row(attempts=2, status=OutboxStatus.SENT)
+    assert 'status="timeout"} 1.0' in bot.leeway.ctx.metrics.render().decode()
