@@ -299,11 +299,12 @@ def _check_policy(path: Path | None) -> int:
     import os
 
     from bot.core.timing import format_duration
-    from bot.policy_file import PolicyError, load_policy
+    from bot.policy_file import PolicyError, load_policy, webhook_secrets
 
     target = path or Path(os.environ.get("LEEWAY_POLICY", "policy.yml"))
     try:
         policy = load_policy(target)
+        webhook_secrets(policy, os.environ, source=str(target))
     except PolicyError as error:
         print(f"leeway: {error}", file=sys.stderr)
         return 2
@@ -324,6 +325,8 @@ def _check_policy(path: Path | None) -> int:
         from bot.core.links import case_url
 
         print(f"  case_url: cases link to your helpdesk, #4711 to {case_url('#4711', policy.case_url)}")
+    for webhook in policy.webhooks:
+        print(f"  webhook {webhook.url}: {', '.join(webhook.events)} (signed with ${webhook.secret_env})")
     return 0
 
 

@@ -66,8 +66,16 @@ class Metrics:
         self.slack_errors = Counter(
             "leeway_slack_errors", "Slack Web API errors by code", ["code"], registry=self.registry
         )
+        self.webhook_deliveries = Counter(
+            "leeway_webhook_deliveries",
+            "Webhook delivery attempts by endpoint (host) and status (the HTTP status, timeout or network)",
+            ["endpoint", "status"],
+            registry=self.registry,
+        )
         self.backlog = Backlog()
         self.registry.register(self.backlog)
+        self.webhook_backlog = WebhookBacklog()
+        self.registry.register(self.webhook_backlog)
         self._children: dict[tuple[Any, ...], Any] = {}
         # What a scrape answers: this registry, or with worker processes, the sum of theirs.
         self.exposed = self.registry
@@ -76,10 +84,18 @@ class Metrics:
             self.exposed = CollectorRegistry()
             MultiProcessCollector(self.exposed, path=shared)  # type: ignore[no-untyped-call]
             self.exposed.register(self.backlog)
+            self.exposed.register(self.webhook_backlog)
 
     def watch_backlog(self, backlog: Callable[[], tuple[int, float]]) -> None:
         """Read the backlog from the database when scraped, so every instance reports it."""
         self.backlog.read = backlog
+
+    def watch_webhook_backlog(self, backlog: Callable[[], dict[str, tuple[int, float]]]) -> None:
+        """Read the webhooks' backlog (by endpoint) from the database when scraped."""
+        self.webhook_backlog.read = backlog
+
+    def webhook_delivery(self, endpoint: str, status: str) -> None:
+        self._child(self.webhook_deliveries, endpoint, status).inc()
 
     def outcome(self, tier: str, outcome: str) -> None:
         self._child(self.proposals, tier, outcome).inc()
@@ -113,6 +129,24 @@ class Backlog(Collector):
         yield GaugeMetricFamily(
             "leeway_outbox_oldest_seconds", "Age of the oldest message owed to Slack", value=float(oldest)
         )
+
+
+class WebhookBacklog(Collector):
+    """Events owed to each webhook endpoint (by host), read when scraped, like `Backlog`."""
+
+    def __init__(self) -> None:
+        self.read: Callable[[], dict[str, tuple[int, float]]] = dict
+
+    def collect(self) -> Iterable[Metric]:
+        owed = GaugeMetricFamily("leeway_webhook_backlog", "Events owed to a webhook endpoint", labels=["endpoint"])
+        oldest = GaugeMetricFamily(
+            "leeway_webhook_oldest_seconds", "Age of the oldest event owed to a webhook endpoint", labels=["endpoint"]
+        )
+        for endpoint, (count, age) in sorted(self.read().items()):
+            owed.add_metric([endpoint], float(count))
+            oldest.add_metric([endpoint], float(age))
+        yield owed
+        yield oldest
 
 
 class MetricsServer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,25 @@ def parse_policy(text: str, *, source: str = "policy") -> Policy:
         return Policy.model_validate(data)
     except ValidationError as error:
         raise PolicyError("\n".join(_describe(e, lines, source, text) for e in error.errors())) from None
+
+
+def webhook_secrets(policy: Policy, environ: Mapping[str, str], *, source: str = "policy") -> dict[str, str]:
+    """Each webhook's signing secret, by its endpoint's key, read from the environment variable
+    its `secret_env` names. One set but empty counts as missing: an endpoint would get events
+    signed with nothing, which its receiver must refuse."""
+    secrets, missing = {}, []
+    for n, webhook in enumerate(policy.webhooks):
+        secret = environ.get(webhook.secret_env, "").strip()
+        if secret:
+            secrets[webhook.key] = secret
+        else:
+            missing.append(
+                f"{source}: webhooks[{n}].secret_env: {webhook.secret_env} is not set (or empty): set it to "
+                f"the signing secret the receiver at {webhook.host} checks Leeway-Signature with"
+            )
+    if missing:
+        raise PolicyError("\n".join(missing))
+    return secrets
 
 
 class _Reader:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
@@ -25,7 +26,8 @@ from bot.clock import Clock, system_clock
 from bot.core.policy import Policy
 from bot.metrics import Metrics, MetricsServer
 from bot.outbox import Sender, backlog
-from bot.policy_file import PolicyError, load_policy
+from bot.outbox.webhooks import WebhookSender, webhook_backlog
+from bot.policy_file import PolicyError, load_policy, webhook_secrets
 from bot.roster import RosterDirectory, RosterError
 from bot.settings import Settings
 from bot.slack.app import build_app
@@ -55,11 +57,13 @@ class Leeway:
     roster: RosterDirectory
     bolt: App
     scheduler: BackgroundScheduler
+    webhooks: WebhookSender
     metrics_server: MetricsServer | None = None  # with METRICS_PORT, from serve_metrics() to close()
 
     def start_background(self) -> None:
-        """The sender and the schedule, until `close()`: every process that serves Slack runs its own."""
+        """The senders and the schedule, until `close()`: every process that serves Slack runs its own."""
         self.sender.start()
+        self.webhooks.start()
         self.scheduler.start()
 
     def serve_metrics_port(self) -> None:
@@ -81,6 +85,7 @@ class Leeway:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.sender.stop()
+        self.webhooks.close()
         self.engine.dispose()
 
     def health(self) -> tuple[int, dict[str, Any]]:
@@ -93,6 +98,13 @@ class Leeway:
             pending, oldest = backlog(self.ctx.sessions, self.ctx.clock())
             limit = self.settings.outbox_max_age_seconds
             report["outbox"] = {"pending": pending, "oldest_seconds": round(oldest, 1), "limit_seconds": limit}
+            # Shown, not judged: an endpoint that is down is its owners' to fix, and Leeway is well.
+            report["webhooks"] = {
+                host: {"pending": count, "oldest_seconds": round(age, 1)}
+                for host, (count, age) in webhook_backlog(
+                    self.ctx.sessions, self.policy.webhooks, self.ctx.clock()
+                ).items()
+            }
         except Exception as error:
             report["database"] = f"unavailable: {type(error).__name__}"
             return 503, {"status": "unavailable", **report}
@@ -155,6 +167,7 @@ def build(settings: Settings, *, clock: Clock = system_clock, apply_migrations: 
 
     try:
         policy = load_policy(settings.leeway_policy)
+        secrets = webhook_secrets(policy, os.environ, source=str(settings.leeway_policy))
     except PolicyError as error:
         raise StartupError(str(error)) from None
     try:
@@ -162,13 +175,15 @@ def build(settings: Settings, *, clock: Clock = system_clock, apply_migrations: 
     except Exception as error:
         raise StartupError(f"Can't use DATABASE_URL ({type(error).__name__}: {error}).") from None
     try:
-        return _assemble(settings, policy, engine, clock, apply_migrations)
+        return _assemble(settings, policy, secrets, engine, clock, apply_migrations)
     except BaseException:
         engine.dispose()  # a failed start leaves no connections behind
         raise
 
 
-def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, apply_migrations: bool) -> Leeway:
+def _assemble(
+    settings: Settings, policy: Policy, secrets: dict[str, str], engine: Engine, clock: Clock, apply_migrations: bool
+) -> Leeway:
 
     try:
         if apply_migrations:
@@ -219,12 +234,20 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         policy_for=lambda person: ctx.policy_for(person),
         decisions=lambda since, until, limit: services.decisions_between(ctx, since=since, until=until, limit=limit),
     )
+    webhooks = WebhookSender(sessions=sessions, webhooks=policy.webhooks, secrets=secrets, clock=clock, metrics=metrics)
+    metrics.watch_webhook_backlog(lambda: webhook_backlog(sessions, policy.webhooks, clock()))
+
+    def wake_senders() -> None:
+        """A change committed: what it owes Slack, and any endpoint, may be due now."""
+        sender.wake()
+        webhooks.wake()
+
     ctx = services.Context(
         base_policy=policy,
         roster=roster,
         sessions=sessions,
         clock=clock,
-        wake_sender=sender.wake,
+        wake_sender=wake_senders,
         metrics=metrics,
         limits_refresh_seconds=settings.limits_refresh_seconds,
     )
@@ -274,4 +297,5 @@ def _assemble(settings: Settings, policy: Policy, engine: Engine, clock: Clock, 
         roster=roster,
         bolt=bolt,
         scheduler=scheduler,
+        webhooks=webhooks,
     )

@@ -25,6 +25,18 @@ class OutboxKind(StrEnum):
     WELCOME = "welcome"  # one private welcome to someone new to the roster
     NUDGE = "nudge"  # a private reminder to an agent who hasn't used their authority lately
     EXPORT = "export"  # a lead's CSV of a period's decisions, uploaded to their DM when it is sent
+    WEBHOOK = "webhook"  # an event for a company system's endpoint (not Slack: see outbox.webhooks)
+
+
+class WebhookEvent(StrEnum):
+    """What a company system's endpoint can subscribe to (the policy's `webhooks[].events`)."""
+
+    GRANTED = "granted"  # a remedy was granted, in any tier: carry it out
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+    LIMIT_CHANGED = "limit_changed"  # a lead changed a limit (set, raised, reset)
+    OUTCOME = "outcome"  # the agent told how the customer took a granted remedy
 
 
 class OutboxStatus(StrEnum):

@@ -21,8 +21,11 @@ POSTS = frozenset(
         OutboxKind.NUDGE,
     }
 )
-# Every other kind (updates, ephemeral lines, replies, Home tabs) goes as soon as it is due.
-UNPACED = frozenset(OutboxKind) - POSTS
+# Events for company systems' endpoints: never paced like Slack, and sent by their own lanes
+# (bot.outbox.webhooks), so a slow endpoint holds up no Slack post.
+WEBHOOKS = frozenset({OutboxKind.WEBHOOK})
+# Every other kind (updates, ephemeral lines, replies, Home tabs) goes to Slack as soon as it is due.
+UNPACED = frozenset(OutboxKind) - POSTS - WEBHOOKS
 # Only channel posts that carry a decision warn the proposer when they fail; a failed DM cannot
 # warn by DM.
 WARN_PROPOSER = frozenset({OutboxKind.DECISION, OutboxKind.KUDOS, OutboxKind.REQUEST, OutboxKind.REROUTE_PING})

@@ -12,7 +12,7 @@ from bot.core.lifecycle import Event, Status
 from bot.core.parsing import check_reason
 from bot.core.policy import Tier
 from bot.core.vocabulary import OutboxKind, Via
-from bot.services import records, taking
+from bot.services import records, taking, webhooks
 from bot.services.context import Context
 from bot.services.results import (
     AgreeResult,
@@ -178,6 +178,7 @@ def decline(ctx: Context, *, proposal_id: int, user: str, reason: str | None) ->
             dedupe_key=f"{OutboxKind.PROPOSER_NOTE}:{proposal.id}",
         )
         records.mark(proposal, status=Status.DECLINED, decided_at=now, decided_by=user, decline_reason=reason)
+        webhooks.decided(session, ctx, proposal, at=now)
     ctx.wake_sender()
     return Declined(proposal)
 
@@ -215,5 +216,6 @@ def withdraw(ctx: Context, *, user: str, proposal_id: int | None = None, case_re
         ctx.metrics.outcome(proposal.tier, "withdrawn")
         records.owe_request_update(session, ctx, proposal_id=proposal_id, at=now)
         records.mark(proposal, status=Status.WITHDRAWN, decided_at=now, decided_by=user, reroute_at=None)
+        webhooks.decided(session, ctx, proposal, at=now)
     ctx.wake_sender()
     return Withdrawn(proposal)

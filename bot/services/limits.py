@@ -14,6 +14,7 @@ from bot.core.limits import LimitRefused, effective, with_limits
 from bot.core.policy import Policy, Tier
 from bot.core.trust import Evidence, Suggestion
 from bot.core.vocabulary import LimitChangeKind, OutboxKind
+from bot.services import webhooks
 from bot.services.context import Context
 from bot.services.results import Refused
 from storage import db, queries
@@ -139,6 +140,7 @@ def offer_personal(ctx: Context, *, user: str, remedy_id: str, person: str) -> L
             detail={"change_id": change.id, "as": "personal"},
             dedupe_key=f"{OutboxKind.LIMIT_CHANGE}:{change.id}:personal",
         )
+        webhooks.limit_changed(session, ctx, change)
         for home_of in (person, user):  # their limits, and the lead's suggestions, have moved
             queries.enqueue(session, kind=OutboxKind.HOME, channel=home_of, at=ctx.clock())
     return _after(ctx, change)
@@ -291,7 +293,8 @@ def _after(ctx: Context, made: LimitChange | Refused) -> LimitChanged | Refused:
 
 def _announce(session: Session, ctx: Context, change: LimitChange, *, celebrate: bool) -> None:
     """The decisions channel keeps every change (the audit trail); a limit that rises is the
-    team's judgement moving the funnel, celebrated in the kudos channel."""
+    team's judgement moving the funnel, celebrated in the kudos channel; and company systems
+    subscribed to limit changes are told."""
     channels = ctx.policy.channels
     places = [(channels.decisions, "record"), *([(channels.kudos, "celebration")] if celebrate else [])]
     for channel, role in places:
@@ -304,6 +307,7 @@ def _announce(session: Session, ctx: Context, change: LimitChange, *, celebrate:
             dedupe_key=f"{OutboxKind.LIMIT_CHANGE}:{change.id}:{role}",
         )
     queries.enqueue(session, kind=OutboxKind.HOME, channel=change.by, at=ctx.clock())
+    webhooks.limit_changed(session, ctx, change)
 
 
 def _evidence_record(evidence: Evidence) -> dict[str, object]:

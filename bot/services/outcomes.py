@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.core.lifecycle import Event, Status
 from bot.core.vocabulary import CustomerOutcome, OutboxKind
+from bot.services import webhooks
 from bot.services.context import Context
 from bot.services.results import NotFound, Refused
 from storage import queries
@@ -59,6 +60,7 @@ def _tell(
         queries.add_event(
             session, proposal_id=proposal.id, at=now, kind=Event.OUTCOME, actor=user, detail={"outcome": outcome}
         )
+        webhooks.outcome_told(session, ctx, proposal, outcome=outcome, by=user, at=now)
         reply_key = f"{OutboxKind.KUDOS_REPLY}:{proposal.id}"  # said once, however often it is told
         if outcome is CustomerOutcome.DELIGHTED and not queries.outbox_has(session, dedupe_key=reply_key):
             queries.enqueue(

@@ -220,7 +220,14 @@ def _self_served(ctx: Context, new: batch.NewProposal, draft: Draft, through: re
     and the decision post (no one to celebrate, no one to ask), its history proposed → granted."""
     now = new.created_at
     grant = records.grant_rows(
-        ctx, tier=Tier.CUSTOMER, proposer=None, created_at=now, approver=None, via=Via.CUSTOMER, now=now
+        ctx,
+        facts=new,
+        tier=Tier.CUSTOMER,
+        proposer=None,
+        created_at=now,
+        approver=None,
+        via=Via.CUSTOMER,
+        now=now,
     )
     proposed = records.proposed(now, None, Tier.CUSTOMER, draft, detail=through.history())
     return batch.NewProposal(

@@ -242,7 +242,7 @@ def _as_granted_alone(ctx: Context, new: NewProposal, draft: Draft) -> NewPropos
     now, proposer = new.created_at, new.proposer
     assert proposer is not None, "an agent's own proposal"
     grant = records.grant_rows(
-        ctx, tier=Tier.ALONE, proposer=proposer, created_at=now, approver=proposer, via=Via.ALONE, now=now
+        ctx, facts=new, tier=Tier.ALONE, proposer=proposer, created_at=now, approver=proposer, via=Via.ALONE, now=now
     )
     proposed = records.proposed(now, proposer, Tier.ALONE, draft)
     return replace(

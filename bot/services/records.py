@@ -14,6 +14,7 @@ from bot.core.lifecycle import Event, Status
 from bot.core.parsing import Draft
 from bot.core.policy import Remedy, Tier
 from bot.core.vocabulary import OutboxKind, RequestedBy, Via
+from bot.services import webhooks
 from bot.services.context import Context
 from storage import batch, queries
 from storage.batch import THIS_PROPOSAL, ApprovalRow, DecisionRow, EventRow, NewProposal, Rows, outbox_row
@@ -87,6 +88,7 @@ def proposed(
 def grant_rows(
     ctx: Context,
     *,
+    facts: Proposal | NewProposal,
     tier: Tier,
     proposer: str | None,
     created_at: datetime,
@@ -95,7 +97,8 @@ def grant_rows(
     now: datetime,
     request_posted: bool | None = None,
 ) -> Rows:
-    """What every grant owes: the agreement, the history, the audit record and the posts.
+    """What every grant owes: the agreement, the history, the audit record, the posts, and the
+    events company systems subscribed to (`facts`: the proposal granted, as recorded so far).
 
     `request_posted` (by default: unless granted within the agent's own authority) says a request
     was posted, which is brought up to date, and its proposer told. A customer who served
@@ -121,14 +124,17 @@ def grant_rows(
             ),
         ),
         # One post of each kind per proposal; a request may be brought up to date more than once.
-        outbox=tuple(
-            outbox_row(
-                kind=kind,
-                channel=channel,
-                at=now,
-                dedupe_key=None if kind is OutboxKind.REQUEST_UPDATE else f"{kind}:{THIS_PROPOSAL}",
-            )
-            for kind, channel in owed
+        outbox=(
+            *(
+                outbox_row(
+                    kind=kind,
+                    channel=channel,
+                    at=now,
+                    dedupe_key=None if kind is OutboxKind.REQUEST_UPDATE else f"{kind}:{THIS_PROPOSAL}",
+                )
+                for kind, channel in owed
+            ),
+            *webhooks.granted_rows(ctx, facts, tier=tier, approver=approver, via=via, at=now),
         ),
     )
 
@@ -154,6 +160,7 @@ def grant(
     mark(proposal, status=Status.GRANTED, decided_at=now, decided_by=approver)
     rows = grant_rows(
         ctx,
+        facts=proposal,
         tier=tier,
         proposer=proposal.proposer,
         created_at=proposal.created_at,

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from bot.core import authority
 from bot.core.authority import Roster
-from bot.core.lifecycle import Event
+from bot.core.lifecycle import Event, Status
 from bot.core.parsing import InputError
 from bot.core.policy import Tier
 from bot.core.timing import add_working_time, next_open
 from bot.core.vocabulary import OutboxKind
-from bot.services import records
+from bot.services import records, webhooks
 from bot.services.context import Context
 from bot.services.results import Refused
 from storage import db, queries
@@ -142,6 +142,8 @@ def _expire(session: Session, ctx: Context, proposal: Proposal, now: datetime) -
     if not records.transition(session, proposal_id=proposal.id, event=Event.EXPIRED, decided_at=now, reroute_at=None):
         return False  # decided meanwhile, or another instance expired it
     queries.add_event(session, proposal_id=proposal.id, at=now, kind=Event.EXPIRED, actor=None)
+    records.mark(proposal, status=Status.EXPIRED, decided_at=now, reroute_at=None)
+    webhooks.decided(session, ctx, proposal, at=now)
     ctx.metrics.outcome(proposal.tier, "expired")
     records.owe_request_update(session, ctx, proposal_id=proposal.id, at=now)
     if proposal.proposer is None:

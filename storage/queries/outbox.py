@@ -20,6 +20,7 @@ from storage.queries._updates import updated
 
 _OUTBOX = cast(Table, OutboxMessage.__table__)
 _PENDING, _SENDING = OutboxStatus.PENDING, OutboxStatus.SENDING
+_TO_SLACK = OutboxMessage.kind != OutboxKind.WEBHOOK
 
 
 def enqueue(
@@ -73,6 +74,8 @@ def claim_due(
     pending_due = (OutboxMessage.status == _PENDING) & (OutboxMessage.next_attempt_at <= now)
     lapsed = (OutboxMessage.status == _SENDING) & (OutboxMessage.claimed_until < now)
     if not paced or post_interval <= timedelta(0):
+        if kinds := {*paced, *unpaced}:  # only these: other kinds have senders of their own
+            pending_due, lapsed = pending_due & OutboxMessage.kind.in_(kinds), lapsed & OutboxMessage.kind.in_(kinds)
         candidates = _ids(session, pending_due, limit) + _ids(session, lapsed, limit)
     else:
         candidates = _ids(session, pending_due & OutboxMessage.kind.in_(unpaced), limit)
@@ -101,9 +104,17 @@ def claim_due(
                 break
             if take_slot(session, channel=channel, now=now, until=now + post_interval):
                 candidates.append(head)
+    return claim(session, ids=sorted(candidates), now=now, lease_until=lease_until, token=token)
+
+
+def claim(session: Session, *, ids: list[int], now: datetime, lease_until: datetime, token: str) -> list[OutboxMessage]:
+    """Claim the messages `ids` that are still due (or whose claim lapsed) for the sender `token`,
+    each by a conditional update, so of two senders only one takes each; returns those taken."""
+    pending_due = (OutboxMessage.status == _PENDING) & (OutboxMessage.next_attempt_at <= now)
+    lapsed = (OutboxMessage.status == _SENDING) & (OutboxMessage.claimed_until < now)
     claimed = [
         message_id
-        for message_id in sorted(candidates)
+        for message_id in ids
         if updated(
             session,
             update(OutboxMessage)
@@ -178,10 +189,10 @@ def next_free_slot(session: Session, *, after: datetime, paced: Collection[Outbo
 
 
 def next_attempt(session: Session, *, after: datetime) -> datetime | None:
-    """When the next message not yet due (a retry, a deferral) falls due."""
+    """When the next message to Slack not yet due (a retry, a deferral) falls due."""
     return session.scalar(
         select(func.min(OutboxMessage.next_attempt_at)).where(
-            OutboxMessage.status == _PENDING, OutboxMessage.next_attempt_at > after
+            OutboxMessage.status == _PENDING, OutboxMessage.next_attempt_at > after, _TO_SLACK
         )
     )
 
@@ -268,8 +279,11 @@ def outbox_message(session: Session, *, proposal_id: int, kind: OutboxKind) -> O
 
 
 def outbox_backlog(session: Session) -> tuple[int, datetime | None]:
+    """What is owed to Slack (webhooks have their own backlog, by endpoint)."""
     count, oldest = session.execute(
-        select(func.count(), func.min(OutboxMessage.created_at)).where(OutboxMessage.status.in_([_PENDING, _SENDING]))
+        select(func.count(), func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.status.in_([_PENDING, _SENDING]), _TO_SLACK
+        )
     ).one()
     return int(count), oldest
 

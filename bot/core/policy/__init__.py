@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from bot.core.links import check_template
 from bot.core.policy.fields import Duration, DurationOrOff, Limit, Share, Switch, _Frozen
 from bot.core.policy.remedy import TELL_CUSTOMER_LIMIT, AloneBudget, BudgetPeriod, CaseSoFar, Remedy
-from bot.core.policy.specs import Channels, DigestSpec, People, TrustSpec, WorkingHoursSpec
+from bot.core.policy.specs import Channels, DigestSpec, People, TrustSpec, Webhook, WorkingHoursSpec
 from bot.core.policy.tiers import CURRENCY_SYMBOLS, FUNNEL, GRANTING_TIERS, TIER_WORDS, Tier, format_amount
 from bot.core.timing import WorkingHours, zone
 
@@ -51,12 +51,28 @@ class Policy(_Frozen):
     def _case_url(cls, value: str | None) -> str | None:
         return check_template(value) if value is not None else None
 
+    # Company systems told of decisions, limit changes and outcomes (see bot.services.webhooks).
+    webhooks: tuple[Webhook, ...] = ()
+
     @field_validator("nudge_after")
     @classmethod
     def _not_pestering(cls, value: timedelta | None) -> timedelta | None:
         if value is not None and value < SHORTEST_NUDGE_AFTER:
             raise ValueError("must be at least 1d: a nudge is a gentle reminder, not an alarm; or off")
         return value
+
+    @field_validator("webhooks")
+    @classmethod
+    def _one_entry_per_url(cls, webhooks: tuple[Webhook, ...]) -> tuple[Webhook, ...]:
+        urls = [webhook.url for webhook in webhooks]
+        for url in urls:
+            if urls.count(url) > 1:
+                raise ValueError(f"{url} is listed twice: give it one entry with all its events")
+        return webhooks
+
+    def webhook(self, key: str) -> Webhook | None:
+        """The endpoint an outbox row names by its key."""
+        return next((w for w in self.webhooks if w.key == key), None)
 
     @field_validator("timezone")
     @classmethod
@@ -136,6 +152,7 @@ __all__ = [
     "Switch",
     "Tier",
     "TrustSpec",
+    "Webhook",
     "WorkingHoursSpec",
     "format_amount",
 ]

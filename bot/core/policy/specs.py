@@ -1,15 +1,19 @@
-"""The policy's other parts: channels, people, working hours, the digest, the evidence for trust."""
+"""The policy's other parts: channels, people, working hours, the digest, the evidence for trust,
+the webhooks."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import timedelta
-from typing import Any, Self
+from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from bot.core.policy.fields import Duration, Share, _Frozen
 from bot.core.timing import DAY_NAMES, WorkingHours, parse_clock, parse_days, zone
+from bot.core.vocabulary import WebhookEvent
 
 _SLACK_USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _SLACK_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
@@ -113,3 +117,52 @@ class TrustSpec(_Frozen):
     min_decisions: int = Field(default=20, ge=1)  # granted decisions of one remedy at one tier
     min_reviewed: Share = 0.8  # the share of them leads reviewed
     max_talk: Share = 0.05  # the share of the reviewed ones marked "Let's talk" may not exceed this
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_EVENT_WORDS = ", ".join(event.value for event in WebhookEvent)
+
+
+def _events(value: Any) -> Any:
+    """Each name one of the event types, said in one line when it isn't."""
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"list the events to send, from: {_EVENT_WORDS}")
+    for name in value:
+        if name not in set(WebhookEvent):
+            raise ValueError(f"unknown event {name!r}: use {_EVENT_WORDS}")
+    return value
+
+
+class Webhook(_Frozen):
+    """`{url: https://…, events: [granted, …], secret_env: LEEWAY_WEBHOOK_SECRET_…}`: a company
+    system that carries remedies out, told of each event it subscribes to. The signing secret is
+    read from the environment variable named, never written in the file."""
+
+    url: str
+    events: Annotated[tuple[WebhookEvent, ...], BeforeValidator(_events)] = Field(min_length=1)
+    secret_env: str
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or any(c <= " " for c in value):
+            raise ValueError(f"{value!r} is not an http(s) URL (like https://refunds.example.com/leeway)")
+        return value
+
+    @field_validator("secret_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            raise ValueError(f"{value!r} is not an environment variable's name (like LEEWAY_WEBHOOK_SECRET_REFUNDS)")
+        return value
+
+    @property
+    def host(self) -> str:
+        """How logs, metrics and /healthz name the endpoint: its host (and port, when written)."""
+        return urlsplit(self.url).netloc
+
+    @property
+    def key(self) -> str:
+        """The endpoint as its outbox rows name it (in the 32 characters of a channel)."""
+        return "webhook:" + hashlib.sha256(self.url.encode()).hexdigest()[:24]
