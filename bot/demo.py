@@ -15,10 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pydantic import SecretStr
 
 from bot import jobs
+from bot.core.vocabulary import Scope
 from bot.runtime import Leeway, StartupError, build
+from bot.services import integrations
 from bot.settings import Settings
 from bot.standin import SlackDriver, StandInSlack, default_spec_path
 from bot.standin.driver.blocks import buttons
@@ -40,6 +43,7 @@ def readable(text: str) -> str:
     text = re.sub(r":warning:", "⚠️", text)
     text = re.sub(r":hourglass:", "⏳", text)
     text = re.sub(r":wave:", "👋", text)
+    text = re.sub(r":raising_hand:", "🙋", text)
     text = re.sub(r":speech_balloon:", "💬", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
@@ -209,6 +213,9 @@ class Demo:
         self.scene("5. The funnel moves down: the team's judgement raises a limit")
         self.funnel_moves_down()
 
+        self.scene("6. Its last stage: a customer serves themselves, inside the company's own shop")
+        self.customer_serves_themselves()
+
         self.leeway_summary()
 
     def funnel_moves_down(self) -> None:
@@ -239,13 +246,49 @@ class Demo:
         self.command("U0CHO", "refund 85 #4716 parcel arrived broken")
         self.post("C0DECISIONS", count=6)  # Cho's decision, after the limit's record
 
+    def customer_serves_themselves(self) -> None:
+        """The shop asks Leeway over its HTTP API: within `customer_up_to` the customer is served
+        at once; above it, the request waits in #requests until an agent takes it up."""
+        assert self.leeway is not None
+        assert self.server is not None
+        assert self.driver is not None
+        ctx = self.leeway.ctx
+        token = integrations.add_integration(
+            ctx.sessions, name="acme-shop", scopes=frozenset({Scope.PROPOSE}), now=ctx.clock()
+        )
+        self.out("\n   (A lead ran `python -m bot integration add acme-shop`; the shop keeps the token it printed.)")
+        with httpx.Client(base_url=f"{self.server.url}/api/v1", headers={"Authorization": f"Bearer {token}"}) as shop:
+            for key, amount, case in (("order-5001", "8", "#4720"), ("order-5002", "18", "#4721")):
+                body = {
+                    "remedy": "late_fee",
+                    "amount": amount,
+                    "case": case,
+                    "what_happened": "Charged a late fee while the payment page was down.",
+                    "fair": amount,
+                    "requested_by": "customer",
+                    "customer": {"id": "cus_42", "name": "Ada Lovelace"},
+                }
+                self.out(f"\n   Ada asks the shop to waive a ${amount} late fee; the shop sends POST /api/v1/proposals")
+                answer = shop.post("/proposals", json=body, headers={"Idempotency-Key": key})
+                said = answer.json()
+                self.sees("the shop gets", f"{answer.status_code} · status {said['status']} · tier {said['tier']}")
+                if said["status"] == "granted":
+                    self.show_post("C0DECISIONS", count=7)
+        request = self.show_post("C0REQUESTS", count=5)
+        self.out("\n   @ana clicks [Take it]")
+        self.driver.click_button("U0ANA", channel="C0REQUESTS", ts=request["ts"], action_id="take_it")
+        self.api.wait_for("chat.update", channel="C0REQUESTS", count=5, timeout=10)
+        self.sees("#requests now reads", shown(self.api.message("C0REQUESTS", request["ts"]) or {}))
+        self.show_post("C0DECISIONS", count=8)
+
     def leeway_summary(self) -> None:
         assert self.leeway is not None
         self.leeway.sender.deliver_due()
         posts = self.api.calls_to("chat.postMessage", channel="C0DECISIONS")
         decisions = sum(str(call.args.get("text", "")).startswith("Granted") for call in posts)
         self.out(
-            f"\n━━ Done: {decisions} decisions recorded in #decisions, every one celebrated in #kudos. ━━\n"
+            f"\n━━ Done: {decisions} decisions recorded in #decisions; every one an agent made, celebrated in "
+            "#kudos. ━━\n"
             "Next: create the Slack app from manifest.yml and run `python -m bot run` (see README.md)."
         )
 
