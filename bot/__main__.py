@@ -326,7 +326,7 @@ def _check_policy(path: Path | None) -> int:
 
         print(f"  case_url: cases link to your helpdesk, #4711 to {case_url('#4711', policy.case_url)}")
     for webhook in policy.webhooks:
-        print(f"  webhook {webhook.url}: {', '.join(webhook.events)} (signed with ${webhook.secret_env})")
+        print(f"  webhook {webhook.shown}: {', '.join(webhook.events)} (signed with ${webhook.secret_env})")
     return 0
 
 

@@ -19,6 +19,9 @@ from bot.outbox.failures import Fail, Retry
 FIRST_WAIT = timedelta(seconds=10)
 LONGEST_WAIT = timedelta(hours=1)
 WINDOW = timedelta(hours=24)  # from the event; then it is marked failed
+# A Retry-After past this is past every event's window: it is read as this much, no more (a huge
+# figure would overflow the date).
+BEYOND_WINDOW = WINDOW + timedelta(seconds=1)
 RETRIED_STATUSES = frozenset({408, 429})
 
 
@@ -39,14 +42,14 @@ def retry_after(value: str | None, *, now: datetime) -> timedelta | None:
         return None
     value = value.strip()
     if value.isdigit():
-        return timedelta(seconds=int(value))
+        return timedelta(seconds=min(int(value), int(BEYOND_WINDOW.total_seconds())))
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
     if when.tzinfo is None:
         return None
-    return max(timedelta(0), when - now)
+    return min(BEYOND_WINDOW, max(timedelta(0), when - now))
 
 
 def after_failure(

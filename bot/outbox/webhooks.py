@@ -202,7 +202,7 @@ class WebhookSender:
             created=message.created_at,
             now=self.clock(),
             secret_env=webhook.secret_env,
-            url=webhook.url,
+            url=webhook.shown,
         )
         self._settle(lane, message, document, outcome)
 

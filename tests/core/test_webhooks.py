@@ -167,6 +167,14 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert retry_after(None, now=T0) is None
     assert retry_after("", now=T0) is None
     assert retry_after("-3", now=T0) is None
+    # However far off, no more than just past the 24 hours (a figure this large would overflow).
+    assert retry_after("9999999999999", now=T0) == timedelta(hours=24, seconds=1)
+    assert retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now=T0) == timedelta(hours=24, seconds=1)
+
+
+def test_a_huge_retry_after_on_an_old_event_fails_it_rather_than_breaking() -> None:
+    assert isinstance(failure(429, header="9999999999999", created=T0 - timedelta(hours=30)), Fail)
+    assert isinstance(failure(503, header="9999999999999"), Fail)
 
 
 # --- the policy's block ------------------------------------------------------------------------
@@ -181,6 +189,12 @@ def test_the_webhooks_block_reads_as_written() -> None:
     assert len(webhook.key) <= 32  # it names the endpoint in an outbox row's channel
     assert policy.webhook(webhook.key) is webhook
     assert parse_policy(TEAM_POLICY).webhooks == ()  # optional
+    # What logs, metrics and /healthz show: the host, and the URL without its query.
+    queried = parse_policy(TEAM_POLICY + WEBHOOKS.replace("/leeway", ":8443/leeway?token=abc")).webhooks[0]
+    assert (queried.host, queried.shown) == (
+        "refunds.internal.example:8443",
+        "https://refunds.internal.example:8443/leeway",
+    )
 
 
 @pytest.mark.parametrize(
@@ -205,6 +219,7 @@ def test_the_webhooks_block_reads_as_written() -> None:
             "line 31: webhooks[0].secret_env: 'the secret itself' is not an environment variable's name",
         ),
         (("secret_env:", "secret:"), "unknown key 'secret'"),
+        (("https://refunds", "https://leeway:s3cr3t@refunds"), "webhooks[0].url: holds a user or password"),
     ],
 )
 def test_each_mistake_in_the_block_is_one_line(change: tuple[str, str], says: str) -> None:

@@ -148,6 +148,12 @@ class Webhook(_Frozen):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname or any(c <= " " for c in value):
             raise ValueError(f"{value!r} is not an http(s) URL (like https://refunds.example.com/leeway)")
+        if parts.username is not None or parts.password is not None:
+            # The host is shown in /healthz and /metrics: credentials there would be public.
+            raise ValueError(
+                "holds a user or password: leave them out; receivers verify the Leeway-Signature made "
+                "with the secret in secret_env"
+            )
         return value
 
     @field_validator("secret_env")
@@ -160,7 +166,14 @@ class Webhook(_Frozen):
     @property
     def host(self) -> str:
         """How logs, metrics and /healthz name the endpoint: its host (and port, when written)."""
-        return urlsplit(self.url).netloc
+        parts = urlsplit(self.url)
+        return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+    @property
+    def shown(self) -> str:
+        """The URL as the log shows it: without its query, which may carry a receiver's token."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{self.host}{parts.path}"
 
     @property
     def key(self) -> str:
