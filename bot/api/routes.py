@@ -30,7 +30,9 @@ log = logging.getLogger("leeway.api")
 
 PREFIX = "/api/v1"
 BEARER = HTTPBearer(auto_error=False, description="An integration's token (`python -m bot integration add`).")
-KEY_PATTERN = r"^[!-~]{1,255}$"  # printable ASCII, no spaces
+# Printable ASCII, no spaces; short enough that the proposal's source key, "api:<id>:<key>",
+# fits its 255 characters.
+KEY_PATTERN = r"^[!-~]{1,200}$"
 MAX_ID = 2_147_483_647  # a proposal id is a 32-bit integer on PostgreSQL
 DECISIONS_PAGE = 100
 DECISIONS_PAGE_MAX = 1000
@@ -224,7 +226,9 @@ def get_decisions(
     ctx: Annotated[Context, Depends(context)],
     _who: Annotated[Caller, needs(Scope.READ)],
     since: Annotated[Instant, Query(description="From this time (inclusive), with its time zone.")],
-    until: Annotated[Instant | None, Query(description="Up to this time (exclusive).")] = None,
+    until: Annotated[
+        Instant | None, Query(description="Up to this time (inclusive, as /remedy export counts).")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=DECISIONS_PAGE_MAX)] = DECISIONS_PAGE,
 ) -> Response:
     rows = decisions_between(ctx, since=since, until=until, limit=limit)

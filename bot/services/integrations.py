@@ -126,11 +126,14 @@ def propose_once(
         claimed = _claim(session, caller, key=key, fingerprint=fingerprint, now=ctx.clock())
     if claimed is not None:
         return claimed
+    source_key = f"api:{caller.id}:{key}"
     try:
-        answer = propose_from_product(ctx, order, source_key=f"api:{caller.id}:{key}")
+        answer = propose_from_product(ctx, order, source_key=source_key)
     except ProductRefused:
         with ctx.sessions.begin() as session:
-            queries.release_key(session, integration_id=caller.id, key=key, fingerprint=fingerprint)
+            # Given up only if nothing was recorded under it: a twin's proposal keeps its key.
+            if queries.proposal_by_source_key(session, key=source_key) is None:
+                queries.release_key(session, integration_id=caller.id, key=key, fingerprint=fingerprint)
         raise
     status_code, body = render(answer)
     with ctx.sessions.begin() as session:

@@ -182,7 +182,14 @@ def _for_customer(
         now = ctx.clock()
         case = [(remedy.id, draft.case_ref)]
         queries.lock_cases(session, cases=case)
-        (already,) = queries.so_far_on_cases(session, cases=case, since=now - ctx.policy.case_window)
+        # A twin sent at once may have recorded it while this one waited for the case's lock: its
+        # answer, not a tier that counts the twin against itself.
+        twin = queries.proposal_by_source_key(session, key=source_key)
+        if twin is not None:
+            return answer_of(twin)
+        (already,) = queries.so_far_on_cases(
+            session, cases=case, since=now - ctx.policy.case_window, except_source_keys=[source_key]
+        )
         tier = remedy.tier_for(draft.amount, already=already.total, by_customer=True)
         if tier is Tier.OUT_OF_POLICY:
             raise ProductRefused(_out_of_policy(remedy, draft.amount, already, ctx.policy), "amount")

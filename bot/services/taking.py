@@ -85,9 +85,13 @@ def take_up_in(
         return AlreadyTaken(proposal)
     waiting_tier = Tier(proposal.tier)
     records.mark(proposal, proposer=user)
-    queries.add_event(session, proposal_id=proposal.id, at=now, kind=Event.TAKEN, actor=user, detail={"via": via})
+
+    def taken() -> None:  # in its history only once it is theirs for good (not if no one can be asked)
+        queries.add_event(session, proposal_id=proposal.id, at=now, kind=Event.TAKEN, actor=user, detail={"via": via})
+
     tier, over_budget = tier_in_case(session, ctx, remedy, proposer=user, amount=proposal.amount, already=already)
     if tier is Tier.ALONE:
+        taken()
         _set(session, proposal, tier=tier)
         granted = records.grant(session, ctx, proposal, approver=user, via=Via.ALONE, request_posted=True)
         assert granted, "the taker holds it: no one else can decide it meanwhile"
@@ -97,6 +101,7 @@ def take_up_in(
     if isinstance(asked, Refused):
         _set(session, proposal, proposer=None, tier=waiting_tier)  # back to waiting for someone else
         return asked
+    taken()
     hours = ctx.policy.hours
     _set(
         session,

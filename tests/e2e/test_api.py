@@ -205,11 +205,13 @@ def test_bad_input_is_422_naming_the_field(bot: Bot, helpdesk: httpx.Client, bod
 def test_a_missing_idempotency_key_or_a_body_that_is_not_json_is_422(bot: Bot, helpdesk: httpx.Client) -> None:
     missing = problem(helpdesk.post("/proposals", json=proposal()), 422)
     assert fields(missing) == ["Idempotency-Key"]
+    assert fields(problem(post(helpdesk, "k" * 201), 422)) == ["Idempotency-Key"]  # too long to record
     garbled = helpdesk.post(
         "/proposals", content=b"{not json", headers={"Idempotency-Key": "k", "Content-Type": "application/json"}
     )
     assert problem(garbled, 422)["errors"]
     assert bot.proposals() == []
+    assert post(helpdesk, "k" * 200).status_code == 201  # the longest key, recorded on both databases
 
 
 def test_unknown_proposals_routes_and_methods_are_problems_too(bot: Bot, helpdesk: httpx.Client) -> None:

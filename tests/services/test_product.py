@@ -20,7 +20,7 @@ from bot.policy_file import parse_policy
 from bot.services.product import ProductOrder, ProductRefused, propose_from_product, standing
 from storage import db, queries
 from storage.db import make_sessions
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, Proposal
 from tests.policies import TEAM_POLICY
 from tests.support import FakeClock, wipe
 
@@ -242,3 +242,16 @@ def test_usage_counts_the_customer_tier_as_its_own(ctx: services.Context) -> Non
     assert report.decisions == 1  # Ben's, taken up and granted on his own
     assert [a.alone for a in report.agents if a.user == "U0BEN"] == [1]
     assert report.people_deciding == 1
+
+
+def test_a_twin_that_waited_for_the_cases_lock_finds_the_first_not_a_limit_it_would_break(
+    ctx: services.Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twins sent at once both find nothing recorded before the case's lock; the second, once it
+    holds the lock, must answer with the first's proposal, not count it and refuse itself."""
+    first = propose_from_product(ctx, order("200"), source_key="api:1:twin")  # a request for a lead
+    monkeypatch.setattr("bot.services.product._recorded", lambda _ctx, _key: None)  # the race's first look
+    again = propose_from_product(ctx, order("200"), source_key="api:1:twin")
+    assert again == first
+    with db.reading(ctx.sessions) as session:
+        assert len(list(session.scalars(select(Proposal)))) == 1
