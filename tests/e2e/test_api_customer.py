@@ -15,12 +15,11 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.standin import StandInSlack
-from tests.e2e.api_support import UNLIMITED, client, token_for
-from tests.e2e.support import Bot, start_bot
+from tests.e2e.api_support import client, running, token_for
+from tests.e2e.support import Bot
 from tests.e2e.test_webhooks import ALL_EVENTS, SECRET, SECRET_ENV, signed, webhooks_block
 from tests.policies import TEAM_POLICY
 from tests.receiver import Receiver
-from tests.support import wipe
 
 # A customer may waive a late fee of up to $15 themselves; an agent alone up to $20.
 CUSTOMER_POLICY = TEAM_POLICY.replace("    alone_up_to: 20\n", "    customer_up_to: 15\n    alone_up_to: 20\n", 1)
@@ -51,24 +50,14 @@ def shop(
     slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Shop]:
     """Leeway with the customer tier, a shop's integration, and a refund system's webhook."""
-    slack.reset()
-    wipe(engine)
     monkeypatch.setenv(SECRET_ENV, SECRET)
     with Receiver() as refunds:
         policy = CUSTOMER_POLICY + webhooks_block((refunds.url, ALL_EVENTS, SECRET_ENV))
-        bot = start_bot(slack, database_url, tmp_path, policy=policy, api_rate_limit_per_minute=UNLIMITED)
-        bot.leeway.webhooks.idle_wait = 0.05
-        bot.leeway.webhooks.start()
-        try:
+        with running(slack, database_url, engine, tmp_path, policy=policy) as bot:
+            bot.leeway.webhooks.idle_wait = 0.05
+            bot.leeway.webhooks.start()
             with client(bot, token_for(bot, "acme-shop")) as http:
                 yield Shop(bot, http, refunds)
-        finally:
-            bot.server.stop()
-            bot.leeway.close()
-            problems = slack.violations
-            slack.reset()
-            wipe(engine)
-    assert problems == [], f"calls Slack would reject: {problems}"
 
 
 def test_a_customer_serves_themselves_and_the_refund_system_carries_it_out(shop: Shop) -> None:
