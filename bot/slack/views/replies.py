@@ -104,6 +104,13 @@ def outcome_words(result: Outcome, policy: Policy) -> Message:
 
 def _already_decided(proposal: Proposal) -> str:
     if proposal.status == Status.GRANTED:
+        if proposal.decided_by is None:  # the customer served themselves
+            return "This one is already granted. Thanks for jumping in!"
+        if proposal.decided_by == proposal.proposer:  # a customer's request, taken up and granted
+            return (
+                f"<@{proposal.proposer}> took this one up and granted it already, so the customer is in good "
+                "hands. Thanks for jumping in!"
+            )
         return f"This one is already granted: <@{proposal.decided_by}> agreed first. Thanks for jumping in!"
     if proposal.status in (Status.DECLINED, Status.WITHDRAWN):
         return "This request is already closed."  # the same words for both: closing says nothing more
