@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -44,7 +45,9 @@ def shop(slack: StandInSlack, database_url: str, tmp_path: Path, bot: Bot) -> It
         running.leeway.close()
 
 
-def ask(bot: Bot, amount: str, *, case: str = "#4711", fair: str | None = "12", key: str | None = None) -> ProductAnswer:
+def ask(
+    bot: Bot, amount: str, *, case: str = "#4711", fair: str | None = "12", key: str | None = None
+) -> ProductAnswer:
     """A customer asks the product for a late fee waiver."""
     order = ProductOrder(
         integration="Acme Shop",
@@ -69,6 +72,16 @@ def now(bot: Bot, answer: ProductAnswer) -> ProductAnswer:
 
 def told(bot: Bot, user: str, count: int = 1) -> list[str]:
     return [c.args["text"] for c in bot.api.wait_for("chat.postEphemeral", user=user, count=count)]
+
+
+def posted(bot: Bot, answer: ProductAnswer) -> dict[str, Any]:
+    """The request post, once the sender has recorded where it is (its clocks start then)."""
+    message = bot.request_message()
+    deadline = time.monotonic() + 5
+    while not any(p.id == answer.id and p.request_ts for p in bot.proposals()):
+        assert time.monotonic() < deadline, "the request's post was never recorded"
+        time.sleep(0.02)
+    return message
 
 
 def updates(bot: Bot, ts: str) -> list[dict[str, Any]]:
@@ -101,9 +114,18 @@ def test_an_agent_takes_up_a_customers_request_within_their_own_authority(shop: 
     assert (answer.status, answer.proposer) == (Status.PENDING, None)
 
     request = shop.request_message()
-    assert "Dana Lee" in request["text"] or "customer" in request["text"]
+    assert "A customer asked for Waive a late fee $18 for case #4711. Could you take it up?" in request["text"]
     shown = blocks_text(request)
-    for fact in (WORDS, "Customer thinks fair", "$12", "$18", "Take it", "Dana Lee (customer 8812), in Acme Shop"):
+    for fact in (
+        "Dana Lee (customer 8812) asked in Acme Shop",
+        "In the customer's words",
+        WORDS,
+        "Customer thinks fair",
+        "$12",
+        "$18",
+        "Take it",
+        "whoever takes it up can grant it on their own",
+    ):
         assert fact in shown, fact
     assert "Approve" not in shown  # nothing to agree to until someone takes it up
 
@@ -233,7 +255,7 @@ def test_forged_clicks_are_refused_and_the_button_value_only_names_a_request(sho
 
 def test_an_untaken_request_is_offered_on_then_expires_with_nothing_negative_posted(shop: Bot) -> None:
     answer = ask(shop, "18")
-    request = shop.request_message()
+    request = posted(shop, answer)
     shop.clock.advance(minutes=11)
     assert jobs.requests_due(shop.leeway.ctx) == (0, 1)
     shop.settle()
@@ -258,3 +280,32 @@ def test_an_untaken_request_is_offered_on_then_expires_with_nothing_negative_pos
     # Taking it up now changes nothing, and says so kindly.
     shop.driver.click("U0BEN", action_id="take_it", value=str(answer.id), channel="C0REQ", message=request)
     assert "expired" in told(shop, "U0BEN")[0]
+
+
+def test_an_agents_home_lists_customers_waiting_for_someone_to_take_them_up(shop: Bot) -> None:
+    for n in range(7):
+        ask(shop, "18", case=f"#{n}")
+    ask(shop, "15", case="#99")  # self-served: nothing to take up
+    shop.driver.event({"type": "app_home_opened", "user": "U0BEN", "channel": "D0BEN", "tab": "home"})
+    shop.api.wait_for("views.publish", user_id="U0BEN")
+    view = shop.api.home_view("U0BEN") or {}
+    shown = blocks_text(view)
+    assert "Customers waiting for an agent" in shown
+    assert len(view["blocks"]) <= 100
+    takes = [b for b in view["blocks"] if (b.get("accessory") or {}).get("action_id") == "take_it"]
+    assert len(takes) == 5  # the five waiting longest; the rest are in the requests channel
+    assert "case *#0*" in takes[0]["text"]["text"]
+    assert "Dana Lee" in takes[0]["text"]["text"]
+    assert WORDS in takes[0]["text"]["text"]
+
+    # Take it on the Home works as in the channel.
+    shop.driver.click("U0BEN", action_id="take_it", value=takes[0]["accessory"]["value"], channel="D0BEN")
+    shop.api.wait_for("chat.postMessage", channel="C0DEC", count=2)  # the self-served one's, then Ben's
+    oldest, *rest, _self_served = shop.proposals()
+    assert (oldest.case_ref, oldest.status, oldest.proposer) == ("#0", Status.GRANTED, "U0BEN")
+    assert [p.status for p in rest] == [Status.PENDING] * 6
+
+    # Someone who is not an agent sees none of them.
+    shop.driver.event({"type": "app_home_opened", "user": "U0ZED", "channel": "D0ZED", "tab": "home"})
+    shop.api.wait_for("views.publish", user_id="U0ZED")
+    assert "Customers waiting" not in blocks_text(shop.api.home_view("U0ZED") or {})

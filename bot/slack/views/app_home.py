@@ -35,6 +35,17 @@ def _proposal_line(proposal: Proposal) -> str:
     return f"{what(proposal)} · case *{escape(proposal.case_ref)}* · {state.get(proposal.status, proposal.status)}"
 
 
+def _customer_line(proposal: Proposal) -> str:
+    who = escape(proposal.customer_name) if proposal.customer_name else "A customer"
+    return f"{who}: {what(proposal)} · case *{escape(proposal.case_ref)}* · {_in_a_line(proposal.summary)}"
+
+
+def _in_a_line(words: str, most: int = 120) -> str:
+    """The customer's words, cut to a line: the whole story is in the request's post."""
+    line = " ".join(words.split())
+    return "“" + escape(line if len(line) <= most else line[: most - 1] + "…") + "”"
+
+
 def home(data: services.Home, policy: Policy) -> View:
     blocks: list[Block] = [HeaderBlock(text="Leeway: fix it on the spot")]
     if not data.is_agent:
@@ -57,6 +68,17 @@ def home(data: services.Home, policy: Policy) -> View:
                 accessory=ButtonElement(text="Withdraw", action_id=ids.Action.WITHDRAW, value=str(proposal.id)),
             )
         )
+    if data.to_take_up:  # shown only while a customer waits: one block each, Take it beside it
+        blocks.append(section("*Customers waiting for an agent*\nWhoever takes one up first makes it their own."))
+        for proposal in data.to_take_up:
+            blocks.append(
+                SectionBlock(
+                    text=MarkdownTextObject(text=_customer_line(proposal)),
+                    accessory=ButtonElement(
+                        text="Take it", action_id=ids.Action.TAKE_IT, value=str(proposal.id), style="primary"
+                    ),
+                )
+            )
     blocks.append(section("*Waiting for you to agree*" + ("" if data.waiting else "\nNothing right now.")))
     for proposal in data.waiting:
         blocks.append(section(f"<@{proposal.proposer}>: {_proposal_line(proposal)}"))

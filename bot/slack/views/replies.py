@@ -22,7 +22,7 @@ from bot.core.budget import PERIOD_WORDS, BudgetUse
 from bot.core.lifecycle import Status
 from bot.core.parsing import USAGE, InputError
 from bot.core.policy import FUNNEL, GRANTING_TIERS, TIER_WORDS, CaseSoFar, Policy, Remedy, Tier, format_amount
-from bot.core.vocabulary import ReviewOutcome
+from bot.core.vocabulary import RequestedBy, ReviewOutcome
 from bot.services.routing import until_words
 from bot.slack import ids
 from bot.slack.views.encouragement import nudges_stopped, precedent_line, tell_customer_line
@@ -161,8 +161,10 @@ def asked(
         if already is not None and already.total > 0
         else ". It needs"
     )
+    # A customer's request an agent took up is theirs now, but they didn't propose it.
+    took = "You took up the customer's request:" if proposal.requested_by == RequestedBy.CUSTOMER else "Proposed"
     text = (
-        f":raised_hands: Proposed {what(proposal)} for case *{escape(proposal.case_ref)}*{why} {who} "
+        f":raised_hands: {took} {what(proposal)} for case *{escape(proposal.case_ref)}*{why} {who} "
         f"agreement, so {when} <@{proposal.asked}> in <#{policy.channels.requests}>. "
         "I'll message you the moment it's decided."
     )
