@@ -74,11 +74,11 @@ def told(bot: Bot, user: str, count: int = 1) -> list[str]:
     return [c.args["text"] for c in bot.api.wait_for("chat.postEphemeral", user=user, count=count)]
 
 
-def posted(bot: Bot, answer: ProductAnswer) -> dict[str, Any]:
+def posted(bot: Bot, proposal_id: int) -> dict[str, Any]:
     """The request post, once the sender has recorded where it is (its clocks start then)."""
     message = bot.request_message()
     deadline = time.monotonic() + 5
-    while not any(p.id == answer.id and p.request_ts for p in bot.proposals()):
+    while not any(p.id == proposal_id and p.request_ts for p in bot.proposals()):
         assert time.monotonic() < deadline, "the request's post was never recorded"
         time.sleep(0.02)
     return message
@@ -124,7 +124,7 @@ def test_an_agent_takes_up_a_customers_request_within_their_own_authority(shop: 
         "$12",
         "$18",
         "Take it",
-        "whoever takes it up can grant it on their own",
+        "alone (within an agent's own authority)",
     ):
         assert fact in shown, fact
     assert "Approve" not in shown  # nothing to agree to until someone takes it up
@@ -174,6 +174,29 @@ def test_above_the_takers_authority_a_peer_agrees_and_standing_shows_it_granted(
     )
     note = shop.api.wait_for("chat.postMessage", channel="U0ANA")[0].args
     assert "<@U0BEN> agreed" in note["text"]
+
+
+def test_who_was_asked_to_take_it_up_is_not_counted_as_asked_to_agree(shop: Bot) -> None:
+    answer = ask(shop, "250", fair=None)  # the lead tier: the taker and a lead
+    request = posted(shop, answer.id)
+    first_asked = shop.only_proposal().asked
+    assert first_asked is not None
+    assert "an agent who takes it up, with a lead" in blocks_text(request)
+    taker = next(u for u in ("U0ANA", "U0BEN", "U0CHO") if u != first_asked)
+    shop.driver.click_button(taker, channel="C0REQ", ts=request["ts"], action_id="take_it")
+    update = shop.api.wait_for("chat.update", channel="C0REQ")[0].args
+    shown = blocks_text(update)
+    assert "Any lead can also agree" in shown
+    assert "Also asked" not in shown  # the agent asked to take it up can't agree to a lead's request
+    asked = shop.only_proposal().asked
+    assert asked in ("U0LEE", "U0LIZ")
+    shop.clock.advance(minutes=11)
+    assert jobs.requests_due(shop.leeway.ctx) == (0, 1)
+    shop.settle()
+    assert shop.only_proposal().asked in ("U0LEE", "U0LIZ")
+    assert shop.only_proposal().asked != asked
+    again = blocks_text(shop.api.message("C0REQ", request["ts"]) or {})
+    assert f"Also asked: <@{asked}>. They can still answer too." in again
 
 
 def test_a_peer_agrees_with_a_reaction_once_it_is_taken_up(shop: Bot) -> None:
@@ -255,7 +278,7 @@ def test_forged_clicks_are_refused_and_the_button_value_only_names_a_request(sho
 
 def test_an_untaken_request_is_offered_on_then_expires_with_nothing_negative_posted(shop: Bot) -> None:
     answer = ask(shop, "18")
-    request = posted(shop, answer)
+    request = posted(shop, answer.id)
     shop.clock.advance(minutes=11)
     assert jobs.requests_due(shop.leeway.ctx) == (0, 1)
     shop.settle()

@@ -18,9 +18,9 @@ from storage.models import Decision, Proposal
 
 # The tier of a customer's request no one has taken up yet, in the words of whoever might take it.
 WAITING_TIER_WORDS = {
-    Tier.ALONE: "whoever takes it up can grant it on their own",
-    Tier.PEER: "whoever takes it up, with a peer",
-    Tier.LEAD: "whoever takes it up, with a lead",
+    Tier.ALONE: "within an agent's own authority",
+    Tier.PEER: "an agent who takes it up, with a peer",
+    Tier.LEAD: "an agent who takes it up, with a lead",
 }
 
 
