@@ -59,8 +59,9 @@ def agree(ctx: Context, *, proposal_id: int, user: str, via: Via) -> AgreeResult
 
 def _agree(session: Session, ctx: Context, *, proposal_id: int, user: str, via: Via) -> AgreeResult:
     waiting = queries.get_proposal(session, proposal_id=proposal_id)
-    if waiting is not None and waiting.status == Status.PENDING and waiting.proposer is None:
-        # A ✅ on a customer's request no one has taken up yet takes it up.
+    if waiting is not None and waiting.status == Status.PENDING and waiting.proposer is None and via is Via.REACTION:
+        # A ✅ on a customer's request no one has taken up yet takes it up. (Such a request has no
+        # Approve button: a click on one is forged or stale, and is refused below.)
         return taking.take_up_in(session, ctx, proposal_id=proposal_id, user=user, via=via)
     proposal = _decidable(session, ctx, proposal_id=proposal_id, user=user)
     if not isinstance(proposal, Proposal):

@@ -35,6 +35,7 @@ class Home:
     suggestions: list[Suggestion] = field(default_factory=list)  # leads: limits ready to move
     budgets: dict[str, BudgetUse] = field(default_factory=dict)  # their use of each alone budget
     limits: Policy | None = None  # the limits as they apply to them (with a personal one)
+    to_take_up: list[Proposal] = field(default_factory=list)  # customers' requests no agent has taken up
 
 
 HOME_LIST = 5
@@ -56,6 +57,12 @@ def home(ctx: Context, *, user: str) -> Home:
             :HOME_LIST
         ]
         kudos = queries.kudos_count(session, user=user)
+        # Anyone who may propose may take up a customer's request.
+        to_take_up = (
+            queries.waiting_to_be_taken_up(session, limit=HOME_LIST)
+            if authority.may_take_up(roster, user) is None
+            else []
+        )
         review = queries.review_queue(session, limit=HOME_LIST) if is_lead else []
         review_total = review_queue_size(session) if is_lead else 0
     week = usage_between(ctx, start=now - timedelta(days=7), end=now) if is_lead else None
@@ -73,6 +80,7 @@ def home(ctx: Context, *, user: str) -> Home:
         suggestions=list(ctx.ready_to_move) if is_lead else [],
         limits=ctx.policy_for(user),
         budgets=budgets_of(ctx, user=user),
+        to_take_up=to_take_up,
     )
 
 

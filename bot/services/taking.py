@@ -4,6 +4,7 @@ a lead exactly as their own `/remedy` would."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -85,13 +86,9 @@ def take_up_in(
         return AlreadyTaken(proposal)
     waiting_tier = Tier(proposal.tier)
     records.mark(proposal, proposer=user)
-
-    def taken() -> None:  # in its history only once it is theirs for good (not if no one can be asked)
-        queries.add_event(session, proposal_id=proposal.id, at=now, kind=Event.TAKEN, actor=user, detail={"via": via})
-
     tier, over_budget = tier_in_case(session, ctx, remedy, proposer=user, amount=proposal.amount, already=already)
     if tier is Tier.ALONE:
-        taken()
+        _taken(session, proposal, user=user, via=via, at=now)
         _set(session, proposal, tier=tier)
         granted = records.grant(session, ctx, proposal, approver=user, via=Via.ALONE, request_posted=True)
         assert granted, "the taker holds it: no one else can decide it meanwhile"
@@ -99,9 +96,10 @@ def take_up_in(
     queries.lock_routing(session)
     asked = whom_to_ask(session, tier=tier, roster=ctx.roster(), proposer=user, named=None, now=now)
     if isinstance(asked, Refused):
-        _set(session, proposal, proposer=None, tier=waiting_tier)  # back to waiting for someone else
+        # Back to waiting for someone else, as if never taken (who was asked to take it up stands).
+        _set(session, proposal, proposer=None, tier=waiting_tier)
         return asked
-    taken()
+    _taken(session, proposal, user=user, via=via, at=now)
     hours = ctx.policy.hours
     _set(
         session,
@@ -119,6 +117,10 @@ def take_up_in(
     records.owe_request_update(session, ctx, proposal_id=proposal.id, at=now)
     ctx.metrics.outcome(tier, "asked")
     return Asked(proposal, already, over_budget)
+
+
+def _taken(session: Session, proposal: Proposal, *, user: str, via: Via, at: datetime) -> None:
+    queries.add_event(session, proposal_id=proposal.id, at=at, kind=Event.TAKEN, actor=user, detail={"via": via})
 
 
 def _set(session: Session, proposal: Proposal, **values: Any) -> None:

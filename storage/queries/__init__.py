@@ -100,6 +100,7 @@ from storage.queries.review import (
     record_review,
     review_queue,
     review_queue_size,
+    waiting_to_be_taken_up,
 )
 from storage.queries.usage import (
     add_totals,
@@ -205,4 +206,5 @@ __all__ = [
     "totals_through",
     "unposted_requests_asking",
     "unscheduled_requests",
+    "waiting_to_be_taken_up",
 ]

@@ -93,17 +93,24 @@ def asked_so_far(session: Session, *, proposal_id: int) -> list[str]:
 
 
 def asked_so_far_of(session: Session, *, proposal_ids: Collection[int]) -> dict[int, list[str]]:
-    """`asked_so_far` for several proposals in one query (a proposal no one was asked about is left out)."""
+    """`asked_so_far` for several proposals in one query (a proposal no one was asked about is left out).
+    For a customer's request an agent took up, only who was asked since: those asked to take it up
+    were asked another question, and may not be the ones who can agree."""
     if not proposal_ids:
         return {}
     rows = session.execute(
-        select(ProposalEvent.proposal_id, ProposalEvent.detail)
-        .where(ProposalEvent.proposal_id.in_(list(proposal_ids)), ProposalEvent.kind == Event.ASKED)
+        select(ProposalEvent.proposal_id, ProposalEvent.kind, ProposalEvent.detail)
+        .where(
+            ProposalEvent.proposal_id.in_(list(proposal_ids)),
+            ProposalEvent.kind.in_([Event.ASKED, Event.TAKEN]),
+        )
         .order_by(ProposalEvent.proposal_id, ProposalEvent.id)
     )
     details: dict[int, list[dict[str, Any]]] = {}
-    for proposal_id, detail in rows:
-        if detail:
+    for proposal_id, kind, detail in rows:
+        if kind == Event.TAKEN:
+            details.pop(proposal_id, None)
+        elif detail:
             details.setdefault(proposal_id, []).append(detail)
     return {proposal_id: _asked(found) for proposal_id, found in details.items()}
 

@@ -63,6 +63,19 @@ def recent_of(session: Session, *, user: str, limit: int) -> list[Proposal]:
     )
 
 
+def waiting_to_be_taken_up(session: Session, *, limit: int) -> list[Proposal]:
+    """Customers' requests no agent has taken up yet, oldest first (read along the pending rows'
+    own index: there are only ever as many as are waiting)."""
+    return list(
+        session.scalars(
+            select(Proposal)
+            .where(PENDING, Proposal.proposer.is_(None))
+            .order_by(Proposal.created_at, Proposal.id)
+            .limit(limit)
+        )
+    )
+
+
 def pending_for_others(session: Session, *, user: str, limit: int) -> list[Proposal]:
     """Pending requests someone else proposed, the ones `user` was asked about first, each
     group oldest first. Two reads of the pending rows' indexes, each stopping at `limit`."""

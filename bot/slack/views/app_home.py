@@ -18,7 +18,7 @@ from bot.core.lifecycle import Status
 from bot.core.policy import Policy
 from bot.slack import ids
 from bot.slack.views.limits import suggestion_blocks
-from bot.slack.views.markup import case, chunks, section, what
+from bot.slack.views.markup import case, chunks, escape, section, what
 from bot.slack.views.replies import limits_message
 from bot.slack.views.review import review_blocks, usage_rows, usage_summary
 from storage.models import Proposal
@@ -33,6 +33,17 @@ def _proposal_line(proposal: Proposal, case_url: str | None) -> str:
         Status.WITHDRAWN: "withdrawn",
     }
     return f"{what(proposal)} · case *{case(proposal, case_url)}* · {state.get(proposal.status, proposal.status)}"
+
+
+def _customer_line(proposal: Proposal, case_url: str | None) -> str:
+    who = escape(proposal.customer_name) if proposal.customer_name else "A customer"
+    return f"{who}: {what(proposal)} · case *{case(proposal, case_url)}* · {_in_a_line(proposal.summary)}"
+
+
+def _in_a_line(words: str, most: int = 120) -> str:
+    """The customer's words, cut to a line: the whole story is in the request's post."""
+    line = " ".join(words.split())
+    return "“" + escape(line if len(line) <= most else line[: most - 1] + "…") + "”"
 
 
 def home(data: services.Home, policy: Policy) -> View:
@@ -57,6 +68,17 @@ def home(data: services.Home, policy: Policy) -> View:
                 accessory=ButtonElement(text="Withdraw", action_id=ids.Action.WITHDRAW, value=str(proposal.id)),
             )
         )
+    if data.to_take_up:  # shown only while a customer waits: one block each, Take it beside it
+        blocks.append(section("*Customers waiting for an agent*\nWhoever takes one up first makes it their own."))
+        for proposal in data.to_take_up:
+            blocks.append(
+                SectionBlock(
+                    text=MarkdownTextObject(text=_customer_line(proposal, policy.case_url)),
+                    accessory=ButtonElement(
+                        text="Take it", action_id=ids.Action.TAKE_IT, value=str(proposal.id), style="primary"
+                    ),
+                )
+            )
     blocks.append(section("*Waiting for you to agree*" + ("" if data.waiting else "\nNothing right now.")))
     for proposal in data.waiting:
         blocks.append(section(f"<@{proposal.proposer}>: {_proposal_line(proposal, policy.case_url)}"))

@@ -27,13 +27,22 @@ from bot.slack.views.markup import (
 from bot.slack.views.outcomes import outcome_blocks
 from storage.models import Decision, Proposal
 
+# The tier of a customer's request no one has taken up yet, in the words of whoever might take it.
+WAITING_TIER_WORDS = {
+    Tier.ALONE: "within an agent's own authority",
+    Tier.PEER: "an agent who takes it up, with a peer",
+    Tier.LEAD: "an agent who takes it up, with a lead",
+}
+
 
 def _facts(proposal: Proposal, *, case_url: str | None, with_fair: bool = True) -> SectionBlock:
+    tier = Tier(proposal.tier)
+    words = WAITING_TIER_WORDS.get(tier) if proposal.proposer is None else None
     fields = [
         MarkdownTextObject(text=f"*Remedy*\n{escape(proposal.remedy_label)}"),
         MarkdownTextObject(text=f"*Amount*\n{amount_of(proposal)}"),
         MarkdownTextObject(text=f"*Case*\n{case(proposal, case_url)}"),
-        MarkdownTextObject(text=f"*Tier*\n{Tier(proposal.tier)} ({TIER_WORDS[Tier(proposal.tier)]})"),
+        MarkdownTextObject(text=f"*Tier*\n{tier} ({words or TIER_WORDS[tier]})"),
     ]
     if with_fair and proposal.customer_fair is not None:
         fields.append(
@@ -43,24 +52,31 @@ def _facts(proposal: Proposal, *, case_url: str | None, with_fair: bool = True) 
 
 
 def _story(proposal: Proposal) -> SectionBlock:
-    return section(f"*What happened*\n{quote(proposal.summary)}")
+    told = "In the customer's words" if proposal.requested_by == RequestedBy.CUSTOMER else "What happened"
+    return section(f"*{told}*\n{quote(proposal.summary)}")
 
 
 # --- the request, in the requests channel ----------------------------------------------------
 
 
 def _customer(proposal: Proposal) -> str:
-    """Who asked, for a customer's request: "Dana Lee (customer 8812), in Acme Shop"."""
+    """Who asked, for a customer's request: "Dana Lee (customer 8812)"."""
     name = escape(proposal.customer_name) if proposal.customer_name else "A customer"
     if proposal.customer_id:
         name += f" (customer {escape(proposal.customer_id)})"
-    return name + (f", in {escape(proposal.integration)}" if proposal.integration else "")
+    return name
+
+
+def _where(proposal: Proposal) -> str:
+    """Where the customer asked: " in Acme Shop" (nothing when no integration is named)."""
+    return f" in {escape(proposal.integration)}" if proposal.integration else ""
 
 
 def _on_behalf(proposal: Proposal) -> ContextBlock | None:
     if proposal.requested_by != RequestedBy.CUSTOMER:
         return None
-    return ContextBlock(elements=[MarkdownTextObject(text=f"On behalf of {_customer(proposal)}, in their own words.")])
+    said = f"The customer asked for this themselves: {_customer(proposal)}{_where(proposal)}."
+    return ContextBlock(elements=[MarkdownTextObject(text=said)])
 
 
 def request(proposal: Proposal, asked_before: Sequence[str] = (), *, case_url: str | None = None) -> Message:
@@ -74,7 +90,8 @@ def request(proposal: Proposal, asked_before: Sequence[str] = (), *, case_url: s
         return _customer_request(proposal, asked_before, case_url)
     who = "a lead" if proposal.tier == Tier.LEAD else "a peer"
     ask = f"<@{proposal.asked}>, can you agree?" if proposal.asked else f"Can {who} agree?"
-    head = f"{ask} <@{proposal.proposer}> proposes {what(proposal)} for case *{case(proposal, case_url)}*."
+    proposes = "took up the customer's request for" if proposal.requested_by == RequestedBy.CUSTOMER else "proposes"
+    head = f"{ask} <@{proposal.proposer}> {proposes} {what(proposal)} for case *{case(proposal, case_url)}*."
     anyone = "Any lead" if proposal.tier == Tier.LEAD else "Any agent"
     blocks: list[Block] = [
         section(head),
@@ -113,7 +130,8 @@ def _also_asked(proposal: Proposal, asked_before: Sequence[str]) -> list[Block]:
     earlier = [u for u in dict.fromkeys(asked_before) if u != proposal.asked]
     if not earlier:
         return []
-    said = "Also asked: " + ", ".join(f"<@{u}>" for u in earlier) + ". They can still answer too."
+    still = "take it up" if proposal.proposer is None else "answer"
+    said = "Also asked: " + ", ".join(f"<@{u}>" for u in earlier) + f". They can still {still} too."
     return [ContextBlock(elements=[MarkdownTextObject(text=said)])]
 
 
@@ -122,12 +140,13 @@ def _customer_request(proposal: Proposal, asked_before: Sequence[str], case_url:
     Take it for whoever picks it up first."""
     ask = f"<@{proposal.asked}>, could you take it up?" if proposal.asked else "Could someone take it up?"
     head = (
-        f":raising_hand: {_customer(proposal)} asks for {what(proposal)} for case *{case(proposal, case_url)}*. {ask}"
+        f":raising_hand: {_customer(proposal)} asked{_where(proposal)} for {what(proposal)} for case "
+        f"*{case(proposal, case_url)}*. {ask}"
     )
     blocks: list[Block] = [
         section(head),
         _facts(proposal, case_url=case_url),
-        section(f"*In the customer's words*\n{quote(proposal.summary)}"),
+        _story(proposal),
         ActionsBlock(
             block_id=ids.Block.REQUEST_ACTIONS,
             elements=[
@@ -137,18 +156,20 @@ def _customer_request(proposal: Proposal, asked_before: Sequence[str], case_url:
         ContextBlock(
             elements=[
                 MarkdownTextObject(
-                    text="Any agent can take it up, with the button or by reacting :white_check_mark:. Within your "
-                    "own authority it is granted at once; above it, a peer or a lead is asked, as for your own "
-                    "proposals."
+                    text="Any agent can take it up, with the button or by reacting :white_check_mark:, and it "
+                    "becomes your proposal: within your own authority it's granted at once; above it, Leeway asks "
+                    "a peer or a lead for you."
                 )
             ]
         ),
         *_also_asked(proposal, asked_before),
     ]
     text = (
-        f"A customer asks for {escape(proposal.remedy_label)} {amount_of(proposal)} for case "
-        f"{escape(proposal.case_ref)}: could you take it up?"
+        f"A customer asked for {escape(proposal.remedy_label)} {amount_of(proposal)} for case "
+        f"{escape(proposal.case_ref)}. Could you take it up?"
     )
+    if proposal.asked:  # the notification names who is asked, as every request's does
+        text = f"<@{proposal.asked}>: {text}"
     return Message(text=text, blocks=blocks)
 
 
@@ -164,6 +185,12 @@ def _request_granted(proposal: Proposal, case_url: str | None) -> Message:
         f":white_check_mark: *Granted*: <@{proposal.proposer}>'s {what(proposal)} for case "
         f"*{case(proposal, case_url)}*, {by} {when}."
     )
+    if proposal.requested_by == RequestedBy.CUSTOMER and proposal.decided_by == proposal.proposer:
+        line = (
+            f":white_check_mark: *Granted*: <@{proposal.proposer}> took up the customer's request for "
+            f"{what(proposal)} for case *{case(proposal, case_url)}* and granted it within their own authority"
+            + (" at once." if took == "instantly" else f", {took} after it came in.")
+        )
     return Message(
         text=f"Granted: {escape(proposal.remedy_label)} {amount_of(proposal)} for case "
         f"{escape(proposal.case_ref)}, {by}",
@@ -203,7 +230,7 @@ def reroute_ping(proposal: Proposal, asked: str, *, case_url: str | None = None)
 
 def _self_served_decision(proposal: Proposal, case_url: str | None) -> Message:
     """The audit record of what a customer served themselves: no agent, no one agreed."""
-    through = f" in {escape(proposal.integration)}" if proposal.integration else ""
+    through = _where(proposal)
     fields = [
         MarkdownTextObject(text=f"*Self-served*\nby the customer{through}"),
         MarkdownTextObject(text=f"*Customer*\n{_customer(proposal)}"),
@@ -215,10 +242,11 @@ def _self_served_decision(proposal: Proposal, case_url: str | None) -> Message:
     when = (proposal.decided_at or proposal.created_at).strftime("%Y-%m-%d %H:%M UTC")
     blocks: list[Block] = [
         section(
-            f":white_check_mark: {what(proposal)} for case *{case(proposal, case_url)}*, self-served by the customer"
+            f":white_check_mark: {what(proposal)} granted for case *{case(proposal, case_url)}*, self-served by "
+            f"the customer{through}"
         ),
         SectionBlock(fields=fields),
-        section(f"*In the customer's words*\n{quote(proposal.summary)}"),
+        _story(proposal),
         ContextBlock(elements=[MarkdownTextObject(text=f"Decision #{proposal.id} · granted {when} · within policy")]),
     ]
     text = (

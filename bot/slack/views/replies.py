@@ -23,7 +23,7 @@ from bot.core.lifecycle import Status
 from bot.core.links import case_link
 from bot.core.parsing import USAGE, InputError
 from bot.core.policy import FUNNEL, GRANTING_TIERS, TIER_WORDS, CaseSoFar, Policy, Remedy, Tier, format_amount
-from bot.core.vocabulary import ReviewOutcome
+from bot.core.vocabulary import RequestedBy, ReviewOutcome
 from bot.services.routing import until_words
 from bot.slack import ids
 from bot.slack.views.encouragement import nudges_stopped, precedent_line, tell_customer_line
@@ -105,6 +105,13 @@ def outcome_words(result: Outcome, policy: Policy) -> Message:
 
 def _already_decided(proposal: Proposal) -> str:
     if proposal.status == Status.GRANTED:
+        if proposal.decided_by is None:  # the customer served themselves
+            return "This one is already granted. Thanks for jumping in!"
+        if proposal.decided_by == proposal.proposer:  # a customer's request, taken up and granted
+            return (
+                f"<@{proposal.proposer}> took this one up and granted it already, so the customer is in good "
+                "hands. Thanks for jumping in!"
+            )
         return f"This one is already granted: <@{proposal.decided_by}> agreed first. Thanks for jumping in!"
     if proposal.status in (Status.DECLINED, Status.WITHDRAWN):
         return "This request is already closed."  # the same words for both: closing says nothing more
@@ -155,8 +162,10 @@ def asked(
         if already is not None and already.total > 0
         else ". It needs"
     )
+    # A customer's request an agent took up is theirs now, but they didn't propose it.
+    took = "You took up the customer's request:" if proposal.requested_by == RequestedBy.CUSTOMER else "Proposed"
     text = (
-        f":raised_hands: Proposed {what(proposal)} for case *{case(proposal, policy.case_url)}*{why} {who} "
+        f":raised_hands: {took} {what(proposal)} for case *{case(proposal, policy.case_url)}*{why} {who} "
         f"agreement, so {when} <@{proposal.asked}> in <#{policy.channels.requests}>. "
         "I'll message you the moment it's decided."
     )
