@@ -76,7 +76,7 @@ def refusal(tier: Tier, roster: Roster, proposer: str | None, user: str) -> str 
     if proposer is None:
         return "This is a customer's request waiting for an agent: take it up first, with *Take it*."
     if user == proposer:
-        return "You proposed this one, so someone else needs to agree. That's the point of a second pair of eyes."
+        return "This one is yours, so someone else needs to agree. That's the point of a second pair of eyes."
     if tier is Tier.LEAD and not roster.is_lead(user):
         return "This one is in the lead tier, so only a lead can agree or decline."
     if tier not in (Tier.PEER, Tier.LEAD):

@@ -163,6 +163,8 @@ def test_above_the_takers_authority_a_peer_agrees_and_standing_shows_it_granted(
     assert "Take it" not in asked
     assert "Dana Lee" in asked
 
+    shop.driver.click_button("U0ANA", channel="C0REQ", ts=request["ts"], action_id="approve")  # the taker
+    assert "someone else needs to agree" in told(shop, "U0ANA", count=2)[1]
     shop.driver.click_button("U0BEN", channel="C0REQ", ts=request["ts"], action_id="approve")
     shop.api.wait_for("chat.postMessage", channel="C0DEC")
     granted = now(shop, answer)
