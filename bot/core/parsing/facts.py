@@ -1,23 +1,17 @@
-"""`/remedy` text → what the agent asked for, or a precise, friendly error.
-
-Grammar: ``<remedy> <amount> <case reference> <what happened…>`` with an optional
-``<@peer>`` mention and an optional ``fair:<amount>`` anywhere. Incomplete text is
-not an error: it becomes a partial draft that the edge shows as a prefilled form.
-"""
+"""The facts of a proposal, each checked as a person types it (in `/remedy` text or the form):
+the remedy, the amount, the case reference, what happened, a reason; an InputError says how to
+write what was wrong."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import ParamSpec, TypeVar
 
-from bot.core.policy import CURRENCY_SYMBOLS, Policy, Remedy
-from bot.core.subcommands import LimitCommand, Outcome, Trust, parse_limits, parse_outcome
-from bot.core.timing import parse_duration
+from bot.core.policy import Policy, Remedy
 
 MAX_TEXT = 2000
 MAX_SUMMARY = 1500
@@ -26,10 +20,14 @@ MAX_REASON = 1000
 # Nine integer digits is already far beyond any remedy; longer numbers are typos or probes.
 MAX_INTEGER_DIGITS = 9
 
-USAGE = "/remedy <remedy> <amount> <case> <what happened> [@peer] [fair:<amount>]"
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
+
+DAY_WORDS = {"d", "day", "days"}
+_ASCII_AMOUNT = re.compile(
+    r"(?P<pre>[^\s0-9.,+-]{1,3})?\s*(?P<num>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?P<post>[A-Za-z]{1,4})?"
+)
 
 
 class InputError(Exception):
@@ -42,51 +40,6 @@ class InputError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
-
-
-@dataclass(frozen=True)
-class Help:
-    pass
-
-
-@dataclass(frozen=True)
-class Limits:
-    pass
-
-
-@dataclass(frozen=True)
-class Away:
-    """Not available for routing: indefinitely, until a day, or for a while."""
-
-    until: date | None = None
-    duration: timedelta | None = None
-
-
-@dataclass(frozen=True)
-class Back:
-    pass
-
-
-@dataclass(frozen=True)
-class Withdraw:
-    case_ref: str
-
-
-@dataclass(frozen=True)
-class Review:
-    pass
-
-
-@dataclass(frozen=True)
-class Usage:
-    days: int = 7
-
-
-@dataclass(frozen=True)
-class Export:
-    """A lead's CSV of the decisions of the last `days` days, sent to them privately."""
-
-    days: int = 30
 
 
 @dataclass(frozen=True)
@@ -109,141 +62,6 @@ class Draft:
     @property
     def complete(self) -> bool:
         return not self.missing
-
-
-Command = Help | Limits | Away | Back | Withdraw | Review | Usage | Export | Draft | LimitCommand | Trust | Outcome
-
-_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_SPECIAL_MENTION = re.compile(r"<!(here|channel|everyone|subteam\^[A-Z0-9]+)(?:\|[^>]*)?>")
-_CHANNEL_LINK = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
-_CHANNEL_LINK_BARE = re.compile(r"<#([CG][A-Z0-9]+)>")
-_URL_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|[^>]*)?>")
-_FAIR = re.compile(r"(?i)(?<!\S)fair:\s*(\S*)")
-_DAY_WORDS = {"d", "day", "days"}
-_ASCII_AMOUNT = re.compile(
-    r"(?P<pre>[^\s0-9.,+-]{1,3})?\s*(?P<num>[0-9][0-9,]*(?:\.[0-9]+)?)\s*(?P<post>[A-Za-z]{1,4})?"
-)
-_HAS_DIGIT = re.compile(r"[0-9]")
-
-_SUBCOMMANDS: dict[str, Command] = {
-    "help": Help(),
-    "limits": Limits(),
-    "back": Back(),
-    "review": Review(),
-    "usage": Usage(),
-    "export": Export(),
-    "trust": Trust(),
-}
-_AWAY_USAGE = "Write `/remedy away`, `/remedy away until 2026-12-01` or `/remedy away for 3d`."
-
-
-def _away(words: list[str]) -> Away:
-    if not words:
-        return Away()
-    if len(words) == 2 and words[0].lower() == "until":
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", words[1]):
-            raise InputError(f"`{words[1][:20]}` isn't a date I can read. {_AWAY_USAGE}")
-        try:
-            return Away(until=date.fromisoformat(words[1]))
-        except ValueError:
-            raise InputError(f"`{words[1]}` isn't a real date. {_AWAY_USAGE}") from None
-    if len(words) == 2 and words[0].lower() == "for":
-        try:
-            return Away(duration=parse_duration(words[1]))
-        except ValueError:
-            raise InputError(f"`{words[1][:20]}` isn't a duration I can read. {_AWAY_USAGE}") from None
-    raise InputError(_AWAY_USAGE)
-
-
-def _period(word: str, command: str, example: str) -> int:
-    """A report's period in days, written like `30d` (1d to 365d)."""
-    match = re.fullmatch(r"([0-9]{1,3})d", word.lower())
-    if not match or not 1 <= int(match.group(1)) <= 365:
-        other = "30d" if example == "7d" else "7d"
-        raise InputError(
-            f"Write `/remedy {command}`, `/remedy {command} {example}` or `/remedy {command} {other}` (up to 365d)."
-        )
-    return int(match.group(1))
-
-
-def parse_command(text: str, policy: Policy) -> Command:
-    text = check_text(text, limit=MAX_TEXT, what="A proposal")
-    words = text.split()
-    if len(words) == 1 and words[0].lower() in _SUBCOMMANDS:
-        return _SUBCOMMANDS[words[0].lower()]
-    if words and words[0].lower() == "away":
-        return _away(words[1:])
-    if len(words) > 1 and words[0].lower() == "limits":
-        return parse_limits(words[1:], policy)
-    if words and words[0].lower() == "outcome":
-        return parse_outcome(words[1:])
-    if len(words) == 2 and words[0].lower() == "usage":
-        return Usage(days=_period(words[1], "usage", "7d"))
-    if len(words) == 2 and words[0].lower() == "export":
-        return Export(days=_period(words[1], "export", "30d"))
-    if words and words[0].lower() == "withdraw":
-        if len(words) == 1:
-            raise InputError("Which request? Give its case reference: `/remedy withdraw #4711`.", "case_ref")
-        return Withdraw(check_case_ref(" ".join(words[1:])))
-
-    special = _SPECIAL_MENTION.search(text)
-    if special:
-        raise InputError(
-            "Leeway asks one person, not a crowd: leave out @here, @channel and group mentions, "
-            "and mention one peer if you want to choose who agrees.",
-            "peer",
-        )
-    peers = list(dict.fromkeys(_USER_MENTION.findall(text)))
-    if len(peers) > 1:
-        raise InputError(
-            f"You mentioned {len(peers)} people; mention just one peer to ask, or none and Leeway picks one for you.",
-            "peer",
-        )
-    peer = peers[0] if peers else None
-    text = _USER_MENTION.sub(" ", text)
-    text = _plain(text)
-
-    fair_raw: str | None = None
-    fairs = _FAIR.findall(text)
-    if len(fairs) > 1:
-        raise InputError("Give `fair:` once: what the customer said would be fair.", "fair")
-    if fairs:
-        fair_raw = fairs[0]
-        if not fair_raw:
-            raise InputError("`fair:` needs an amount right after it, like `fair:25`.", "fair")
-        text = _FAIR.sub(" ", text)
-
-    tokens = text.split()
-    draft = Draft(peer=peer)
-    if not tokens:
-        if fair_raw is not None:
-            raise InputError(
-                "Name the remedy first, then `fair:`, e.g. `/remedy refund 40 #4711 parcel broken fair:25`.",
-                "remedy_id",
-            )
-        return draft
-
-    remedy = match_remedy(tokens[0], policy)
-    draft = replace(draft, remedy_id=remedy.id)
-    rest = tokens[1:]
-    if fair_raw is not None:
-        draft = replace(draft, fair=parse_amount(fair_raw, remedy, policy, what="fair", allow_zero=True))
-    if not rest:
-        return draft
-
-    amount_text, rest = _take_amount(rest, remedy, policy)
-    draft = replace(draft, amount=parse_amount(amount_text, remedy, policy))
-    if not rest:
-        return draft
-
-    # A case reference carries a number (#4711, ORD-88); without one the words are
-    # the story, and the form asks for the reference instead of guessing.
-    if _HAS_DIGIT.search(rest[0]):
-        draft = replace(draft, case_ref=check_case_ref(rest[0]))
-        rest = rest[1:]
-    if rest:
-        draft = replace(draft, summary=check_summary(" ".join(rest)))
-    return draft
 
 
 def parse_form(
@@ -324,17 +142,6 @@ def match_remedy(word: str, policy: Policy) -> Remedy:
     raise InputError(f"I don't know the remedy `{shown}`. The remedies in your policy are {known}.", "remedy_id")
 
 
-def _take_amount(tokens: list[str], remedy: Remedy, policy: Policy) -> tuple[str, list[str]]:
-    """The amount may span two words (`25 USD`, `7 days`)."""
-    first = tokens[0]
-    if len(tokens) > 1:
-        second = tokens[1].lower()
-        unit_words = _DAY_WORDS if remedy.in_days else {policy.currency.lower()}
-        if second in unit_words or second.upper() in CURRENCY_SYMBOLS:
-            return f"{first} {tokens[1]}", tokens[2:]
-    return first, tokens[1:]
-
-
 def parse_amount(
     raw: str, remedy: Remedy, policy: Policy, *, what: str = "amount", allow_zero: bool = False
 ) -> Decimal:
@@ -354,10 +161,10 @@ def parse_amount(
         raise InputError(f"`{shown}` isn't an amount I can read. Write the {what} {example}.", field_name)
     pre, number, post = match["pre"], match["num"], match["post"]
     if remedy.in_days:
-        if pre or (post and post.lower() not in _DAY_WORDS):
+        if pre or (post and post.lower() not in DAY_WORDS):
             raise InputError(f"{remedy.label} is counted in days: write the {what} {example}.", field_name)
     else:
-        if post and post.lower() in _DAY_WORDS:
+        if post and post.lower() in DAY_WORDS:
             raise InputError(
                 f"{remedy.label} is in {policy.currency}, not days: write the {what} {example}.", field_name
             )
@@ -406,12 +213,3 @@ def check_reason(raw: str | None) -> str | None:
         return None
     reason = check_text(raw, limit=MAX_REASON, what="The reason", field="reason")
     return reason or None
-
-
-def _plain(text: str) -> str:
-    """Slack markup in command text → the plain words the agent typed."""
-    text = _CHANNEL_LINK.sub(lambda m: "#" + m.group(1), text)
-    text = _CHANNEL_LINK_BARE.sub(lambda m: "#" + m.group(1), text)
-    text = _URL_LINK.sub(lambda m: m.group(1), text)
-    # Slack escapes these three in command text; store what the person typed.
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
