@@ -250,7 +250,9 @@ def _plain_insert(
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ({', '.join('?' * len(names))})"
     )
-    processors = [(name, table.c[name].type.bind_processor(dialect)) for name in names]
+    # The dialect's own form of each type, as SQLAlchemy binds it: on SQLite a time is then
+    # always written with its microseconds, so it compares as text with every other time.
+    processors = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
 
     def bind(values: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(

@@ -122,8 +122,9 @@ class DecisionOut(BaseModel):
 class DecisionPage(BaseModel):
     decisions: list[DecisionOut]
     next_since: datetime | None = Field(
-        description="A full page: ask again with this as `since` for the next one (de-duplicate by id)."
+        description="A full page: ask again with this as `since`, and `next_after_id` as `after_id`, for the next."
     )
+    next_after_id: int | None = Field(description="A full page: the last decision's id, the next page's `after_id`.")
 
 
 class FieldProblem(BaseModel):

@@ -230,14 +230,24 @@ def get_decisions(
         Instant | None, Query(description="Up to this time (inclusive, as /remedy export counts).")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=DECISIONS_PAGE_MAX)] = DECISIONS_PAGE,
+    after_id: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_ID, description="With `since`: of the decisions at that time, only those past this id."),
+    ] = None,
 ) -> Response:
-    rows = decisions_between(ctx, since=since, until=until, limit=limit)
-    next_since: datetime | None = rows[-1].decided_at if len(rows) == limit else None
+    rows = decisions_between(ctx, since=since, until=until, limit=limit, after_id=after_id)
+    # A full page names where the next begins: its last decision's time and id, so decisions
+    # sharing that instant are neither repeated nor skipped, however many there are.
+    last = rows[-1] if len(rows) == limit else None
     if "text/csv" in request.headers.get("accept", ""):
         headers = {}
-        if next_since is not None:
-            query = request.url.include_query_params(since=next_since.isoformat())
+        if last is not None:
+            query = request.url.include_query_params(since=last.decided_at.isoformat(), after_id=last.id)
             headers["Link"] = f'<{query.path}?{query.query}>; rel="next"'
         return Response(decisions_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
-    page = DecisionPage(decisions=[DecisionOut.of(row) for row in rows], next_since=next_since)
+    page = DecisionPage(
+        decisions=[DecisionOut.of(row) for row in rows],
+        next_since=last.decided_at if last else None,
+        next_after_id=last.id if last else None,
+    )
     return JSONResponse(page.model_dump(mode="json"))

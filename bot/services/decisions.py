@@ -18,12 +18,19 @@ from storage.queries.decisions import ended_between
 
 
 def decisions_between(
-    ctx: Context, *, since: datetime, until: datetime | None = None, limit: int | None = None
+    ctx: Context,
+    *,
+    since: datetime,
+    until: datetime | None = None,
+    limit: int | None = None,
+    after_id: int | None = None,
 ) -> list[DecisionRow]:
     """Every proposal that ended (granted, declined, expired or withdrawn) at `since` or later
-    and no later than `until` (None: whenever), oldest first; at most `limit` of them."""
+    and no later than `until` (None: whenever), oldest first; at most `limit` of them. With
+    `after_id`, those that ended at `since` itself only past that id, so a page can start
+    exactly where the last one ended, however many decisions share its last instant."""
     with db.reading(ctx.sessions) as session:
-        return ended_between(session, since=since, until=until, limit=limit)
+        return ended_between(session, since=since, until=until, limit=limit, after_id=after_id)
 
 
 @dataclass(frozen=True)

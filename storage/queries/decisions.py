@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.export import DecisionRow
 from storage.models import Approval, Decision, Proposal
 
 
-def ended_between(session: Session, *, since: datetime, until: datetime | None, limit: int | None) -> list[DecisionRow]:
+def ended_between(
+    session: Session, *, since: datetime, until: datetime | None, limit: int | None, after_id: int | None = None
+) -> list[DecisionRow]:
     """Proposals that ended at `since` or later (and no later than `until`), oldest first, at most
-    `limit` of them. Read through the index of ended proposals by time (`decided_at IS NOT NULL`
-    in those words, which SQLite needs to use a partial index)."""
+    `limit` of them; with `after_id`, those at `since` itself only past that id (a page's edge).
+    Read through the index of ended proposals by time (`decided_at IS NOT NULL` in those words,
+    which SQLite needs to use a partial index)."""
     query = (
         select(
             Proposal.id,
@@ -38,6 +41,8 @@ def ended_between(session: Session, *, since: datetime, until: datetime | None, 
         .where(Proposal.decided_at.is_not(None), Proposal.decided_at >= since)
         .order_by(Proposal.decided_at, Proposal.id)
     )
+    if after_id is not None:
+        query = query.where(or_(Proposal.decided_at > since, Proposal.id > after_id))
     if until is not None:
         query = query.where(Proposal.decided_at <= until)
     if limit is not None:

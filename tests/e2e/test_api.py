@@ -231,6 +231,30 @@ def test_a_propose_token_sees_its_own_proposals_and_a_read_token_sees_any(bot: B
         assert reports.get(f"/proposals/{mine['id']}").json() == mine
 
 
+def test_decisions_made_at_one_instant_are_paged_through_each_once(bot: Bot, helpdesk: httpx.Client) -> None:
+    # More decisions at one instant than a page holds: paging by time alone would repeat the
+    # same page for ever; the page's last id carries it on.
+    for n in range(5):
+        assert post(helpdesk, f"same-{n}", proposal(case=f"#{n}")).status_code == 201
+    with client(bot, token_for(bot, "reports", Scope.READ)) as reports:
+        params: dict[str, str | int] = {"since": "2026-01-01T00:00:00Z", "limit": 2}
+        seen: list[str] = []
+        for _ in range(5):
+            page = reports.get("/decisions", params=params).json()
+            seen += [d["case"] for d in page["decisions"]]
+            if page["next_since"] is None:
+                break
+            params = {"since": page["next_since"], "after_id": page["next_after_id"], "limit": 2}
+        assert seen == ["#0", "#1", "#2", "#3", "#4"]
+        exported = reports.get(
+            "/decisions", params={"since": "2026-01-01T00:00:00Z", "limit": 2}, headers={"Accept": "text/csv"}
+        )
+        link = exported.headers["Link"]
+        assert "after_id=" in link
+        following = reports.get(link[1 : link.index(">")].removeprefix("/api/v1"), headers={"Accept": "text/csv"})
+        assert [row["case"] for row in csv.DictReader(io.StringIO(following.text))] == ["#2", "#3"]
+
+
 def test_the_decisions_as_json_and_as_csv_a_page_at_a_time(bot: Bot, helpdesk: httpx.Client) -> None:
     for n in range(3):
         bot.clock.advance(seconds=1)
@@ -241,17 +265,18 @@ def test_the_decisions_as_json_and_as_csv_a_page_at_a_time(bot: Bot, helpdesk: h
         page = reports.get("/decisions", params={"since": since, "limit": 2}).json()
         assert [d["case"] for d in page["decisions"]] == ["#0", "#1"]
         assert page["decisions"][0]["amount"] == "15.00"
-        # Each next page starts at the last one's time, so may repeat its edge: de-duplicated by id.
-        seen = {d["id"]: d["case"] for d in page["decisions"]}
+        assert page["next_after_id"] == page["decisions"][-1]["id"]
+        seen = [d["case"] for d in page["decisions"]]
         for _ in range(5):
             if page["next_since"] is None:
                 break
-            page = reports.get("/decisions", params={"since": page["next_since"], "limit": 2}).json()
-            seen.update({d["id"]: d["case"] for d in page["decisions"]})
+            params = {"since": page["next_since"], "after_id": page["next_after_id"], "limit": 2}
+            page = reports.get("/decisions", params=params).json()
+            seen += [d["case"] for d in page["decisions"]]
         assert page["next_since"] is None
-        assert sorted(seen.values()) == ["#0", "#1", "#2"]
+        assert seen == ["#0", "#1", "#2"]  # each once, in order
         last = reports.get("/decisions", params={"since": since}).json()
-        assert (len(last["decisions"]), last["next_since"]) == (3, None)
+        assert (len(last["decisions"]), last["next_since"], last["next_after_id"]) == (3, None, None)
 
         exported = reports.get("/decisions", params={"since": since}, headers={"Accept": "text/csv"})
         assert exported.status_code == 200

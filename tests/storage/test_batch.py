@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
@@ -14,6 +14,7 @@ from storage import batch
 from storage.batch import THIS_PROPOSAL, ApprovalRow, DecisionRow, EventRow, NewProposal, OutboxRow, outbox_row
 from storage.db import make_sessions
 from storage.models import Approval, Decision, OutboxMessage, Proposal, ProposalEvent
+from storage.queries.decisions import ended_between
 from tests.storage.test_storage import _new_proposal, commit_proposals
 from tests.support import wipe
 
@@ -88,5 +89,20 @@ def test_a_later_batch_names_its_own_proposals(engine: Engine) -> None:
             events = session.scalars(select(ProposalEvent).where(ProposalEvent.proposal_id.in_(later))).all()
             assert sorted(e.proposal_id for e in events) == sorted(later * 2)
             assert {e.kind for e in events} == {Event.PROPOSED, Event.GRANTED}
+    finally:
+        wipe(engine)
+
+
+def test_a_time_on_a_whole_second_is_found_by_a_range_that_starts_at_it(engine: Engine) -> None:
+    """A batch writes each time as SQLAlchemy binds it, so on SQLite, which compares times as
+    text, a grant made on the whole second is inside a range starting at that very second."""
+    sessions = make_sessions(engine)
+    on_the_second = T0 + timedelta(seconds=5)
+    try:
+        (written,) = commit_proposals(sessions, [_new_proposal(5, created_at=on_the_second, decided_at=on_the_second)])
+        with sessions() as session:
+            found = ended_between(session, since=on_the_second, until=on_the_second, limit=None)
+            assert [row.id for row in found] == [written]
+            assert ended_between(session, since=on_the_second, until=None, limit=None, after_id=written) == []
     finally:
         wipe(engine)

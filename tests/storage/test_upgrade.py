@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from bot import services
 from bot.core.authority import Roster
 from storage import migrate, queries
 from storage.db import make_engine, make_sessions
+from storage.models import Proposal, ProposalEvent
 from tests.policies import AGENTS, LEADS, team_policy
 from tests.support import FakeClock, reset_postgres
 
@@ -133,3 +134,23 @@ def test_people_in_the_history_are_known_and_only_the_others_are_welcomed(old_da
     assert services.welcome_due(ctx) == 2  # Dan and Liz, new to Leeway
     with sessions.begin() as session:
         assert queries.owed_welcome(session, users=[*AGENTS, *LEADS]) == []
+
+
+def test_times_written_on_the_whole_second_are_inside_a_range_starting_at_them(old_database: Engine) -> None:
+    """An earlier release's driver-level writes stored a whole-second time without its
+    microseconds, which SQLite, comparing text, put before that very second."""
+    populate_first_schema(old_database)
+    migrate.upgrade(old_database, "0016")
+    if old_database.dialect.name == "sqlite":  # as those writes stored them: "2026-11-20 09:00:00"
+        with old_database.begin() as connection:
+            for table, column in (("proposal", "created_at"), ("proposal_event", "at")):
+                connection.execute(text(f"UPDATE {table} SET {column} = substr({column}, 1, 19)"))
+    migrate.upgrade(old_database)
+    sessions = make_sessions(old_database)
+    with sessions() as session:
+        since_t0 = session.scalars(select(Proposal.id).where(Proposal.created_at >= T0).order_by(Proposal.id)).all()
+        ended = session.scalars(
+            select(ProposalEvent.proposal_id).where(ProposalEvent.at >= T0, ProposalEvent.at <= T0)
+        ).all()
+    assert since_t0 == [1, 2, 3, 4]
+    assert sorted(ended) == [1, 2, 3, 4]
