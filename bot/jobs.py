@@ -116,6 +116,10 @@ def weekly(ctx: services.Context) -> int:
     week = fired_at.astimezone(ctx.policy.tz).strftime("%G-W%V")
     if now - fired_at > WEEKLY_CATCH_UP or services.weekly_sent(ctx, week=week):
         return 0
+    # A fresh install started within a day of the digest's time has no week to tell of: its
+    # first digest is the next one, not an empty one the moment it starts.
+    if not services.running_before(ctx, at=fired_at):
+        return 0
     start = fired_at - timedelta(days=7)
     report = services.usage_between(ctx, start=start, end=fired_at)
     nudged = views.nudged_line(services.nudged_between(ctx, start=start, end=fired_at))

@@ -68,7 +68,15 @@ from bot.services.results import (
     WithdrawResult,
 )
 from bot.services.retention import forget_delivered
-from bot.services.review import REVIEW_COUNTED_UP_TO, review, review_queue, send_weekly, to_review, weekly_sent
+from bot.services.review import (
+    REVIEW_COUNTED_UP_TO,
+    review,
+    review_queue,
+    running_before,
+    send_weekly,
+    to_review,
+    weekly_sent,
+)
 from bot.services.routing import expire_due, reroute_due
 from bot.services.taking import take_up
 from bot.services.usage import roll_up_usage, usage, usage_between
@@ -137,6 +145,7 @@ __all__ = [
     "review",
     "review_queue",
     "roll_up_usage",
+    "running_before",
     "send_weekly",
     "set_limit",
     "stop_nudges",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -96,6 +97,12 @@ def review(
 def weekly_sent(ctx: Context, *, week: str) -> bool:
     with db.reading(ctx.sessions) as session:
         return queries.outbox_has(session, dedupe_key=f"weekly:{week}:{ctx.policy.channels.kudos}")
+
+
+def running_before(ctx: Context, *, at: datetime) -> bool:
+    """Whether Leeway was in use before `at` (it had seen someone, or a proposal was made)."""
+    with db.reading(ctx.sessions) as session:
+        return queries.known_before(session, at=at)
 
 
 def send_weekly(

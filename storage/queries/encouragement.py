@@ -51,6 +51,13 @@ def people(session: Session, *, users: Collection[str]) -> dict[str, Person]:
     return {p.user_id: p for p in session.scalars(select(Person).where(Person.user_id.in_(list(users))))}
 
 
+def known_before(session: Session, *, at: datetime) -> bool:
+    """Whether Leeway has any record from before `at`: someone seen on the roster, or a proposal."""
+    seen = select(Person.user_id).where(Person.first_seen_at < at).exists()
+    proposed = select(Proposal.id).where(Proposal.created_at < at).exists()
+    return bool(session.scalar(select(or_(seen, proposed))))
+
+
 def add_people(session: Session, *, users: Collection[str], at: datetime, welcome: Welcome) -> None:
     """Record people seen for the first time. Someone another instance recorded first is left
     as it has them."""

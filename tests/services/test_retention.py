@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select, update
 from bot import jobs, services
 from bot.core.authority import Roster
 from bot.core.policy import Policy
-from bot.core.vocabulary import OutboxKind, OutboxStatus
+from bot.core.vocabulary import OutboxKind, OutboxStatus, Welcome
 from bot.policy_file import parse_policy
 from bot.services import retention
 from bot.settings import OUTBOX_RETENTION_MIN_DAYS, SettingsError, load_settings
@@ -145,6 +145,8 @@ def test_two_instances_forget_each_message_once(
 def test_the_weekly_digest_stays_once_a_week_at_the_shortest_retention(
     ctx: services.Context, engine: Engine, clock: FakeClock
 ) -> None:
+    with ctx.sessions.begin() as session:  # the team was on Leeway last week
+        queries.add_people(session, users=["U0ANA"], at=MONDAY - timedelta(days=5), welcome=Welcome.SENT)
     assert jobs.weekly(ctx) == 2  # one lead's digest, and the celebration
     with ctx.sessions.begin() as session:
         session.execute(update(OutboxMessage).values(status=OutboxStatus.SENT))
@@ -188,3 +190,17 @@ def environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("OUTBOX_RETENTION_DAYS", raising=False)
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-x")
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "x" * 16)
+
+
+def test_a_fresh_install_sends_no_digest_for_the_week_before_it_started(
+    ctx: services.Context, engine: Engine, clock: FakeClock
+) -> None:
+    """Started for the first time within a day of the digest's time: there is no week to tell
+    of, so its first digest is the next week's, not an empty one at once."""
+    clock.advance(hours=2)
+    with ctx.sessions.begin() as session:  # what the first start records: the roster, seen now
+        queries.add_people(session, users=["U0ANA", "U0LEE"], at=clock(), welcome=Welcome.OWED)
+    assert jobs.weekly(ctx) == 0
+    assert kept(engine) == set()
+    clock.advance(days=7)
+    assert jobs.weekly(ctx) == 2  # a week later: its first digest, and the celebration
