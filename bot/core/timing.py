@@ -89,6 +89,15 @@ class WorkingHours:
             return max(at, window[0]).astimezone(at.tzinfo)
         raise ValueError("working hours never open")  # pragma: no cover - days is never empty
 
+    def open_between(self, start: datetime, end: datetime) -> timedelta:
+        """How much of `start` to `end` fell inside working hours."""
+        total, first = timedelta(), start.astimezone(self.tz).date()
+        for offset in range(max(0, (end - start).days) + 2):
+            window = self._window(first + timedelta(days=offset))
+            if window is not None:
+                total += max(timedelta(), min(end, window[1]) - max(start, window[0]))
+        return total
+
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """`start` plus `duration` of working time: the clock only runs while open."""
         cursor, remaining = self.next_open(start), duration
@@ -101,6 +110,14 @@ class WorkingHours:
             remaining -= available
             cursor = self.next_open(window[1])
         raise ValueError("duration too long for these working hours")  # pragma: no cover
+
+
+def working_seconds_between(start: datetime, end: datetime, hours: WorkingHours | None) -> int:
+    """Whole seconds from `start` to `end` while working hours were open (all of them without
+    working hours): a request that waited over a weekend took the minutes someone could answer."""
+    if end <= start:
+        return 0
+    return int(((end - start) if hours is None else hours.open_between(start, end)).total_seconds())
 
 
 def add_working_time(start: datetime, duration: timedelta, hours: WorkingHours | None) -> datetime:

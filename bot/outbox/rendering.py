@@ -183,7 +183,8 @@ def _reroute_ping(message: OutboxMessage, read: Reader) -> Delivery:
 
 
 def _decision(message: OutboxMessage, read: Reader) -> Delivery:
-    return _post(message, views.decision(read.proposal(message), case_url=read.policy().case_url))
+    policy = read.policy()
+    return _post(message, views.decision(read.proposal(message), case_url=policy.case_url, hours=policy.hours))
 
 
 def _kudos(message: OutboxMessage, read: Reader) -> Delivery:

@@ -13,6 +13,7 @@ from bot.core import lifecycle
 from bot.core.lifecycle import Event, Status
 from bot.core.parsing import Draft
 from bot.core.policy import Remedy, Tier
+from bot.core.timing import working_seconds_between
 from bot.core.vocabulary import OutboxKind, RequestedBy, Via
 from bot.services import webhooks
 from bot.services.context import Context
@@ -120,7 +121,8 @@ def grant_rows(
                 tier=tier,
                 agreed_by=None if alone else approver,
                 granted_at=now,
-                seconds_to_decision=max(0, int((now - created_at).total_seconds())),
+                # Working time: hours no one could answer in don't count against the team.
+                seconds_to_decision=working_seconds_between(created_at, now, ctx.policy.hours),
             ),
         ),
         # One post of each kind per proposal; a request may be brought up to date more than once.

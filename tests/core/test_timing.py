@@ -2,7 +2,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.timing import WorkingHours, add_working_time, format_duration, parse_days, parse_duration, zone
+from bot.core.timing import (
+    WorkingHours,
+    add_working_time,
+    format_duration,
+    parse_days,
+    parse_duration,
+    working_seconds_between,
+    zone,
+)
 from bot.policy_file import PolicyError, parse_policy
 from tests.policies import TEAM_POLICY
 
@@ -68,6 +76,24 @@ def test_days() -> None:
 )
 def test_clocks_pause_outside_working_hours(start: datetime, duration: timedelta, due: datetime) -> None:
     assert add_working_time(start.astimezone(UTC), duration, HOURS) == due.astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "minutes"),
+    [
+        (local(24, 10), local(24, 10, 10), 10),  # inside hours: the clock
+        (local(24, 17, 55), local(25, 9, 5), 10),  # the night doesn't count
+        (local(27, 17, 50), local(30, 9, 10), 20),  # nor the weekend
+        (local(28, 12, 0), local(28, 15, 0), 0),  # asked and answered on a Saturday
+        (local(24, 7, 0), local(24, 9, 30), 30),  # before the day began
+        (local(24, 10), local(26, 10), 18 * 60),  # two whole working days
+        (local(24, 10, 10), local(24, 10), 0),  # never below nothing
+    ],
+)
+def test_time_to_decision_counts_working_hours_only(start: datetime, end: datetime, minutes: int) -> None:
+    assert working_seconds_between(start.astimezone(UTC), end.astimezone(UTC), HOURS) == minutes * 60
+    if minutes:
+        assert working_seconds_between(start, end, None) == int((end - start).total_seconds())
 
 
 def test_working_hours_follow_daylight_saving() -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from bot import jobs
 from bot.standin import StandInSlack
+from storage.models import Decision
 from tests.e2e.support import Bot, start_bot
 from tests.policies import TEAM_POLICY
 from tests.support import FakeClock, wipe
@@ -139,6 +140,35 @@ def test_outside_working_hours_no_one_is_pinged_and_the_clocks_pause(
         bot.clock.advance(minutes=1)
         assert run_schedule(bot) == (0, 1)
         assert len(thread_pings(bot, request["ts"])) == 1
+    finally:
+        bot.server.stop()
+        bot.leeway.close()
+        wipe(engine)
+        slack.reset()
+
+
+def test_time_to_decision_counts_only_working_hours(
+    slack: StandInSlack, database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    """Proposed on Friday night, agreed seven minutes after Monday's start: it took 7 minutes
+    of anyone's time, not a weekend, in #decisions and in the record usage reports read."""
+    slack.reset()
+    wipe(engine)
+    friday_evening = FakeClock(FakeClock()().replace(day=27, hour=17, minute=55))  # 18:55 in Warsaw
+    bot = start_bot(slack, database_url, tmp_path, policy=HOURS_POLICY, clock=friday_evening)
+    try:
+        bot.driver.command("U0ANA", "refund 80 #4711 parcel broken")
+        bot.clock.advance(hours=62, minutes=5)  # Monday 09:00 in Warsaw
+        bot.settle()
+        request = bot.request_message()
+        bot.clock.advance(minutes=7)
+        bot.driver.click_button("U0BEN", channel="C0REQ", ts=request["ts"], action_id="approve")
+        bot.settle()
+        (decision,) = bot.posts_to("C0DEC")
+        fields = [f["text"] for b in decision["blocks"] for f in b.get("fields", [])]
+        assert "*Time to decision*\n7 min" in fields
+        with bot.session() as session:
+            assert session.scalars(select(Decision.seconds_to_decision)).all() == [7 * 60]
     finally:
         bot.server.stop()
         bot.leeway.close()

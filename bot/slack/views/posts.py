@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, ContextB
 
 from bot.core.lifecycle import Status
 from bot.core.policy import TIER_WORDS, Policy, Tier, format_amount
+from bot.core.timing import WorkingHours, working_seconds_between
 from bot.core.vocabulary import RequestedBy
 from bot.slack import ids
 from bot.slack.views.encouragement import precedent_line, tell_customer_line
@@ -256,10 +257,12 @@ def _self_served_decision(proposal: Proposal, case_url: str | None) -> Message:
     return Message(text=text, blocks=blocks)
 
 
-def decision(proposal: Proposal, *, case_url: str | None = None) -> Message:
+def decision(proposal: Proposal, *, case_url: str | None = None, hours: WorkingHours | None = None) -> Message:
+    """The audit record in #decisions; its time to decision counts working `hours` only, as
+    the decision's own record does."""
     if proposal.tier == Tier.CUSTOMER:
         return _self_served_decision(proposal, case_url)
-    seconds = seconds_between(proposal.created_at, proposal.decided_at)
+    seconds = working_seconds_between(proposal.created_at, proposal.decided_at or proposal.created_at, hours)
     alone = proposal.tier == Tier.ALONE
     agreed = "decided alone, within their own authority" if alone else f"<@{proposal.decided_by}>"
     fields = [
