@@ -304,4 +304,9 @@ def forget_delivered(session: Session, *, before: datetime, limit: int) -> int:
         .limit(limit)
         .with_for_update(of=OutboxMessage, skip_locked=True)
     )
-    return updated(session, delete(OutboxMessage).where(OutboxMessage.id.in_(done.scalar_subquery())))
+    # Picked first, then deleted by id: as a subquery of the DELETE, PostgreSQL may run the
+    # LIMIT again for each row it checks, and with no order each run may pick others.
+    picked = list(session.scalars(done))
+    if not picked:
+        return 0
+    return updated(session, delete(OutboxMessage).where(OutboxMessage.id.in_(picked)))
