@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, Table, inspect, select
 
 from bot.core.lifecycle import Event
 from bot.core.vocabulary import OutboxKind, OutboxStatus
@@ -90,3 +90,14 @@ def test_a_later_batch_names_its_own_proposals(engine: Engine) -> None:
             assert {e.kind for e in events} == {Event.PROPOSED, Event.GRANTED}
     finally:
         wipe(engine)
+
+
+def test_a_proposal_as_written_reads_as_the_model_made_of_its_values() -> None:
+    values = _new_proposal(3).values()
+    written, made = batch.as_written(42, values), Proposal(id=42, **values)
+    assert {name: getattr(written, name) for name in (*values, "id")} == {
+        name: getattr(made, name) for name in (*values, "id")
+    }
+    state = inspect(written)
+    assert state.transient  # of no session
+    assert not state.modified  # with nothing to write
