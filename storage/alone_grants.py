@@ -126,18 +126,19 @@ def _in_one_round_trip(
     connection: Connection, grants: Sequence[NewProposal], alone_limits: Sequence[Decimal], since: datetime
 ) -> list[int | None]:
     dialect = connection.dialect
+    done: dict[tuple[type, Any], Any] = {}
     params: dict[str, Any] = {
         "locks": sorted({_case_lock(*_case(grant)) for grant in grants}),
         "alone": [_AMOUNT.process_bind_param(limit, dialect) for limit in alone_limits],
         "since": since,
-        _PROPOSAL.name: _json(_PROPOSAL, [grant.values() for grant in grants], dialect),
+        _PROPOSAL.name: _json(_PROPOSAL, [grant.values() for grant in grants], dialect, done),
     }
     for name, table, _ in _CHILDREN:
         # Named by place (from 1): the statement swaps in each id, in the dedupe keys too.
         rows = [
             {**row.values(), "proposal_id": place} for place, g in enumerate(grants, 1) for row in getattr(g.rows, name)
         ]
-        params[table.name] = _json(table, rows, dialect)
+        params[table.name] = _json(table, rows, dialect, done)
     driver = cast(psycopg.Connection[Any], connection.connection.driver_connection)
     prepare, run = _statements()
     prepared = connection.connection.info  # lives as long as this database connection
@@ -162,8 +163,8 @@ def _in_one_round_trip(
     return [written.get(place) for place in range(1, len(grants) + 1)]
 
 
-def _json(table: Table, rows: list[dict[str, Any]], dialect: Any) -> str:
-    return json.dumps(_json_ready(table, rows, dialect))
+def _json(table: Table, rows: list[dict[str, Any]], dialect: Any, done: dict[tuple[type, Any], Any]) -> str:
+    return json.dumps(_json_ready(table, rows, dialect, done))
 
 
 _PREPARED = "leeway_alone_grants_prepared"

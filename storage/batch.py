@@ -316,9 +316,10 @@ def _binder(table: Table, names: tuple[str, ...], dialect: Dialect, *, offset: i
 
 def _add_in_one_statement(connection: Connection, proposals: Sequence[NewProposal]) -> list[int]:
     dialect = connection.dialect
+    done: dict[tuple[type, Any], Any] = {}
     params: dict[str, Any] = {
         "count": len(proposals),
-        _PROPOSAL.name: _json_ready(_PROPOSAL, [p.values() for p in proposals], dialect),
+        _PROPOSAL.name: _json_ready(_PROPOSAL, [p.values() for p in proposals], dialect, done),
     }
     for name, table, _ in _CHILDREN:
         # Named by place: the statement swaps in each id, in the dedupe keys too.
@@ -327,7 +328,7 @@ def _add_in_one_statement(connection: Connection, proposals: Sequence[NewProposa
             for place, p in enumerate(proposals, start=1)
             for row in getattr(p.rows, name)
         ]
-        params[table.name] = _json_ready(table, children, dialect)
+        params[table.name] = _json_ready(table, children, dialect, done)
     return list(connection.execute(_insert_all(), params).scalars())
 
 
@@ -384,17 +385,28 @@ def _check_complete(table: Table, names: tuple[str, ...]) -> None:
         raise ValueError(f"{table.name} rows leave out {sorted(missing)}, which have defaults")
 
 
-def _json_ready(table: Table, rows: list[dict[str, Any]], dialect: Dialect) -> list[dict[str, Any]]:
+def _json_ready(
+    table: Table, rows: list[dict[str, Any]], dialect: Dialect, done: dict[tuple[type, Any], Any] | None = None
+) -> list[dict[str, Any]]:
     """The rows (changed in place) as JSON values, each as its column's type would bind it:
-    UTC times, amounts in hundredths."""
+    UTC times, amounts in hundredths. `done`: values already turned, by type, which the tables
+    of one batch share (a grant's rows all carry the same time, a dozen times over)."""
     decorated = _decorated(table)
+    done = {} if done is None else done
     for row in rows:
         for name, kind in decorated:
             value = row.get(name)
             if value is not None:
-                value = kind.process_bind_param(value, dialect)
-                row[name] = value.isoformat() if isinstance(value, datetime) else value
+                key = (type(kind), value)
+                turned = done.get(key, _NOT_YET)
+                if turned is _NOT_YET:
+                    bound = kind.process_bind_param(value, dialect)
+                    turned = done[key] = bound.isoformat() if isinstance(bound, datetime) else bound
+                row[name] = turned
     return rows
+
+
+_NOT_YET = object()
 
 
 @functools.cache
