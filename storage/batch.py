@@ -32,7 +32,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, instrumentation
+from sqlalchemy.orm import Session, configure_mappers, instrumentation
 from sqlalchemy.sql.compiler import TypeCompiler
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
@@ -204,6 +204,8 @@ def as_written(proposal_id: int, values: dict[str, Any]) -> Proposal:
     """A proposal just written, as an object of no session: its columns hold `values`, set
     as-is, with nothing pending (a grant's reply reads it; nothing writes it). The model's
     constructor would take each value through an attribute event: a tenth of a grant's CPU."""
+    if not Proposal.__mapper__.configured:  # as the constructor would, the first time
+        configure_mappers()
     proposal: Proposal = _PROPOSALS.new_instance()
     proposal.__dict__.update(values, id=proposal_id)
     return proposal

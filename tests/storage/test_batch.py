@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -101,3 +104,15 @@ def test_a_proposal_as_written_reads_as_the_model_made_of_its_values() -> None:
     state = inspect(written)
     assert state.transient  # of no session
     assert not state.modified  # with nothing to write
+
+
+def test_a_proposal_as_written_first_in_a_process_reads_its_values() -> None:
+    """Made before anything else has configured the models (the constructor would have)."""
+    code = (
+        "from tests.storage.test_storage import _new_proposal\n"
+        "from storage import batch\n"
+        "values = _new_proposal(3).values()\n"
+        "written = batch.as_written(42, values)\n"
+        "assert (written.id, written.case_ref, written.amount) == (42, values['case_ref'], values['amount'])\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
