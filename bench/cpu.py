@@ -150,6 +150,7 @@ def main() -> int:
         try:
             app = leeway.asgi()
             asyncio.run(drive(app, requests(args.warm, shared=False, tag="warm"), args.concurrency))
+            bot.web.freeze_startup_heap()  # as the server does before it serves
             made = requests(args.proposals, shared=args.cases == "shared", tag="cpu")
             profiling.set()
             main_profile = cProfile.Profile(time.thread_time) if args.profile else None

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(settings: Settings) -> int:
     from bot.runtime import build
-    from bot.web import make_server
+    from bot.web import freeze_startup_heap, make_server
 
     if settings.slack_app_token is None and settings.web_concurrency > 1:
         return _run_workers(settings)
@@ -91,6 +91,7 @@ def _run(settings: Settings) -> int:
             SocketModeHandler(leeway.bolt, settings.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
         else:
             log.info("Leeway is listening on http://%s:%s/slack/events", settings.host, settings.port)
+            freeze_startup_heap()
             make_server(
                 leeway.asgi(),
                 host=settings.host,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
@@ -20,12 +19,19 @@ Result = TypeVar("Result")
 MAX_BATCH = 64
 
 
-@dataclass
 class _Slot(Generic[Item, Result]):
-    item: Item
-    done: bool = False
-    result: Result | None = None
-    error: BaseException | None = None
+    """One caller's item, and the lock it waits on: released when its write is done, or when
+    the caller is to lead the next write."""
+
+    __slots__ = ("done", "error", "item", "result", "wake")
+
+    def __init__(self, item: Item) -> None:
+        self.item = item
+        self.done = False
+        self.result: Result | None = None
+        self.error: BaseException | None = None
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
 
 class GroupCommit(Generic[Item, Result]):
@@ -37,12 +43,12 @@ class GroupCommit(Generic[Item, Result]):
         self.alone_on = alone_on
         self._queue: list[_Slot[Item, Result]] = []
         self._writing = False
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
 
     @property
     def waiting(self) -> int:
         """Items queued for the next write."""
-        with self._changed:
+        with self._lock:
             return len(self._queue)
 
     def submit(self, item: Item, write: Callable[[Sequence[Item]], Sequence[Result]]) -> Result:
@@ -51,25 +57,35 @@ class GroupCommit(Generic[Item, Result]):
         fails with an error of `alone_on`, each of its items is written on its own, so one bad
         item fails only itself."""
         slot: _Slot[Item, Result] = _Slot(item)
-        with self._changed:
+        with self._lock:
             self._queue.append(slot)
-            # Lead writes until this item's is done: a bounded batch may not reach it the first time.
-            while not slot.done:
-                if self._writing:
-                    self._changed.wait()
-                    continue
-                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-                self._writing = True
-                self._changed.release()
-                try:
-                    _write(batch, write, self.alone_on)
-                finally:
-                    self._changed.acquire()
-                    self._writing = False
-                    self._changed.notify_all()
+            leads = not self._writing
+            self._writing = True
+        if not leads:
+            # Woken once: with its result, or to lead. Each caller is woken only for itself, not
+            # every waiter at every write's end (each wake is a thread switch, under load).
+            slot.wake.acquire()
+        if not slot.done:
+            self._lead(write)
         if slot.error is not None:
             raise slot.error
         return slot.result  # type: ignore[return-value]
+
+    def _lead(self, write: Callable[[Sequence[Item]], Sequence[Result]]) -> None:
+        """Write the first items queued (the leader's own is first: leadership passes in
+        order), wake their callers, and hand the lead to the first caller still waiting."""
+        with self._lock:
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+        try:
+            _write(batch, write, self.alone_on)
+        finally:
+            for slot in batch[1:]:
+                slot.wake.release()
+            with self._lock:
+                following = self._queue[0] if self._queue else None
+                self._writing = following is not None
+            if following is not None:
+                following.wake.release()
 
 
 def _write(

@@ -5,6 +5,7 @@ or in worker processes under uvicorn's supervisor."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import hmac
 import json
 import logging
@@ -235,6 +236,15 @@ def make_server(
     )
 
 
+def freeze_startup_heap() -> None:
+    """What start built (modules, the app, SQLAlchemy's mappers: some 150,000 objects) lives as
+    long as the process: out of the garbage collector's sight from here on. Each full collection
+    went over all of it, holding the interpreter for tens of milliseconds while acks waited, and
+    now goes over only what was made since."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve_workers(
     factory: str, *, workers: int, host: str, port: int, log_level: str = "info", keep_logging: bool = False
 ) -> bool:
@@ -290,6 +300,7 @@ class Lifespan:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 await asyncio.to_thread(self.start)
+                freeze_startup_heap()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await asyncio.to_thread(self.stop)

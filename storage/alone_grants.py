@@ -30,12 +30,13 @@ from decimal import Decimal
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Connection, String, Table, bindparam, select
+from sqlalchemy import Connection, Table
+from sqlalchemy.exc import DBAPIError
 
 from bot.core.lifecycle import Status
 from storage.batch import _CHILDREN, _PROPOSAL, THIS_PROPOSAL, NewProposal, _json_ready, add_proposals, columns_of
-from storage.models import Hundredths, Proposal
-from storage.queries.proposals import _CASE_LOCKS, _case_lock, so_far_on_cases
+from storage.models import Hundredths
+from storage.queries.proposals import _CASE_LOCKS, _case_lock
 
 _AMOUNT = Hundredths()
 
@@ -60,18 +61,37 @@ def _in_a_transaction(
     connection: Connection, grants: Sequence[NewProposal], alone_limits: Sequence[Decimal], since: datetime
 ) -> list[int | None]:
     keys = [grant.source_key for grant in grants if grant.source_key]
-    seen = set(connection.execute(_recorded(), {"keys": keys}).scalars()) if keys else set()
-    fresh = []
-    for grant in grants:
-        if grant.source_key is not None:
-            if grant.source_key in seen:
-                fresh.append(False)
-                continue
-            seen.add(grant.source_key)
-        fresh.append(True)
-    cases = list(dict.fromkeys(_case(grant) for grant, new in zip(grants, fresh, strict=True) if new))
-    found = so_far_on_cases(connection, cases=cases, since=since)
-    so_far = {case: already.total for case, already in zip(cases, found, strict=True)}
+    dialect = connection.dialect
+    # In process, a statement costs no round trip, only what builds it: the two reads go to the
+    # driver as they are, as the batch's inserts do (`storage.batch.add_proposals`).
+    cursor = connection.connection.cursor()
+    sql = ""
+    try:
+        seen: set[str] = set()
+        if keys:
+            sql = _recorded_sql(len(keys))
+            seen = {key for (key,) in cursor.execute(sql, keys)}
+        fresh = []
+        for grant in grants:
+            if grant.source_key is not None:
+                if grant.source_key in seen:
+                    fresh.append(False)
+                    continue
+                seen.add(grant.source_key)
+            fresh.append(True)
+        cases = list(dict.fromkeys(_case(grant) for grant, new in zip(grants, fresh, strict=True) if new))
+        so_far = dict.fromkeys(cases, Decimal(0))
+        if cases:
+            sql, since_param, amount = _so_far_sql(len(cases), dialect)
+            params = [since_param(since), Status.GRANTED.value, Status.PENDING.value]
+            params += [part for remedy_case in cases for part in remedy_case]
+            for remedy_id, case_key, total in cursor.execute(sql, params):
+                so_far[(remedy_id, case_key)] = amount(total)
+    except dialect.loaded_dbapi.Error as error:
+        # As SQLAlchemy raises it (OperationalError, …), so callers see one kind of error.
+        raise DBAPIError.instance(sql, None, error, dialect.loaded_dbapi.Error) from error
+    finally:
+        cursor.close()
     fits = []
     for grant, new, limit in zip(grants, fresh, alone_limits, strict=True):
         if new:
@@ -82,26 +102,44 @@ def _in_a_transaction(
 
 
 @functools.cache
-def _recorded() -> Any:
-    return select(Proposal.source_key).where(Proposal.source_key.in_(bindparam("keys", type_=String, expanding=True)))
+def _recorded_sql(count: int) -> str:
+    """Which of `count` source keys are already recorded (qmark style, SQLite's driver's)."""
+    return f"SELECT source_key FROM proposal WHERE source_key IN ({', '.join('?' * count)})"
+
+
+@functools.cache
+def _so_far_sql(count: int, dialect: Any) -> tuple[str, Any, Any]:
+    """What each of `count` cases (remedy id, case reference in lower case) has since a time,
+    granted or waiting (`queries.so_far_on_cases`' read, on the same index), a row per case that
+    has any; with what binds the time and what reads an amount, as their columns' types do. A
+    case reference lowered in Python is its own SQLite `lower()`, so each row names its case."""
+    columns = _PROPOSAL.c
+    matches = " OR ".join(["(remedy_id = ? AND lower(case_ref) = lower(?))"] * count)
+    sql = (
+        "SELECT remedy_id, lower(case_ref), sum(amount) FROM proposal "
+        f"WHERE created_at >= ? AND status IN (?, ?) AND ({matches}) GROUP BY remedy_id, lower(case_ref)"
+    )
+    when = columns.created_at.type.dialect_impl(dialect).bind_processor(dialect)  # as SQLAlchemy writes times
+    return sql, when, columns.amount.type.dialect_impl(dialect).result_processor(dialect, None)
 
 
 def _in_one_round_trip(
     connection: Connection, grants: Sequence[NewProposal], alone_limits: Sequence[Decimal], since: datetime
 ) -> list[int | None]:
     dialect = connection.dialect
+    done: dict[tuple[type, Any], Any] = {}
     params: dict[str, Any] = {
         "locks": sorted({_case_lock(*_case(grant)) for grant in grants}),
         "alone": [_AMOUNT.process_bind_param(limit, dialect) for limit in alone_limits],
         "since": since,
-        _PROPOSAL.name: _json(_PROPOSAL, [grant.values() for grant in grants], dialect),
+        _PROPOSAL.name: _json(_PROPOSAL, [grant.values() for grant in grants], dialect, done),
     }
     for name, table, _ in _CHILDREN:
         # Named by place (from 1): the statement swaps in each id, in the dedupe keys too.
         rows = [
             {**row.values(), "proposal_id": place} for place, g in enumerate(grants, 1) for row in getattr(g.rows, name)
         ]
-        params[table.name] = _json(table, rows, dialect)
+        params[table.name] = _json(table, rows, dialect, done)
     driver = cast(psycopg.Connection[Any], connection.connection.driver_connection)
     prepare, run = _statements()
     prepared = connection.connection.info  # lives as long as this database connection
@@ -126,8 +164,8 @@ def _in_one_round_trip(
     return [written.get(place) for place in range(1, len(grants) + 1)]
 
 
-def _json(table: Table, rows: list[dict[str, Any]], dialect: Any) -> str:
-    return json.dumps(_json_ready(table, rows, dialect))
+def _json(table: Table, rows: list[dict[str, Any]], dialect: Any, done: dict[tuple[type, Any], Any]) -> str:
+    return json.dumps(_json_ready(table, rows, dialect, done))
 
 
 _PREPARED = "leeway_alone_grants_prepared"

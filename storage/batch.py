@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, ClassVar, cast
 
 from sqlalchemy import JSON, BigInteger, Integer, Select, Table, Text, bindparam, column, func, insert, null, select
@@ -31,7 +32,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, configure_mappers, instrumentation
 from sqlalchemy.sql.compiler import TypeCompiler
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
@@ -193,7 +194,21 @@ def add_proposal(session: Session, proposal: NewProposal) -> Proposal:
     values = proposal.values()
     proposal_id = session.connection().execute(insert(_PROPOSAL).returning(_PROPOSAL.c.id), values).scalar_one()
     add_rows(session, [(proposal_id, proposal.rows)])
-    return Proposal(id=proposal_id, **values)
+    return as_written(proposal_id, values)
+
+
+_PROPOSALS = instrumentation.manager_of_class(Proposal)
+
+
+def as_written(proposal_id: int, values: dict[str, Any]) -> Proposal:
+    """A proposal just written, as an object of no session: its columns hold `values`, set
+    as-is, with nothing pending (a grant's reply reads it; nothing writes it). The model's
+    constructor would take each value through an attribute event: a tenth of a grant's CPU."""
+    if not Proposal.__mapper__.configured:  # as the constructor would, the first time
+        configure_mappers()
+    proposal: Proposal = _PROPOSALS.new_instance()
+    proposal.__dict__.update(values, id=proposal_id)
+    return proposal
 
 
 def add_rows(session: Session, rows: Sequence[tuple[int, Rows]]) -> None:
@@ -216,13 +231,13 @@ def add_proposals(connection: Connection, proposals: Sequence[NewProposal]) -> l
         sql, bind = _plain_insert(_PROPOSAL, columns_of(NewProposal), connection.dialect)
         ids = []
         for proposal in proposals:
-            cursor.execute(sql, bind(proposal.values()))
+            cursor.execute(sql, bind(proposal))
             ids.append(int(cursor.lastrowid))
         for name, table, row_type in _CHILDREN:
-            rows = [child_values(row, i) for i, p in zip(ids, proposals, strict=True) for row in getattr(p.rows, name)]
-            if rows:
-                sql, bind = _plain_insert(table, ("proposal_id", *columns_of(row_type)), connection.dialect)
-                cursor.executemany(sql, [bind(row) for row in rows])
+            children = [(i, row) for i, p in zip(ids, proposals, strict=True) for row in getattr(p.rows, name)]
+            if children:
+                sql, bind_child = _plain_child_insert(table, columns_of(row_type), connection.dialect)
+                cursor.executemany(sql, [bind_child(i, row) for i, row in children])
     except connection.dialect.loaded_dbapi.Error as error:
         # As SQLAlchemy raises it (IntegrityError, …), so callers see one kind of error.
         raise DBAPIError.instance(sql, None, error, connection.dialect.loaded_dbapi.Error) from error
@@ -243,25 +258,61 @@ def _add_children(connection: Connection, rows: Sequence[tuple[int, Rows]]) -> N
 @functools.cache
 def _plain_insert(
     table: Table, names: tuple[str, ...], dialect: Dialect
-) -> tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]]:
-    """A driver-level INSERT of `names` into `table` (qmark style, as SQLite's driver takes),
-    and what turns a row's values into its parameters."""
+) -> tuple[str, Callable[[_Columns], list[Any]]]:
+    """A driver-level INSERT of a row's columns `names` into `table` (qmark style, as SQLite's
+    driver takes), and what turns a row into its parameters: each column's value as its type
+    binds it, read straight from the row (no dict of its values on the way)."""
+    return _insert_sql(table, names, dialect), _binder(table, names, dialect, offset=0)
+
+
+@functools.cache
+def _plain_child_insert(
+    table: Table, columns: tuple[str, ...], dialect: Dialect
+) -> tuple[str, Callable[[int, _Columns], list[Any]]]:
+    """The same for a row that hangs off a proposal, given its proposal's id (the first column);
+    a dedupe key's THIS_PROPOSAL becomes the id, as `child_values` does."""
+    names = ("proposal_id", *columns)
+    bind = _binder(table, columns, dialect, offset=1)
+    dedupe = names.index("dedupe_key") if "dedupe_key" in names else None
+
+    def bind_child(proposal_id: int, row: _Columns) -> list[Any]:
+        params = bind(row)
+        params[0] = proposal_id
+        if dedupe is not None and params[dedupe]:
+            params[dedupe] = params[dedupe].replace(THIS_PROPOSAL, str(proposal_id))
+        return params
+
+    return _insert_sql(table, names, dialect), bind_child
+
+
+def _insert_sql(table: Table, names: tuple[str, ...], dialect: Dialect) -> str:
     quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ({', '.join('?' * len(names))})"
-    )
-    # The dialect's own form of each type, as SQLAlchemy binds it: on SQLite a time is then
-    # always written with its microseconds, so it compares as text with every other time.
-    processors = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
+    columns, marks = ", ".join(quote(n) for n in names), ", ".join("?" * len(names))
+    return f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})"
 
-    def bind(values: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            value if process is None or value is None else process(value)
-            for name, process in processors
-            for value in (values[name],)
-        )
 
-    return sql, bind
+def _binder(table: Table, names: tuple[str, ...], dialect: Dialect, *, offset: int) -> Callable[[Any], list[Any]]:
+    """A row's values of `names` as parameters, after `offset` empty places; only the columns
+    whose type binds a value its own way are processed (a dedupe key, say, is not)."""
+    read = attrgetter(*names)
+    processed = [
+        (place, process)
+        for place, name in enumerate(names, start=offset)
+        # The dialect's own form of each type, as SQLAlchemy binds it: on SQLite a time is then
+        # always written with its microseconds, so it compares as text with every other time.
+        if (process := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    ]
+    lead = [None] * offset
+
+    def bind(row: Any) -> list[Any]:
+        params = [*lead, *read(row)]
+        for place, process in processed:
+            value = params[place]
+            if value is not None:
+                params[place] = process(value)
+        return params
+
+    return bind
 
 
 # --- PostgreSQL: the whole batch in one statement ---------------------------------------------
@@ -269,9 +320,10 @@ def _plain_insert(
 
 def _add_in_one_statement(connection: Connection, proposals: Sequence[NewProposal]) -> list[int]:
     dialect = connection.dialect
+    done: dict[tuple[type, Any], Any] = {}
     params: dict[str, Any] = {
         "count": len(proposals),
-        _PROPOSAL.name: _json_ready(_PROPOSAL, [p.values() for p in proposals], dialect),
+        _PROPOSAL.name: _json_ready(_PROPOSAL, [p.values() for p in proposals], dialect, done),
     }
     for name, table, _ in _CHILDREN:
         # Named by place: the statement swaps in each id, in the dedupe keys too.
@@ -280,7 +332,7 @@ def _add_in_one_statement(connection: Connection, proposals: Sequence[NewProposa
             for place, p in enumerate(proposals, start=1)
             for row in getattr(p.rows, name)
         ]
-        params[table.name] = _json_ready(table, children, dialect)
+        params[table.name] = _json_ready(table, children, dialect, done)
     return list(connection.execute(_insert_all(), params).scalars())
 
 
@@ -337,17 +389,28 @@ def _check_complete(table: Table, names: tuple[str, ...]) -> None:
         raise ValueError(f"{table.name} rows leave out {sorted(missing)}, which have defaults")
 
 
-def _json_ready(table: Table, rows: list[dict[str, Any]], dialect: Dialect) -> list[dict[str, Any]]:
+def _json_ready(
+    table: Table, rows: list[dict[str, Any]], dialect: Dialect, done: dict[tuple[type, Any], Any] | None = None
+) -> list[dict[str, Any]]:
     """The rows (changed in place) as JSON values, each as its column's type would bind it:
-    UTC times, amounts in hundredths."""
+    UTC times, amounts in hundredths. `done`: values already turned, by type, which the tables
+    of one batch share (a grant's rows all carry the same time, a dozen times over)."""
     decorated = _decorated(table)
+    done = {} if done is None else done
     for row in rows:
         for name, kind in decorated:
             value = row.get(name)
             if value is not None:
-                value = kind.process_bind_param(value, dialect)
-                row[name] = value.isoformat() if isinstance(value, datetime) else value
+                key = (type(kind), value)
+                turned = done.get(key, _NOT_YET)
+                if turned is _NOT_YET:
+                    bound = kind.process_bind_param(value, dialect)
+                    turned = done[key] = bound.isoformat() if isinstance(bound, datetime) else bound
+                row[name] = turned
     return rows
+
+
+_NOT_YET = object()
 
 
 @functools.cache

@@ -108,7 +108,7 @@ def _grant_alone(ctx: Context, new: NewProposal) -> Granted | Asked | None:
         return None
     records.count_grant(ctx, Tier.ALONE, seconds=0)
     ctx.wake_sender()
-    return Granted(Proposal(id=proposal_id, **new.values()))
+    return Granted(batch.as_written(proposal_id, new.values()))
 
 
 def write_alone_grants(ctx: Context, proposals: Sequence[NewProposal]) -> list[int | None]:
@@ -245,14 +245,8 @@ def _as_granted_alone(ctx: Context, new: NewProposal, draft: Draft) -> NewPropos
         ctx, facts=new, tier=Tier.ALONE, proposer=proposer, created_at=now, approver=proposer, via=Via.ALONE, now=now
     )
     proposed = records.proposed(now, proposer, Tier.ALONE, draft)
-    return replace(
-        new,
-        status=Status.GRANTED,
-        tier=Tier.ALONE,
-        decided_at=now,
-        decided_by=proposer,
-        rows=replace(grant, events=(proposed, *grant.events)),
-    )
+    rows = Rows((proposed, *grant.events), grant.approvals, grant.decisions, grant.outbox)
+    return replace(new, status=Status.GRANTED, tier=Tier.ALONE, decided_at=now, decided_by=proposer, rows=rows)
 
 
 def _already_recorded(ctx: Context, source_key: str | None, error: IntegrityError) -> Granted | Asked:

@@ -81,6 +81,8 @@ def granted_rows(
     ctx: Context, facts: Proposal | NewProposal, *, tier: Tier, approver: str | None, via: Via, at: datetime
 ) -> tuple[OutboxRow, ...]:
     """A grant's events, as rows for the write that records the grant (any tier)."""
+    if not any(WebhookEvent.GRANTED in webhook.events for webhook in ctx.policy.webhooks):
+        return ()  # no endpoint wants it: nothing to describe (every grant comes here)
     proposal_id = facts.id if isinstance(facts, Proposal) else None
     data = proposal_data(
         facts, proposal_id=proposal_id, status=Status.GRANTED, tier=tier, decided_at=at, decided_by=approver, via=via

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt import BoltResponse
+from slack_bolt import BoltRequest, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.middleware import Middleware
 
 log = logging.getLogger("leeway.slack")
 
@@ -57,13 +58,30 @@ class Installation:
                 return f"app {app!r}"
         return None
 
-    def only_ours(self, body: dict[str, Any], next: Any) -> BoltResponse | None:
+    def only_ours(self) -> Middleware:
         """Bolt middleware, before authorization: drop what another workspace or app sent."""
-        why = self.foreign(body)
+        return _OnlyOurs(self)
+
+
+class _OnlyOurs(Middleware):
+    # A Middleware of Bolt's own kind: Bolt calls it as it is, where a plain function would have
+    # its arguments built for it on every request (all of Bolt's, whichever it names).
+    def __init__(self, installation: Installation) -> None:
+        self.installation = installation
+
+    def process(
+        self,
+        *,
+        req: BoltRequest,
+        resp: BoltResponse,  # noqa: ARG002 (Bolt's signature)
+        next: Callable[[], BoltResponse],
+    ) -> BoltResponse | None:
+        installation = self.installation
+        why = installation.foreign(req.body)
         if why is None:
             next()
             return None
-        log.warning("ignored a request from another %s (Leeway is installed in %s)", why, self.team_id)
+        log.warning("ignored a request from another %s (Leeway is installed in %s)", why, installation.team_id)
         return BoltResponse(status=200, body="")
 
 

@@ -1,3 +1,5 @@
+import sys
+import unicodedata
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,6 +17,7 @@ from bot.core.parsing import (
     InputError,
     Limits,
     Withdraw,
+    check_text,
     parse_amount,
     parse_command,
     parse_form,
@@ -249,6 +252,22 @@ def test_a_case_reference_carries_a_number() -> None:
 def test_lone_surrogates_are_refused() -> None:
     with pytest.raises(InputError, match="control characters"):
         parse_command("refund 40 #1 bad \ud800 text", POLICY)
+
+
+def test_the_characters_refused_are_exactly_unicodes_controls_and_surrogates() -> None:
+    """Every character of the Basic Multilingual Plane (where categories Cc and Cs all are) and
+    one in each 256 beyond it: refused as control characters exactly when Unicode says so."""
+    refused, controls = [], []
+    for code in [*range(0x10000), *range(0x10000, sys.maxunicode + 1, 0x100)]:
+        ch = chr(code)
+        if unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\n\r\t":
+            controls.append(code)
+        try:
+            check_text(f"a{ch}b", limit=10, what="It")
+        except InputError as error:
+            refused.append((code, "control characters" in error.message))
+    assert refused == [(code, True) for code in controls]
+    assert len(controls) == 62 + 2048  # Cc (but newlines and tabs) and the surrogates
 
 
 FORM: dict[str, str | None] = {

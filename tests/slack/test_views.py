@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,6 +14,8 @@ from bot.core.lifecycle import Status
 from bot.core.policy import Tier
 from bot.core.vocabulary import ReviewOutcome
 from bot.slack import ids, views
+from bot.slack.views.markup import SECTION_LIMIT, rendered_section, section
+from bot.slack.views.outcomes import outcome_blocks
 from storage.models import Proposal
 from tests.policies import DECISIONS, KUDOS, REQUESTS, team_policy
 
@@ -143,3 +146,21 @@ def test_a_form_error_is_cut_to_what_slack_shows(text: str, shown: str) -> None:
 )
 def test_a_list_item_has_its_own_block_id(block: ids.Block, proposal_id: int, block_id: str) -> None:
     assert ids.item_block(block, proposal_id) == block_id
+
+
+@pytest.mark.parametrize(
+    "text",
+    [":white_check_mark: *Granted* for <#C0DEC> — déjà vu 🎁", "a\nb", "x" * SECTION_LIMIT, "é" * (SECTION_LIMIT + 9)],
+)
+def test_a_section_rendered_from_its_shape_is_the_one_the_models_render(text: str) -> None:
+    assert rendered_section(text) == section(text).to_dict()
+    assert json.dumps(rendered_section(text)) == json.dumps(section(text).to_dict())
+
+
+def test_a_grant_within_ones_own_authority_reads_as_the_models_render_it() -> None:
+    granted = make_proposal(status=Status.GRANTED, tier=Tier.ALONE, asked=None)
+    message = views.outcome_words(services.Granted(granted), POLICY)
+    first, *rest = message.as_kwargs()["blocks"]
+    assert first == section(message.as_kwargs()["blocks"][0]["text"]["text"]).to_dict()
+    assert "Granted — go ahead." in first["text"]["text"]
+    assert rest == list(outcome_blocks(granted.id))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, Table, inspect, select
 
 from bot.core.lifecycle import Event
 from bot.core.vocabulary import OutboxKind, OutboxStatus
@@ -106,3 +109,26 @@ def test_a_time_on_a_whole_second_is_found_by_a_range_that_starts_at_it(engine: 
             assert ended_between(session, since=on_the_second, until=None, limit=None, after_id=written) == []
     finally:
         wipe(engine)
+
+
+def test_a_proposal_as_written_reads_as_the_model_made_of_its_values() -> None:
+    values = _new_proposal(3).values()
+    written, made = batch.as_written(42, values), Proposal(id=42, **values)
+    assert {name: getattr(written, name) for name in (*values, "id")} == {
+        name: getattr(made, name) for name in (*values, "id")
+    }
+    state = inspect(written)
+    assert state.transient  # of no session
+    assert not state.modified  # with nothing to write
+
+
+def test_a_proposal_as_written_first_in_a_process_reads_its_values() -> None:
+    """Made before anything else has configured the models (the constructor would have)."""
+    code = (
+        "from tests.storage.test_storage import _new_proposal\n"
+        "from storage import batch\n"
+        "values = _new_proposal(3).values()\n"
+        "written = batch.as_written(42, values)\n"
+        "assert (written.id, written.case_ref, written.amount) == (42, values['case_ref'], values['amount'])\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])

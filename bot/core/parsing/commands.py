@@ -8,7 +8,7 @@ not an error: it becomes a partial draft that the edge shows as a prefilled form
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from bot.core.parsing.facts import (
@@ -176,36 +176,35 @@ def parse_command(text: str, policy: Policy) -> Command:
         text = _FAIR.sub(" ", text)
 
     tokens = text.split()
-    draft = Draft(peer=peer)
     if not tokens:
         if fair_raw is not None:
             raise InputError(
                 "Name the remedy first, then `fair:`, e.g. `/remedy refund 40 #4711 parcel broken fair:25`.",
                 "remedy_id",
             )
-        return draft
+        return Draft(peer=peer)
 
+    # Each fact in turn; the draft is made once, with what was understood (text ends early: a
+    # partial draft, which the form completes).
     remedy = match_remedy(tokens[0], policy)
-    draft = replace(draft, remedy_id=remedy.id)
     rest = tokens[1:]
-    if fair_raw is not None:
-        draft = replace(draft, fair=parse_amount(fair_raw, remedy, policy, what="fair", allow_zero=True))
+    fair = None if fair_raw is None else parse_amount(fair_raw, remedy, policy, what="fair", allow_zero=True)
     if not rest:
-        return draft
+        return Draft(remedy_id=remedy.id, fair=fair, peer=peer)
 
     amount_text, rest = _take_amount(rest, remedy, policy)
-    draft = replace(draft, amount=parse_amount(amount_text, remedy, policy))
+    amount = parse_amount(amount_text, remedy, policy)
     if not rest:
-        return draft
+        return Draft(remedy_id=remedy.id, amount=amount, fair=fair, peer=peer)
 
     # A case reference carries a number (#4711, ORD-88); without one the words are
     # the story, and the form asks for the reference instead of guessing.
+    case_ref = None
     if _HAS_DIGIT.search(rest[0]):
-        draft = replace(draft, case_ref=check_case_ref(rest[0]))
+        case_ref = check_case_ref(rest[0])
         rest = rest[1:]
-    if rest:
-        draft = replace(draft, summary=check_summary(" ".join(rest)))
-    return draft
+    summary = check_summary(" ".join(rest)) if rest else None
+    return Draft(remedy_id=remedy.id, amount=amount, case_ref=case_ref, summary=summary, fair=fair, peer=peer)
 
 
 def _take_amount(tokens: list[str], remedy: Remedy, policy: Policy) -> tuple[str, list[str]]:

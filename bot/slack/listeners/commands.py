@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from bot import services
 from bot.core.parsing import (
@@ -168,16 +170,42 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             blocks=message.as_kwargs().get("blocks"),
         )
 
-    def needs_form(command: dict[str, Any]) -> bool:
+    def after_the_ack(command: dict[str, Any]) -> None:
+        """What follows the ack: the form, or a report."""
         parsed = parsed_as(command)
-        return isinstance(parsed, Draft) and not parsed.complete
-
-    def is_report(command: dict[str, Any]) -> bool:
-        return isinstance(parsed_as(command), Review | Usage | Trust)
+        if isinstance(parsed, Review | Usage | Trust):
+            post_report(command)
+        else:
+            open_form(command)
 
     # Text that leaves the proposal incomplete opens the form after the ack, and the reports are
     # read after it; everything else is answered in the ack itself, without scheduling work (and
-    # copying the request) for later.
-    app.command(COMMAND, matchers=[needs_form])(ack=on_remedy, lazy=[open_form])
-    app.command(COMMAND, matchers=[is_report])(ack=on_remedy, lazy=[post_report])
-    app.command(COMMAND)(on_remedy)
+    # copying the request) for later. That listener comes first, as most requests are its own.
+    app.command(COMMAND, middleware=[_AnsweredInTheAck(parsed_as)])(on_remedy)
+    app.command(COMMAND)(ack=on_remedy, lazy=[after_the_ack])
+
+
+def followed(parsed: Command | None) -> bool:
+    """Whether a `/remedy` has work after its ack: text that leaves the proposal incomplete (the
+    form), or a report."""
+    return isinstance(parsed, Review | Usage | Trust) or (isinstance(parsed, Draft) and not parsed.complete)
+
+
+class _AnsweredInTheAck(Middleware):
+    """Lets a `/remedy` through only if it has no work after its ack (see `followed`); any
+    other skips the listener (Bolt's listener middleware that calls no `next`), for the next
+    one. A Middleware of Bolt's own kind, not a matcher: Bolt calls it as it is, where a
+    matcher function would have all of Bolt's arguments built for it on every request."""
+
+    def __init__(self, parsed_as: Callable[[dict[str, Any]], Command | None]) -> None:
+        self.parsed_as = parsed_as
+
+    def process(
+        self,
+        *,
+        req: BoltRequest,
+        resp: BoltResponse,  # noqa: ARG002 (Bolt's signature)
+        next: Callable[[], BoltResponse],
+    ) -> None:
+        if not followed(self.parsed_as(req.body)):
+            next()

@@ -27,7 +27,7 @@ from bot.core.vocabulary import RequestedBy, ReviewOutcome
 from bot.services.routing import until_words
 from bot.slack import ids
 from bot.slack.views.encouragement import nudges_stopped, precedent_line, tell_customer_line
-from bot.slack.views.markup import Message, case, escape, limits_line, section, unlinked, what
+from bot.slack.views.markup import Message, case, escape, limits_line, rendered_section, section, unlinked, what
 from bot.slack.views.outcomes import outcome_blocks
 from storage.models import Proposal
 
@@ -143,7 +143,7 @@ def granted_alone(proposal: Proposal, policy: Policy) -> Message:
     tell = tell_customer_line(policy, proposal.remedy_id)
     if tell:
         text += f"\n{tell}"
-    return Message(text=unlinked(text), blocks=[section(text)], rendered=outcome_blocks(proposal.id))
+    return Message(text=unlinked(text), rendered=(rendered_section(text), *outcome_blocks(proposal.id)))
 
 
 def asked(
