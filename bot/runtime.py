@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
@@ -293,12 +294,14 @@ def _assemble(
         every(jobs.forget_delivered, "forget_delivered", ctx, keep, seconds=jobs.FORGET_EVERY_SECONDS, at_start=False)
     scheduler.add_job(jobs.weekly, jobs.weekly_trigger(ctx), args=[ctx], id="weekly", coalesce=True, max_instances=1)
     # The schedule lives in memory: this catches up on a digest whose time passed while Leeway was down.
-    # Once what every start does (the roll-up, the evidence, welcomes) is over, not beside it.
+    # Once what every start does (the roll-up, the evidence, welcomes) is over, not beside it; and
+    # each worker at its own moment, so one reads the digest and the others find it sent.
+    spread = random.uniform(0, jobs.WEEKLY_CATCH_UP_SPREAD.total_seconds())
     every(
         jobs.weekly,
         "weekly_catch_up",
         ctx,
-        after_start=jobs.WEEKLY_CATCH_UP_AFTER_START,
+        after_start=jobs.WEEKLY_CATCH_UP_AFTER_START + timedelta(seconds=spread),
         minutes=jobs.WEEKLY_CHECK_EVERY_MINUTES,
     )
     # Someone new is welcomed at start, and later within a few minutes (inside working hours).
