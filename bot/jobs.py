@@ -96,6 +96,11 @@ def forget_delivered(ctx: services.Context, keep: timedelta, pause: Callable[[fl
 # A digest missed while Leeway was down is still sent if it starts again within this.
 WEEKLY_CATCH_UP = timedelta(days=1)
 WEEKLY_CHECK_EVERY_MINUTES = 5
+# After a start, the catch-up waits this long (and off the 30-second jobs' beat): the digest is
+# read after the start's own work (the roll-up, the evidence, welcomes), not beside it.
+WEEKLY_CATCH_UP_AFTER_START = timedelta(seconds=45)
+# ...and up to this much more, at random, on each worker or instance started together.
+WEEKLY_CATCH_UP_SPREAD = timedelta(seconds=20)
 
 
 def last_weekly_at(ctx: services.Context, now: datetime) -> datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, timedelta
@@ -260,8 +261,16 @@ def _assemble(
     )
     scheduler = BackgroundScheduler(timezone=UTC)
 
-    def every(job: Callable[..., object], job_id: str, *args: object, at_start: bool = True, **interval: float) -> None:
-        """Run `job` on an interval, once at a time (a late run is not made up twice), and at start."""
+    def every(
+        job: Callable[..., object],
+        job_id: str,
+        *args: object,
+        at_start: bool = True,
+        after_start: timedelta = timedelta(0),
+        **interval: float,
+    ) -> None:
+        """Run `job` on an interval, once at a time (a late run is not made up twice), and at start
+        (`after_start` later)."""
         scheduler.add_job(
             job,
             "interval",
@@ -270,7 +279,7 @@ def _assemble(
             id=job_id,
             coalesce=True,
             max_instances=1,
-            **({"next_run_time": clock()} if at_start else {}),
+            **({"next_run_time": clock() + after_start} if at_start else {}),
         )
 
     every(roster.refresh, "roster_refresh", minutes=ROSTER_REFRESH_MINUTES, at_start=False)
@@ -285,7 +294,16 @@ def _assemble(
         every(jobs.forget_delivered, "forget_delivered", ctx, keep, seconds=jobs.FORGET_EVERY_SECONDS, at_start=False)
     scheduler.add_job(jobs.weekly, jobs.weekly_trigger(ctx), args=[ctx], id="weekly", coalesce=True, max_instances=1)
     # The schedule lives in memory: this catches up on a digest whose time passed while Leeway was down.
-    every(jobs.weekly, "weekly_catch_up", ctx, minutes=jobs.WEEKLY_CHECK_EVERY_MINUTES)
+    # Once what every start does (the roll-up, the evidence, welcomes) is over, not beside it; and
+    # each worker at its own moment, so one reads the digest and the others find it sent.
+    spread = random.uniform(0, jobs.WEEKLY_CATCH_UP_SPREAD.total_seconds())
+    every(
+        jobs.weekly,
+        "weekly_catch_up",
+        ctx,
+        after_start=jobs.WEEKLY_CATCH_UP_AFTER_START + timedelta(seconds=spread),
+        minutes=jobs.WEEKLY_CHECK_EVERY_MINUTES,
+    )
     # Someone new is welcomed at start, and later within a few minutes (inside working hours).
     every(jobs.people_due, "people_due", ctx, minutes=jobs.PEOPLE_CHECK_EVERY_MINUTES)
     return Leeway(

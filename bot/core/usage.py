@@ -82,12 +82,31 @@ class Tally:
         return self.alone + self.with_peer + self.with_lead
 
     def figures(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)[2:]}
+        return dict(zip(FIGURES, self.values(), strict=True))
+
+    def values(self) -> tuple[Any, ...]:
+        """The figures, in FIGURES' order."""
+        return (
+            self.alone,
+            self.with_peer,
+            self.with_lead,
+            self.self_served,
+            self.agreements_given,
+            self.value,
+            self.fair_count,
+            self.granted_where_fair,
+            self.fair_figures,
+            self.fair_taken,
+            self.fair_taken_value,
+        )
 
     def __add__(self, other: Tally) -> Tally:
         assert (self.person, self.unit) == (other.person, other.unit)
-        mine, theirs = self.figures(), other.figures()
-        return Tally(person=self.person, unit=self.unit, **{f: mine[f] + theirs[f] for f in mine})
+        return Tally(self.person, self.unit, *(a + b for a, b in zip(self.values(), other.values(), strict=True)))
+
+
+# The names of a tally's figures, in the order of its fields (after person and unit).
+FIGURES: tuple[str, ...] = tuple(f.name for f in fields(Tally))[2:]
 
 
 @dataclass(frozen=True)
@@ -111,25 +130,34 @@ class Tallies:
 
     def __sub__(self, other: Tallies) -> Tallies:
         """What this has beyond `other`: totals through a later day less those through an earlier."""
-        negated = Tallies(
-            tuple(Tally(t.person, t.unit, **{f: -v for f, v in t.figures().items()}) for t in other.units),
-            tuple(TimeCount(t.person, t.step, -t.count) for t in other.times),
-        )
-        return (self + negated).merged()
+        return _merged((self, 1), (other, -1))
 
     def merged(self) -> Tallies:
         """One tally per person and unit, one count per person and step."""
-        units: dict[tuple[str, str], Tally] = {}
-        for tally in self.units:
+        return _merged((self, 1))
+
+
+def _merged(*signed: tuple[Tallies, int]) -> Tallies:
+    """The sum of each Tallies times its sign, merged: a year's totals are thousands of rows, so
+    each person's figures are added up in place and made a tally once."""
+    units: dict[tuple[str, str], list[Any]] = {}
+    times: dict[tuple[str, int], int] = defaultdict(int)
+    for tallies, sign in signed:
+        for tally in tallies.units:
             key = (tally.person, tally.unit)
-            units[key] = units[key] + tally if key in units else tally
-        times: dict[tuple[str, int], int] = defaultdict(int)
-        for time in self.times:
-            times[time.person, time.step] += time.count
-        return Tallies(
-            tuple(t for t in units.values() if any(t.figures().values())),
-            tuple(TimeCount(p, s, c) for (p, s), c in times.items() if c),
-        )
+            values = tally.values()
+            sums = units.get(key)
+            if sums is None:
+                units[key] = [v * sign for v in values] if sign != 1 else list(values)
+            else:
+                for i, v in enumerate(values):
+                    sums[i] += v * sign
+        for time in tallies.times:
+            times[time.person, time.step] += time.count * sign
+    return Tallies(
+        tuple(Tally(person, unit, *sums) for (person, unit), sums in units.items() if any(sums)),
+        tuple(TimeCount(p, s, c) for (p, s), c in times.items() if c),
+    )
 
 
 def tally(records: Iterable[GrantedRecord]) -> Tallies:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,10 +17,36 @@ from bot.core.authority import Roster
 from bot.core.limits import PersonalLimits, effective, for_person
 from bot.core.policy import Policy
 from bot.core.trust import Suggestion
+from bot.core.usage import Tallies
 from bot.group_commit import GroupCommit
 from bot.metrics import Metrics
 from storage import db, queries
 from storage.queries.limits import limit_overrides, limits_version
+
+
+class RolledUpSpans:
+    """The usage of spans of rolled-up days, (first, stop), as reports read them. A rolled-up
+    day's totals are written once and never change, so a span read once is right for as long as
+    it is kept; the newest few are kept, in each process."""
+
+    def __init__(self, keep: int = 8) -> None:
+        self._keep = keep
+        self._spans: OrderedDict[tuple[date, date], Tallies] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, first: date, stop: date) -> Tallies | None:
+        with self._lock:
+            found = self._spans.get((first, stop))
+            if found is not None:
+                self._spans.move_to_end((first, stop))
+            return found
+
+    def put(self, first: date, stop: date, tallies: Tallies) -> None:
+        with self._lock:
+            self._spans[(first, stop)] = tallies
+            self._spans.move_to_end((first, stop))
+            while len(self._spans) > self._keep:
+                self._spans.popitem(last=False)
 
 
 class PolicyInForce:
@@ -91,6 +119,9 @@ class Context:
     # after each limit change here, not on every Home (the evidence moves slowly, and reading it
     # costs more than a Home may). `/remedy trust` and the digest read it afresh.
     ready_to_move: list[Suggestion] = field(default_factory=list)
+    # The whole days of usage reports read lately (see services.usage): a year's totals less
+    # those of the day before it are thousands of rows to add up, the same for a whole day.
+    rolled_up_spans: RolledUpSpans = field(default_factory=RolledUpSpans)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "in_force", PolicyInForce(self.base_policy, every=self.limits_refresh_seconds))

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.core.usage import Tallies, UsageReport, outcome_counts, usage_report
 from bot.services.context import Context
@@ -55,8 +56,7 @@ def usage_between(ctx: Context, *, start: datetime, end: datetime) -> UsageRepor
         if first < stop:
             tallies = (
                 queries.tallies_between(session, start=start, end=midnight(first))
-                + queries.totals_through(session, day=stop - DAY)
-                - queries.totals_through(session, day=first - DAY)
+                + whole_days(ctx, session, first=first, stop=stop)
                 + queries.tallies_between(session, start=midnight(stop), end=end)
             )
         else:
@@ -67,6 +67,18 @@ def usage_between(ctx: Context, *, start: datetime, end: datetime) -> UsageRepor
     order = {remedy.id: i for i, remedy in enumerate(ctx.policy.remedies)}  # the policy's order
     told.sort(key=lambda row: order.get(row[0], len(order)))
     return replace(report, outcomes=outcome_counts(told))
+
+
+def whole_days(ctx: Context, session: Session, *, first: date, stop: date) -> Tallies:
+    """The usage of the rolled-up days from `first` until `stop`: the totals through the day
+    before `stop` less those through the day before `first`, read once and then kept (a rolled-up
+    day's totals never change), so asking again, or the Home's week after the digest's, reads
+    only the edges."""
+    found = ctx.rolled_up_spans.get(first, stop)
+    if found is None:
+        found = queries.totals_through(session, day=stop - DAY) - queries.totals_through(session, day=first - DAY)
+        ctx.rolled_up_spans.put(first, stop, found)
+    return found
 
 
 def usage(ctx: Context, *, user: str, days: int) -> UsageReport | Refused:

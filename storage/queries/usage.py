@@ -33,6 +33,10 @@ def _step(seconds: ColumnElement[int]) -> ColumnElement[int]:
     return case(*((seconds < _number(upper), _number(lower)) for lower, upper in steps), else_=_number(TIME_STEPS[-1]))
 
 
+# Built once: a CASE of every step is a large expression to build on every report.
+_STEP = _step(Decision.__table__.c.seconds_to_decision)
+
+
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
@@ -89,7 +93,7 @@ def tallies_between(session: Session, *, start: datetime, end: datetime) -> Tall
         .where(window, Decision.agreed_by.is_not(None), Proposal.tier != Tier.ALONE)
         .group_by(Decision.agreed_by, Proposal.unit)
     )
-    step = _step(Decision.__table__.c.seconds_to_decision)
+    step = _STEP
     times = session.execute(
         select(Proposal.proposer, step, func.count())
         .join(Decision, Decision.proposal_id == Proposal.id)

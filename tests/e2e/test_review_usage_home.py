@@ -190,6 +190,20 @@ def test_the_digest_runs_on_monday_morning_in_the_policys_time_zone(bot: Bot) ->
     assert any(job.id == "weekly" for job in bot.leeway.scheduler.get_jobs())
 
 
+def test_a_missed_digest_is_caught_up_after_the_start_not_beside_its_own_work(bot: Bot) -> None:
+    """The roll-up, the evidence for suggestions and welcomes run at start; the digest's catch-up
+    waits until they are over (each worker a little apart from the others), then looks every few
+    minutes."""
+    jobs_by_id = {job.id: job for job in bot.leeway.scheduler.get_jobs()}
+    catch_up, evidence = jobs_by_id["weekly_catch_up"], jobs_by_id["ready_to_move"]
+    assert catch_up.trigger.interval == timedelta(minutes=jobs.WEEKLY_CHECK_EVERY_MINUTES)
+    waits = catch_up.next_run_time - evidence.next_run_time
+    assert jobs.WEEKLY_CATCH_UP_AFTER_START - timedelta(seconds=1) <= waits
+    assert waits <= jobs.WEEKLY_CATCH_UP_AFTER_START + jobs.WEEKLY_CATCH_UP_SPREAD + timedelta(seconds=1)
+    # A missed digest is still caught up, well within the day it may be late by.
+    assert jobs.WEEKLY_CATCH_UP_AFTER_START + jobs.WEEKLY_CATCH_UP_SPREAD <= jobs.WEEKLY_CATCH_UP / 100
+
+
 def test_the_home_tab_shows_an_agent_what_they_may_grant_and_what_waits(bot: Bot) -> None:
     grant_some(bot)
     bot.driver.command("U0CHO", "refund 80 #9 waiting on ben <@U0BEN>")
