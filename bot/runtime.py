@@ -23,6 +23,7 @@ from sqlalchemy import Engine, text
 
 from bot import jobs, services
 from bot.api import ApiSettings, create_api
+from bot.background import Background
 from bot.clock import Clock, system_clock
 from bot.core.policy import Policy
 from bot.metrics import Metrics, MetricsServer
@@ -59,6 +60,7 @@ class Leeway:
     bolt: App
     scheduler: BackgroundScheduler
     webhooks: WebhookSender
+    reports: Background
     metrics_server: MetricsServer | None = None  # with METRICS_PORT, from serve_metrics() to close()
 
     def start_background(self) -> None:
@@ -87,6 +89,7 @@ class Leeway:
             self.scheduler.shutdown(wait=False)
         self.sender.stop()
         self.webhooks.close()
+        self.reports.close()
         self.engine.dispose()
 
     def health(self) -> tuple[int, dict[str, Any]]:
@@ -252,8 +255,10 @@ def _assemble(
         metrics=metrics,
         limits_refresh_seconds=settings.limits_refresh_seconds,
     )
+    reports = Background()
     bolt = build_app(
         client=client,
+        reports=reports,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         ctx=ctx,
         sender=sender,
@@ -316,4 +321,5 @@ def _assemble(
         bolt=bolt,
         scheduler=scheduler,
         webhooks=webhooks,
+        reports=reports,
     )

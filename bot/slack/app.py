@@ -15,6 +15,7 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import services
+from bot.background import Background
 from bot.outbox import Sender
 from bot.outbox.transport import may_reply_to
 from bot.slack import views
@@ -25,8 +26,15 @@ log = logging.getLogger("leeway.slack")
 
 
 def build_app(
-    *, client: WebClient, signing_secret: str, ctx: services.Context, sender: Sender, installation: Installation
+    *,
+    client: WebClient,
+    signing_secret: str,
+    ctx: services.Context,
+    sender: Sender,
+    installation: Installation,
+    reports: Background,
 ) -> App:
+    """`reports`: where /remedy's reports are read, behind the acks."""
     app = App(
         # Bolt takes the token from `authorize`; listeners never call Slack themselves (the outbox does).
         client=WebClient(base_url=client.base_url, timeout=client.timeout, retry_handlers=client.retry_handlers),
@@ -40,7 +48,7 @@ def build_app(
     )
     app.use(PolicyInForce(ctx))
 
-    commands.register(app, ctx, sender)
+    commands.register(app, ctx, sender, reports)
     actions.register(app, ctx, sender)
     forms.register(app, ctx)
     reactions.register(app, ctx)

@@ -14,6 +14,7 @@ from slack_bolt import Ack, App, BoltRequest, BoltResponse
 from slack_bolt.middleware import Middleware
 
 from bot import services
+from bot.background import Background
 from bot.core.parsing import (
     Away,
     Back,
@@ -42,7 +43,7 @@ def reply(ack: Ack, message: views.Message) -> None:
     ack(response_type="ephemeral", **message.as_kwargs())
 
 
-def register(app: App, ctx: services.Context, sender: Sender) -> None:
+def register(app: App, ctx: services.Context, sender: Sender, reports: Background) -> None:
     @lru_cache(maxsize=256)
     def parse(text: str) -> Command:
         # The matcher below and the listener read the same text: parse it once. (Parsing is pure,
@@ -154,7 +155,7 @@ def register(app: App, ctx: services.Context, sender: Sender) -> None:
             return
         user = command["user_id"]
         try:
-            message = report(parsed, user)
+            message = reports.run(lambda: report(parsed, user))
         except Exception:
             # Bolt logs a failed lazy listener in one line, and the person would be left waiting
             # under "Counting…": log it whole, with a reference, and tell them.
