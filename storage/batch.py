@@ -250,7 +250,9 @@ def _plain_insert(
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ({', '.join('?' * len(names))})"
     )
-    processors = [(name, table.c[name].type.bind_processor(dialect)) for name in names]
+    # The dialect's own processors, as SQLAlchemy binds them (SQLite's times as it stores and
+    # compares them: with microseconds), not the generic type's, which leave times to the driver.
+    processors = [(name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names]
 
     def bind(values: dict[str, Any]) -> tuple[Any, ...]:
         return tuple(

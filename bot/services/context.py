@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.core.authority import Roster
 from bot.core.limits import PersonalLimits, effective, for_person
+from bot.core.parsing import InputError
 from bot.core.policy import Policy
 from bot.core.trust import Suggestion
 from bot.group_commit import GroupCommit
 from bot.metrics import Metrics
+from bot.services.results import Counted, OnItsCase
 from storage import db, queries
 from storage.queries.limits import limit_overrides, limits_version
 
@@ -83,6 +85,13 @@ class Context:
     # for one that, with what its case already has, no longer fits (see services.proposing).
     alone_grants: GroupCommit[queries.NewProposal, int | None] = field(
         default_factory=lambda: GroupCommit(alone_on=(IntegrityError, DataError))
+    )
+    # Proposals decided with what their case already has (the requests, mostly) that arrive
+    # together are written together, under their cases' locks and the routing lock taken once
+    # (see services.proposing.write_on_cases). A named person who can't be asked is one
+    # item's fault: the batch is then written one by one.
+    on_cases: GroupCommit[OnItsCase, Counted] = field(
+        default_factory=lambda: GroupCommit(alone_on=(IntegrityError, DataError, InputError))
     )
     # How stale another instance's limit change may be here, in seconds (LIMITS_REFRESH_SECONDS).
     limits_refresh_seconds: float = 0.0

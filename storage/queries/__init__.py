@@ -33,6 +33,7 @@ from storage.queries.encouragement import (
     proposed_since,
     recent_alone_grants,
     set_precedent,
+    set_precedents,
     stop_nudges,
 )
 from storage.queries.integrations import (
@@ -193,6 +194,7 @@ __all__ = [
     "set_away",
     "set_back",
     "set_precedent",
+    "set_precedents",
     "set_proposal",
     "set_request_message",
     "so_far_on_cases",
