@@ -39,6 +39,17 @@ def precedent(ctx: Context, *, remedy_id: str, now: datetime) -> Precedent:
     return Precedent(granted=count, median=median(newest))
 
 
+def precedents(ctx: Context, *, remedy_ids: Collection[str], now: datetime) -> dict[str, Precedent]:
+    """`precedent` of each of these remedies, in one read: for the requests of a batch."""
+    since = now - PRECEDENT_WINDOW
+    found = {}
+    with db.reading(ctx.sessions) as session:
+        for remedy_id in dict.fromkeys(remedy_ids):
+            count, newest = queries.granted_lately(session, remedy_id=remedy_id, since=since, newest=MEDIAN_OF_NEWEST)
+            found[remedy_id] = Precedent(granted=count, median=median(newest))
+    return found
+
+
 def _open(ctx: Context, now: datetime) -> bool:
     hours = ctx.policy.hours
     return hours is None or hours.is_open(now)

@@ -18,7 +18,7 @@ from bot.core.policy import CaseSoFar, Remedy, Tier
 from bot.core.vocabulary import Via
 from bot.services import records
 from bot.services.context import Context
-from bot.services.encouragement import precedent
+from bot.services.encouragement import precedents
 from bot.services.requesting import request_row, tier_in_case, with_precedent, write_request
 from bot.services.results import Asked, Counted, Granted, OnItsCase, OutOfPolicy, ProposeResult, Refused
 from bot.services.routing import Around
@@ -91,9 +91,12 @@ def propose(
 # group commit: the batch (`storage.alone_grants`) locks its cases, reads them, and writes only
 # the grants that still fit the alone limit, counting those before them in the batch, in one
 # round trip on PostgreSQL; the others come back None and take `_propose_counting_the_case`,
-# which decides their tier afresh. Deciding outside the lock whether a case is new would not do:
-# two twins on a fresh case would both find it new. Locking only the cases in hand keeps
-# proposals on different cases from waiting on each other.
+# which decides their tier afresh, in group commit too (`write_on_cases`): a batch takes its
+# cases' locks and the routing lock once and decides each in order, counting those before it,
+# so under load a request no longer pays for a transaction and a commit of its own under the
+# routing lock, which every other request waits on. Deciding outside the lock whether a case is
+# new would not do: two twins on a fresh case would both find it new. Locking only the cases in
+# hand keeps proposals on different cases from waiting on each other.
 
 
 def _grant_alone(ctx: Context, new: NewProposal) -> Granted | Asked | None:
@@ -138,11 +141,7 @@ def _propose_counting_the_case(
     `write_on_cases`): the tier of the amount with what the case already has, then the grant,
     or the ask (under the routing lock too), or out of policy."""
     assert new.proposer is not None, "an agent's own proposal"
-    # Read before the locks are taken, so no one waits on it: how the team granted this remedy
-    # lately, which the request carries (grants within an agent's own authority never come here
-    # unless their case had too much for them).
-    lately = precedent(ctx, remedy_id=remedy.id, now=ctx.clock())
-    item = OnItsCase(remedy=remedy, new=new, draft=draft, roster=roster, lately=lately)
+    item = OnItsCase(remedy=remedy, new=new, draft=draft, roster=roster)
     counted = ctx.on_cases.submit(item, lambda items: write_on_cases(ctx, items))
     result = counted.result
     if not counted.fresh:
@@ -165,9 +164,17 @@ def write_on_cases(ctx: Context, items: Sequence[OnItsCase]) -> list[Counted]:
     same case, and whom it asks sees whom they asked. A submission recorded before, or earlier
     in the batch, is answered with that one and counts for nothing. Raises InputError for a
     request naming someone who can't be asked (the batch is then written one by one)."""
+    # Read before the locks are taken, so no one waits on it, once for the batch: how the team
+    # granted each remedy lately, which a request carries (grants within an agent's own
+    # authority never come here unless their case had too much for them).
+    lately = precedents(ctx, remedy_ids=[item.remedy.id for item in items], now=ctx.clock())
     with ctx.sessions.begin() as session:
         cases = list(dict.fromkeys(_case_of(item.new) for item in items))
-        queries.lock_cases(session, cases=cases)
+        # Nearly every proposal here asks someone (one within the agent's authority comes here
+        # when its case had too much, or to spend an alone budget): the routing lock with the
+        # cases' then, in one round trip.
+        routed = any(item.new.tier is not Tier.ALONE or item.remedy.alone_budget is None for item in items)
+        queries.lock_cases(session, cases=cases, and_routing=routed)
         now = ctx.clock()
         found = queries.so_far_on_cases(session, cases=cases, since=now - ctx.policy.case_window)
         so_far = dict(zip(cases, found, strict=True))
@@ -192,7 +199,8 @@ def write_on_cases(ctx: Context, items: Sequence[OnItsCase]) -> list[Counted]:
                 so_far[case] = replace(already, granted=already.granted + new.amount)
                 continue
             if around is None:  # whom to ask: read once, under the routing lock
-                queries.lock_routing(session)
+                if not routed:
+                    queries.lock_routing(session)
                 people = dict.fromkeys(person for each in items for person in each.roster.everyone())
                 around = Around.read(session, people=people, now=now)
             new = replace(new, tier=tier)
@@ -205,16 +213,16 @@ def write_on_cases(ctx: Context, items: Sequence[OnItsCase]) -> list[Counted]:
             written.append(_Written(place, request, already, over_budget))
             so_far[case] = replace(already, waiting=already.waiting + new.amount)
         ids = batch.add_proposals(session.connection(), [each.row for each in written])
-        precedents = []
+        frozen = []
         for each, proposal_id in zip(written, ids, strict=True):
             proposal = Proposal(id=proposal_id, **each.row.values())
             if each.row.asked is None:
                 counted[each.place] = Counted(Granted(proposal))
                 continue
-            lately = items[each.place].lately
-            precedents.append((proposal_id, lately.granted, lately.median))
-            counted[each.place] = Counted(Asked(with_precedent(proposal, lately), each.already, each.over_budget))
-        queries.set_precedents(session, precedents)
+            carried = lately[proposal.remedy_id]
+            frozen.append((proposal_id, carried.granted, carried.median))
+            counted[each.place] = Counted(Asked(with_precedent(proposal, carried), each.already, each.over_budget))
+        queries.set_precedents(session, frozen)
     for place, first in again.items():
         counted[place] = replace(counted[first], fresh=False)
     return [counted[place] for place in range(len(items))]

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from bot.core.authority import Roster
 from bot.core.budget import BudgetUse
-from bot.core.encouragement import Precedent
 from bot.core.parsing import Draft
 from bot.core.policy import CaseSoFar, Remedy
 from bot.core.vocabulary import ReviewOutcome
@@ -119,13 +118,12 @@ ProposeResult = Granted | Asked | OutOfPolicy | Refused
 @dataclass(frozen=True)
 class OnItsCase:
     """An agent's proposal to decide with what its case already has, as the requests that
-    arrive together are (see services.proposing): its facts, and what was read for it first."""
+    arrive together are (see services.proposing)."""
 
     remedy: Remedy
     new: NewProposal
     draft: Draft
     roster: Roster
-    lately: Precedent  # how the team granted the remedy lately, which a request carries
 
 
 @dataclass(frozen=True)

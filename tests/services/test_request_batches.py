@@ -14,7 +14,6 @@ from sqlalchemy import Engine, func, select
 
 from bot import services
 from bot.core.authority import Roster
-from bot.core.encouragement import Precedent
 from bot.core.lifecycle import Status
 from bot.core.parsing import Draft, InputError
 from bot.core.policy import Tier
@@ -94,8 +93,7 @@ def on_its_case(
         source_key=key,
         now=ctx.clock(),
     )
-    lately = Precedent(granted=3, median=Decimal(60))
-    return OnItsCase(remedy=remedy, new=new, draft=draft, roster=ROSTER, lately=lately)
+    return OnItsCase(remedy=remedy, new=new, draft=draft, roster=ROSTER)
 
 
 def answers(counted: Sequence[Counted]) -> list[services.ProposeResult]:
@@ -205,6 +203,8 @@ def test_whom_a_batch_asks_is_whom_they_would_ask_one_by_one(engine: Engine) -> 
 
 
 def test_a_redelivery_in_a_batch_is_answered_with_the_first_and_written_once(ctx: services.Context) -> None:
+    (grant,) = proposing.write_on_cases(ctx, [on_its_case(ctx, "U0DAN", 40, "#9")])  # the precedent
+    assert isinstance(grant.result, services.Granted)
     (first,) = proposing.write_on_cases(ctx, [on_its_case(ctx, "U0ANA", 80, "#1", key="view:1")])
     assert first.fresh
     again, new, twice, other = proposing.write_on_cases(
@@ -229,14 +229,17 @@ def test_a_redelivery_in_a_batch_is_answered_with_the_first_and_written_once(ctx
     assert isinstance(other.result, services.Asked)
     assert other.result.already.waiting == Decimal(80)
     assert other.result.proposal.tier == Tier.LEAD
-    assert count(ctx, Proposal) == 3
+    assert count(ctx, Proposal) == 4
     with ctx.sessions() as session:
         posts = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.REQUEST)).all()
         ids = {first.result.proposal.id, new.result.proposal.id, other.result.proposal.id}
         owed = sorted((post.proposal_id, post.dedupe_key) for post in posts)
         assert owed == [(i, f"request:{i}") for i in sorted(ids)]
-        carried = session.scalars(select(Proposal.precedent_count)).all()
-        assert carried == [3, 3, 3]
+        # Each carries how the team granted refunds lately: the one grant, of 40.
+        carried = session.execute(
+            select(Proposal.precedent_count, Proposal.precedent_median).where(Proposal.asked.is_not(None))
+        ).all()
+        assert carried == [(1, Decimal(40))] * 3
 
 
 def test_a_named_person_who_cant_be_asked_fails_the_batch_and_nothing_of_it_is_written(
