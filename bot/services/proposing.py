@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -26,6 +26,7 @@ from storage import batch, db, queries
 from storage.alone_grants import add_alone_grants
 from storage.batch import NewProposal
 from storage.models import Proposal
+from storage.queries.asking import before_asking
 
 __all__ = ["draft_again", "propose", "tier_in_case", "write_alone_grants", "write_on_cases", "write_request"]
 
@@ -176,10 +177,17 @@ def write_on_cases(ctx: Context, items: Sequence[OnItsCase]) -> list[Counted]:
         routed = any(item.new.tier is not Tier.ALONE or item.remedy.alone_budget is None for item in items)
         queries.lock_cases(session, cases=cases, and_routing=routed)
         now = ctx.clock()
-        found = queries.so_far_on_cases(session, cases=cases, since=now - ctx.policy.case_window)
-        so_far = dict(zip(cases, found, strict=True))
-        counted, again = _recorded_before(session, items)
-        around: Around | None = None
+        read = before_asking(
+            session,
+            cases=cases,
+            since=now - ctx.policy.case_window,
+            keys={item.new.source_key for item in items if item.new.source_key},
+            people=dict.fromkeys(person for item in items for person in item.roster.everyone()),
+            now=now,
+        )
+        so_far = dict(zip(cases, read.so_far, strict=True))
+        counted, again = _recorded_before(session, items, read.recorded)
+        around = Around(away=read.away, open_asks=read.open_asks, last_asked=read.last_asked) if routed else None
         written: list[_Written] = []
         for place, item in enumerate(items):
             if place in counted or place in again:
@@ -198,9 +206,8 @@ def write_on_cases(ctx: Context, items: Sequence[OnItsCase]) -> list[Counted]:
                 written.append(_Written(place, _as_granted_alone(ctx, new, item.draft), already, None))
                 so_far[case] = replace(already, granted=already.granted + new.amount)
                 continue
-            if around is None:  # whom to ask: read once, under the routing lock
-                if not routed:
-                    queries.lock_routing(session)
+            if around is None:  # whom to ask: read under the routing lock
+                queries.lock_routing(session)
                 people = dict.fromkeys(person for each in items for person in each.roster.everyone())
                 around = Around.read(session, people=people, now=now)
             new = replace(new, tier=tier)
@@ -240,11 +247,11 @@ def _case_of(new: NewProposal) -> tuple[str, str]:
     return (new.remedy_id, new.case_ref.lower())
 
 
-def _recorded_before(session: Session, items: Sequence[OnItsCase]) -> tuple[dict[int, Counted], dict[int, int]]:
-    """Submissions Slack redelivered: by place, the answers of those recorded before (what that
-    one recorded), and the place of the first of each repeated within the batch."""
-    keys = [item.new.source_key for item in items if item.new.source_key]
-    recorded = queries.recorded_source_keys(session, keys=keys)
+def _recorded_before(
+    session: Session, items: Sequence[OnItsCase], recorded: Collection[str]
+) -> tuple[dict[int, Counted], dict[int, int]]:
+    """Submissions Slack redelivered: by place, the answers of those `recorded` before (what
+    that one recorded), and the place of the first of each repeated within the batch."""
     answers: dict[int, Counted] = {}
     again: dict[int, int] = {}
     first: dict[str, int] = {}

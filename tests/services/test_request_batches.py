@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -165,7 +165,7 @@ def a_morning(ctx: services.Context) -> list[OnItsCase]:
 
 def before_the_morning(ctx: services.Context) -> None:
     """Someone away, and requests already waiting, so the picks have loads to weigh."""
-    assert isinstance(services.away(ctx, user="U0CHO"), services.MarkedAway)
+    assert isinstance(services.away(ctx, user="U0CHO", duration=timedelta(hours=2)), services.MarkedAway)
     for proposer, case in (("U0ANA", "#0a"), ("U0BEN", "#0b"), ("U0DAN", "#0c")):
         (one,) = proposing.write_on_cases(ctx, [on_its_case(ctx, proposer, 90, case)])
         assert isinstance(one.result, services.Asked)
