@@ -16,14 +16,15 @@ from bot import services
 from bot.core.authority import Roster
 from bot.core.lifecycle import Status
 from bot.core.parsing import Draft, InputError
-from bot.core.policy import Tier
+from bot.core.policy import Policy, Tier
 from bot.core.vocabulary import OutboxKind
 from bot.group_commit import GroupCommit
+from bot.policy_file import parse_policy
 from bot.services import proposing, records
 from bot.services.results import Counted, OnItsCase
 from storage.db import make_sessions
 from storage.models import OutboxMessage, Proposal
-from tests.policies import team_policy
+from tests.policies import TEAM_POLICY, team_policy
 from tests.support import FakeClock, wipe
 from tests.test_group_commit import wait_until
 
@@ -64,8 +65,10 @@ def ctx(engine: Engine) -> Iterator[services.Context]:
     wipe(engine)
 
 
-def context(engine: Engine, on_cases: GroupCommit[OnItsCase, Counted] | None = None) -> services.Context:
-    ctx = services.Context(base_policy=POLICY, roster=lambda: ROSTER, sessions=make_sessions(engine), clock=Ticking())
+def context(
+    engine: Engine, on_cases: GroupCommit[OnItsCase, Counted] | None = None, policy: Policy = POLICY
+) -> services.Context:
+    ctx = services.Context(base_policy=policy, roster=lambda: ROSTER, sessions=make_sessions(engine), clock=Ticking())
     return ctx if on_cases is None else replace(ctx, on_cases=on_cases)
 
 
@@ -79,7 +82,7 @@ def on_its_case(
     peer: str | None = None,
     remedy_id: str = "refund",
 ) -> OnItsCase:
-    remedy = POLICY.remedy(remedy_id)
+    remedy = ctx.policy.remedy(remedy_id)
     assert remedy is not None
     draft = Draft(remedy_id=remedy_id, amount=Decimal(amount), case_ref=case, summary="parcel broken", peer=peer)
     new = records.new_proposal(
@@ -293,3 +296,21 @@ def test_proposals_arriving_during_a_write_share_the_next_and_one_bad_fails_only
     assert all(
         outcome.proposal.asked != "U0CHO" for outcome in outcomes.values() if isinstance(outcome, services.Asked)
     )
+
+
+def test_alone_budgets_spent_in_one_batch_each_see_the_spending_before_them(engine: Engine) -> None:
+    """A remedy with an alone budget spends it under the case's lock, here in the batch: past
+    the budget, a peer agrees."""
+    late_fee = "    alone_up_to: 20\n    peer_up_to: 100\n"
+    budgeted = parse_policy(TEAM_POLICY.replace(late_fee, late_fee + "    alone_budget: {amount: 40, per: week}\n"))
+    wipe(engine)
+    ctx = context(engine, policy=budgeted)
+    items = [on_its_case(ctx, "U0ANA", 15, f"#{n}", remedy_id="late_fee") for n in range(1, 4)]
+    first, second, third = answers(proposing.write_on_cases(ctx, items))
+    wipe(engine)
+    assert isinstance(first, services.Granted)
+    assert isinstance(second, services.Granted)  # 30 of 40
+    assert isinstance(third, services.Asked)  # 45: past the budget
+    assert third.proposal.tier == Tier.PEER
+    assert third.over_budget is not None
+    assert third.over_budget.used == Decimal(30)
