@@ -31,7 +31,6 @@ from bot.core.lifecycle import Status  # noqa: E402
 from bot.core.parsing import Draft  # noqa: E402
 from bot.policy_file import parse_policy  # noqa: E402
 from bot.services import proposing, records  # noqa: E402
-from bot.services.encouragement import precedent  # noqa: E402
 from bot.services.results import OnItsCase  # noqa: E402
 from storage.db import make_engine, make_sessions  # noqa: E402
 
@@ -100,8 +99,7 @@ def main() -> None:
             source_key=f"bench-asking:{stamp}:{i}",
             now=ctx.clock(),
         )
-        lately = precedent(ctx, remedy_id=remedy.id, now=ctx.clock())
-        item = OnItsCase(remedy=remedy, new=new, draft=draft, roster=roster, lately=lately)
+        item = OnItsCase(remedy=remedy, new=new, draft=draft, roster=roster)
         spent.clear()
         began = time.perf_counter()
         with _timed_commit(engine, spent):

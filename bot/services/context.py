@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -73,6 +74,24 @@ class PolicyInForce:
         return found
 
 
+class KeptCounts:
+    """Counts of windows that have ended, kept per process: for each remedy, how many grants its
+    precedent's window had up to the start of a minute (see services.encouragement)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[datetime, int]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, remedy_id: str) -> tuple[datetime, int] | None:
+        """When the count kept ends, and the count."""
+        with self._lock:
+            return self._kept.get(remedy_id)
+
+    def keep(self, remedy_id: str, until: datetime, count: int) -> None:
+        with self._lock:
+            self._kept[remedy_id] = (until, count)
+
+
 @dataclass(frozen=True)
 class Context:
     base_policy: Policy  # the policy file, as loaded
@@ -93,6 +112,8 @@ class Context:
     on_cases: GroupCommit[OnItsCase, Counted] = field(
         default_factory=lambda: GroupCommit(alone_on=(IntegrityError, DataError, InputError))
     )
+    # How many grants each remedy's precedent window had up to the start of this minute.
+    precedent_counts: KeptCounts = field(default_factory=KeptCounts)
     # How stale another instance's limit change may be here, in seconds (LIMITS_REFRESH_SECONDS).
     limits_refresh_seconds: float = 0.0
     in_force: PolicyInForce = field(init=False)

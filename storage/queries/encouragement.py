@@ -36,6 +36,38 @@ def granted_lately(session: Session, *, remedy_id: str, since: datetime, newest:
     return count, list(session.scalars(amounts))
 
 
+def granted_count(session: Session, *, remedy_id: str, since: datetime, until: datetime) -> int:
+    """How many proposals of a remedy were granted in [since, until): `granted_lately`'s count,
+    of a window that has ended, so it may be kept."""
+    granted = (
+        Proposal.remedy_id == remedy_id,
+        Proposal.status == Status.GRANTED,
+        Proposal.decided_at >= since,
+        Proposal.decided_at < until,
+    )
+    return int(session.scalar(select(func.count()).select_from(Proposal).where(*granted)) or 0)
+
+
+def granted_since_kept(
+    session: Session, *, remedy_id: str, kept_until: datetime, kept_since: datetime, since: datetime, newest: int
+) -> tuple[int, int, list[Decimal]]:
+    """What changed at the edges of a window whose count over [kept_since, kept_until) is kept:
+    how many of the remedy's grants came since `kept_until`, how many left it (those in
+    [kept_since, since)), and the amounts of the `newest` granted since `since`. One read,
+    of two short stretches of the index and its end."""
+    of = (Proposal.remedy_id == remedy_id, Proposal.status == Status.GRANTED)
+    came = select(func.count()).select_from(Proposal).where(*of, Proposal.decided_at >= kept_until)
+    left = (
+        select(func.count())
+        .select_from(Proposal)
+        .where(*of, Proposal.decided_at >= kept_since, Proposal.decided_at < since)
+    )
+    counts = session.execute(select(came.scalar_subquery(), left.scalar_subquery())).one()
+    amounts = select(Proposal.amount).where(*of, Proposal.decided_at >= since)
+    newest_amounts = list(session.scalars(amounts.order_by(Proposal.decided_at.desc()).limit(newest)))
+    return int(counts[0]), int(counts[1]), newest_amounts
+
+
 def set_precedent(session: Session, *, proposal_id: int, count: int, median: Decimal | None) -> None:
     updated(
         session,
