@@ -160,7 +160,7 @@ def _propose_counting_the_case(
 
 def write_on_cases(ctx: Context, items: Sequence[OnItsCase]) -> list[Counted]:
     """Decide and write proposals that arrived together, in one transaction holding their cases'
-    locks (and, once one asks someone, the routing lock), each exactly as if it came alone
+    locks and the routing lock, each exactly as if it came alone
     after the ones before it: what its case has counts those of the batch before it on the
     same case, and whom it asks sees whom they asked. A submission recorded before, or earlier
     in the batch, is answered with that one and counts for nothing. Raises InputError for a
