@@ -32,6 +32,12 @@ def requests_due(ctx: services.Context) -> tuple[int, int]:
     return expired, rerouted
 
 
+def precedent_counts(ctx: services.Context) -> int:
+    """Count each remedy's grants of the last month afresh, up to this minute, for the
+    precedent every request carries (see `services.encouragement`)."""
+    return services.keep_precedent_counts(ctx)
+
+
 # How often each instance looks for someone to welcome or nudge (and once at start).
 PEOPLE_CHECK_EVERY_MINUTES = 5
 

@@ -31,6 +31,7 @@ from bot.outbox import Sender, backlog
 from bot.outbox.webhooks import WebhookSender, webhook_backlog
 from bot.policy_file import PolicyError, load_policy, webhook_secrets
 from bot.roster import RosterDirectory, RosterError
+from bot.services.encouragement import KEEP_COUNTS_EVERY
 from bot.settings import Settings
 from bot.slack.app import build_app
 from bot.slack.installation import Installation
@@ -290,6 +291,7 @@ def _assemble(
     every(roster.refresh, "roster_refresh", minutes=ROSTER_REFRESH_MINUTES, at_start=False)
     # Deadlines live in the database, so a restart loses none: the first run catches up.
     every(jobs.requests_due, "requests_due", ctx, seconds=settings.schedule_interval_seconds)
+    every(jobs.precedent_counts, "precedent_counts", ctx, seconds=KEEP_COUNTS_EVERY.total_seconds())
     # The suggestions leads' Homes show, read from the evidence.
     every(jobs.ready_to_move, "ready_to_move", ctx, minutes=jobs.READY_TO_MOVE_EVERY_MINUTES)
     # Closed days of usage, rolled up for reports: at start (all history the first time), then hourly.

@@ -23,7 +23,14 @@ from bot.services.deciding import (
     withdraw,
 )
 from bot.services.decisions import ExportOnItsWay, decisions_between, request_export
-from bot.services.encouragement import nudged_between, nudges_due, precedent, stop_nudges, welcome_due
+from bot.services.encouragement import (
+    keep_precedent_counts,
+    nudged_between,
+    nudges_due,
+    precedent,
+    stop_nudges,
+    welcome_due,
+)
 from bot.services.home import Home, home, refresh_home
 from bot.services.limits import (
     LimitChanged,
@@ -126,6 +133,7 @@ __all__ = [
     "expire_due",
     "forget_delivered",
     "home",
+    "keep_precedent_counts",
     "limits_history",
     "may_decide",
     "may_propose",

@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.core.authority import Roster
 from bot.core.limits import PersonalLimits, effective, for_person
+from bot.core.parsing import InputError
 from bot.core.policy import Policy
 from bot.core.trust import Suggestion
 from bot.core.usage import Tallies
 from bot.group_commit import GroupCommit
 from bot.metrics import Metrics
+from bot.services.results import Counted, OnItsCase
 from storage import db, queries
 from storage.queries.limits import limit_overrides, limits_version
 
@@ -99,6 +101,24 @@ class PolicyInForce:
         return found
 
 
+class KeptCounts:
+    """Counts of windows that have ended, kept per process: for each remedy, how many grants its
+    precedent's window had up to the start of a minute (see services.encouragement)."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[datetime, int]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, remedy_id: str) -> tuple[datetime, int] | None:
+        """When the count kept ends, and the count."""
+        with self._lock:
+            return self._kept.get(remedy_id)
+
+    def keep(self, remedy_id: str, until: datetime, count: int) -> None:
+        with self._lock:
+            self._kept[remedy_id] = (until, count)
+
+
 @dataclass(frozen=True)
 class Context:
     base_policy: Policy  # the policy file, as loaded
@@ -112,6 +132,15 @@ class Context:
     alone_grants: GroupCommit[queries.NewProposal, int | None] = field(
         default_factory=lambda: GroupCommit(alone_on=(IntegrityError, DataError))
     )
+    # Proposals decided with what their case already has (the requests, mostly) that arrive
+    # together are written together, under their cases' locks and the routing lock taken once
+    # (see services.proposing.write_on_cases). A named person who can't be asked is one
+    # item's fault: the batch is then written one by one.
+    on_cases: GroupCommit[OnItsCase, Counted] = field(
+        default_factory=lambda: GroupCommit(alone_on=(IntegrityError, DataError, InputError))
+    )
+    # How many grants each remedy's precedent window had up to the start of this minute.
+    precedent_counts: KeptCounts = field(default_factory=KeptCounts)
     # How stale another instance's limit change may be here, in seconds (LIMITS_REFRESH_SECONDS).
     limits_refresh_seconds: float = 0.0
     in_force: PolicyInForce = field(init=False)

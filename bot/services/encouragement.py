@@ -5,9 +5,10 @@ private: leads only ever learn how many agents were nudged."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.core.encouragement import (
     MEDIAN_OF_NEWEST,
@@ -32,11 +33,59 @@ EXAMPLES_READ = 20
 def precedent(ctx: Context, *, remedy_id: str, now: datetime) -> Precedent:
     """How the team granted this remedy in the PRECEDENT_WINDOW before `now`: how many, and the
     median of the newest MEDIAN_OF_NEWEST of them."""
+    return precedents(ctx, remedy_ids=[remedy_id], now=now)[remedy_id]
+
+
+def precedents(ctx: Context, *, remedy_ids: Collection[str], now: datetime) -> dict[str, Precedent]:
+    """`precedent` of each of these remedies, in one read: for the requests of a batch."""
     with db.reading(ctx.sessions) as session:
-        count, newest = queries.granted_lately(
-            session, remedy_id=remedy_id, since=now - PRECEDENT_WINDOW, newest=MEDIAN_OF_NEWEST
-        )
-    return Precedent(granted=count, median=median(newest))
+        return {remedy_id: _lately(session, ctx, remedy_id, now) for remedy_id in dict.fromkeys(remedy_ids)}
+
+
+# Counting a month's grants walks every one of them: some 50,000 of a busy remedy at a million
+# proposals a year, 30 ms on PostgreSQL, and every request waits on it. So each process keeps
+# the count up to the start of a minute (`ctx.precedent_counts`), counted afresh every minute by
+# a job (`keep_precedent_counts`), and a request adds what changed at the window's edges since:
+# the grants made since that minute began, less those that left the window meanwhile, a few
+# minutes' worth of the index at each end. (A grant decided just before the minute but
+# committed after its count was read is left out until the next minute's.)
+KEEP_COUNTS_EVERY = timedelta(minutes=1)
+# Older than this (the job stopped, or the clock went back), a request counts afresh itself.
+KEPT_AT_MOST = timedelta(minutes=10)
+
+
+def keep_precedent_counts(ctx: Context) -> int:
+    """Count each remedy's precedent window up to the start of this minute, and keep it; how
+    many remedies were counted."""
+    now = ctx.clock()
+    with db.reading(ctx.sessions) as session:
+        for remedy in ctx.policy.remedies:
+            _count_afresh(session, ctx, remedy.id, now)
+    return len(ctx.policy.remedies)
+
+
+def _count_afresh(session: Session, ctx: Context, remedy_id: str, now: datetime) -> tuple[datetime, int]:
+    minute = now.replace(second=0, microsecond=0)
+    count = queries.granted_count(session, remedy_id=remedy_id, since=minute - PRECEDENT_WINDOW, until=minute)
+    ctx.precedent_counts.keep(remedy_id, minute, count)
+    return minute, count
+
+
+def _lately(session: Session, ctx: Context, remedy_id: str, now: datetime) -> Precedent:
+    kept = ctx.precedent_counts.get(remedy_id)
+    if kept is None or not timedelta(0) <= now - kept[0] <= KEPT_AT_MOST:
+        kept = _count_afresh(session, ctx, remedy_id, now)
+    until, count = kept
+    since = now - PRECEDENT_WINDOW
+    came, left, newest = queries.granted_since_kept(
+        session,
+        remedy_id=remedy_id,
+        kept_until=until,
+        kept_since=until - PRECEDENT_WINDOW,
+        since=since,
+        newest=MEDIAN_OF_NEWEST,
+    )
+    return Precedent(granted=count + came - left, median=median(newest))
 
 
 def _open(ctx: Context, now: datetime) -> bool:

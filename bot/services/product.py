@@ -18,7 +18,8 @@ from bot.core.vocabulary import RequestedBy, Via
 from bot.services import records
 from bot.services.context import Context
 from bot.services.encouragement import precedent
-from bot.services.proposing import propose, write_request
+from bot.services.proposing import propose
+from bot.services.requesting import write_request
 from bot.services.results import Asked, Granted, OutOfPolicy, Refused
 from storage import batch, db, queries
 from storage.models import Proposal

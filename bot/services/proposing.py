@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -13,22 +12,23 @@ from sqlalchemy.orm import Session
 from bot.core import authority
 from bot.core.authority import Roster
 from bot.core.budget import BudgetUse
-from bot.core.encouragement import Precedent
-from bot.core.lifecycle import Event, Status
+from bot.core.lifecycle import Status
 from bot.core.parsing import Draft, InputError
 from bot.core.policy import CaseSoFar, Remedy, Tier
-from bot.core.timing import add_working_time, next_open
-from bot.core.vocabulary import OutboxKind, Via
+from bot.core.vocabulary import Via
 from bot.services import records
-from bot.services.budget import spend_alone
 from bot.services.context import Context
-from bot.services.encouragement import precedent
-from bot.services.results import Asked, Granted, OutOfPolicy, ProposeResult, Refused
-from bot.services.routing import whom_to_ask
+from bot.services.encouragement import precedents
+from bot.services.requesting import request_row, tier_in_case, with_precedent, write_request
+from bot.services.results import Asked, Counted, Granted, OnItsCase, OutOfPolicy, ProposeResult, Refused
+from bot.services.routing import Around
 from storage import batch, db, queries
 from storage.alone_grants import add_alone_grants
-from storage.batch import EventRow, NewProposal, Rows
+from storage.batch import NewProposal, Rows
 from storage.models import Proposal
+from storage.queries.asking import before_asking
+
+__all__ = ["draft_again", "propose", "tier_in_case", "write_alone_grants", "write_on_cases", "write_request"]
 
 
 def propose(
@@ -92,9 +92,12 @@ def propose(
 # group commit: the batch (`storage.alone_grants`) locks its cases, reads them, and writes only
 # the grants that still fit the alone limit, counting those before them in the batch, in one
 # round trip on PostgreSQL; the others come back None and take `_propose_counting_the_case`,
-# which decides their tier afresh. Deciding outside the lock whether a case is new would not do:
-# two twins on a fresh case would both find it new. Locking only the cases in hand keeps
-# proposals on different cases from waiting on each other.
+# which decides their tier afresh, in group commit too (`write_on_cases`): a batch takes its
+# cases' locks and the routing lock once and decides each in order, counting those before it,
+# so under load a request no longer pays for a transaction and a commit of its own under the
+# routing lock, which every other request waits on. Deciding outside the lock whether a case is
+# new would not do: two twins on a fresh case would both find it new. Locking only the cases in
+# hand keeps proposals on different cases from waiting on each other.
 
 
 def _grant_alone(ctx: Context, new: NewProposal) -> Granted | Asked | None:
@@ -135,105 +138,137 @@ def _alone_limit(ctx: Context, remedy_id: str, proposer: str) -> Decimal:
 def _propose_counting_the_case(
     ctx: Context, remedy: Remedy, new: NewProposal, draft: Draft, roster: Roster
 ) -> ProposeResult:
-    """Under the case's lock: the tier of the amount with what the case already has, then the
-    grant, or the ask (under the routing lock too), or out of policy."""
-    proposer = new.proposer
-    assert proposer is not None, "an agent's own proposal"
-    # Read before the locks are taken, so no one waits on it: how the team granted this remedy
-    # lately, which the request carries (grants within an agent's own authority never come here
-    # unless their case had too much for them).
-    lately = precedent(ctx, remedy_id=remedy.id, now=ctx.clock())
-    with ctx.sessions.begin() as session:
-        now = ctx.clock()
-        new = replace(new, created_at=now)
-        case = [(remedy.id, new.case_ref)]
-        queries.lock_cases(session, cases=case)
-        (already,) = queries.so_far_on_cases(
-            session,
-            cases=case,
-            since=now - ctx.policy.case_window,
-            except_source_keys=[new.source_key] if new.source_key else (),
-        )
-        tier, over_budget = tier_in_case(session, ctx, remedy, proposer=proposer, amount=new.amount, already=already)
-        if tier is Tier.OUT_OF_POLICY:
-            ctx.metrics.outcome(tier, "out_of_policy")
-            return OutOfPolicy(remedy, new.amount, new.case_ref, already)
-        if tier is Tier.ALONE:  # what the case had shrank meanwhile (a decline, say)
-            proposal = batch.add_proposal(session, _as_granted_alone(ctx, new, draft))
-        else:
-            asked = write_request(ctx, session, replace(new, tier=tier), draft, roster, now, lately)
-            if isinstance(asked, Refused):
-                return asked
-            proposal = asked
-    if tier is Tier.ALONE:
+    """Under the case's lock, with the proposals on cases arriving meanwhile (group commit,
+    `write_on_cases`): the tier of the amount with what the case already has, then the grant,
+    or the ask (under the routing lock too), or out of policy."""
+    assert new.proposer is not None, "an agent's own proposal"
+    item = OnItsCase(remedy=remedy, new=new, draft=draft, roster=roster)
+    counted = ctx.on_cases.submit(item, lambda items: write_on_cases(ctx, items))
+    result = counted.result
+    if not counted.fresh:
+        return result
+    if isinstance(result, Granted):
         records.count_grant(ctx, Tier.ALONE, seconds=0)
+    elif isinstance(result, Asked):
+        ctx.metrics.outcome(Tier(result.proposal.tier), "asked")
+    elif isinstance(result, OutOfPolicy):
+        ctx.metrics.outcome(Tier.OUT_OF_POLICY, "out_of_policy")
+    if isinstance(result, Granted | Asked):
         ctx.wake_sender()
-        return Granted(proposal)
-    ctx.metrics.outcome(tier, "asked")
-    ctx.wake_sender()
-    return Asked(proposal, already, over_budget)
+    return result
 
 
-def tier_in_case(
-    session: Session, ctx: Context, remedy: Remedy, *, proposer: str, amount: Decimal, already: CaseSoFar
-) -> tuple[Tier, BudgetUse | None]:
-    """The tier of an agent's proposal of `amount` on a case that has `already` (the caller holds
-    the case's lock), and, within their own authority, their alone budget spent on it. Past
-    that budget a peer (or a lead) agrees: the tier above alone, and the budget as it stands."""
-    tier = remedy.tier_for(amount, already=already.total)
-    if tier is not Tier.ALONE:
-        return tier, None
-    over_budget = spend_alone(session, ctx, remedy=remedy, proposer=proposer, amount=amount, now=ctx.clock())
-    if over_budget is not None:  # past their budget for it: a peer agrees, kindly
-        return remedy.tier_above_alone(amount, already=already.total), over_budget
-    return tier, None
+def write_on_cases(ctx: Context, items: Sequence[OnItsCase]) -> list[Counted]:
+    """Decide and write proposals that arrived together, in one transaction holding their cases'
+    locks and the routing lock, each exactly as if it came alone
+    after the ones before it: what its case has counts those of the batch before it on the
+    same case, and whom it asks sees whom they asked. A submission recorded before, or earlier
+    in the batch, is answered with that one and counts for nothing. Raises InputError for a
+    request naming someone who can't be asked (the batch is then written one by one)."""
+    # Read before the locks are taken, so no one waits on it, once for the batch: how the team
+    # granted each remedy lately, which a request carries (grants within an agent's own
+    # authority never come here unless their case had too much for them).
+    lately = precedents(ctx, remedy_ids=[item.remedy.id for item in items], now=ctx.clock())
+    with ctx.sessions.begin() as session:
+        cases = list(dict.fromkeys(_case_of(item.new) for item in items))
+        # Nearly every proposal here asks someone (one within the agent's authority comes here
+        # when its case had too much, or to spend an alone budget): the routing lock with the
+        # cases' then, in one round trip.
+        routed = any(item.new.tier is not Tier.ALONE or item.remedy.alone_budget is None for item in items)
+        queries.lock_cases(session, cases=cases, and_routing=routed)
+        now = ctx.clock()
+        read = before_asking(
+            session,
+            cases=cases,
+            since=now - ctx.policy.case_window,
+            keys={item.new.source_key for item in items if item.new.source_key},
+            people=dict.fromkeys(person for item in items for person in item.roster.everyone()),
+            now=now,
+        )
+        so_far = dict(zip(cases, read.so_far, strict=True))
+        counted, again = _recorded_before(session, items, read.recorded)
+        around = Around(away=read.away, open_asks=read.open_asks, last_asked=read.last_asked) if routed else None
+        written: list[_Written] = []
+        for place, item in enumerate(items):
+            if place in counted or place in again:
+                continue
+            now = ctx.clock()
+            new, remedy, case = replace(item.new, created_at=now), item.remedy, _case_of(item.new)
+            assert new.proposer is not None, "an agent's own proposal"
+            already = so_far[case]
+            tier, over_budget = tier_in_case(
+                session, ctx, remedy, proposer=new.proposer, amount=new.amount, already=already
+            )
+            if tier is Tier.OUT_OF_POLICY:
+                counted[place] = Counted(OutOfPolicy(remedy, new.amount, new.case_ref, already))
+                continue
+            if tier is Tier.ALONE:  # what the case had shrank meanwhile (a decline, say)
+                written.append(_Written(place, _as_granted_alone(ctx, new, item.draft), already, None))
+                so_far[case] = replace(already, granted=already.granted + new.amount)
+                continue
+            if around is None:  # whom to ask: read under the routing lock
+                queries.lock_routing(session)
+                people = dict.fromkeys(person for each in items for person in each.roster.everyone())
+                around = Around.read(session, people=people, now=now)
+            new = replace(new, tier=tier)
+            asked = around.whom_to_ask(tier=tier, roster=item.roster, proposer=new.proposer, named=item.draft.peer)
+            if isinstance(asked, Refused):
+                counted[place] = Counted(asked)
+                continue
+            around.asked(asked, at=now)
+            request = request_row(ctx, new, item.draft, asked=asked, now=now)
+            written.append(_Written(place, request, already, over_budget))
+            so_far[case] = replace(already, waiting=already.waiting + new.amount)
+        ids = batch.add_proposals(session.connection(), [each.row for each in written])
+        frozen = []
+        for each, proposal_id in zip(written, ids, strict=True):
+            proposal = Proposal(id=proposal_id, **each.row.values())
+            if each.row.asked is None:
+                counted[each.place] = Counted(Granted(proposal))
+                continue
+            carried = lately[proposal.remedy_id]
+            frozen.append((proposal_id, carried.granted, carried.median))
+            counted[each.place] = Counted(Asked(with_precedent(proposal, carried), each.already, each.over_budget))
+        queries.set_precedents(session, frozen)
+    for place, first in again.items():
+        counted[place] = replace(counted[first], fresh=False)
+    return [counted[place] for place in range(len(items))]
 
 
-def write_request(
-    ctx: Context,
-    session: Session,
-    new: NewProposal,
-    draft: Draft,
-    roster: Roster,
-    now: datetime,
-    lately: Precedent,
-    *,
-    proposed_detail: dict[str, str] | None = None,
-) -> Proposal | Refused:
-    """Choose whom to ask and write the request, with the post it owes and the precedent it
-    carries (frozen now, so the post, its updates and the proposer's reply all say the same).
-    A customer's request (no proposer) asks someone to take it up."""
-    queries.lock_routing(session)
-    asked = whom_to_ask(session, tier=new.tier, roster=roster, proposer=new.proposer, named=draft.peer, now=now)
-    if isinstance(asked, Refused):
-        return asked
-    hours = ctx.policy.hours
-    history = (
-        records.proposed(now, new.proposer, new.tier, draft, detail=proposed_detail),
-        EventRow(at=now, kind=Event.ASKED, actor=None, detail={"asked": asked}),
-    )
-    proposal = batch.add_proposal(
-        session,
-        replace(
-            new,
-            asked=asked,
-            reroute_at=add_working_time(now, ctx.policy.reroute_after, hours),
-            expire_at=add_working_time(now, ctx.policy.expire_after, hours),
-            rows=Rows(events=history),
-        ),
-    )
-    queries.set_precedent(session, proposal_id=proposal.id, count=lately.granted, median=lately.median)
-    proposal.precedent_count, proposal.precedent_median = lately.granted, lately.median
-    # Outside working hours no one is pinged: the request waits for the day to begin.
-    queries.enqueue(
-        session,
-        kind=OutboxKind.REQUEST,
-        channel=ctx.policy.channels.requests,
-        at=next_open(now, hours),
-        proposal_id=proposal.id,
-        dedupe_key=f"{OutboxKind.REQUEST}:{proposal.id}",
-    )
-    return proposal
+@dataclass(frozen=True)
+class _Written:
+    place: int  # in the batch
+    row: NewProposal
+    already: CaseSoFar  # what its case had before it
+    over_budget: BudgetUse | None
+
+
+def _case_of(new: NewProposal) -> tuple[str, str]:
+    return (new.remedy_id, new.case_ref.lower())
+
+
+def _recorded_before(
+    session: Session, items: Sequence[OnItsCase], recorded: Collection[str]
+) -> tuple[dict[int, Counted], dict[int, int]]:
+    """Submissions Slack redelivered: by place, the answers of those `recorded` before (what
+    that one recorded), and the place of the first of each repeated within the batch."""
+    answers: dict[int, Counted] = {}
+    again: dict[int, int] = {}
+    first: dict[str, int] = {}
+    for place, item in enumerate(items):
+        key = item.new.source_key
+        if key is None:
+            continue
+        if key in recorded:
+            existing = queries.proposal_by_source_key(session, key=key)
+            assert existing is not None, "recorded, and read under the cases' locks"
+            answer = Granted(existing) if existing.status == Status.GRANTED else Asked(existing)
+            answers[place] = Counted(answer, fresh=False)
+        elif key in first:
+            again[place] = first[key]
+        else:
+            first[key] = place
+    return answers, again
 
 
 def _as_granted_alone(ctx: Context, new: NewProposal, draft: Draft) -> NewProposal:

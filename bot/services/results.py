@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from bot.core.authority import Roster
 from bot.core.budget import BudgetUse
+from bot.core.parsing import Draft
 from bot.core.policy import CaseSoFar, Remedy
 from bot.core.vocabulary import ReviewOutcome
+from storage.batch import NewProposal
 from storage.models import Proposal
 
 
@@ -110,6 +113,28 @@ ONLY_LEADS_EXPORT = "Only leads can export decisions. Your own are on your Home 
 
 
 ProposeResult = Granted | Asked | OutOfPolicy | Refused
+
+
+@dataclass(frozen=True)
+class OnItsCase:
+    """An agent's proposal to decide with what its case already has, as the requests that
+    arrive together are (see services.proposing)."""
+
+    remedy: Remedy
+    new: NewProposal
+    draft: Draft
+    roster: Roster
+
+
+@dataclass(frozen=True)
+class Counted:
+    """What became of one `OnItsCase`. `fresh` is False for a submission recorded before (or
+    earlier in its batch): its answer is what that one recorded, and nothing was counted."""
+
+    result: ProposeResult
+    fresh: bool = True
+
+
 AgreeResult = Granted | Refused | AlreadyDecided | NotFound | Asked | OutOfPolicy | AlreadyTaken
 # Taking up a customer's request: granted within the agent's own authority, or asked of a peer
 # or lead exactly as their own /remedy would be.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -50,13 +50,25 @@ class Around:
         pool = [u for u in authority.eligible(tier, roster, proposer) if u not in self.away and u not in passed_over]
         return authority.pick_peer(pool, self.open_asks, self.last_asked)
 
+    def whom_to_ask(self, *, tier: Tier, roster: Roster, proposer: str | None, named: str | None) -> str | Refused:
+        """`whom_to_ask`, from these figures: for several new requests in one transaction,
+        each choosing after the ones before it (`asked`). Raises InputError as it does."""
+        if named is not None:
+            return named_if_around(tier=tier, roster=roster, proposer=proposer, named=named, away=self.away)
+        return _someone(tier, proposer, self.pick(tier=tier, roster=roster, proposer=proposer))
+
+    def asked(self, to: str, *, at: datetime) -> None:
+        """Keep the figures as the database now has them, after a request made `at` asked `to`
+        (`ask_load`'s triggers: one more open ask, and the latest time)."""
+        self.open_asks[to] = self.open_asks.get(to, 0) + 1
+        if to not in self.last_asked or self.last_asked[to] < at:
+            self.last_asked[to] = at
+
     def moved(self, session: Session, *, proposal: Proposal, to: str) -> None:
         """Keep the figures as the database now has them, after `proposal`'s ask moved `to`
         someone: theirs one more and as late as it; the person it left one fewer, and, if it
         was the latest that asked them, their latest read again."""
-        self.open_asks[to] = self.open_asks.get(to, 0) + 1
-        if to not in self.last_asked or self.last_asked[to] < proposal.created_at:
-            self.last_asked[to] = proposal.created_at
+        self.asked(to, at=proposal.created_at)
         left = proposal.asked
         if left is None or left == to:
             return
@@ -87,23 +99,33 @@ def whom_to_ask(
     """The person a new request asks: the one it names, if they may agree and are around, or
     else someone fair. Raises InputError for a named person who can't be asked."""
     if named is not None:
-        why_not = authority.refusal(tier, roster, proposer, named)
-        if why_not:
-            who = "you" if named == proposer else f"<@{named}>"
-            raise InputError(
-                f"Leeway can't ask {who} to agree to this: {why_not} "
-                "Leave the mention out and Leeway picks someone who can.",
-                "peer",
-            )
         away = queries.away_users(session, now=now)
-        if named in away:
-            raise InputError(
-                f"<@{named}> is away{until_words(away[named])}. Leave the mention out and Leeway "
-                "picks someone who's around.",
-                "peer",
-            )
-        return named
-    chosen = pick_someone_around(session, tier=tier, roster=roster, proposer=proposer, now=now)
+        return named_if_around(tier=tier, roster=roster, proposer=proposer, named=named, away=away)
+    return _someone(tier, proposer, pick_someone_around(session, tier=tier, roster=roster, proposer=proposer, now=now))
+
+
+def named_if_around(
+    *, tier: Tier, roster: Roster, proposer: str | None, named: str, away: Mapping[str, datetime | None]
+) -> str:
+    """The person a request names, if they may agree and are not `away`; else InputError."""
+    why_not = authority.refusal(tier, roster, proposer, named)
+    if why_not:
+        who = "you" if named == proposer else f"<@{named}>"
+        raise InputError(
+            f"Leeway can't ask {who} to agree to this: {why_not} "
+            "Leave the mention out and Leeway picks someone who can.",
+            "peer",
+        )
+    if named in away:
+        raise InputError(
+            f"<@{named}> is away{until_words(away[named])}. Leave the mention out and Leeway "
+            "picks someone who's around.",
+            "peer",
+        )
+    return named
+
+
+def _someone(tier: Tier, proposer: str | None, chosen: str | None) -> str | Refused:
     if chosen is None:
         who = "lead" if tier is Tier.LEAD and proposer is not None else "agent or lead"
         return Refused(

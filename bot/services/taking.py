@@ -18,7 +18,7 @@ from bot.core.vocabulary import Via
 from bot.services import records
 from bot.services.context import Context
 from bot.services.encouragement import precedent
-from bot.services.proposing import tier_in_case
+from bot.services.requesting import tier_in_case
 from bot.services.results import (
     AlreadyDecided,
     AlreadyTaken,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import functools
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Update, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -35,10 +36,59 @@ def granted_lately(session: Session, *, remedy_id: str, since: datetime, newest:
     return count, list(session.scalars(amounts))
 
 
+def granted_count(session: Session, *, remedy_id: str, since: datetime, until: datetime) -> int:
+    """How many proposals of a remedy were granted in [since, until): `granted_lately`'s count,
+    of a window that has ended, so it may be kept."""
+    granted = (
+        Proposal.remedy_id == remedy_id,
+        Proposal.status == Status.GRANTED,
+        Proposal.decided_at >= since,
+        Proposal.decided_at < until,
+    )
+    return int(session.scalar(select(func.count()).select_from(Proposal).where(*granted)) or 0)
+
+
+def granted_since_kept(
+    session: Session, *, remedy_id: str, kept_until: datetime, kept_since: datetime, since: datetime, newest: int
+) -> tuple[int, int, list[Decimal]]:
+    """What changed at the edges of a window whose count over [kept_since, kept_until) is kept:
+    how many of the remedy's grants came since `kept_until`, how many left it (those in
+    [kept_since, since)), and the amounts of the `newest` granted since `since`. One read,
+    of two short stretches of the index and its end."""
+    of = (Proposal.remedy_id == remedy_id, Proposal.status == Status.GRANTED)
+    came = select(func.count()).select_from(Proposal).where(*of, Proposal.decided_at >= kept_until)
+    left = (
+        select(func.count())
+        .select_from(Proposal)
+        .where(*of, Proposal.decided_at >= kept_since, Proposal.decided_at < since)
+    )
+    counts = session.execute(select(came.scalar_subquery(), left.scalar_subquery())).one()
+    amounts = select(Proposal.amount).where(*of, Proposal.decided_at >= since)
+    newest_amounts = list(session.scalars(amounts.order_by(Proposal.decided_at.desc()).limit(newest)))
+    return int(counts[0]), int(counts[1]), newest_amounts
+
+
 def set_precedent(session: Session, *, proposal_id: int, count: int, median: Decimal | None) -> None:
     updated(
         session,
         update(Proposal).where(Proposal.id == proposal_id).values(precedent_count=count, precedent_median=median),
+    )
+
+
+def set_precedents(session: Session, rows: Sequence[tuple[int, int, Decimal | None]]) -> None:
+    """`set_precedent` for several proposals, (id, count, median) each, in one statement
+    executed for every row (a round trip in all, with psycopg's pipeline)."""
+    if rows:
+        params = [{"of": proposal_id, "count": count, "median": median} for proposal_id, count, median in rows]
+        session.connection().execute(_set_precedents(), params)
+
+
+@functools.cache
+def _set_precedents() -> Update:
+    return (
+        update(Proposal)
+        .where(Proposal.id == bindparam("of"))
+        .values(precedent_count=bindparam("count"), precedent_median=bindparam("median"))
     )
 
 

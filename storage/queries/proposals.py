@@ -20,6 +20,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     text,
@@ -169,7 +170,7 @@ def lock_routing(session: Session) -> None:
     """Serialise choosing whom to ask, so concurrent proposals spread fairly. SQLite's
     BEGIN IMMEDIATE already serialises writers; PostgreSQL needs a transaction lock."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(7352002)"))
+        session.execute(text(f"SELECT pg_advisory_xact_lock({_ROUTING_LOCK})"))
 
 
 def so_far_on_cases(
@@ -223,30 +224,34 @@ def _so_far_query(count: int, excepting: bool) -> Select[int, Status, Decimal]:
     return query.group_by(place, Proposal.status)
 
 
+# The routing lock's key, a single 64-bit one.
+_ROUTING_LOCK = 7352002
 # PostgreSQL's advisory locks of two 32-bit keys: this first key names the (remedy, case) locks.
 # (lock_routing's single 64-bit key lives in a space of its own.)
 _CASE_LOCKS = 7352003
 
 
-def lock_cases(session: Session, *, cases: Iterable[tuple[str, str]]) -> None:
+def lock_cases(session: Session, *, cases: Iterable[tuple[str, str]], and_routing: bool = False) -> None:
     """Serialise reading what a case already has (`so_far_on_cases`) with writing a proposal on
     it, per remedy and case, so simultaneous proposals on one case each count the others.
     SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL takes a transaction lock per
     case, in one order, so two transactions locking several cases never wait on each other.
-    Take these before `lock_routing`."""
+    Take these before `lock_routing`; `and_routing` takes it too, after them, in the same round trip."""
     if session.get_bind().dialect.name != "postgresql":
         return
     keys = sorted({_case_lock(remedy_id, case_ref) for remedy_id, case_ref in cases})
-    if keys:
-        session.connection().execute(_lock_query(len(keys)), {f"key_{i}": key for i, key in enumerate(keys)})
+    if keys or and_routing:
+        query = _lock_query(len(keys), and_routing)
+        session.connection().execute(query, {f"key_{i}": key for i, key in enumerate(keys)})
 
 
 @functools.cache
-def _lock_query(count: int) -> Select[Any]:
+def _lock_query(count: int, and_routing: bool = False) -> Select[Any]:
     """One row, its locks taken left to right."""
-    return select(
-        *(func.pg_advisory_xact_lock(_CASE_LOCKS, bindparam(f"key_{i}", type_=Integer)) for i in range(count))
-    )
+    locks = [func.pg_advisory_xact_lock(_CASE_LOCKS, bindparam(f"key_{i}", type_=Integer)) for i in range(count)]
+    if and_routing:
+        locks.append(func.pg_advisory_xact_lock(literal_column(str(_ROUTING_LOCK))))
+    return select(*locks)
 
 
 def _case_lock(remedy_id: str, case_ref: str) -> int:

@@ -132,3 +132,19 @@ def test_a_proposal_as_written_first_in_a_process_reads_its_values() -> None:
         "assert (written.id, written.case_ref, written.amount) == (42, values['case_ref'], values['amount'])\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+def test_a_batch_writes_times_as_they_are_compared_on_a_whole_second_too(engine: Engine) -> None:
+    """A time a batch writes equals the same time in a query (a re-route claims a request only at
+    the deadline it read), microseconds or none."""
+    sessions = make_sessions(engine)
+    try:
+        whole = T0.replace(second=30)
+        ids = commit_proposals(sessions, [_new_proposal(1, created_at=whole, reroute_at=whole, decided_at=whole)])
+        with sessions() as session:
+            found = session.scalars(
+                select(Proposal.id).where(Proposal.created_at == whole, Proposal.reroute_at >= whole)
+            ).all()
+            assert found == ids
+    finally:
+        wipe(engine)

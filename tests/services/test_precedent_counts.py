@@ -1,0 +1,104 @@
+"""The precedent a request carries, from a count kept a minute at a time and what changed at the
+window's edges since, is exactly what counting the whole window gives, as grants come and as
+old ones leave the window; on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine
+
+from bot import services
+from bot.core.authority import Roster
+from bot.core.encouragement import MEDIAN_OF_NEWEST, PRECEDENT_WINDOW, Precedent, median
+from bot.core.lifecycle import Status
+from bot.core.policy import Tier
+from bot.services.encouragement import precedent
+from storage import batch, queries
+from storage.batch import NewProposal
+from storage.db import make_sessions
+from tests.policies import team_policy
+from tests.support import FakeClock, wipe
+
+NOW = datetime(2026, 11, 24, 9, 0, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def ctx(engine: Engine) -> Iterator[services.Context]:
+    wipe(engine)
+    roster = Roster(agents=("U0ANA",), leads=("U0LEE",), bot_user="U0BOT")
+    clock = FakeClock(NOW)
+    yield services.Context(
+        base_policy=team_policy(), roster=lambda: roster, sessions=make_sessions(engine), clock=clock
+    )
+    wipe(engine)
+
+
+def grant(ctx: services.Context, at: datetime, amount: int, remedy_id: str = "refund") -> None:
+    with ctx.sessions.begin() as session:
+        batch.add_proposal(
+            session,
+            NewProposal(
+                status=Status.GRANTED,
+                remedy_id=remedy_id,
+                remedy_label="Refund",
+                unit="USD",
+                amount=Decimal(amount),
+                case_ref=f"#{at.isoformat()}",
+                summary="parcel broken",
+                tier=Tier.ALONE,
+                proposer="U0ANA",
+                created_at=at,
+                decided_at=at,
+                decided_by="U0ANA",
+            ),
+        )
+
+
+def counted_whole(ctx: services.Context, now: datetime) -> Precedent:
+    with ctx.sessions() as session:
+        count, newest = queries.granted_lately(
+            session, remedy_id="refund", since=now - PRECEDENT_WINDOW, newest=MEDIAN_OF_NEWEST
+        )
+    return Precedent(granted=count, median=median(newest))
+
+
+def test_the_kept_count_with_its_edges_is_the_whole_windows_count(ctx: services.Context) -> None:
+    edge = NOW - PRECEDENT_WINDOW
+    for seconds, amount in ((-90, 5), (-20, 7), (-1, 9), (0, 11), (10, 13), (40, 15), (100, 17)):
+        grant(ctx, edge + timedelta(seconds=seconds), amount)  # about to leave the window, or just in it
+    grant(ctx, NOW - timedelta(days=3), 20)
+    grant(ctx, NOW - timedelta(days=3), 99, remedy_id="late_fee")  # another remedy's
+    seen = []
+    for now in (NOW, NOW + timedelta(seconds=5), NOW + timedelta(seconds=29), NOW + timedelta(seconds=31)):
+        if now == NOW + timedelta(seconds=5):
+            grant(ctx, now, 30)  # a grant within the minute whose count is kept
+        found = precedent(ctx, remedy_id="refund", now=now)
+        assert found == counted_whole(ctx, now)
+        seen.append(found.granted)
+    # One came as one left; then one more left; then, in the next minute, counted afresh.
+    assert seen == [5, 5, 4, 4]
+    assert precedent(ctx, remedy_id="late_fee", now=NOW).granted == 1
+    # Kept: the window up to 09:00, whose start, half a minute before the first count's, has two more.
+    assert ctx.precedent_counts.get("refund") == (NOW.replace(second=0), 7)
+
+
+def test_the_job_counts_afresh_and_a_request_then_counts_only_the_edges(ctx: services.Context) -> None:
+    for days in (1, 2, 29):
+        grant(ctx, NOW - timedelta(days=days), 10)
+    later = NOW + timedelta(minutes=7, seconds=3)
+    assert isinstance(ctx.clock, FakeClock)
+    ctx.clock.advance(minutes=7, seconds=3)
+    assert services.keep_precedent_counts(ctx) == len(ctx.policy.remedies)
+    assert ctx.precedent_counts.get("refund") == (later.replace(second=0), 3)
+    grant(ctx, later, 40)
+    grant(ctx, NOW - timedelta(days=2), 60)  # decided long ago, committed late: left out until counted again
+    assert precedent(ctx, remedy_id="refund", now=later).granted == 4
+    # Days on, counted afresh: the late one with them, and the oldest gone from the window.
+    assert precedent(ctx, remedy_id="refund", now=later + timedelta(days=2)).granted == 4
+    assert precedent(ctx, remedy_id="refund", now=later + timedelta(days=2)) == counted_whole(
+        ctx, later + timedelta(days=2)
+    )

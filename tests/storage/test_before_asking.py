@@ -1,0 +1,41 @@
+"""What a batch of requests reads in one statement is what the reads it stands for give, on
+both databases: amounts to the cent, times to the microsecond, everyone's row or only the named."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.orm import Session
+
+from storage import queries
+from storage.queries.asking import before_asking
+from tests.storage.test_storage import T0, make_proposal
+
+PEOPLE = [f"U0P{i:02d}" for i in range(40)]  # past the names it sends, it reads every row
+
+
+@pytest.mark.parametrize("people", [["U0BEN", "U0CHO", "U0DAN"], ["U0BEN", "U0CHO", "U0DAN", *PEOPLE]])
+def test_one_statement_reads_what_the_four_reads_do(session: Session, people: list[str]) -> None:
+    make_proposal(session, amount=Decimal("40.25"), case_ref="#1", source_key="view:1")
+    make_proposal(session, amount=Decimal("10.10"), case_ref="#1", status="granted", asked=None)
+    make_proposal(session, amount=Decimal("99.99"), case_ref="#1", status="declined")
+    make_proposal(session, amount=Decimal("12.00"), case_ref="#2", asked="U0CHO")
+    make_proposal(session, amount=Decimal("5.00"), case_ref="#3", created_at=T0 - timedelta(days=40))
+    queries.set_away(session, user="U0DAN", since=T0, until=T0 + timedelta(hours=1, microseconds=7))
+    queries.set_away(session, user="U0EVE", since=T0, until=None)
+    session.flush()
+    cases = [("refund", "#1"), ("refund", "#2"), ("refund", "#3"), ("refund", "#9")]
+    since, now = T0 - timedelta(days=30), T0 + timedelta(minutes=5)
+    read = before_asking(session, cases=cases, since=since, keys={"view:1", "view:2"}, people=people, now=now)
+    assert read.recorded == queries.recorded_source_keys(session, keys=["view:1", "view:2"]) == {"view:1"}
+    assert read.so_far == queries.so_far_on_cases(session, cases=cases, since=since)
+    assert read.so_far[0].waiting == Decimal("40.25")
+    assert read.so_far[0].granted == Decimal("10.10")
+    assert read.away == queries.away_users(session, now=now)
+    assert read.away["U0DAN"] == T0 + timedelta(hours=1, microseconds=7)
+    open_asks, last_asked = queries.asks_of(session, users=people)
+    assert (read.open_asks, read.last_asked) == (open_asks, last_asked)
+    assert read.open_asks == {"U0BEN": 2, "U0CHO": 1}  # the declined one no longer asks
+    assert read.last_asked["U0BEN"] == T0
