@@ -69,8 +69,8 @@ def test_subscribed_events_are_the_ones_the_bot_handles() -> None:
 
     for module in (reactions, home, forms):
         module.register(Recorder(), ctx=None)
-    for module in (actions, commands):
-        module.register(Recorder(), ctx=None, sender=None)
+    for module, more in ((actions, {}), (commands, {"reports": None})):
+        module.register(Recorder(), ctx=None, sender=None, **more)
     assert set(manifest()["settings"]["event_subscriptions"]["bot_events"]) == handled
 
 
