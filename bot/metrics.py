@@ -52,7 +52,7 @@ class Metrics:
         )
         self.time_to_decision = Histogram(
             "leeway_time_to_decision_seconds",
-            "From proposal to grant",
+            "From proposal to grant, in working time (the policy's working_hours, if any)",
             ["tier"],
             registry=self.registry,
             buckets=(0.5, 10, 60, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600),

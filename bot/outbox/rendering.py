@@ -155,7 +155,8 @@ def _request(message: OutboxMessage, read: Reader) -> Delivery:
     proposal = read.proposal(message)
     if proposal.status != Status.PENDING:
         raise Drop("the request was closed before it was posted")
-    return _post(message, views.request(proposal, read.asked(proposal), case_url=read.policy().case_url))
+    policy = read.policy()
+    return _post(message, views.request(proposal, read.asked(proposal), case_url=policy.case_url, hours=policy.hours))
 
 
 def _posted_request(proposal: Proposal, read: Reader) -> tuple[str, str]:
@@ -168,7 +169,8 @@ def _posted_request(proposal: Proposal, read: Reader) -> tuple[str, str]:
 def _request_update(message: OutboxMessage, read: Reader) -> Delivery:
     proposal = read.proposal(message)
     channel, ts = _posted_request(proposal, read)
-    rendered = views.request(proposal, read.asked(proposal), case_url=read.policy().case_url)
+    policy = read.policy()
+    rendered = views.request(proposal, read.asked(proposal), case_url=policy.case_url, hours=policy.hours)
     return Delivery("chat.update", {"channel": channel, "ts": ts, **rendered.as_kwargs()})
 
 

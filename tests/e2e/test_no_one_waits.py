@@ -167,6 +167,8 @@ def test_time_to_decision_counts_only_working_hours(
         (decision,) = bot.posts_to("C0DEC")
         fields = [f["text"] for b in decision["blocks"] for f in b.get("fields", [])]
         assert "*Time to decision*\n7 min" in fields
+        (updated,) = [c.args for c in bot.api.calls_to("chat.update") if c.ok and c.args.get("ts") == request["ts"]]
+        assert "agreed by <@U0BEN> in 7 min." in json.dumps(updated["blocks"])
         with bot.session() as session:
             assert session.scalars(select(Decision.seconds_to_decision)).all() == [7 * 60]
     finally:

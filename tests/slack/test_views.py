@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 from bot import services
 from bot.core.lifecycle import Status
 from bot.core.policy import Tier
+from bot.core.timing import WorkingHours, parse_days, zone
 from bot.core.vocabulary import ReviewOutcome
 from bot.slack import ids, views
 from bot.slack.views.markup import SECTION_LIMIT, rendered_section, section
@@ -164,3 +165,17 @@ def test_a_grant_within_ones_own_authority_reads_as_the_models_render_it() -> No
     assert first == section(message.as_kwargs()["blocks"][0]["text"]["text"]).to_dict()
     assert "Granted — go ahead." in first["text"]["text"]
     assert rest == list(outcome_blocks(granted.id))
+
+
+def test_a_decision_made_wholly_outside_working_hours_says_so_rather_than_instantly() -> None:
+    hours = WorkingHours(tz=zone("UTC"), days=parse_days("mon-fri"), opens=time(9), closes=time(18))
+    saturday = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    weekend = make_proposal(
+        status=Status.GRANTED, decided_by="U0BEN", created_at=saturday, decided_at=saturday + timedelta(hours=3)
+    )
+    for message in (views.decision(weekend, hours=hours), views.request(weekend, hours=hours)):
+        shown = json.dumps(message.as_kwargs()["blocks"])
+        assert "outside working hours" in shown
+        assert "instantly" not in shown
+    # Without working hours, the clock is all there is: the same three hours.
+    assert "3 h" in json.dumps(views.decision(weekend).as_kwargs()["blocks"])

@@ -80,11 +80,18 @@ def _on_behalf(proposal: Proposal) -> ContextBlock | None:
     return ContextBlock(elements=[MarkdownTextObject(text=said)])
 
 
-def request(proposal: Proposal, asked_before: Sequence[str] = (), *, case_url: str | None = None) -> Message:
-    """`case_url`: the policy's template, which links the case (see bot.core.links)."""
+def request(
+    proposal: Proposal,
+    asked_before: Sequence[str] = (),
+    *,
+    case_url: str | None = None,
+    hours: WorkingHours | None = None,
+) -> Message:
+    """`case_url`: the policy's template, which links the case (see bot.core.links); `hours`:
+    the policy's working hours, which the time a decision took counts."""
     status = proposal.status
     if status == Status.GRANTED:
-        return _request_granted(proposal, case_url)
+        return _request_granted(proposal, case_url, hours)
     if status != Status.PENDING:
         return _request_closed(proposal, case_url)
     if proposal.proposer is None:
@@ -174,9 +181,22 @@ def _customer_request(proposal: Proposal, asked_before: Sequence[str], case_url:
     return Message(text=text, blocks=blocks)
 
 
-def _request_granted(proposal: Proposal, case_url: str | None) -> Message:
-    took = duration(seconds_between(proposal.created_at, proposal.decided_at))
-    when = took if took == "instantly" else f"in {took}"
+def decision_took(proposal: Proposal, hours: WorkingHours | None) -> str:
+    """How long a proposal took to be decided, in working time, as its decision's record counts
+    it; one decided wholly outside working hours says so, rather than "instantly"."""
+    decided = proposal.decided_at or proposal.created_at
+    working = working_seconds_between(proposal.created_at, decided, hours)
+    if working == 0 and hours is not None and seconds_between(proposal.created_at, decided) > 0:
+        return OUTSIDE_HOURS
+    return duration(working)
+
+
+OUTSIDE_HOURS = "outside working hours"
+
+
+def _request_granted(proposal: Proposal, case_url: str | None, hours: WorkingHours | None) -> Message:
+    took = decision_took(proposal, hours)
+    when = took if took in ("instantly", OUTSIDE_HOURS) else f"in {took}"
     by = (
         "taken up and granted within their own authority"
         if proposal.decided_by == proposal.proposer
@@ -190,13 +210,18 @@ def _request_granted(proposal: Proposal, case_url: str | None) -> Message:
         line = (
             f":white_check_mark: *Granted*: <@{proposal.proposer}> took up the customer's request for "
             f"{what(proposal)} for case *{case(proposal, case_url)}* and granted it within their own authority"
-            + (" at once." if took == "instantly" else f", {took} after it came in.")
+            + (" at once." if took == "instantly" else f", {_waited(proposal)} after it came in.")
         )
     return Message(
         text=f"Granted: {escape(proposal.remedy_label)} {amount_of(proposal)} for case "
         f"{escape(proposal.case_ref)}, {by}",
         blocks=[section(line), _facts(proposal, case_url=case_url)],
     )
+
+
+def _waited(proposal: Proposal) -> str:
+    """The customer's wait, by the clock: what they lived through, working hours or not."""
+    return duration(seconds_between(proposal.created_at, proposal.decided_at))
 
 
 def _request_closed(proposal: Proposal, case_url: str | None) -> Message:
@@ -262,7 +287,7 @@ def decision(proposal: Proposal, *, case_url: str | None = None, hours: WorkingH
     the decision's own record does."""
     if proposal.tier == Tier.CUSTOMER:
         return _self_served_decision(proposal, case_url)
-    seconds = working_seconds_between(proposal.created_at, proposal.decided_at or proposal.created_at, hours)
+
     alone = proposal.tier == Tier.ALONE
     agreed = "decided alone, within their own authority" if alone else f"<@{proposal.decided_by}>"
     fields = [
@@ -272,7 +297,7 @@ def decision(proposal: Proposal, *, case_url: str | None = None, hours: WorkingH
         MarkdownTextObject(text=f"*Amount*\n{amount_of(proposal)}"),
         MarkdownTextObject(text=f"*Case*\n{case(proposal, case_url)}"),
         MarkdownTextObject(text=f"*Tier*\n{Tier(proposal.tier)}"),
-        MarkdownTextObject(text=f"*Time to decision*\n{duration(seconds)}"),
+        MarkdownTextObject(text=f"*Time to decision*\n{decision_took(proposal, hours)}"),
     ]
     if proposal.customer_fair is not None:
         fields.append(

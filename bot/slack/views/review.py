@@ -17,6 +17,15 @@ from storage.models import Decision, Proposal
 # --- decisions to review ---------------------------------------------------------------------
 
 
+def _decided(proposal: Proposal, decision: Decision) -> str:
+    """How long it took, in working time as its record counts it."""
+    if decision.seconds_to_decision:
+        return f"decided in {duration(decision.seconds_to_decision)}"
+    if decision.granted_at > proposal.created_at:  # it waited, but only outside working hours
+        return "decided outside working hours"
+    return "decided at once"
+
+
 def _review_item(proposal: Proposal, decision: Decision, case_url: str | None) -> list[Block]:
     agreed = Tier.ALONE if decision.agreed_by is None else f"with <@{decision.agreed_by}>"
     fair = (
@@ -26,7 +35,7 @@ def _review_item(proposal: Proposal, decision: Decision, case_url: str | None) -
     )
     line = (
         f"<@{proposal.proposer}> · {what(proposal)} · case *{case(proposal, case_url)}* · {agreed} · "
-        f"decided in {duration(decision.seconds_to_decision)}{fair}\n{quote(proposal.summary)}"
+        f"{_decided(proposal, decision)}{fair}\n{quote(proposal.summary)}"
     )
     return [
         section(line),
