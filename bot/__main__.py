@@ -83,6 +83,7 @@ def _run(settings: Settings) -> int:
         signal.signal(signum, _exit_cleanly)
     try:
         leeway.serve_metrics_port()
+        freeze_startup_heap()  # before the start's jobs run, so what they leave isn't frozen
         leeway.start_background()
         if settings.slack_app_token is not None:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -91,7 +92,6 @@ def _run(settings: Settings) -> int:
             SocketModeHandler(leeway.bolt, settings.slack_app_token.get_secret_value()).start()  # type: ignore[no-untyped-call]
         else:
             log.info("Leeway is listening on http://%s:%s/slack/events", settings.host, settings.port)
-            freeze_startup_heap()
             make_server(
                 leeway.asgi(),
                 host=settings.host,
