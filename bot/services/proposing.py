@@ -25,7 +25,6 @@ from bot.services.routing import Around
 from storage import batch, db, queries
 from storage.alone_grants import add_alone_grants
 from storage.batch import NewProposal, Rows
-from storage.models import Proposal
 from storage.queries.asking import before_asking
 
 __all__ = ["draft_again", "propose", "tier_in_case", "write_alone_grants", "write_on_cases", "write_request"]
@@ -177,12 +176,13 @@ def write_on_cases(ctx: Context, items: Sequence[OnItsCase]) -> list[Counted]:
         routed = any(item.new.tier is not Tier.ALONE or item.remedy.alone_budget is None for item in items)
         queries.lock_cases(session, cases=cases, and_routing=routed)
         now = ctx.clock()
+        people = dict.fromkeys(person for item in items for person in item.roster.everyone())
         read = before_asking(
             session,
             cases=cases,
             since=now - ctx.policy.case_window,
             keys={item.new.source_key for item in items if item.new.source_key},
-            people=dict.fromkeys(person for item in items for person in item.roster.everyone()),
+            people=people,
             now=now,
         )
         so_far = dict(zip(cases, read.so_far, strict=True))
@@ -208,7 +208,6 @@ def write_on_cases(ctx: Context, items: Sequence[OnItsCase]) -> list[Counted]:
                 continue
             if around is None:  # whom to ask: read under the routing lock
                 queries.lock_routing(session)
-                people = dict.fromkeys(person for each in items for person in each.roster.everyone())
                 around = Around.read(session, people=people, now=now)
             new = replace(new, tier=tier)
             asked = around.whom_to_ask(tier=tier, roster=item.roster, proposer=new.proposer, named=item.draft.peer)
@@ -222,7 +221,7 @@ def write_on_cases(ctx: Context, items: Sequence[OnItsCase]) -> list[Counted]:
         ids = batch.add_proposals(session.connection(), [each.row for each in written])
         frozen = []
         for each, proposal_id in zip(written, ids, strict=True):
-            proposal = Proposal(id=proposal_id, **each.row.values())
+            proposal = batch.as_written(proposal_id, each.row.values())
             if each.row.asked is None:
                 counted[each.place] = Counted(Granted(proposal))
                 continue

@@ -112,7 +112,7 @@ def take_up_in(
     )
     queries.add_event(session, proposal_id=proposal.id, at=now, kind=Event.ASKED, actor=None, detail={"asked": asked})
     if lately is not None:  # how the team granted it lately, frozen now as for any request
-        queries.set_precedent(session, proposal_id=proposal.id, count=lately.granted, median=lately.median)
+        queries.set_precedents(session, [(proposal.id, lately.granted, lately.median)])
         records.mark(proposal, precedent_count=lately.granted, precedent_median=lately.median)
     records.owe_request_update(session, ctx, proposal_id=proposal.id, at=now)
     ctx.metrics.outcome(tier, "asked")

@@ -35,7 +35,6 @@ from storage.queries.encouragement import (
     people,
     proposed_since,
     recent_alone_grants,
-    set_precedent,
     set_precedents,
     stop_nudges,
 )
@@ -199,7 +198,6 @@ __all__ = [
     "rolled_through",
     "set_away",
     "set_back",
-    "set_precedent",
     "set_precedents",
     "set_proposal",
     "set_request_message",

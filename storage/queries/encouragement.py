@@ -68,15 +68,8 @@ def granted_since_kept(
     return int(counts[0]), int(counts[1]), newest_amounts
 
 
-def set_precedent(session: Session, *, proposal_id: int, count: int, median: Decimal | None) -> None:
-    updated(
-        session,
-        update(Proposal).where(Proposal.id == proposal_id).values(precedent_count=count, precedent_median=median),
-    )
-
-
 def set_precedents(session: Session, rows: Sequence[tuple[int, int, Decimal | None]]) -> None:
-    """`set_precedent` for several proposals, (id, count, median) each, in one statement
+    """Freeze the precedent each request carries, (id, count, median) each: one statement
     executed for every row (a round trip in all, with psycopg's pipeline)."""
     if rows:
         params = [{"of": proposal_id, "count": count, "median": median} for proposal_id, count, median in rows]
