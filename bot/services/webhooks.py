@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.core.lifecycle import Status
-from bot.core.policy import Tier
+from bot.core.policy import Tier, Webhook
 from bot.core.vocabulary import CustomerOutcome, OutboxKind, Via, WebhookEvent
 from bot.core.webhooks import EVENT_ID_PREFIX, event_document, money, timestamp
 from bot.services.context import Context
@@ -57,7 +57,7 @@ def owe(
 def event_rows(ctx: Context, event: WebhookEvent, data: dict[str, Any], *, at: datetime) -> tuple[OutboxRow, ...]:
     """The outbox rows `event` owes, for a write that adds them itself (a new proposal's rows).
     Every endpoint gets the same event id, so a system behind two of them can tell it is one."""
-    subscribed = [webhook for webhook in ctx.policy.webhooks if event in webhook.events]
+    subscribed = subscribed_to(ctx, event)
     if not subscribed:
         return ()
     document = event_document(event_id=new_event_id(), event=event, created=at, data=data)
@@ -65,6 +65,11 @@ def event_rows(ctx: Context, event: WebhookEvent, data: dict[str, Any], *, at: d
         outbox_row(kind=OutboxKind.WEBHOOK, channel=webhook.key, at=at, detail={"event": document})
         for webhook in subscribed
     )
+
+
+def subscribed_to(ctx: Context, event: WebhookEvent) -> list[Webhook]:
+    """The endpoints that want `event`: with none, there is nothing to describe."""
+    return [webhook for webhook in ctx.policy.webhooks if event in webhook.events]
 
 
 def new_event_id() -> str:
@@ -81,8 +86,8 @@ def granted_rows(
     ctx: Context, facts: Proposal | NewProposal, *, tier: Tier, approver: str | None, via: Via, at: datetime
 ) -> tuple[OutboxRow, ...]:
     """A grant's events, as rows for the write that records the grant (any tier)."""
-    if not any(WebhookEvent.GRANTED in webhook.events for webhook in ctx.policy.webhooks):
-        return ()  # no endpoint wants it: nothing to describe (every grant comes here)
+    if not subscribed_to(ctx, WebhookEvent.GRANTED):
+        return ()  # every grant comes here: with no endpoint for it, describe nothing
     proposal_id = facts.id if isinstance(facts, Proposal) else None
     data = proposal_data(
         facts, proposal_id=proposal_id, status=Status.GRANTED, tier=tier, decided_at=at, decided_by=approver, via=via
