@@ -148,10 +148,10 @@ def _evidence_rows(
     # Places count from 1: the median is the lower middle one; the covering amount the first
     # that, with those below it, makes COVERING of them (integer arithmetic: the same on both).
     share = Fraction(str(COVERING))
-    median_place = (n - 1) // 2 + 1
-    covering_place = (n * share.numerator + share.denominator - 1) // share.denominator
+    median_place = ((n - 1) // 2 + 1).label("median_place")
+    covering_place = ((n * share.numerator + share.denominator - 1) // share.denominator).label("covering_place")
     rows = session.execute(
-        select(numbered)
+        select(numbered, median_place, covering_place)
         .where(*enough, (numbered.c.place == median_place) | (numbered.c.place == covering_place))
         .order_by(*(numbered.c[name] for name in names), numbered.c.place)
     ).all()
@@ -169,10 +169,9 @@ def _evidence_rows(
             median=Decimal(0),
             covering=Decimal(0),
         )
-        place = int(row.place)
-        if place == (decisions - 1) // 2 + 1:
+        if row.place == row.median_place:
             evidence = replace(evidence, median=row.amount)
-        if place == -(-decisions * share.numerator // share.denominator):
+        if row.place == row.covering_place:
             evidence = replace(evidence, covering=row.amount)
         found[key] = evidence
     return [(person, evidence) for (person, _, _), evidence in found.items()]
