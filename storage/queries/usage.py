@@ -93,12 +93,11 @@ def tallies_between(session: Session, *, start: datetime, end: datetime) -> Tall
         .where(window, Decision.agreed_by.is_not(None), Proposal.tier != Tier.ALONE)
         .group_by(Decision.agreed_by, Proposal.unit)
     )
-    step = _STEP
     times = session.execute(
-        select(Proposal.proposer, step, func.count())
+        select(Proposal.proposer, _STEP, func.count())
         .join(Decision, Decision.proposal_id == Proposal.id)
         .where(window, by_agent, Proposal.proposer.is_not(None))
-        .group_by(Proposal.proposer, step)
+        .group_by(Proposal.proposer, _STEP)
     )
     return Tallies(
         _tallies(decided) + _tallies(agreed),

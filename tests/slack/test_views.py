@@ -15,7 +15,7 @@ from bot.core.policy import Tier
 from bot.core.timing import WorkingHours, parse_days, zone
 from bot.core.vocabulary import ReviewOutcome
 from bot.slack import ids, views
-from bot.slack.views.markup import SECTION_LIMIT, rendered_section, section
+from bot.slack.views.markup import SECTION_LIMIT, rendered_section, section, time_taken
 from bot.slack.views.outcomes import outcome_blocks
 from storage.models import Proposal
 from tests.policies import DECISIONS, KUDOS, REQUESTS, team_policy
@@ -179,3 +179,16 @@ def test_a_decision_made_wholly_outside_working_hours_says_so_rather_than_instan
         assert "instantly" not in shown
     # Without working hours, the clock is all there is: the same three hours.
     assert "3 h" in json.dumps(views.decision(weekend).as_kwargs()["blocks"])
+
+
+@pytest.mark.parametrize(
+    ("working", "waited", "shown"),
+    [
+        (0, 0, "instantly"),
+        (0, 3 * 3600, "outside working hours"),  # a Saturday's wait, no working time in it
+        (420, 62 * 3600, "7 min"),  # Friday night to 09:07 on Monday
+        (420, 420, "7 min"),
+    ],
+)
+def test_the_time_a_decision_took_is_its_working_time(working: int, waited: int, shown: str) -> None:
+    assert time_taken(working, waited_seconds=waited) == shown

@@ -120,6 +120,15 @@ def seconds_between(start: datetime, end: datetime | None) -> int:
     return max(0, int(((end or start) - start).total_seconds()))
 
 
+OUTSIDE_HOURS = "outside working hours"
+
+
+def time_taken(working_seconds: int, *, waited_seconds: int) -> str:
+    """How long a decision took, in working time (`working_seconds`) out of the wait by the clock
+    (`waited_seconds`): one that waited only outside working hours says so, not "instantly"."""
+    return OUTSIDE_HOURS if working_seconds == 0 and waited_seconds > 0 else duration(working_seconds)
+
+
 def limits_line(remedy: Remedy, policy: Policy) -> str:
     """ "Refund: on your own up to *$50* · with a peer up to *$150* · with a lead up to *$500*"."""
     parts = []

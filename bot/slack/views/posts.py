@@ -14,6 +14,7 @@ from bot.core.vocabulary import RequestedBy
 from bot.slack import ids
 from bot.slack.views.encouragement import precedent_line, tell_customer_line
 from bot.slack.views.markup import (
+    OUTSIDE_HOURS,
     Message,
     amount_of,
     case,
@@ -22,6 +23,7 @@ from bot.slack.views.markup import (
     quote,
     seconds_between,
     section,
+    time_taken,
     unlinked,
     what,
 )
@@ -182,16 +184,10 @@ def _customer_request(proposal: Proposal, asked_before: Sequence[str], case_url:
 
 
 def decision_took(proposal: Proposal, hours: WorkingHours | None) -> str:
-    """How long a proposal took to be decided, in working time, as its decision's record counts
-    it; one decided wholly outside working hours says so, rather than "instantly"."""
+    """How long a proposal took to be decided, in working time, as its decision's record counts it."""
     decided = proposal.decided_at or proposal.created_at
     working = working_seconds_between(proposal.created_at, decided, hours)
-    if working == 0 and hours is not None and seconds_between(proposal.created_at, decided) > 0:
-        return OUTSIDE_HOURS
-    return duration(working)
-
-
-OUTSIDE_HOURS = "outside working hours"
+    return time_taken(working, waited_seconds=seconds_between(proposal.created_at, decided))
 
 
 def _request_granted(proposal: Proposal, case_url: str | None, hours: WorkingHours | None) -> Message:
@@ -287,7 +283,6 @@ def decision(proposal: Proposal, *, case_url: str | None = None, hours: WorkingH
     the decision's own record does."""
     if proposal.tier == Tier.CUSTOMER:
         return _self_served_decision(proposal, case_url)
-
     alone = proposal.tier == Tier.ALONE
     agreed = "decided alone, within their own authority" if alone else f"<@{proposal.decided_by}>"
     fields = [

@@ -11,7 +11,19 @@ from bot.core.policy import Tier, format_amount
 from bot.core.usage import AgentUsage, OutcomeCount, UsageReport
 from bot.services.review import REVIEW_COUNTED_UP_TO
 from bot.slack import ids
-from bot.slack.views.markup import Message, case, chunks, duration, escape, quote, section, what
+from bot.slack.views.markup import (
+    OUTSIDE_HOURS,
+    Message,
+    case,
+    chunks,
+    duration,
+    escape,
+    quote,
+    seconds_between,
+    section,
+    time_taken,
+    what,
+)
 from storage.models import Decision, Proposal
 
 # --- decisions to review ---------------------------------------------------------------------
@@ -19,11 +31,11 @@ from storage.models import Decision, Proposal
 
 def _decided(proposal: Proposal, decision: Decision) -> str:
     """How long it took, in working time as its record counts it."""
-    if decision.seconds_to_decision:
-        return f"decided in {duration(decision.seconds_to_decision)}"
-    if decision.granted_at > proposal.created_at:  # it waited, but only outside working hours
-        return "decided outside working hours"
-    return "decided at once"
+    waited = seconds_between(proposal.created_at, decision.granted_at)
+    took = time_taken(decision.seconds_to_decision, waited_seconds=waited)
+    if took == OUTSIDE_HOURS:
+        return f"decided {took}"
+    return "decided at once" if decision.seconds_to_decision == 0 else f"decided in {took}"
 
 
 def _review_item(proposal: Proposal, decision: Decision, case_url: str | None) -> list[Block]:
