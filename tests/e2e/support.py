@@ -4,13 +4,14 @@ Slack that checks every Web API call against Slack's own spec."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -136,3 +137,14 @@ def instances(
         for instance in started:
             instance.server.stop()
             instance.leeway.close()
+
+
+def logged(caplog: pytest.LogCaptureFixture, wanted: Callable[[str], bool], within: float = 5.0) -> bool:
+    """Whether a line saying what was committed has been logged; a line follows its commit, so give it a moment."""
+    deadline = time.monotonic() + within
+    while True:
+        if any(wanted(record.getMessage()) for record in caplog.records):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
