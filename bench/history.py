@@ -333,12 +333,29 @@ def memory(idle: dict[int, tuple[float, float]], now: dict[int, tuple[float, flo
     """Each process's memory after start (VmRSS) and its peak since (VmHWM), and the goal."""
     pids = list(idle)  # the process started first, then its workers
     growth = max((now[p][1] - idle[p][0] for p in pids if p in now), default=0.0)
-    names = ["the process started", *(f"worker {i}" for i in range(1, len(pids)))]
+    names = ["the process started", *_names(pids[1:])]
     each = " · ".join(
         f"{name} {idle[p][0]:,.0f} → peak {now.get(p, idle[p])[1]:,.0f} MiB"
         for name, p in zip(names, pids, strict=True)
     )
     return f"{each} · goal every peak within 50 MiB of its idle: {met(growth <= 50)} (at most +{growth:,.0f} MiB)"
+
+
+def _names(pids: list[int]) -> Iterator[str]:
+    """What each of the bot's other processes is: a worker, a reports process, or
+    multiprocessing's resource tracker, numbered in the order found."""
+    counts: dict[str, int] = {}
+    for pid in pids:
+        try:
+            comm = Path(f"/proc/{pid}/comm").read_text().strip()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            comm, cmdline = "", b""
+        kind = "reports" if comm == "leeway-reports" else "tracker" if b"resource_tracker" in cmdline else "worker"
+        counts[kind] = counts.get(kind, 0) + 1
+        yield {"reports": "reports process", "tracker": "resource tracker", "worker": "worker"}[kind] + (
+            f" {counts[kind]}"
+        )
 
 
 def rate_and_tail(run: dict[str, float]) -> str:

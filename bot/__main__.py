@@ -168,20 +168,9 @@ def _die_with_supervisor() -> None:
     """The supervisor stops its workers on every way out but being killed outright (kill -9, the
     out-of-memory killer). Then go as abruptly, rather than serve and send on unsupervised: to
     whoever runs it, Leeway is one process."""
-    import multiprocessing
-    import multiprocessing.connection
-    import os
-    import threading
+    from bot.background import die_with_parent
 
-    supervisor = multiprocessing.parent_process()
-    if supervisor is None:
-        return
-
-    def watch() -> None:
-        multiprocessing.connection.wait([supervisor.sentinel])
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    threading.Thread(target=watch, name="leeway-supervisor-watch", daemon=True).start()
+    die_with_parent()
 
 
 def _configure_logging(level: str, form: str) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, text
 
 from bot import jobs, services
 from bot.api import ApiSettings, create_api
-from bot.background import Background
+from bot.background import Apart, Background
 from bot.clock import Clock, system_clock
 from bot.core.policy import Policy
 from bot.metrics import Metrics, MetricsServer
@@ -33,6 +33,7 @@ from bot.policy_file import PolicyError, load_policy, webhook_secrets
 from bot.roster import RosterDirectory, RosterError
 from bot.services.encouragement import KEEP_COUNTS_EVERY
 from bot.settings import Settings
+from bot.slack import reports_process
 from bot.slack.app import build_app
 from bot.slack.installation import Installation
 from bot.web import LeewayASGI
@@ -69,6 +70,7 @@ class Leeway:
         self.sender.start()
         self.webhooks.start()
         self.scheduler.start()
+        self.reports.start()
 
     def serve_metrics_port(self) -> None:
         """METRICS_PORT, if set: one process serves it, for all the workers on this machine."""
@@ -256,7 +258,8 @@ def _assemble(
         metrics=metrics,
         limits_refresh_seconds=settings.limits_refresh_seconds,
     )
-    reports = Background()
+    # The usage reports' process reads the same database, with the policy as the file has it.
+    reports = Background(Apart(f"{reports_process.__name__}:start", settings.database_url, policy))
     bolt = build_app(
         client=client,
         reports=reports,

@@ -86,7 +86,7 @@ from bot.services.review import (
 )
 from bot.services.routing import expire_due, reroute_due
 from bot.services.taking import take_up
-from bot.services.usage import roll_up_usage, usage, usage_between
+from bot.services.usage import roll_up_usage, usage_between, usage_window
 
 __all__ = [
     "REVIEW_COUNTED_UP_TO",
@@ -163,8 +163,8 @@ __all__ = [
     "tell_outcome",
     "to_review",
     "trust_for",
-    "usage",
     "usage_between",
+    "usage_window",
     "weekly_sent",
     "welcome_due",
     "withdraw",

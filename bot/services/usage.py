@@ -81,11 +81,13 @@ def whole_days(ctx: Context, session: Session, *, first: date, stop: date) -> Ta
     return found
 
 
-def usage(ctx: Context, *, user: str, days: int) -> UsageReport | Refused:
+def usage_window(ctx: Context, *, user: str, days: int) -> tuple[datetime, datetime] | Refused:
+    """The span (start, end] of a lead's `/remedy usage` for the last `days`, ending now; its
+    report is `usage_between` over it (read in the reports process)."""
     if not ctx.roster().is_lead(user):
         return Refused(ONLY_LEADS_USAGE)
     end = ctx.clock()
-    return usage_between(ctx, start=end - timedelta(days=days), end=end)
+    return end - timedelta(days=days), end
 
 
 def roll_up_usage(ctx: Context) -> int:

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy import text as sql
 from uvicorn.config import STARTUP_FAILURE
 
+from bot.background import NAME as REPORTS_PROCESS
 from bot.standin import SlackDriver, StandInSlack
 from bot.standin.driver import Reply, sign
 from tests.policies import TEAM_POLICY
@@ -477,7 +478,36 @@ def workers_of(process: subprocess.Popen[str]) -> list[int]:
     if not children.exists():
         pytest.skip("needs Linux's /proc to see the worker processes")
     pids = [int(pid) for pid in children.read_text().split()]
-    return [pid for pid in pids if "spawn_main" in _cmdline(pid)]
+    return [pid for pid in pids if "spawn_main" in _cmdline(pid) and _name(pid) != REPORTS_PROCESS]
+
+
+def reports_processes_of(*pids: int) -> list[int]:
+    """The reports processes (bot.background) the given processes started."""
+    found = []
+    for pid in pids:
+        for thread in Path(f"/proc/{pid}/task").glob("*"):  # whichever thread started it
+            try:
+                children = (thread / "children").read_text().split()
+            except OSError:
+                continue  # already gone
+            found += [int(child) for child in children if _name(int(child)) == REPORTS_PROCESS]
+    return found
+
+
+def wait_for_reports_processes(*pids: int, count: int, timeout: float = 30) -> list[int]:
+    """Started at start, beside the sender and the schedule: named once set up."""
+    deadline = time.monotonic() + timeout
+    while len(found := reports_processes_of(*pids)) < count and time.monotonic() < deadline:
+        time.sleep(0.1)  # polling processes we started
+    assert len(found) == count, found
+    return found
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 def _cmdline(pid: int) -> str:
@@ -582,12 +612,14 @@ def test_one_worker_is_todays_single_process(
     process, driver, _ = start_process(slack, database_url, tmp_path, WEB_CONCURRENCY="1")
     try:
         assert "Granted" in driver.command("U0ANA", "refund 20 #1 x").json["text"]
-        assert workers_of(process) == []  # it serves Slack itself
+        (reports,) = wait_for_reports_processes(process.pid, count=1)  # it reads usage reports beside it
+        assert workers_of(process) == []  # and serves Slack itself
     finally:
         stop_all(process)
         wipe(engine)
         slack.reset()
     assert process.returncode == 0
+    assert not alive(reports)  # stopped with it
 
 
 def test_two_workers_share_the_port_and_sigterm_stops_both_gracefully(
@@ -601,6 +633,7 @@ def test_two_workers_share_the_port_and_sigterm_stops_both_gracefully(
     second = None
     try:
         workers = wait_for_workers(process, 2)
+        reports = wait_for_reports_processes(*workers, count=2)  # one each; none for the supervisor
         port = int(base.rsplit(":", 1)[1])
         # Commands at once from several senders: each is granted, and recorded, whichever
         # worker takes it (on SQLite, two processes writing to one file).
@@ -620,7 +653,7 @@ def test_two_workers_share_the_port_and_sigterm_stops_both_gracefully(
         assert "Granted" in answer
         _, log = process.communicate(timeout=30)
         assert process.returncode == 0
-        assert not any(alive(pid) for pid in workers)  # both stopped with it
+        assert not any(alive(pid) for pid in workers + reports)  # both stopped with it, and their reports processes
         records = [json.loads(line) for line in log.splitlines() if line.strip()]  # JSON, workers' lines too
         started = {r["message"] for r in records if r["message"].startswith("Started server process")}
         assert len(started) == 2, started
@@ -651,6 +684,7 @@ def test_kill_9_takes_the_workers_with_it(
     process, _, base = start_process(slack, database_url, tmp_path, WEB_CONCURRENCY="2")
     try:
         workers = wait_for_workers(process, 2)
+        workers += wait_for_reports_processes(*workers, count=2)
         process.kill()
         process.wait(timeout=10)
         deadline = time.monotonic() + 10

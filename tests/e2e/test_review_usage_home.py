@@ -317,7 +317,7 @@ def test_a_report_that_fails_says_so_instead_of_leaving_the_lead_waiting(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(services, "usage", broken)
+    monkeypatch.setattr(services, "usage_window", broken)  # a failure in the reports process: test_background
     caplog.set_level(logging.ERROR, logger="leeway.slack")
     said = report(bot, "U0LEE", "usage 30d")["text"]
     assert "Something went wrong on Leeway's side (ref" in said

@@ -32,6 +32,7 @@ from bot.core.parsing import (
 from bot.core.subcommands import LimitCommand, LimitsHistory, Outcome, ResetLimits, SetLimit, Trust
 from bot.outbox import Sender
 from bot.slack import views
+from bot.slack.reports_process import usage_message, usage_reply
 
 COMMAND = "/remedy"
 
@@ -132,21 +133,25 @@ def register(app: App, ctx: services.Context, sender: Sender, reports: Backgroun
         if not sender.open_view(trigger_id=command["trigger_id"], view=form):
             services.tell(ctx, user=command["user_id"], text=views.FORM_DID_NOT_OPEN)
 
-    def report(parsed: Review | Usage | Trust, user: str) -> views.Message:
+    def report(parsed: Review | Trust, user: str) -> views.Message:
         if isinstance(parsed, Trust):
             suggestions = services.trust_for(ctx, user=user)
             if isinstance(suggestions, services.Refused):
                 return views.outcome_words(suggestions, ctx.policy)
             return views.trust_message(suggestions, ctx.policy)
-        if isinstance(parsed, Review):
-            queue = services.review_queue(ctx, user=user)
-            if isinstance(queue, services.Refused):
-                return views.outcome_words(queue, ctx.policy)
-            return views.review_message(*queue, case_url=ctx.policy.case_url)
-        usage = services.usage(ctx, user=user, days=parsed.days)
-        if isinstance(usage, services.Refused):
-            return views.outcome_words(usage, ctx.policy)
-        return views.usage_message(usage)
+        queue = services.review_queue(ctx, user=user)
+        if isinstance(queue, services.Refused):
+            return views.outcome_words(queue, ctx.policy)
+        return views.review_message(*queue, case_url=ctx.policy.case_url)
+
+    def usage_report(parsed: Usage, user: str) -> views.Message:
+        window = services.usage_window(ctx, user=user, days=parsed.days)
+        if isinstance(window, services.Refused):
+            return views.outcome_words(window, ctx.policy)
+        start, end = window
+        # The longest report: read in the reports process, off the interpreter the acks run on.
+        here = lambda: usage_reply(ctx, start=start, end=end)  # noqa: E731  # with no reports process
+        return reports.run_apart(usage_message, here=here, start=start, end=end, roster=ctx.roster())
 
     def post_report(command: dict[str, Any]) -> None:
         """The review queue or usage, after the ack, as a private reply through the outbox."""
@@ -155,7 +160,10 @@ def register(app: App, ctx: services.Context, sender: Sender, reports: Backgroun
             return
         user = command["user_id"]
         try:
-            message = reports.run(lambda: report(parsed, user))
+            if isinstance(parsed, Usage):
+                message = usage_report(parsed, user)
+            else:
+                message = reports.run(lambda: report(parsed, user))
         except Exception:
             # Bolt logs a failed lazy listener in one line, and the person would be left waiting
             # under "Counting…": log it whole, with a reference, and tell them.
