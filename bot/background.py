@@ -1,8 +1,9 @@
 """Reports are read behind the acks: one at a time, on a thread of their own, or, for the longest
 (a year's usage), in a process of their own, at a lower priority.
 
-A year's usage report is tens of milliseconds of Python; the acks beside it are a millisecond
-each. Leads asking at once take their turns rather than each taking a thread, and so a share of
+A year's usage report is about 30 ms of Python at a million proposals (a tenth of a second to
+the reply under load); the acks beside it are a millisecond each. Leads asking at once take
+their turns rather than each taking a thread, and so a share of
 the interpreter, from the acks. Even one at a time, a report on a thread holds the interpreter
 for up to its switch interval (5 ms) each time an ack's thread wants it back: with reports back
 to back, the acks' p99 more than doubled. In a process of its own a report shares no lock with
@@ -38,6 +39,7 @@ class Background:
         self._apart = apart
         self._process: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        self._closed = False
 
     def run(self, work: Callable[[], T]) -> T:
         """`work`'s result, read on the reports thread (its errors raised here)."""
@@ -69,6 +71,8 @@ class Background:
     def _process_pool(self) -> ProcessPoolExecutor:
         assert self._apart is not None
         with self._lock:
+            if self._closed:  # never a new process while this one stops
+                raise RuntimeError("the reports process is closed")
             if self._process is None:
                 self._process = ProcessPoolExecutor(
                     max_workers=1,
@@ -82,10 +86,11 @@ class Background:
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         with self._lock:
-            process, self._process = self._process, None
+            process, self._process, self._closed = self._process, None, True
         if process is not None:
-            # Waited for, so its queues are put away before this process ends, but not for ever:
-            # a report stuck past that ends with this process (`die_with_parent`).
+            # Waited for, so its queues are put away before this process ends. A report stuck past
+            # that (a database that stopped answering) still holds up this process's exit, as it
+            # did on the thread: the pool's own clean-up at exit waits for it.
             closing = threading.Thread(
                 target=process.shutdown, kwargs={"wait": True, "cancel_futures": True}, daemon=True
             )

@@ -67,6 +67,8 @@ def test_the_usage_report_is_read_in_a_process_of_its_own_set_up_once() -> None:
         assert reports.run_apart(_plus, here=lambda: 0, a=1, b=1) == 2  # a report's error ends only it
     finally:
         reports.close()
+    with pytest.raises(RuntimeError, match="closed"):  # no new process once closed
+        reports.run_apart(_plus, here=lambda: 0, a=1, b=1)
 
 
 def test_a_reports_process_that_died_is_started_again_for_the_next_report() -> None:

@@ -634,6 +634,7 @@ def test_two_workers_share_the_port_and_sigterm_stops_both_gracefully(
     try:
         workers = wait_for_workers(process, 2)
         reports = wait_for_reports_processes(*workers, count=2)  # one each; none for the supervisor
+        assert reports_processes_of(process.pid) == []
         port = int(base.rsplit(":", 1)[1])
         # Commands at once from several senders: each is granted, and recorded, whichever
         # worker takes it (on SQLite, two processes writing to one file).
