@@ -57,6 +57,7 @@ from bench.run import (  # noqa: E402
     write_bodies,
     wrk,
 )
+from bot.background import NAME as REPORTS  # noqa: E402
 from bot.standin import ApiCall, SlackDriver, StandInSlack  # noqa: E402
 
 LEAD = LEADS[0]
@@ -351,11 +352,10 @@ def _names(pids: list[int]) -> Iterator[str]:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             comm, cmdline = "", b""
-        kind = "reports" if comm == "leeway-reports" else "tracker" if b"resource_tracker" in cmdline else "worker"
+        tracker = b"resource_tracker" in cmdline
+        kind = "reports process" if comm == REPORTS else "resource tracker" if tracker else "worker"
         counts[kind] = counts.get(kind, 0) + 1
-        yield {"reports": "reports process", "tracker": "resource tracker", "worker": "worker"}[kind] + (
-            f" {counts[kind]}"
-        )
+        yield f"{kind} {counts[kind]}"
 
 
 def rate_and_tail(run: dict[str, float]) -> str:

@@ -149,6 +149,7 @@ def worker_app() -> Lifespan:
     (engine, sender, schedule, Bolt app), started and stopped with the worker."""
     from uvicorn.config import STARTUP_FAILURE
 
+    from bot.background import die_with_parent
     from bot.runtime import StartupError, build
     from bot.settings import SettingsError, load_settings
     from bot.web import Lifespan
@@ -156,21 +157,14 @@ def worker_app() -> Lifespan:
     try:
         settings = load_settings()
         _configure_logging(settings.log_level, settings.log_format)
-        _die_with_supervisor()
+        # The supervisor stops its workers on every way out but being killed outright (kill -9,
+        # the out-of-memory killer). Then go as abruptly: to whoever runs it, Leeway is one process.
+        die_with_parent()
         leeway = build(settings, apply_migrations=False)  # applied before the workers started
     except (SettingsError, StartupError) as error:
         logging.getLogger("leeway").error("a worker could not start: %s", error)
         sys.exit(STARTUP_FAILURE)
     return Lifespan(leeway.asgi(), start=leeway.start_background, stop=leeway.close)
-
-
-def _die_with_supervisor() -> None:
-    """The supervisor stops its workers on every way out but being killed outright (kill -9, the
-    out-of-memory killer). Then go as abruptly, rather than serve and send on unsupervised: to
-    whoever runs it, Leeway is one process."""
-    from bot.background import die_with_parent
-
-    die_with_parent()
 
 
 def _configure_logging(level: str, form: str) -> None:

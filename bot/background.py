@@ -35,7 +35,7 @@ class Background:
     """`apart`: how the reports process is set up (None: every report on the thread)."""
 
     def __init__(self, apart: Apart | None = None) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leeway-reports")
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=NAME)
         self._apart = apart
         self._process: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -51,17 +51,14 @@ class Background:
         reports thread. A process that died (killed, out of memory) is started again, once a call."""
         if self._apart is None:
             return self.run(here)
-        for last_try in (False, True):
-            process = self._process_pool()
-            try:
-                return process.submit(work, **kwargs).result()
-            except BrokenProcessPool:
-                with self._lock:
-                    if self._process is process:
-                        self._process = None
-                if last_try:
-                    raise
-        raise AssertionError("unreachable")
+        process = self._process_pool()
+        try:
+            return process.submit(work, **kwargs).result()
+        except BrokenProcessPool:
+            with self._lock:
+                if self._process is process:  # not one another report started meanwhile
+                    self._process = None
+        return self._process_pool().submit(work, **kwargs).result()
 
     def start(self) -> None:
         """Start the reports process now, so the first report doesn't wait for it to start."""
