@@ -51,7 +51,6 @@ def step_of(statement: str) -> str:
         ("source_key IN", "recorded before?"),
         ("INSERT INTO proposal", "the write (one statement)"),
         ("count(*)", "the precedent (read before the locks)"),
-        ("UPDATE proposal SET precedent", "the precedent, frozen on the request"),
     ):
         if marker in statement:
             return name

@@ -1,7 +1,7 @@
-"""What one alone-tier proposal costs Leeway in CPU, in one process, without HTTP.
+"""What one alone-tier (or peer-tier) proposal costs Leeway in CPU, in one process, without HTTP.
 
     python bench/cpu.py [--database sqlite|postgresql] [--proposals 3000] [--concurrency 8]
-                        [--profile FILE.pstats] [--cases distinct|shared]
+                        [--profile FILE.pstats] [--cases distinct|shared] [--tier alone|peer]
 
 Leeway is built as `python -m bot run` builds it, against the stand-in Slack, and its ASGI app
 is called directly with signed `/remedy` proposals, `--concurrency` at a time (as uvicorn would
@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from run import AGENTS, POLICY, SECRET, reset_database  # noqa: E402
 
 
-def requests(count: int, *, shared: bool, tag: str) -> list[tuple[dict[str, Any], bytes]]:
+def requests(count: int, *, shared: bool, tag: str, amount: int = 10) -> list[tuple[dict[str, Any], bytes]]:
     now = str(int(time.time()))
     made = []
     for i in range(count):
@@ -54,7 +54,7 @@ def requests(count: int, *, shared: bool, tag: str) -> list[tuple[dict[str, Any]
                 "channel_id": "C0GEN",
                 "user_id": AGENTS[i % len(AGENTS)],
                 "command": "/remedy",
-                "text": f"refund 10 {case} parcel broken",
+                "text": f"refund {amount} {case} parcel broken",
                 "api_app_id": "A0LEEWAY",
                 "response_url": "http://127.0.0.1:9/unused",
                 "trigger_id": f"{now}.{i}.{tag}{i:08d}",
@@ -108,6 +108,7 @@ def main() -> int:
     parser.add_argument("--warm", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--cases", choices=["distinct", "shared"], default="distinct")
+    parser.add_argument("--tier", choices=["alone", "peer"], default="alone", help="refund 10, or 100")
     parser.add_argument("--profile", type=Path)
     args = parser.parse_args()
     pg_url = os.environ.get("LEEWAY_BENCH_POSTGRES_URL") or os.environ.get("LEEWAY_TEST_POSTGRES_URL")
@@ -151,7 +152,9 @@ def main() -> int:
             app = leeway.asgi()
             asyncio.run(drive(app, requests(args.warm, shared=False, tag="warm"), args.concurrency))
             bot.web.freeze_startup_heap()  # as the server does before it serves
-            made = requests(args.proposals, shared=args.cases == "shared", tag="cpu")
+            made = requests(
+                args.proposals, shared=args.cases == "shared", tag="cpu", amount=100 if args.tier == "peer" else 10
+            )
             profiling.set()
             main_profile = cProfile.Profile(time.thread_time) if args.profile else None
             cpu, wall = time.process_time(), time.perf_counter()

@@ -44,12 +44,15 @@ def precedents(ctx: Context, *, remedy_ids: Collection[str], now: datetime) -> d
 
 # Counting a month's grants walks every one of them: some 50,000 of a busy remedy at a million
 # proposals a year, 30 ms on PostgreSQL, and every request waits on it. So each process keeps
-# the count up to the start of a minute (`ctx.precedent_counts`), counted afresh every minute by
-# a job (`keep_precedent_counts`), and a request adds what changed at the window's edges since:
-# the grants made since that minute began, less those that left the window meanwhile, a few
-# minutes' worth of the index at each end. (A grant decided just before the minute but
-# committed after its count was read is left out until the next minute's.)
+# the count up to a moment (`ctx.precedent_counts`), and a request adds what changed at the
+# window's edges since: the grants made since that moment, less those that left the window
+# meanwhile. Each request then moves the kept count on to SETTLED before its own time, so the
+# next walks only what came after: under a thousand grants a second, a minute's worth of them
+# was tens of thousands of fresh index entries, some 15 ms a request. A job counts afresh
+# every minute (`keep_precedent_counts`): a grant decided before the kept moment but committed
+# after it was read (more than SETTLED late) is left out until then.
 KEEP_COUNTS_EVERY = timedelta(minutes=1)
+SETTLED = timedelta(seconds=1)
 # Older than this (the job stopped, or the clock went back), a request counts afresh itself.
 KEPT_AT_MOST = timedelta(minutes=10)
 
@@ -76,16 +79,19 @@ def _lately(session: Session, ctx: Context, remedy_id: str, now: datetime) -> Pr
     if kept is None or not timedelta(0) <= now - kept[0] <= KEPT_AT_MOST:
         kept = _count_afresh(session, ctx, remedy_id, now)
     until, count = kept
-    since = now - PRECEDENT_WINDOW
-    came, left, newest = queries.granted_since_kept(
+    settled = max(until, now - SETTLED)
+    edges = queries.granted_since_kept(
         session,
         remedy_id=remedy_id,
         kept_until=until,
-        kept_since=until - PRECEDENT_WINDOW,
-        since=since,
+        window=PRECEDENT_WINDOW,
+        now=now,
+        settled=settled,
         newest=MEDIAN_OF_NEWEST,
     )
-    return Precedent(granted=count + came - left, median=median(newest))
+    if settled > until:
+        ctx.precedent_counts.keep(remedy_id, settled, count + edges.came_settled - edges.left_settled)
+    return Precedent(granted=count + edges.came - edges.left, median=median(edges.middle))
 
 
 def _open(ctx: Context, now: datetime) -> bool:

@@ -19,7 +19,7 @@ from bot.core.vocabulary import Via
 from bot.services import records
 from bot.services.context import Context
 from bot.services.encouragement import precedents
-from bot.services.requesting import request_row, tier_in_case, with_precedent, write_request
+from bot.services.requesting import request_row, tier_in_case, write_request
 from bot.services.results import Asked, Counted, Granted, OnItsCase, OutOfPolicy, ProposeResult, Refused
 from bot.services.routing import Around
 from storage import batch, db, queries
@@ -215,20 +215,14 @@ def write_on_cases(ctx: Context, items: Sequence[OnItsCase]) -> list[Counted]:
                 counted[place] = Counted(asked)
                 continue
             around.asked(asked, at=now)
-            request = request_row(ctx, new, item.draft, asked=asked, now=now)
+            request = request_row(ctx, new, item.draft, asked=asked, now=now, lately=lately[remedy.id])
             written.append(_Written(place, request, already, over_budget))
             so_far[case] = replace(already, waiting=already.waiting + new.amount)
         ids = batch.add_proposals(session.connection(), [each.row for each in written])
-        frozen = []
         for each, proposal_id in zip(written, ids, strict=True):
             proposal = batch.as_written(proposal_id, each.row.values())
-            if each.row.asked is None:
-                counted[each.place] = Counted(Granted(proposal))
-                continue
-            carried = lately[proposal.remedy_id]
-            frozen.append((proposal_id, carried.granted, carried.median))
-            counted[each.place] = Counted(Asked(with_precedent(proposal, carried), each.already, each.over_budget))
-        queries.set_precedents(session, frozen)
+            answer = Granted(proposal) if each.row.asked is None else Asked(proposal, each.already, each.over_budget)
+            counted[each.place] = Counted(answer)
     for place, first in again.items():
         counted[place] = replace(counted[first], fresh=False)
     return [counted[place] for place in range(len(items))]

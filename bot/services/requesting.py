@@ -51,10 +51,12 @@ def request_row(
     *,
     asked: str,
     now: datetime,
+    lately: Precedent,
     proposed_detail: dict[str, str] | None = None,
 ) -> NewProposal:
-    """The request asking `asked`, with its history and the post it owes. Outside working hours
-    no one is pinged: the post waits for the day to begin."""
+    """The request asking `asked`, with its history, the post it owes, and the precedent it
+    carries (frozen when it was made, so the post, its updates and the proposer's reply all say
+    the same). Outside working hours no one is pinged: the post waits for the day to begin."""
     hours = ctx.policy.hours
     history = (
         records.proposed(now, new.proposer, new.tier, draft, detail=proposed_detail),
@@ -71,15 +73,10 @@ def request_row(
         asked=asked,
         reroute_at=add_working_time(now, ctx.policy.reroute_after, hours),
         expire_at=add_working_time(now, ctx.policy.expire_after, hours),
+        precedent_count=lately.granted,
+        precedent_median=lately.median,
         rows=Rows(events=history, outbox=(post,)),
     )
-
-
-def with_precedent(proposal: Proposal, lately: Precedent) -> Proposal:
-    """The request as written, with the precedent it carries (frozen when it was made, so the
-    post, its updates and the proposer's reply all say the same)."""
-    proposal.precedent_count, proposal.precedent_median = lately.granted, lately.median
-    return proposal
 
 
 def write_request(
@@ -99,8 +96,6 @@ def write_request(
     asked = whom_to_ask(session, tier=new.tier, roster=roster, proposer=new.proposer, named=draft.peer, now=now)
     if isinstance(asked, Refused):
         return asked
-    proposal = batch.add_proposal(
-        session, request_row(ctx, new, draft, asked=asked, now=now, proposed_detail=proposed_detail)
+    return batch.add_proposal(
+        session, request_row(ctx, new, draft, asked=asked, now=now, lately=lately, proposed_detail=proposed_detail)
     )
-    queries.set_precedents(session, [(proposal.id, lately.granted, lately.median)])
-    return with_precedent(proposal, lately)

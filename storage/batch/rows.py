@@ -129,6 +129,8 @@ class NewProposal(_Columns):
     integration: str | None = None
     customer_id: str | None = None
     customer_name: str | None = None
+    precedent_count: int | None = None  # a request's: how the team granted its remedy lately
+    precedent_median: Decimal | None = None
     rows: Rows = Rows()  # not a column: written to the tables that hang off a proposal
 
 

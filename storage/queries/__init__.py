@@ -21,6 +21,7 @@ from storage.queries.availability import (
     unscheduled_requests,
 )
 from storage.queries.encouragement import (
+    SinceKept,
     add_nudge,
     add_people,
     claim_nudge,
@@ -118,6 +119,7 @@ __all__ = [
     "THIS_PROPOSAL",
     "NewProposal",
     "Rows",
+    "SinceKept",
     "add_event",
     "add_integration",
     "add_nudge",

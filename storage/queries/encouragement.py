@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Update, bindparam, func, or_, select, update
+from sqlalchemy import Subquery, Update, bindparam, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -48,24 +50,60 @@ def granted_count(session: Session, *, remedy_id: str, since: datetime, until: d
     return int(session.scalar(select(func.count()).select_from(Proposal).where(*granted)) or 0)
 
 
+@dataclass(frozen=True)
+class SinceKept:
+    """What changed at the edges of a kept window (see `granted_since_kept`)."""
+
+    came: int  # grants since the kept count's end
+    left: int  # grants that left the window since
+    came_settled: int  # of `came`, those before the settled point
+    left_settled: int  # of `left`, those that left before the settled point
+    middle: list[Decimal]  # the middle one or two of the newest amounts in the window; none: none
+
+
 def granted_since_kept(
-    session: Session, *, remedy_id: str, kept_until: datetime, kept_since: datetime, since: datetime, newest: int
-) -> tuple[int, int, list[Decimal]]:
-    """What changed at the edges of a window whose count over [kept_since, kept_until) is kept:
-    how many of the remedy's grants came since `kept_until`, how many left it (those in
-    [kept_since, since)), and the amounts of the `newest` granted since `since`. One read,
-    of two short stretches of the index and its end."""
+    session: Session,
+    *,
+    remedy_id: str,
+    kept_until: datetime,
+    window: timedelta,
+    now: datetime,
+    settled: datetime,
+    newest: int,
+) -> SinceKept:
+    """What changed at the edges of a `window` whose count up to `kept_until` is kept: how many
+    of the remedy's grants came since `kept_until`, how many left it (those in
+    [kept_until - window, now - window)), each also counted only up to `settled` (so the kept
+    count can move on to it), and the middle amounts (one, or two for an even count) of the
+    `newest` granted since `now - window`, whose median they are. One statement, of two short
+    stretches of the index and its end, which sends back one row: not the `newest` amounts, to
+    be read one by one and sorted."""
     of = (Proposal.remedy_id == remedy_id, Proposal.status == Status.GRANTED)
-    came = select(func.count()).select_from(Proposal).where(*of, Proposal.decided_at >= kept_until)
-    left = (
-        select(func.count())
-        .select_from(Proposal)
-        .where(*of, Proposal.decided_at >= kept_since, Proposal.decided_at < since)
-    )
-    counts = session.execute(select(came.scalar_subquery(), left.scalar_subquery())).one()
-    amounts = select(Proposal.amount).where(*of, Proposal.decided_at >= since)
-    newest_amounts = list(session.scalars(amounts.order_by(Proposal.decided_at.desc()).limit(newest)))
-    return int(counts[0]), int(counts[1]), newest_amounts
+    at = Proposal.decided_at
+
+    def counted(start: datetime, end: datetime | None, split: datetime) -> Subquery:
+        """One row: the grants in [start, end), and those of them before `split`."""
+        span = select(func.count().label("all"), func.count().filter(at < split).label("settled"))
+        span = span.select_from(Proposal).where(*of, at >= start)
+        return (span if end is None else span.where(at < end)).subquery()
+
+    came = counted(kept_until, None, settled)
+    left = counted(kept_until - window, now - window, settled - window)
+    amounts = select(Proposal.amount.label("amount")).where(*of, at >= now - window)
+    latest = amounts.order_by(at.desc()).limit(newest).cte("latest")
+    count = select(func.count()).select_from(latest).scalar_subquery()
+
+    def at_place(place: Any) -> Any:  # the amount at `place` (from 0) in order, as its column reads
+        return select(latest.c.amount).order_by(latest.c.amount).offset(place).limit(1).scalar_subquery()
+
+    # (n - 1) / 2 and n / 2 in integers: the same place for an odd count, the two middle ones for an even.
+    low, high = at_place((count - 1).self_group().op("/")(2)), at_place(count.op("/")(2))
+    row = select(came.c.all, left.c.all, came.c.settled, left.c.settled, count, low, high)
+    came_all, left_all, came_settled, left_settled, amounts_read, low_amount, high_amount = session.execute(
+        row.select_from(came.join(left, true()))
+    ).one()
+    middle = [low_amount, high_amount][: 2 - amounts_read % 2] if amounts_read else []
+    return SinceKept(int(came_all), int(left_all), int(came_settled), int(left_settled), middle=middle)
 
 
 def set_precedents(session: Session, rows: Sequence[tuple[int, int, Decimal | None]]) -> None:

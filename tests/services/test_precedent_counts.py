@@ -16,7 +16,7 @@ from bot.core.authority import Roster
 from bot.core.encouragement import MEDIAN_OF_NEWEST, PRECEDENT_WINDOW, Precedent, median
 from bot.core.lifecycle import Status
 from bot.core.policy import Tier
-from bot.services.encouragement import precedent
+from bot.services.encouragement import SETTLED, precedent
 from storage import batch, queries
 from storage.batch import NewProposal
 from storage.db import make_sessions
@@ -82,8 +82,41 @@ def test_the_kept_count_with_its_edges_is_the_whole_windows_count(ctx: services.
     # One came as one left; then one more left; then, in the next minute, counted afresh.
     assert seen == [5, 5, 4, 4]
     assert precedent(ctx, remedy_id="late_fee", now=NOW).granted == 1
-    # Kept: the window up to 09:00, whose start, half a minute before the first count's, has two more.
-    assert ctx.precedent_counts.get("refund") == (NOW.replace(second=0), 7)
+    # Kept: the window up to a second before the last read (moved on by each read), as counted whole.
+    until = NOW + timedelta(seconds=31) - SETTLED
+    assert ctx.precedent_counts.get("refund") == (until, counted_until(ctx, until))
+
+
+def counted_until(ctx: services.Context, until: datetime) -> int:
+    with ctx.sessions() as session:
+        return queries.granted_count(session, remedy_id="refund", since=until - PRECEDENT_WINDOW, until=until)
+
+
+def test_each_read_moves_the_kept_count_on_and_stays_exact_as_grants_stream_in(ctx: services.Context) -> None:
+    for days in (2, 15, 29):
+        grant(ctx, NOW - timedelta(days=days), 10)
+    kept_at = []
+    for step in range(12):
+        now = NOW + timedelta(milliseconds=700 * step)
+        grant(ctx, now - timedelta(milliseconds=300), 20 + step)  # committed before the read
+        assert precedent(ctx, remedy_id="refund", now=now) == counted_whole(ctx, now)
+        kept = ctx.precedent_counts.get("refund")
+        assert kept is not None
+        kept_at.append(kept[0])
+        assert kept == (max(kept[0], now - SETTLED), counted_until(ctx, kept[0]))
+    # The first read counted afresh up to its minute; every later one moved it on to SETTLED before it.
+    assert kept_at[0] == (NOW - SETTLED)
+    assert kept_at[1:] == [NOW + timedelta(milliseconds=700 * step) - SETTLED for step in range(1, 12)]
+
+
+def test_a_grant_committed_more_than_settled_late_waits_for_the_minutes_count(ctx: services.Context) -> None:
+    grant(ctx, NOW - timedelta(days=1), 10)
+    assert precedent(ctx, remedy_id="refund", now=NOW).granted == 1  # kept up to a second before NOW
+    grant(ctx, NOW - timedelta(seconds=5), 30)  # decided 5 s before it was written
+    later = NOW + timedelta(seconds=2)
+    assert precedent(ctx, remedy_id="refund", now=later).granted == 1
+    services.keep_precedent_counts(ctx)  # the minute's job
+    assert precedent(ctx, remedy_id="refund", now=later).granted == 2
 
 
 def test_the_job_counts_afresh_and_a_request_then_counts_only_the_edges(ctx: services.Context) -> None:

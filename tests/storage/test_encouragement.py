@@ -43,6 +43,42 @@ def test_a_remedys_grants_lately_and_their_median(
     assert (found, median(newest)) == (count, expected)
 
 
+def edges(session: Session, newest: int = 501) -> queries.SinceKept:
+    """What a request reads of the window ending a second after T0, its count kept up to then."""
+    end = T0 + timedelta(seconds=1)
+    return queries.granted_since_kept(
+        session, remedy_id="refund", kept_until=end, window=T0 - SINCE, now=end, settled=end, newest=newest
+    )
+
+
+@pytest.mark.parametrize(
+    ("amounts", "expected"),
+    [
+        ([], None),
+        (["25"], Decimal("25.00")),
+        (["60", "10", "25"], Decimal("25.00")),
+        (["60", "10", "25", "20"], Decimal("22.50")),
+        (["5"] * 7 + ["100"] * 6, Decimal("5.00")),
+        (["5"] * 6 + ["100"] * 6, Decimal("52.50")),
+    ],
+)
+def test_a_request_reads_only_the_middle_of_the_newest_amounts(
+    session: Session, amounts: list[str], expected: Decimal | None
+) -> None:
+    for amount in amounts:
+        granted(session, amount)
+    read = edges(session)
+    assert len(read.middle) == min(len(amounts), 2 - len(amounts) % 2)
+    assert median(read.middle) == expected
+
+
+def test_the_middle_is_that_of_the_newest_grants_only(session: Session) -> None:
+    for day, amount in enumerate(["900", "900", "10", "20", "30", "40"]):
+        granted(session, amount, at=T0 - timedelta(days=6 - day))
+    assert median(edges(session, newest=3).middle) == Decimal("30.00")  # of 20, 30, 40
+    assert median(edges(session, newest=4).middle) == Decimal("25.00")  # of 10, 20, 30, 40
+
+
 def test_only_grants_of_that_remedy_within_the_window_count(session: Session) -> None:
     granted(session, "30")
     granted(session, "40", at=SINCE)  # on the edge: counts
