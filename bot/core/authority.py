@@ -7,7 +7,7 @@ lead tier needs a lead. The proposer never agrees to their own proposal.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.policy import Tier
@@ -20,16 +20,26 @@ class Roster:
     agents: tuple[str, ...]
     leads: tuple[str, ...]
     bot_user: str | None = None
+    # Worked out once: every request asks these of a roster of hundreds, some under the routing lock.
+    _everyone: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _agents: frozenset[str] = field(init=False, repr=False, compare=False)
+    _leads: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        agents = frozenset(self.agents)
+        object.__setattr__(self, "_agents", agents | frozenset(self.leads))
+        object.__setattr__(self, "_leads", frozenset(self.leads))
+        object.__setattr__(self, "_everyone", self.agents + tuple(u for u in self.leads if u not in agents))
 
     def is_agent(self, user: str) -> bool:
-        return user in self.agents or user in self.leads
+        return user in self._agents
 
     def is_lead(self, user: str) -> bool:
-        return user in self.leads
+        return user in self._leads
 
     def everyone(self) -> tuple[str, ...]:
         """Agents first, then leads not already listed: the rotation order."""
-        return self.agents + tuple(u for u in self.leads if u not in self.agents)
+        return self._everyone
 
 
 def may_propose(roster: Roster, user: str) -> str | None:

@@ -176,18 +176,20 @@ def write_on_cases(ctx: Context, items: Sequence[OnItsCase]) -> list[Counted]:
         routed = any(item.new.tier is not Tier.ALONE or item.remedy.alone_budget is None for item in items)
         queries.lock_cases(session, cases=cases, and_routing=routed)
         now = ctx.clock()
-        people = dict.fromkeys(person for item in items for person in item.roster.everyone())
         read = before_asking(
             session,
             cases=cases,
             since=now - ctx.policy.case_window,
             keys={item.new.source_key for item in items if item.new.source_key},
-            people=people,
+            pools=_pools(items),
+            picks=len(items) + 1,
             now=now,
         )
         so_far = dict(zip(cases, read.so_far, strict=True))
         counted, again = _recorded_before(session, items, read.recorded)
-        around = Around(away=read.away, open_asks=read.open_asks, last_asked=read.last_asked) if routed else None
+        around = None
+        if routed:
+            around = Around(read.away, read.open_asks, read.last_asked, shortlisted=read.shortlisted)
         written: list[_Written] = []
         for place, item in enumerate(items):
             if place in counted or place in again:
@@ -208,6 +210,7 @@ def write_on_cases(ctx: Context, items: Sequence[OnItsCase]) -> list[Counted]:
                 continue
             if around is None:  # whom to ask: read under the routing lock
                 queries.lock_routing(session)
+                people = dict.fromkeys(person for item in items for person in item.roster.everyone())
                 around = Around.read(session, people=people, now=now)
             new = replace(new, tier=tier)
             asked = around.whom_to_ask(tier=tier, roster=item.roster, proposer=new.proposer, named=item.draft.peer)
@@ -234,6 +237,19 @@ class _Written:
     row: NewProposal
     already: CaseSoFar  # what its case had before it
     over_budget: BudgetUse | None
+
+
+def _pools(items: Sequence[OnItsCase]) -> list[tuple[str, ...]]:
+    """Everyone each request may ask, before it passes over its proposer: the roster's people
+    and its leads but Leeway itself (`authority.eligible`), of each roster the batch came with."""
+    rosters = dict.fromkeys(item.roster for item in items)
+    return list(
+        dict.fromkeys(
+            tuple(u for u in pool if u != roster.bot_user)
+            for roster in rosters
+            for pool in (roster.everyone(), roster.leads)
+        )
+    )
 
 
 def _case_of(new: NewProposal) -> tuple[str, str]:

@@ -36,6 +36,8 @@ class Around:
     away: dict[str, datetime | None]
     open_asks: dict[str, int]
     last_asked: dict[str, datetime]
+    # Read only for these (a batch's shortlist, `queries.before_asking`): no one else is picked.
+    shortlisted: frozenset[str] | None = None
 
     @classmethod
     def read(cls, session: Session, *, people: Collection[str], now: datetime) -> Around:
@@ -48,6 +50,8 @@ class Around:
         """The fairest pick among the people who may agree and are around (not away, not
         `passed_over`): fewest open asks, then asked longest ago."""
         pool = [u for u in authority.eligible(tier, roster, proposer) if u not in self.away and u not in passed_over]
+        if self.shortlisted is not None:
+            pool = [u for u in pool if u in self.shortlisted]
         return authority.pick_peer(pool, self.open_asks, self.last_asked)
 
     def whom_to_ask(self, *, tier: Tier, roster: Roster, proposer: str | None, named: str | None) -> str | Refused:
