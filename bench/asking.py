@@ -45,7 +45,7 @@ def step_of(statement: str) -> str:
     for marker, name in (
         ("pg_advisory_xact_lock(7352003", "the case's lock"),
         ("pg_advisory_xact_lock(7352002", "the routing lock"),
-        ("FROM ask_load", "open asks (ask_load)"),
+        ("ask_load", "open asks (ask_load)"),
         ("away", "who is away"),
         ("sum(proposal.amount)", "what the case has"),
         ("source_key IN", "recorded before?"),

@@ -26,6 +26,9 @@ class Roster:
     _leads: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # Someone listed twice (in two user groups, say) is one person in the rotation order.
+        object.__setattr__(self, "agents", tuple(dict.fromkeys(self.agents)))
+        object.__setattr__(self, "leads", tuple(dict.fromkeys(self.leads)))
         agents = frozenset(self.agents)
         object.__setattr__(self, "_agents", agents | frozenset(self.leads))
         object.__setattr__(self, "_leads", frozenset(self.leads))

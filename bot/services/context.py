@@ -101,22 +101,41 @@ class PolicyInForce:
         return found
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A remedy's precedent window counted up to `until`. `counted_at` is when it was last
+    counted whole: requests move `until` on from what they read, and never count whole."""
+
+    until: datetime
+    count: int
+    counted_at: datetime
+
+
 class KeptCounts:
     """Counts of windows that have ended, kept per process: for each remedy, how many grants its
-    precedent's window had up to the start of a minute (see services.encouragement)."""
+    precedent's window had up to a moment (see services.encouragement)."""
 
     def __init__(self) -> None:
-        self._kept: dict[str, tuple[datetime, int]] = {}
+        self._kept: dict[str, Kept] = {}
         self._lock = threading.Lock()
 
-    def get(self, remedy_id: str) -> tuple[datetime, int] | None:
-        """When the count kept ends, and the count."""
+    def get(self, remedy_id: str) -> Kept | None:
         with self._lock:
             return self._kept.get(remedy_id)
 
-    def keep(self, remedy_id: str, until: datetime, count: int) -> None:
+    def keep(self, remedy_id: str, kept: Kept) -> None:
+        """A count made whole: it replaces whatever is kept."""
         with self._lock:
-            self._kept[remedy_id] = (until, count)
+            self._kept[remedy_id] = kept
+
+    def move_on(self, remedy_id: str, read: Kept, to: Kept) -> bool:
+        """Replace `read` with `to`, a count worked out from it; not if something else was kept
+        since `read` was read (a whole count, or another request's), which then stands."""
+        with self._lock:
+            if self._kept.get(remedy_id) is not read:
+                return False
+            self._kept[remedy_id] = to
+            return True
 
 
 @dataclass(frozen=True)
@@ -139,7 +158,7 @@ class Context:
     on_cases: GroupCommit[OnItsCase, Counted] = field(
         default_factory=lambda: GroupCommit(alone_on=(IntegrityError, DataError, InputError))
     )
-    # How many grants each remedy's precedent window had up to the start of this minute.
+    # How many grants each remedy's precedent window had up to a moment lately (see Kept).
     precedent_counts: KeptCounts = field(default_factory=KeptCounts)
     # How stale another instance's limit change may be here, in seconds (LIMITS_REFRESH_SECONDS).
     limits_refresh_seconds: float = 0.0

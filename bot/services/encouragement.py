@@ -5,6 +5,7 @@ private: leads only ever learn how many agents were nudged."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +23,7 @@ from bot.core.encouragement import (
     pick_example,
 )
 from bot.core.vocabulary import OutboxKind, Welcome
-from bot.services.context import Context
+from bot.services.context import Context, Kept
 from bot.services.results import NudgesStopped, Refused
 from storage import db, queries
 
@@ -48,50 +49,56 @@ def precedents(ctx: Context, *, remedy_ids: Collection[str], now: datetime) -> d
 # window's edges since: the grants made since that moment, less those that left the window
 # meanwhile. Each request then moves the kept count on to SETTLED before its own time, so the
 # next walks only what came after: under a thousand grants a second, a minute's worth of them
-# was tens of thousands of fresh index entries, some 15 ms a request. A job counts afresh
-# every minute (`keep_precedent_counts`): a grant decided before the kept moment but committed
-# after it was read (more than SETTLED late) is left out until then.
+# was tens of thousands of fresh index entries, some 15 ms a request. A grant decided before
+# the kept moment but committed after it was read (more than SETTLED late: a batch held up
+# that long) is left out until the job counts each window whole again, every minute
+# (`keep_precedent_counts`). SETTLED is a few seconds: each request walks that many seconds of
+# grants, a small stretch of the index, and a commit comes later than that only when stalled.
 KEEP_COUNTS_EVERY = timedelta(minutes=1)
-SETTLED = timedelta(seconds=1)
-# Older than this (the job stopped, or the clock went back), a request counts afresh itself.
+SETTLED = timedelta(seconds=2)
+# Counted whole longer ago than this (the job stopped), or that far ahead (the clock went
+# back), a request counts whole itself.
 KEPT_AT_MOST = timedelta(minutes=10)
 
 
 def keep_precedent_counts(ctx: Context) -> int:
-    """Count each remedy's precedent window up to the start of this minute, and keep it; how
-    many remedies were counted."""
+    """Count each remedy's precedent window whole, up to the start of this minute, and keep it;
+    how many remedies were counted."""
     now = ctx.clock()
     with db.reading(ctx.sessions) as session:
         for remedy in ctx.policy.remedies:
-            _count_afresh(session, ctx, remedy.id, now)
+            _count_whole(session, ctx, remedy.id, now)
     return len(ctx.policy.remedies)
 
 
-def _count_afresh(session: Session, ctx: Context, remedy_id: str, now: datetime) -> tuple[datetime, int]:
+def _count_whole(session: Session, ctx: Context, remedy_id: str, now: datetime) -> Kept:
     minute = now.replace(second=0, microsecond=0)
     count = queries.granted_count(session, remedy_id=remedy_id, since=minute - PRECEDENT_WINDOW, until=minute)
-    ctx.precedent_counts.keep(remedy_id, minute, count)
-    return minute, count
+    kept = Kept(until=minute, count=count, counted_at=now)
+    ctx.precedent_counts.keep(remedy_id, kept)
+    return kept
 
 
 def _lately(session: Session, ctx: Context, remedy_id: str, now: datetime) -> Precedent:
     kept = ctx.precedent_counts.get(remedy_id)
-    if kept is None or not timedelta(0) <= now - kept[0] <= KEPT_AT_MOST:
-        kept = _count_afresh(session, ctx, remedy_id, now)
-    until, count = kept
-    settled = max(until, now - SETTLED)
+    if kept is None or abs(now - kept.counted_at) > KEPT_AT_MOST:
+        kept = _count_whole(session, ctx, remedy_id, now)
+    # Another thread may have moved the count on past this request's time (by less than
+    # SETTLED, as a rule): the edges then add only what came since, and nothing left.
+    settled = max(kept.until, now - SETTLED)
     edges = queries.granted_since_kept(
         session,
         remedy_id=remedy_id,
-        kept_until=until,
+        kept_until=kept.until,
         window=PRECEDENT_WINDOW,
         now=now,
         settled=settled,
         newest=MEDIAN_OF_NEWEST,
     )
-    if settled > until:
-        ctx.precedent_counts.keep(remedy_id, settled, count + edges.came_settled - edges.left_settled)
-    return Precedent(granted=count + edges.came - edges.left, median=median(edges.middle))
+    if settled > kept.until:
+        moved = replace(kept, until=settled, count=kept.count + edges.came_settled - edges.left_settled)
+        ctx.precedent_counts.move_on(remedy_id, kept, moved)
+    return Precedent(granted=kept.count + edges.came - edges.left, median=median(edges.middle))
 
 
 def _open(ctx: Context, now: datetime) -> bool:

@@ -181,7 +181,7 @@ def write_on_cases(ctx: Context, items: Sequence[OnItsCase]) -> list[Counted]:
             cases=cases,
             since=now - ctx.policy.case_window,
             keys={item.new.source_key for item in items if item.new.source_key},
-            pools=_pools(items),
+            pools=_pools(items) if routed else [],
             picks=len(items) + 1,
             now=now,
         )

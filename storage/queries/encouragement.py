@@ -107,8 +107,8 @@ def granted_since_kept(
 
 
 def set_precedents(session: Session, rows: Sequence[tuple[int, int, Decimal | None]]) -> None:
-    """Freeze the precedent each request carries, (id, count, median) each: one statement
-    executed for every row (a round trip in all, with psycopg's pipeline)."""
+    """Freeze the precedent each request carries, (id, count, median) each: one prepared
+    statement, executed for each row (taking a request over writes one)."""
     if rows:
         params = [{"of": proposal_id, "count": count, "median": median} for proposal_id, count, median in rows]
         session.connection().execute(_set_precedents(), params)

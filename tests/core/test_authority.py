@@ -74,3 +74,12 @@ def test_pick_peer_with_no_one_left() -> None:
 )
 def test_agreeing_reactions(name: str, agrees: bool) -> None:
     assert is_agreement_reaction(name) is agrees
+
+
+def test_someone_listed_twice_is_one_person_in_the_rotation() -> None:
+    # In two user groups, say: asked once in a round, and counted once among leads.
+    roster = Roster(agents=("U0ANA", "U0BEN", "U0ANA"), leads=("U0LEE", "U0LEE"))
+    assert roster.everyone() == ("U0ANA", "U0BEN", "U0LEE")
+    assert roster.agents == ("U0ANA", "U0BEN")
+    assert eligible(Tier.LEAD, roster, "U0ANA") == ("U0LEE",)
+    assert eligible(Tier.PEER, roster, "U0BEN") == ("U0ANA", "U0LEE")

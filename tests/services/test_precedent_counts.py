@@ -1,22 +1,24 @@
-"""The precedent a request carries, from a count kept a minute at a time and what changed at the
-window's edges since, is exactly what counting the whole window gives, as grants come and as
-old ones leave the window; on both databases."""
+"""The precedent a request carries, from a count kept (counted whole every minute, moved on by
+each request since) and what changed at the window's edges since, is exactly what counting the
+whole window gives, as grants come and as old ones leave the window; on both databases."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from bot import services
 from bot.core.authority import Roster
 from bot.core.encouragement import MEDIAN_OF_NEWEST, PRECEDENT_WINDOW, Precedent, median
 from bot.core.lifecycle import Status
 from bot.core.policy import Tier
-from bot.services.encouragement import SETTLED, precedent
+from bot.services.encouragement import KEPT_AT_MOST, SETTLED, precedent
 from storage import batch, queries
 from storage.batch import NewProposal
 from storage.db import make_sessions
@@ -84,7 +86,13 @@ def test_the_kept_count_with_its_edges_is_the_whole_windows_count(ctx: services.
     assert precedent(ctx, remedy_id="late_fee", now=NOW).granted == 1
     # Kept: the window up to a second before the last read (moved on by each read), as counted whole.
     until = NOW + timedelta(seconds=31) - SETTLED
-    assert ctx.precedent_counts.get("refund") == (until, counted_until(ctx, until))
+    assert kept_as(ctx) == (until, counted_until(ctx, until))
+
+
+def kept_as(ctx: services.Context) -> tuple[datetime, int]:
+    kept = ctx.precedent_counts.get("refund")
+    assert kept is not None
+    return kept.until, kept.count
 
 
 def counted_until(ctx: services.Context, until: datetime) -> int:
@@ -100,10 +108,9 @@ def test_each_read_moves_the_kept_count_on_and_stays_exact_as_grants_stream_in(c
         now = NOW + timedelta(milliseconds=700 * step)
         grant(ctx, now - timedelta(milliseconds=300), 20 + step)  # committed before the read
         assert precedent(ctx, remedy_id="refund", now=now) == counted_whole(ctx, now)
-        kept = ctx.precedent_counts.get("refund")
-        assert kept is not None
-        kept_at.append(kept[0])
-        assert kept == (max(kept[0], now - SETTLED), counted_until(ctx, kept[0]))
+        until, count = kept_as(ctx)
+        kept_at.append(until)
+        assert (until, count) == (max(until, now - SETTLED), counted_until(ctx, until))
     # The first read counted afresh up to its minute; every later one moved it on to SETTLED before it.
     assert kept_at[0] == (NOW - SETTLED)
     assert kept_at[1:] == [NOW + timedelta(milliseconds=700 * step) - SETTLED for step in range(1, 12)]
@@ -111,7 +118,7 @@ def test_each_read_moves_the_kept_count_on_and_stays_exact_as_grants_stream_in(c
 
 def test_a_grant_committed_more_than_settled_late_waits_for_the_minutes_count(ctx: services.Context) -> None:
     grant(ctx, NOW - timedelta(days=1), 10)
-    assert precedent(ctx, remedy_id="refund", now=NOW).granted == 1  # kept up to a second before NOW
+    assert precedent(ctx, remedy_id="refund", now=NOW).granted == 1  # kept up to SETTLED before NOW
     grant(ctx, NOW - timedelta(seconds=5), 30)  # decided 5 s before it was written
     later = NOW + timedelta(seconds=2)
     assert precedent(ctx, remedy_id="refund", now=later).granted == 1
@@ -126,7 +133,7 @@ def test_the_job_counts_afresh_and_a_request_then_counts_only_the_edges(ctx: ser
     assert isinstance(ctx.clock, FakeClock)
     ctx.clock.advance(minutes=7, seconds=3)
     assert services.keep_precedent_counts(ctx) == len(ctx.policy.remedies)
-    assert ctx.precedent_counts.get("refund") == (later.replace(second=0), 3)
+    assert kept_as(ctx) == (later.replace(second=0), 3)
     grant(ctx, later, 40)
     grant(ctx, NOW - timedelta(days=2), 60)  # decided long ago, committed late: left out until counted again
     assert precedent(ctx, remedy_id="refund", now=later).granted == 4
@@ -135,3 +142,69 @@ def test_the_job_counts_afresh_and_a_request_then_counts_only_the_edges(ctx: ser
     assert precedent(ctx, remedy_id="refund", now=later + timedelta(days=2)) == counted_whole(
         ctx, later + timedelta(days=2)
     )
+
+
+def whole_counts(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """Records the moment of each whole count of a window."""
+    counted: list[datetime] = []
+    count = queries.granted_count
+
+    def counting(session: Session, *, remedy_id: str, since: datetime, until: datetime) -> int:
+        counted.append(until)
+        return count(session, remedy_id=remedy_id, since=since, until=until)
+
+    monkeypatch.setattr(queries, "granted_count", counting)
+    return counted
+
+
+def test_with_the_job_stopped_requests_count_whole_every_kept_at_most(
+    ctx: services.Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grant(ctx, NOW - timedelta(days=3), 10)
+    counted = whole_counts(monkeypatch)
+    # A request every 30 s for 25 minutes, the minute's job not running: each moves the count on,
+    # and yet it is counted whole again once KEPT_AT_MOST has passed since it last was.
+    for step in range(50):
+        now = NOW + timedelta(seconds=30 * step)
+        grant(ctx, now - timedelta(seconds=10), 20)
+        assert precedent(ctx, remedy_id="refund", now=now) == counted_whole(ctx, now)
+    # Whole at the first request, then at the first request more than KEPT_AT_MOST later.
+    every = KEPT_AT_MOST + timedelta(seconds=30)
+    expected = [(NOW + every * k).replace(second=0, microsecond=0) for k in range(3)]
+    assert counted == expected
+
+
+def test_a_whole_count_kept_meanwhile_stands_over_a_request_that_read_before_it(
+    ctx: services.Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grant(ctx, NOW - timedelta(days=3), 10)
+    assert precedent(ctx, remedy_id="refund", now=NOW).granted == 1
+    grant(ctx, NOW - timedelta(seconds=40), 30)  # committed late: left out of the count kept
+    later = NOW + timedelta(seconds=40)
+    edges = queries.granted_since_kept
+
+    def job_runs_meanwhile(session: Session, **kwargs: Any) -> queries.SinceKept:
+        found = edges(session, **kwargs)
+        services.keep_precedent_counts(ctx)  # another thread, between this request's read and its move
+        return found
+
+    monkeypatch.setattr(queries, "granted_since_kept", job_runs_meanwhile)
+    assert precedent(ctx, remedy_id="refund", now=later).granted == 1  # as it read
+    monkeypatch.undo()
+    # The job's count, with the late grant, was not overwritten by the request's older one.
+    assert kept_as(ctx) == (NOW.replace(second=0), 2)
+    assert precedent(ctx, remedy_id="refund", now=later).granted == 2
+
+
+def test_a_count_moved_on_past_a_requests_time_is_used_not_counted_whole(
+    ctx: services.Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    grant(ctx, NOW - timedelta(days=3), 10)
+    grant(ctx, NOW - timedelta(seconds=5), 20)
+    assert precedent(ctx, remedy_id="refund", now=NOW + timedelta(seconds=1)).granted == 2
+    counted = whole_counts(monkeypatch)
+    # A request whose batch began before the one that moved the count on, by more than SETTLED.
+    earlier = NOW - SETTLED - timedelta(milliseconds=500)
+    assert precedent(ctx, remedy_id="refund", now=earlier) == counted_whole(ctx, earlier)
+    assert counted == []
+    assert kept_as(ctx) == (NOW + timedelta(seconds=1) - SETTLED, 2)

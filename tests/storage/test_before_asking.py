@@ -74,3 +74,21 @@ def test_of_each_pool_the_first_around_in_the_order_whom_to_ask_picks(session: S
     assert first([people, leads], 1)[0] == {"U0HAL", "U0GUS"}
     assert first([people, leads], 2)[0] == {"U0HAL", "U0FAY", "U0GUS", "U0CHO"}
     assert first([people], 8)[1] == {"U0BEN": 2, "U0CHO": 1, "U0ANN": 1}
+
+
+def test_one_back_from_away_is_around_and_an_empty_pool_reads_no_one(session: Session) -> None:
+    # Dan's away period ended a microsecond before `now`; Eve's ends just after: she is away.
+    now = T0 + timedelta(hours=1)
+    queries.set_away(session, user="U0DAN", since=T0, until=now - timedelta(microseconds=1))
+    queries.set_away(session, user="U0EVE", since=T0, until=now + timedelta(microseconds=1))
+    make_proposal(session, case_ref="#1", asked="U0BEN")
+    session.flush()
+
+    def read(pools: list[list[str]]) -> tuple[frozenset[str], dict[str, int], set[str]]:
+        got = before_asking(session, cases=[("refund", "#1")], since=T0, keys=set(), pools=pools, picks=2, now=now)
+        return got.shortlisted, got.open_asks, set(got.away)
+
+    assert read([["U0BEN", "U0DAN", "U0EVE"]]) == (frozenset({"U0DAN", "U0BEN"}), {"U0BEN": 1}, {"U0EVE"})
+    assert read([[]]) == (frozenset(), {}, {"U0EVE"})
+    assert read([]) == (frozenset(), {}, {"U0EVE"})
+    assert read([["U0EVE"]])[0] == frozenset()  # a pool of the away alone: no one to ask

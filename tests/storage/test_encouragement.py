@@ -79,6 +79,43 @@ def test_the_middle_is_that_of_the_newest_grants_only(session: Session) -> None:
     assert median(edges(session, newest=4).middle) == Decimal("25.00")  # of 10, 20, 30, 40
 
 
+def test_a_request_reads_what_came_and_left_at_the_two_edges(session: Session) -> None:
+    # Kept up to K; the request is at N = K + 10 s, settled at S = N - 2 s. Grants came after K
+    # (before S, at S, after S) and left the window's back edge [K - W, N - W) (before S - W,
+    # at it, after it); others stay in the window, are of another remedy, or are not granted.
+    window = T0 - SINCE
+    kept_until, now = T0, T0 + timedelta(seconds=10)
+    settled = now - timedelta(seconds=2)
+    back = kept_until - window
+    for at in (kept_until, settled - timedelta(microseconds=1), settled, now - timedelta(microseconds=1)):
+        granted(session, "10", at=at)
+    for at in (
+        back,
+        settled - window - timedelta(microseconds=1),
+        settled - window,
+        now - window - timedelta(seconds=1),
+    ):
+        granted(session, "20", at=at)
+    granted(session, "30", at=now - window)  # still in the window: has not left
+    granted(session, "30", at=kept_until - timedelta(seconds=1))  # in the kept count already
+    granted(session, "900", at=settled, remedy_id="late_fee")
+    granted(session, "900", at=settled, status="declined")
+    granted(session, "900", at=back - timedelta(microseconds=1))  # left before the kept count's end
+    read = queries.granted_since_kept(
+        session, remedy_id="refund", kept_until=kept_until, window=window, now=now, settled=settled, newest=501
+    )
+    assert (read.came, read.came_settled) == (4, 2)
+    assert (read.left, read.left_settled) == (4, 2)
+    # What moves on to the settled point is what a whole count there gives, less the kept one.
+    assert (
+        queries.granted_count(session, remedy_id="refund", since=settled - window, until=settled)
+        - queries.granted_count(session, remedy_id="refund", since=back, until=kept_until)
+        == read.came_settled - read.left_settled
+    )
+    # The middle is of what is in the window at `now`: four 10s and two 30s.
+    assert median(read.middle) == Decimal("10.00")
+
+
 def test_only_grants_of_that_remedy_within_the_window_count(session: Session) -> None:
     granted(session, "30")
     granted(session, "40", at=SINCE)  # on the edge: counts
