@@ -18,7 +18,7 @@ from bot.core.vocabulary import OutboxKind, RequestedBy, Via
 from bot.services import webhooks
 from bot.services.context import Context
 from storage import batch, queries
-from storage.batch import THIS_PROPOSAL, ApprovalRow, DecisionRow, EventRow, NewProposal, Rows, outbox_row
+from storage.batch import THIS_PROPOSAL, ApprovalRow, DecisionRow, EventRow, NewProposal, OutboxRow, Rows, outbox_row
 from storage.models import Proposal
 
 
@@ -200,12 +200,13 @@ def transition(session: Session, *, proposal_id: int, event: Event, **values: An
 
 
 def owe_request_update(session: Session, ctx: Context, *, proposal_id: int, at: datetime) -> None:
-    """The request message owes an update to its proposal's state (a request may be brought up
-    to date more than once, so it has no dedupe key)."""
+    """The request message owes an update to its proposal's state."""
     queries.enqueue(
-        session,
-        kind=OutboxKind.REQUEST_UPDATE,
-        channel=ctx.policy.channels.requests,
-        at=at,
-        proposal_id=proposal_id,
+        session, kind=OutboxKind.REQUEST_UPDATE, channel=ctx.policy.channels.requests, at=at, proposal_id=proposal_id
     )
+
+
+def request_update(ctx: Context, *, at: datetime) -> OutboxRow:
+    """`owe_request_update`'s row, for a batch of them: a request may be brought up to date more
+    than once, so it has no dedupe key."""
+    return outbox_row(kind=OutboxKind.REQUEST_UPDATE, channel=ctx.policy.channels.requests, at=at)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +19,7 @@ from bot.services import records, webhooks
 from bot.services.context import Context
 from bot.services.results import Refused
 from storage import db, queries
+from storage.batch import EventRow, Rows, outbox_row
 from storage.models import Proposal
 
 # Due requests are taken a chunk at a time, each chunk one short transaction: SQLite's writer
@@ -68,18 +69,48 @@ class Around:
         if to not in self.last_asked or self.last_asked[to] < at:
             self.last_asked[to] = at
 
-    def moved(self, session: Session, *, proposal: Proposal, to: str) -> None:
-        """Keep the figures as the database now has them, after `proposal`'s ask moved `to`
-        someone: theirs one more and as late as it; the person it left one fewer, and, if it
-        was the latest that asked them, their latest read again."""
+    def moved(self, *, proposal: Proposal, to: str, chunk: ChunkAsks) -> None:
+        """Keep the figures as the database will have them, once `proposal`'s ask (one of
+        `chunk`'s) moves `to` someone: theirs one more and as late as it; the person it left one
+        fewer, and their latest as `chunk` works it out."""
         self.asked(to, at=proposal.created_at)
-        left = proposal.asked
+        left = chunk.move(proposal.id, to)
         if left is None or left == to:
             return
         self.open_asks[left] = self.open_asks.get(left, 1) - 1
-        if self.last_asked.get(left) == proposal.created_at:
-            self.last_asked.pop(left)
-            self.last_asked.update(queries.asks_of(session, users=[left])[1])
+        latest = chunk.latest(left)
+        if latest is None:
+            self.last_asked.pop(left, None)
+        else:
+            self.last_asked[left] = latest
+
+
+@dataclass
+class ChunkAsks:
+    """Whom each of a chunk's requests asks, as the chunk's picks move them, and for each
+    person they asked at first, their latest ask outside the chunk: so a person's latest ask
+    (`ask_load`'s) is known after each move without reading it again."""
+
+    asking: dict[int, tuple[str | None, datetime]]  # by request: whom it asks, and its time
+    outside: dict[str, datetime]
+
+    @classmethod
+    def read(cls, session: Session, *, due: Sequence[Proposal]) -> ChunkAsks:
+        asking = {p.id: (p.asked, p.created_at) for p in due}
+        first = {asked for asked, _ in asking.values() if asked is not None}
+        return cls(asking=asking, outside=queries.latest_asked_besides(session, users=first, besides=list(asking)))
+
+    def move(self, proposal_id: int, to: str) -> str | None:
+        """Whom the request asked until now."""
+        left, at = self.asking[proposal_id]
+        self.asking[proposal_id] = (to, at)
+        return left
+
+    def latest(self, user: str) -> datetime | None:
+        times = [at for asked, at in self.asking.values() if asked == user]
+        if user in self.outside:
+            times.append(self.outside[user])
+        return max(times, default=None)
 
 
 def pick_someone_around(
@@ -220,47 +251,51 @@ def reroute_due(ctx: Context) -> int:
 
 
 def _reroute(session: Session, ctx: Context, due: list[Proposal], roster: Roster, now: datetime) -> int:
-    """Offer each of `due` to the next person, fairly, in one transaction; how many were moved."""
+    """Offer each of `due` to the next person, fairly, in one transaction; how many were moved.
+    A few statements for the chunk, not a few for each request: a pass shares its process with
+    the rest of the bot's work (at a start, a good deal of it), and each round trip waits to win
+    the interpreter back."""
     around = Around.read(session, people=roster.everyone(), now=now)
     asked = queries.asked_so_far_of(session, proposal_ids=[p.id for p in due])
+    chunk = ChunkAsks.read(session, due=due)
     next_reroute_at = add_working_time(now, ctx.policy.reroute_after, ctx.policy.hours)
-    moved = 0
+    claims: list[tuple[int, datetime, str | None]] = []
+    moves: list[tuple[Proposal, str]] = []
     for proposal in due:
-        was_due_at, was_asked = proposal.reroute_at, proposal.asked
-        assert was_due_at is not None
+        assert proposal.reroute_at is not None
         # Only people not yet asked: no one is pinged twice. Once everyone has been, the
         # request waits in the channel, where anyone eligible can still answer, until it expires.
         chosen = around.pick(
             tier=Tier(proposal.tier), roster=roster, proposer=proposal.proposer, passed_over=asked.get(proposal.id, ())
         )
-        if not queries.claim_reroute(
-            session,
-            proposal_id=proposal.id,
-            was_due_at=was_due_at,
-            asked=chosen or was_asked,
-            next_reroute_at=next_reroute_at,
-        ):
-            continue  # decided meanwhile
-        if chosen is None:
-            continue  # no one else is around: try again later
-        queries.add_event(
-            session,
-            proposal_id=proposal.id,
-            at=now,
-            kind=Event.ASKED,
-            actor=None,
-            detail={"asked": chosen, "rerouted_from": was_asked},
-        )
-        queries.enqueue(
-            session,
-            kind=OutboxKind.REROUTE_PING,
-            channel=ctx.policy.channels.requests,
-            at=now,
-            proposal_id=proposal.id,
-            detail={"asked": chosen},
-            dedupe_key=f"{OutboxKind.REROUTE_PING}:{proposal.id}:{was_due_at.isoformat()}",
-        )
-        records.owe_request_update(session, ctx, proposal_id=proposal.id, at=now)
-        around.moved(session, proposal=proposal, to=chosen)
-        moved += 1
-    return moved
+        claims.append((proposal.id, proposal.reroute_at, chosen or proposal.asked))
+        if chosen is not None:  # else no one else is around: try again later
+            moves.append((proposal, chosen))
+            around.moved(proposal=proposal, to=chosen, chunk=chunk)
+    # Each of `due` is locked by this transaction (see `due_for_reroute`), so every claim holds
+    # and the picks after it were made on true figures; the claim's WHERE is for safety's sake.
+    claimed = queries.claim_reroutes(session, claims=claims, next_reroute_at=next_reroute_at)
+    rows = [
+        (proposal.id, _rerouted(ctx, proposal, to=chosen, now=now))
+        for proposal, chosen in moves
+        if proposal.id in claimed
+    ]
+    queries.add_rows(session, rows)
+    return len(rows)
+
+
+def _rerouted(ctx: Context, proposal: Proposal, *, to: str, now: datetime) -> Rows:
+    """What a request offered on to `to` writes: its history's line, the ping, and its
+    message's update."""
+    assert proposal.reroute_at is not None
+    requests = ctx.policy.channels.requests
+    ping_key = f"{OutboxKind.REROUTE_PING}:{proposal.id}:{proposal.reroute_at.isoformat()}"
+    return Rows(
+        events=(EventRow(at=now, kind=Event.ASKED, actor=None, detail={"asked": to, "rerouted_from": proposal.asked}),),
+        outbox=(
+            outbox_row(
+                kind=OutboxKind.REROUTE_PING, channel=requests, at=now, detail={"asked": to}, dedupe_key=ping_key
+            ),
+            records.request_update(ctx, at=now),
+        ),
+    )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.lifecycle import Event, Status
@@ -85,6 +85,45 @@ def claim_reroute(
         .values(asked=asked, reroute_at=next_reroute_at),
     )
     return changed == 1
+
+
+def claim_reroutes(
+    session: Session, *, claims: Sequence[tuple[int, datetime, str | None]], next_reroute_at: datetime | None
+) -> set[int]:
+    """`claim_reroute` for several requests, (id, due at, whom it asks now) each, in one
+    statement; the ids it moved."""
+    if not claims:
+        return set()
+
+    def of_each(place: int, column: Any) -> Any:  # each request's own value, bound as its column binds
+        return case({claim[0]: literal(claim[place], column.type) for claim in claims}, value=Proposal.id)
+
+    statement = (
+        update(Proposal)
+        .where(
+            Proposal.id.in_([claim[0] for claim in claims]),
+            Proposal.status == Status.PENDING,
+            Proposal.reroute_at == of_each(1, Proposal.reroute_at),
+        )
+        .values(asked=of_each(2, Proposal.asked), reroute_at=next_reroute_at)
+        .returning(Proposal.id)
+    )
+    return set(session.connection().execute(statement).scalars())
+
+
+def latest_asked_besides(session: Session, *, users: Collection[str], besides: Collection[int]) -> dict[str, datetime]:
+    """When each of `users` was last asked by a request other than `besides` (never: left out):
+    their `ask_load` time once `besides` ask someone else. One statement, a step down the
+    index of asked and time for each."""
+    wanted = sorted(users)
+    if not wanted:
+        return {}
+    others = Proposal.id.not_in(list(besides))
+    latest = [
+        select(func.max(Proposal.created_at)).where(Proposal.asked == u, others).scalar_subquery() for u in wanted
+    ]
+    row = session.execute(select(*(at.label(f"at_{i}") for i, at in enumerate(latest)))).one()
+    return {user: at for user, at in zip(wanted, row, strict=True) if at is not None}
 
 
 def asked_so_far(session: Session, *, proposal_id: int) -> list[str]:

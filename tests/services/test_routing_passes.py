@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 
 from bot import services
 from bot.core.authority import Roster
@@ -102,6 +102,34 @@ def test_many_due_requests_are_each_offered_to_one_more_person_once(
     assert len({p.proposal_id for p in pings}) == MANY
     assert services.reroute_due(ctx) == 0  # moved on: not due again until its next deadline
     assert len(outbox_of(engine, OutboxKind.REROUTE_PING)) == MANY
+
+
+def statements_of_a_pass(ctx: services.Context, engine: Engine, clock: FakeClock, due: int) -> int:
+    """How many statements a pass over `due` requests sends (after they were asked)."""
+    wipe(engine)
+    ask_many(ctx, clock, due)
+    clock.advance(minutes=10)
+    sent: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert services.reroute_due(ctx) == due
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def test_a_chunk_sends_as_many_statements_for_many_requests_as_for_two(
+    ctx: services.Context, engine: Engine, clock: FakeClock
+) -> None:
+    # A round trip costs a pass most under load, each a wait to win the interpreter back: a
+    # chunk's writes and reads are one statement each, whatever the number of requests.
+    few = statements_of_a_pass(ctx, engine, clock, 2)
+    assert statements_of_a_pass(ctx, engine, clock, routing.DUE_CHUNK - 1) == few  # one chunk, as two are
+    assert few <= 12
 
 
 def test_a_pass_in_chunks_picks_as_fairly_as_one_request_at_a_time(

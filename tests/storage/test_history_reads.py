@@ -195,3 +195,47 @@ def test_each_persons_load_follows_every_write_of_a_proposal(session: Session) -
     session.execute(delete(Proposal).where(Proposal.id == second.id))
     agrees()
     assert "U0DAN" not in queries.last_asked(session, users=people)
+
+
+def test_a_chunk_of_re_routes_is_claimed_in_one_statement_and_loads_follow(session: Session) -> None:
+    people = ["U0ANA", "U0BEN", "U0CHO", "U0DAN"]
+    due = T0 + timedelta(minutes=10, microseconds=7)  # to the microsecond, as the column keeps it
+    ben = make_proposal(session, asked="U0BEN", created_at=T0, reroute_at=due)
+    cho = make_proposal(session, asked="U0CHO", created_at=T0 + timedelta(minutes=1), reroute_at=due)
+    moved_on = make_proposal(session, asked="U0DAN", created_at=T0 + timedelta(minutes=2), reroute_at=due)
+    decided = make_proposal(session, asked="U0ANA", created_at=T0 + timedelta(minutes=3), reroute_at=due)
+    make_proposal(session, asked="U0BEN", created_at=T0 - timedelta(days=1), status="granted")
+    pending = [Status.PENDING]
+    assert queries.change_status(session, proposal_id=decided.id, from_statuses=pending, to_status=Status.GRANTED)
+    session.flush()
+    later = due + timedelta(minutes=10)
+    claims = [
+        (ben.id, due, "U0DAN"),
+        (cho.id, due, None),  # no one else is around: it waits, asking no one
+        (moved_on.id, due - timedelta(microseconds=1), "U0ANA"),  # due at another time: moved on already
+        (decided.id, due, "U0BEN"),
+    ]
+    assert queries.claim_reroutes(session, claims=claims, next_reroute_at=later) == {ben.id, cho.id}
+    assert queries.claim_reroutes(session, claims=[], next_reroute_at=later) == set()
+    session.flush()
+    rows = dict(session.execute(select(Proposal.id, Proposal.asked).where(Proposal.reroute_at == later)).all())
+    assert rows == {ben.id: "U0DAN", cho.id: None}
+    assert (queries.open_asks(session, users=people), queries.last_asked(session, users=people)) == (
+        counted_afresh(session)
+    )
+    assert queries.open_asks(session, users=people) == {"U0DAN": 2}
+
+
+def test_each_persons_latest_ask_outside_a_chunk(session: Session) -> None:
+    chunk = [
+        make_proposal(session, asked="U0BEN", created_at=T0 + timedelta(minutes=5)),
+        make_proposal(session, asked="U0CHO", created_at=T0 + timedelta(minutes=6)),
+    ]
+    make_proposal(session, asked="U0BEN", created_at=T0 + timedelta(microseconds=3), status="declined")
+    make_proposal(session, asked="U0BEN", created_at=T0 - timedelta(days=1))
+    make_proposal(session, asked="U0DAN", created_at=T0 + timedelta(minutes=9))
+    session.flush()
+    besides = [p.id for p in chunk]
+    found = queries.latest_asked_besides(session, users={"U0BEN", "U0CHO", "U0DAN", "U0EVE"}, besides=besides)
+    assert found == {"U0BEN": T0 + timedelta(microseconds=3), "U0DAN": T0 + timedelta(minutes=9)}
+    assert queries.latest_asked_besides(session, users=set(), besides=besides) == {}
