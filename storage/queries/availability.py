@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.core.lifecycle import Event, Status
 from bot.core.policy import Tier
 from bot.core.vocabulary import OutboxKind, OutboxStatus
-from storage.models import Availability, OutboxMessage, Proposal, ProposalEvent
+from storage.models import AskLoad, Availability, OutboxMessage, Proposal, ProposalEvent
 from storage.queries._pending import PENDING
 from storage.queries._updates import updated
 
@@ -113,17 +113,17 @@ def claim_reroutes(
 
 def latest_asked_besides(session: Session, *, users: Collection[str], besides: Collection[int]) -> dict[str, datetime]:
     """When each of `users` was last asked by a request other than `besides` (never: left out):
-    their `ask_load` time once `besides` ask someone else. One statement, a step down the
-    index of asked and time for each."""
-    wanted = sorted(users)
-    if not wanted:
+    their `ask_load` time once `besides` ask someone else. One statement of one shape, however
+    many people (so compiled once), a step down the index of asked and time for each."""
+    if not users:
         return {}
-    others = Proposal.id.not_in(list(besides))
-    latest = [
-        select(func.max(Proposal.created_at)).where(Proposal.asked == u, others).scalar_subquery() for u in wanted
-    ]
-    row = session.execute(select(*(at.label(f"at_{i}") for i, at in enumerate(latest)))).one()
-    return {user: at for user, at in zip(wanted, row, strict=True) if at is not None}
+    latest = (
+        select(func.max(Proposal.created_at))
+        .where(Proposal.asked == AskLoad.user_id, Proposal.id.not_in(list(besides)))
+        .scalar_subquery()
+    )
+    rows = session.execute(select(AskLoad.user_id, latest).where(AskLoad.user_id.in_(sorted(users))))
+    return {user: at for user, at in rows if at is not None}
 
 
 def asked_so_far(session: Session, *, proposal_id: int) -> list[str]:
